@@ -1,0 +1,2 @@
+// @hansa/node
+export {}
