@@ -1,2 +1,21 @@
-// @hansa/node
-export {}
+// @hansa/node: the Hansa node daemon.
+export { startNode, type HansaNode, type StartNodeOptions } from './node.js'
+export {
+  OPTIONS,
+  type OptionSpec,
+  type NodeConfig,
+  type ConfigSources,
+  ConfigError,
+  resolveConfig,
+  readConfigFile,
+  configurationMarkdown,
+  envName,
+} from './config.js'
+export { createKeyFile, readKeyFile, loadOrCreateKeyFile, type KeyPair } from './node-key.js'
+export type { Service, ServiceContext, Hooks, HookName } from './services/service.js'
+export { HOOK_NAMES } from './services/service.js'
+export type { EventStore, WriteOutcome, StoredEventInput } from './store/event-store.js'
+export { SqliteStore } from './store/sqlite-store.js'
+export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
+export { Relay } from './relay/relay.js'
+export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'

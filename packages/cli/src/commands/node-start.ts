@@ -1,0 +1,42 @@
+// `hansa node start`: runs one node until SIGINT/SIGTERM, then shuts down gracefully
+// (stop accepting, finish in-flight writes, close). A second signal exits at once.
+import { startNode } from '@hansa/node'
+import pino from 'pino'
+import { type NodeFlags, nodeConfigFromFlags } from './node-config.js'
+
+export default async function nodeStart(opts: NodeFlags): Promise<void> {
+  const config = nodeConfigFromFlags(opts)
+  const log = process.stdout.isTTY
+    ? pino({
+        level: config.logLevel,
+        transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } },
+      })
+    : pino({ level: config.logLevel })
+  const node = await startNode(config, { log })
+  process.stdout.write(
+    `Hansa node running at ${node.url}\n` +
+      `  pubkey   ${node.key.pubkey}\n` +
+      `  data     ${node.config.dataDir}\n` +
+      `  verifier ${node.verifierBackend}\n` +
+      `  info     ${node.httpUrl}/ (NIP-11)  metrics ${node.httpUrl}/metrics\n` +
+      'Press Ctrl-C to stop.\n',
+  )
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write('hansa: second signal, exiting now\n')
+      process.exit(1)
+    }
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    node.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}

@@ -1,0 +1,332 @@
+// The node's configuration documents itself: one table of options, each with its type,
+// default, description and whether a change needs a restart. The same table validates
+// input, maps environment variables (HANSA_ + the key in upper snake case) and generates
+// docs/configuration.md, so the reference can never drift from the code.
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { HansaError } from '@hansa/protocol'
+
+type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'integer[]'
+
+export type OptionSpec = {
+  key: string
+  type: OptionType
+  default: unknown
+  description: string
+  restart: boolean
+  choices?: readonly string[]
+  min?: number
+}
+
+const opt = (
+  key: string,
+  type: OptionType,
+  defaultValue: unknown,
+  description: string,
+  extra: Partial<OptionSpec> = {},
+): OptionSpec => ({ key, type, default: defaultValue, description, restart: true, ...extra })
+
+export const OPTIONS: readonly OptionSpec[] = [
+  opt('dataDir', 'string', './hansa-data', 'Folder for the database, the node key and logs.'),
+  opt('host', 'string', '127.0.0.1', 'Address to listen on. Use 0.0.0.0 to accept other machines.'),
+  opt('port', 'integer', 7447, 'TCP port for WebSocket (Nostr) and HTTP.', { min: 0 }),
+  opt(
+    'publicUrl',
+    'string',
+    '',
+    'The ws:// or wss:// URL clients use to reach this node (NIP-42 checks it). Empty: derived from host and port.',
+  ),
+  opt('name', 'string', 'Hansa node', 'Name shown in the NIP-11 relay information document.', {
+    restart: false,
+  }),
+  opt('description', 'string', 'A Hansa federation node.', 'NIP-11 description.', {
+    restart: false,
+  }),
+  opt('contact', 'string', '', 'NIP-11 contact (an email or a URL).', { restart: false }),
+  opt('logLevel', 'string', 'info', 'pino log level.', {
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  }),
+  opt(
+    'verify.threads',
+    'integer',
+    Math.max(1, cpus().length),
+    'Worker threads that check event signatures. 0 checks on the main thread.',
+    { min: 0 },
+  ),
+  opt(
+    'verify.backend',
+    'string',
+    'auto',
+    'Schnorr verifier: auto picks the fastest that loads (native libsecp256k1, then WASM, then JS).',
+    { choices: ['auto', 'native', 'wasm', 'noble'] },
+  ),
+  opt(
+    'storage.synchronous',
+    'string',
+    'full',
+    'SQLite synchronous mode. full: an acknowledged event survives power loss; normal: it survives a crash of the process.',
+    { choices: ['full', 'normal'] },
+  ),
+  opt('limits.maxMessageBytes', 'integer', 262144, 'Largest WebSocket message accepted.', {
+    min: 1024,
+  }),
+  opt('limits.maxContentBytes', 'integer', 131072, 'Largest event content, in bytes.', { min: 0 }),
+  opt('limits.maxEventTags', 'integer', 2000, 'Most tags on one event.', { min: 0 }),
+  opt('limits.maxSubscriptions', 'integer', 20, 'Open subscriptions per connection.', { min: 1 }),
+  opt('limits.maxFilters', 'integer', 10, 'Filters in one REQ or COUNT.', { min: 1 }),
+  opt(
+    'limits.maxFilterValues',
+    'integer',
+    1000,
+    'Values in one filter list (ids, authors, #p...).',
+    {
+      min: 1,
+    },
+  ),
+  opt('limits.maxLimit', 'integer', 500, 'Most stored events one filter returns.', { min: 1 }),
+  opt('limits.defaultLimit', 'integer', 100, 'Events returned per filter when it sets no limit.', {
+    min: 1,
+  }),
+  opt(
+    'limits.maxFutureSeconds',
+    'integer',
+    900,
+    'How far in the future created_at may be before an event is refused.',
+    { min: 0 },
+  ),
+  opt(
+    'limits.eventsPerSecond',
+    'number',
+    100,
+    'Events one connection may publish per second (burst: twice this).',
+    { min: 0 },
+  ),
+  opt(
+    'limits.eventsPerSecondPerIp',
+    'number',
+    500,
+    'Events all connections from one IP address may publish per second (burst: twice this).',
+    { min: 0 },
+  ),
+  opt(
+    'limits.maxConnectionsPerIp',
+    'integer',
+    200,
+    'Open WebSocket connections from one IP address.',
+    { min: 1 },
+  ),
+  opt('policy.allowedPubkeys', 'string[]', [], 'If not empty, only these authors may publish.', {
+    restart: false,
+  }),
+  opt('policy.deniedPubkeys', 'string[]', [], 'Authors whose events are refused.', {
+    restart: false,
+  }),
+  opt('policy.allowedKinds', 'integer[]', [], 'If not empty, only these kinds are accepted.', {
+    restart: false,
+  }),
+  opt('policy.deniedKinds', 'integer[]', [], 'Kinds that are refused.', { restart: false }),
+  opt('inbox.enabled', 'boolean', true, 'Run the inbox service (NIP-17 gift wraps, kind 1059).'),
+  opt(
+    'inbox.retentionDays',
+    'number',
+    30,
+    'Days a gift wrap is kept after the node received it; then it is pruned.',
+    { min: 0, restart: false },
+  ),
+  opt(
+    'maintenance.intervalSeconds',
+    'integer',
+    60,
+    'How often expired events (NIP-40) and mail past retention are pruned.',
+    { min: 1 },
+  ),
+]
+
+export type NodeConfig = {
+  dataDir: string
+  host: string
+  port: number
+  publicUrl: string
+  name: string
+  description: string
+  contact: string
+  logLevel: string
+  verify: { threads: number; backend: 'auto' | 'native' | 'wasm' | 'noble' }
+  storage: { synchronous: 'full' | 'normal' }
+  limits: {
+    maxMessageBytes: number
+    maxContentBytes: number
+    maxEventTags: number
+    maxSubscriptions: number
+    maxFilters: number
+    maxFilterValues: number
+    maxLimit: number
+    defaultLimit: number
+    maxFutureSeconds: number
+    eventsPerSecond: number
+    eventsPerSecondPerIp: number
+    maxConnectionsPerIp: number
+  }
+  policy: {
+    allowedPubkeys: string[]
+    deniedPubkeys: string[]
+    allowedKinds: number[]
+    deniedKinds: number[]
+  }
+  inbox: { enabled: boolean; retentionDays: number }
+  maintenance: { intervalSeconds: number }
+}
+
+export class ConfigError extends HansaError {
+  override name = 'ConfigError'
+  constructor(message: string, details?: string) {
+    super('HANSA_CONFIG_INVALID', message, details === undefined ? {} : { details })
+  }
+}
+
+export const envName = (key: string): string =>
+  `HANSA_${key
+    .replace(/\./g, '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase()}`
+
+function coerce(spec: OptionSpec, value: unknown, source: string): unknown {
+  const fail = (what: string) =>
+    new ConfigError(`${spec.key} (from ${source}) must be ${what}; got ${JSON.stringify(value)}`)
+  const fromString = typeof value === 'string'
+  switch (spec.type) {
+    case 'string':
+      if (typeof value !== 'string') throw fail('a string')
+      if (spec.choices && !spec.choices.includes(value)) {
+        throw fail(`one of ${spec.choices.join(', ')}`)
+      }
+      return value
+    case 'boolean':
+      if (typeof value === 'boolean') return value
+      if (value === 'true' || value === '1') return true
+      if (value === 'false' || value === '0') return false
+      throw fail('true or false')
+    case 'integer':
+    case 'number': {
+      const n = fromString && value.trim() !== '' ? Number(value) : value
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw fail('a number')
+      if (spec.type === 'integer' && !Number.isInteger(n)) throw fail('a whole number')
+      if (spec.min !== undefined && n < spec.min) throw fail(`at least ${spec.min}`)
+      return n
+    }
+    case 'string[]':
+    case 'integer[]': {
+      const list = fromString
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value
+      if (!Array.isArray(list)) throw fail('a list')
+      if (spec.type === 'string[]') {
+        if (!list.every((x) => typeof x === 'string')) throw fail('a list of strings')
+        return list
+      }
+      const nums = list.map((x) => (typeof x === 'string' ? Number(x) : x))
+      if (!nums.every((x) => Number.isInteger(x))) throw fail('a list of whole numbers')
+      return nums
+    }
+  }
+}
+
+function getPath(obj: Record<string, unknown>, key: string): unknown {
+  let cur: unknown = obj
+  for (const part of key.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Record<string, unknown>)[part]
+  }
+  return cur
+}
+
+function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let cur = obj
+  for (const part of parts.slice(0, -1)) {
+    cur[part] ??= {}
+    cur = cur[part] as Record<string, unknown>
+  }
+  cur[parts.at(-1)!] = value
+}
+
+function unknownKeys(obj: unknown, prefix = ''): string[] {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return []
+  const out: string[] = []
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k
+    if (OPTIONS.some((o) => o.key === key)) continue
+    if (OPTIONS.some((o) => o.key.startsWith(`${key}.`))) out.push(...unknownKeys(v, key))
+    else out.push(key)
+  }
+  return out
+}
+
+export type ConfigSources = {
+  /** Parsed config file contents (JSON). */
+  file?: Record<string, unknown>
+  filePath?: string
+  env?: Record<string, string | undefined>
+  /** Values from command-line flags, by option key. */
+  flags?: Record<string, unknown>
+}
+
+/** Defaults, then the file, then the environment, then flags: the later wins. */
+export function resolveConfig(sources: ConfigSources = {}): NodeConfig {
+  const out: Record<string, unknown> = {}
+  const unknown = unknownKeys(sources.file)
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown option${unknown.length > 1 ? 's' : ''} in ${sources.filePath ?? 'the config file'}: ${unknown.join(', ')}`,
+      'docs/configuration.md lists every option.',
+    )
+  }
+  for (const spec of OPTIONS) {
+    let value: unknown = spec.default
+    const fromFile = sources.file ? getPath(sources.file, spec.key) : undefined
+    if (fromFile !== undefined) value = coerce(spec, fromFile, sources.filePath ?? 'config file')
+    const fromEnv = sources.env?.[envName(spec.key)]
+    if (fromEnv !== undefined && fromEnv !== '') {
+      value = coerce(spec, fromEnv, `environment ${envName(spec.key)}`)
+    }
+    const fromFlag = sources.flags?.[spec.key]
+    if (fromFlag !== undefined) value = coerce(spec, fromFlag, 'command line')
+    setPath(out, spec.key, Array.isArray(value) ? [...value] : value)
+  }
+  return out as NodeConfig
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}`, (cause as Error).message)
+  }
+  try {
+    const parsed = JSON.parse(text)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('the top level must be a JSON object')
+    }
+    return parsed
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid JSON`, (cause as Error).message)
+  }
+}
+
+/** The configuration reference in Markdown, generated from OPTIONS. */
+export function configurationMarkdown(): string {
+  const rows = OPTIONS.map((o) => {
+    const def = o.key === 'verify.threads' ? 'number of CPU cores' : JSON.stringify(o.default)
+    const choices = o.choices ? ` One of: ${o.choices.join(', ')}.` : ''
+    return `| \`${o.key}\` | \`${envName(o.key)}\` | ${o.type} | \`${def}\` | ${o.restart ? 'yes' : 'no'} | ${o.description}${choices} |`
+  })
+  return [
+    '| option (config file key) | environment | type | default | restart | description |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n')
+}

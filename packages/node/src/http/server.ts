@@ -1,0 +1,99 @@
+// HTTP and WebSocket on one port: Fastify serves the JSON API (NIP-11 at `/` with
+// `Accept: application/nostr+json`, `/metrics`, `/health`, the OpenAPI document), and
+// WebSocket upgrades go to the relay engine through `ws`.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { WebSocketServer } from 'ws'
+import type { Relay } from '../relay/relay.js'
+import { SOFTWARE_VERSION } from './relay-info.js'
+
+export type HttpServerOptions = {
+  relay: Relay
+  log: Logger
+  metrics: Registry
+  maxMessageBytes: number
+  relayInfo: () => object
+  /** Runs before /metrics answers, to refresh gauges read from the store. */
+  beforeMetrics?: () => Promise<void>
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const { relay, log } = options
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Hansa node API',
+        version: SOFTWARE_VERSION,
+        description:
+          'HTTP/JSON API of a Hansa node. Services speak Nostr (NIP-01) over WebSocket on the same port.',
+      },
+    },
+  })
+
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'NIP-11 relay information document (send Accept: application/nostr+json)',
+        response: { 200: { type: 'object', additionalProperties: true } },
+      },
+    },
+    async (request, reply) => {
+      reply.header('access-control-allow-origin', '*')
+      if ((request.headers.accept ?? '').includes('application/nostr+json')) {
+        reply.type('application/nostr+json')
+        return options.relayInfo()
+      }
+      reply.type('text/plain')
+      return 'This is a Hansa node. Connect a Nostr client over WebSocket to this URL, or read /openapi.json.\n'
+    },
+  )
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness',
+        response: {
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string' }, connections: { type: 'integer' } },
+          },
+        },
+      },
+    },
+    async () => ({ status: 'ok', connections: relay.connections.size }),
+  )
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    await options.beforeMetrics?.()
+    reply.type(options.metrics.contentType)
+    return options.metrics.metrics()
+  })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  // Messages up to 4x the limit are read so the relay can answer them with a reason;
+  // anything larger closes the socket (1009), as nothing else can be done with it.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes * 4,
+    perMessageDeflate: false,
+  })
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    wss.handleUpgrade(request, socket, head, (ws) => relay.accept(ws, request))
+  })
+  app.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+  })
+  return app
+}

@@ -1,0 +1,167 @@
+// A Hansa node: loads its key, opens the store, starts the verifier pool, registers the
+// services, and serves HTTP and WebSocket on one port. `close()` shuts down gracefully:
+// stop accepting, finish in-flight writes (every acknowledged event is committed), close.
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import pino, { type Logger } from 'pino'
+import type { FastifyInstance } from 'fastify'
+import type { NodeConfig } from './config.js'
+import { createHttpServer } from './http/server.js'
+import { relayInformation } from './http/relay-info.js'
+import { createMetrics, type NodeMetrics } from './metrics.js'
+import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { Relay } from './relay/relay.js'
+import { inboxService } from './services/inbox/index.js'
+import type { Service, ServiceContext } from './services/service.js'
+import { SqliteStore } from './store/sqlite-store.js'
+import { VerifyPool } from './verify/index.js'
+
+export type HansaNode = {
+  /** ws:// URL of the relay. */
+  url: string
+  /** http:// URL of the same port. */
+  httpUrl: string
+  key: Omit<KeyPair, 'secretKey'>
+  config: NodeConfig
+  relay: Relay
+  store: SqliteStore
+  metrics: NodeMetrics
+  verifierBackend: string
+  log: Logger
+  /** Runs the maintenance tasks now (pruning); the timer also runs them. */
+  runMaintenance(): Promise<void>
+  close(): Promise<void>
+}
+
+export type StartNodeOptions = {
+  log?: Logger
+  now?: () => number
+  /** Extra services beyond the built-in ones the configuration turns on. */
+  services?: Service[]
+}
+
+export async function startNode(
+  config: NodeConfig,
+  options: StartNodeOptions = {},
+): Promise<HansaNode> {
+  const log = options.log ?? pino({ level: config.logLevel })
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const key = loadOrCreateKeyFile(join(dataDir, 'node.key'))
+  if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
+
+  const metrics = createMetrics()
+  const store = new SqliteStore({
+    path: join(dataDir, 'events.sqlite'),
+    synchronous: config.storage.synchronous,
+  })
+  const verifier = await VerifyPool.create({
+    threads: config.verify.threads,
+    backend: config.verify.backend,
+  })
+  const cleanups: Array<() => Promise<void>> = [() => verifier.close(), () => store.close()]
+  let app: FastifyInstance | undefined
+  try {
+    const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
+    const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, now })
+
+    const services = [...(config.inbox.enabled ? [inboxService] : []), ...(options.services ?? [])]
+    const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
+    const names = new Set(services.map((s) => s.name))
+    for (const service of services) {
+      const missing = (service.dependencies ?? []).filter((d) => !names.has(d))
+      if (missing.length > 0) {
+        throw new Error(
+          `service "${service.name}" needs ${missing.join(', ')}, which is not enabled`,
+        )
+      }
+      const ctx: ServiceContext = {
+        config,
+        store,
+        log: log.child({ service: service.name }),
+        metrics: metrics.registry,
+        now,
+        addHook: (name, fn) => relay.addHook(name, fn),
+        addPrivateKinds: (kinds) => relay.addPrivateKinds(kinds),
+        addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
+      }
+      await service.register(ctx)
+    }
+    maintenance.push({
+      name: 'expiration',
+      task: async () => void (await store.pruneExpired(now())),
+    })
+    maintenance.push({ name: 'rate-buckets', task: async () => relay.sweepIdleBudgets() })
+    const runMaintenance = async () => {
+      for (const m of maintenance) {
+        try {
+          await m.task()
+        } catch (err) {
+          log.error({ err, task: m.name }, 'maintenance task failed')
+        }
+      }
+    }
+    await runMaintenance()
+    const timer = setInterval(runMaintenance, config.maintenance.intervalSeconds * 1000)
+    timer.unref()
+
+    app = await createHttpServer({
+      relay,
+      log,
+      metrics: metrics.registry,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      relayInfo: () =>
+        relayInformation(config, key.pubkey, {
+          federationId: null,
+          manifestVersion: null,
+          coordinator: null,
+          services: services.map((s) => s.name),
+        }),
+      beforeMetrics: async () => {
+        metrics.storedBytes.set(await store.storedBytes())
+        metrics.storedEvents.set(await store.eventCount())
+      },
+    })
+    await app.listen({ host: config.host, port: config.port })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : config.port
+    const url = config.publicUrl || `ws://${urlHost(config.host)}:${port}`
+    relay.relayUrl = url // a port of 0 is only known now; NIP-42 checks against this URL
+    const httpUrl = url.replace(/^ws/, 'http')
+    log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
+
+    const started = app
+    let closing: Promise<void> | undefined
+    return {
+      url,
+      httpUrl,
+      key: { pubkey: key.pubkey, address: key.address },
+      config,
+      relay,
+      store,
+      metrics,
+      verifierBackend: verifier.backend,
+      log,
+      runMaintenance,
+      close() {
+        closing ??= (async () => {
+          clearInterval(timer)
+          started.server.close() // stop accepting new connections
+          await relay.shutdown() // finish in-flight events; every OK is sent
+          await started.close()
+          for (const cleanup of cleanups) await cleanup()
+          log.info('node stopped')
+        })()
+        return closing
+      },
+    }
+  } catch (error) {
+    await app?.close()
+    for (const cleanup of cleanups) await cleanup().catch(() => {})
+    throw error
+  }
+}
+
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host

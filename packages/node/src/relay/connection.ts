@@ -1,0 +1,37 @@
+// One WebSocket client: its subscriptions, the pubkeys it has proven (NIP-42), its AUTH
+// challenge and its publishing budget. Services see it read-only, as ConnectionInfo.
+import { randomBytes } from 'node:crypto'
+import type { Filter } from '@hansa/protocol'
+import type { WebSocket } from 'ws'
+import { TokenBucket } from './rate-limiter.js'
+
+export type ConnectionInfo = {
+  readonly id: number
+  readonly ip: string
+  readonly challenge: string
+  /** Pubkeys this connection has authenticated as. */
+  readonly authed: ReadonlySet<string>
+}
+
+let nextId = 1
+
+export class Connection implements ConnectionInfo {
+  readonly id = nextId++
+  readonly challenge = randomBytes(16).toString('hex')
+  readonly authed = new Set<string>()
+  readonly subscriptions = new Map<string, Filter[]>()
+  readonly eventBudget: TokenBucket
+  closed = false
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly ip: string,
+    eventsPerSecond: number,
+  ) {
+    this.eventBudget = new TokenBucket(eventsPerSecond, eventsPerSecond * 2, Date.now())
+  }
+
+  send(text: string): void {
+    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(text)
+  }
+}

@@ -1,0 +1,487 @@
+// The relay engine: NIP-01 over WebSocket as a pipeline of named stages (docs/architecture.md
+// gives each a paragraph).
+//
+//   EVENT: parse → shape → rate → policy → verify → service hooks → write (batched) → OK → fan-out
+//   REQ:   parse → validate filters → service hooks → query → EOSE → live subscription
+//
+// Services never change this file: they add hooks (onConnect, onAuth, onEvent, onReq,
+// onClose) and declare private kinds through their ServiceContext.
+import type { IncomingMessage } from 'node:http'
+import {
+  type Filter,
+  type NostrEvent,
+  authChallengeMessage,
+  authEventError,
+  closedMessage,
+  countMessage,
+  eoseMessage,
+  eventIdPreimage,
+  eventShapeError,
+  filterError,
+  kindClass,
+  matchFilters,
+  noticeMessage,
+  okMessage,
+  parseClientMessage,
+  relayEventMessage,
+  serializeEvent,
+} from '@hansa/protocol'
+import type { Logger } from 'pino'
+import type { WebSocket } from 'ws'
+import type { NodeConfig } from '../config.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { HookName, Hooks } from '../services/service.js'
+import type { EventStore } from '../store/event-store.js'
+import { Connection } from './connection.js'
+import { policyRefusal } from './event-policy.js'
+import { EventWriter } from './event-writer.js'
+import { TokenBucket } from './rate-limiter.js'
+import { type Refusal, refusalText, refuse } from './refusal.js'
+
+export type CheckResult = 'ok' | 'bad-id' | 'bad-sig'
+export type EventCheck = { id: string; pubkey: string; sig: string; serialized: string }
+/** Checks an event's id and signature (the verify stage); the VerifyPool implements it. */
+export interface EventVerifier {
+  check(e: EventCheck): Promise<CheckResult>
+}
+
+export type RelayOptions = {
+  config: NodeConfig
+  store: EventStore
+  verifier: EventVerifier
+  log: Logger
+  metrics: NodeMetrics
+  /** The URL clients must name in NIP-42 AUTH. */
+  relayUrl: string
+  now?: () => number
+}
+
+/** A connection whose send buffer grows past this is too slow to follow; it is closed. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+
+export class Relay {
+  readonly connections = new Set<Connection>()
+  private readonly hooks: { [K in HookName]: Hooks[K][] } = {
+    onConnect: [],
+    onAuth: [],
+    onEvent: [],
+    onReq: [],
+    onClose: [],
+  }
+  private readonly privateKinds = new Set<number>()
+  private readonly writer: EventWriter
+  private readonly ipBudgets = new Map<string, TokenBucket>()
+  private readonly ipConnections = new Map<string, number>()
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private accepting = true
+  readonly now: () => number
+  /** The URL clients must name in NIP-42 AUTH. */
+  relayUrl: string
+
+  constructor(private readonly options: RelayOptions) {
+    this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
+    this.relayUrl = options.relayUrl
+    this.writer = new EventWriter(options.store, options.metrics.writeSeconds)
+  }
+
+  get config(): NodeConfig {
+    return this.options.config
+  }
+
+  addHook<K extends HookName>(name: K, fn: Hooks[K]): void {
+    const list = this.hooks[name]
+    if (!list) throw new Error(`unknown hook "${String(name)}"`)
+    list.push(fn)
+  }
+
+  addPrivateKinds(kinds: readonly number[]): void {
+    for (const k of kinds) this.privateKinds.add(k)
+  }
+
+  // ---- connections ------------------------------------------------------------------
+
+  /** Takes a new WebSocket. Returns false (and closes it) when the IP has too many. */
+  accept(socket: WebSocket, request: IncomingMessage): boolean {
+    const { config, metrics, log } = this.options
+    const ip = request.socket.remoteAddress ?? 'unknown'
+    const open = this.ipConnections.get(ip) ?? 0
+    if (!this.accepting) {
+      socket.close(1001, 'shutting down')
+      return false
+    }
+    if (open >= config.limits.maxConnectionsPerIp) {
+      socket.send(noticeMessage('rate-limited: too many connections from your address'))
+      socket.close(1008, 'too many connections')
+      return false
+    }
+    this.ipConnections.set(ip, open + 1)
+    const conn = new Connection(socket, ip, config.limits.eventsPerSecond)
+    this.connections.add(conn)
+    metrics.connections.inc()
+    metrics.connectionsTotal.inc()
+    socket.on('message', (data, isBinary) => {
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.isBuffer(data)
+          ? isBinary
+            ? data.toString('utf8')
+            : data.toString('utf8')
+          : Buffer.from(data).toString('utf8')
+      this.track(this.onMessage(conn, text))
+    })
+    socket.on('close', () => this.onSocketClose(conn))
+    socket.on('error', (err) => log.debug({ err, conn: conn.id }, 'socket error'))
+    conn.send(authChallengeMessage(conn.challenge))
+    for (const hook of this.hooks.onConnect) this.track(Promise.resolve(hook(conn)))
+    return true
+  }
+
+  private onSocketClose(conn: Connection): void {
+    if (conn.closed) return
+    conn.closed = true
+    this.connections.delete(conn)
+    const open = (this.ipConnections.get(conn.ip) ?? 1) - 1
+    if (open <= 0) this.ipConnections.delete(conn.ip)
+    else this.ipConnections.set(conn.ip, open)
+    this.options.metrics.connections.dec()
+    this.options.metrics.subscriptions.dec(conn.subscriptions.size)
+    conn.subscriptions.clear()
+    for (const hook of this.hooks.onClose) this.track(Promise.resolve(hook(conn)))
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err) => this.options.log.error({ err }, 'internal error'))
+    this.inFlight.add(tracked)
+    tracked.finally(() => this.inFlight.delete(tracked))
+  }
+
+  // ---- parse ------------------------------------------------------------------------
+
+  private async onMessage(conn: Connection, text: string): Promise<void> {
+    const { limits } = this.options.config
+    if (Buffer.byteLength(text, 'utf8') > limits.maxMessageBytes) {
+      const reason = `invalid: message is larger than ${limits.maxMessageBytes} bytes`
+      const id = /"id"\s*:\s*"([0-9a-f]{64})"/.exec(text)?.[1]
+      if (text.startsWith('["EVENT"') && id) {
+        this.countRefusal(refuse('invalid', 'message-too-large', ''))
+        conn.send(okMessage(id, false, reason))
+      } else this.notice(conn, 'message-too-large', reason)
+      return
+    }
+    const parsed = parseClientMessage(text)
+    if (!parsed.ok) {
+      if (parsed.subId) conn.send(closedMessage(parsed.subId, `invalid: ${parsed.reason}`))
+      else this.notice(conn, 'malformed', `invalid: ${parsed.reason}`)
+      return
+    }
+    const m = parsed.message
+    switch (m.type) {
+      case 'EVENT':
+        return this.onEvent(conn, m.event)
+      case 'REQ':
+        return this.onReq(conn, m.subId, m.filters, 'REQ')
+      case 'COUNT':
+        return this.onReq(conn, m.subId, m.filters, 'COUNT')
+      case 'CLOSE':
+        if (conn.subscriptions.delete(m.subId)) this.options.metrics.subscriptions.dec()
+        return
+      case 'AUTH':
+        return this.onAuth(conn, m.event)
+    }
+  }
+
+  private notice(conn: Connection, rule: string, text: string): void {
+    this.options.metrics.notices.inc({ rule })
+    conn.send(noticeMessage(text))
+  }
+
+  private countRefusal(r: Refusal): void {
+    this.options.metrics.eventsRefused.inc({ prefix: r.prefix, rule: r.rule })
+  }
+
+  // ---- EVENT ------------------------------------------------------------------------
+
+  private async onEvent(conn: Connection, value: unknown): Promise<void> {
+    const { metrics } = this.options
+    const started = performance.now()
+    metrics.eventsReceived.inc()
+    const answer = (id: string, refusal: Refusal | null, okText = '') => {
+      if (refusal) this.countRefusal(refusal)
+      conn.send(okMessage(id, refusal === null, refusal ? refusalText(refusal) : okText))
+      metrics.okSeconds.observe((performance.now() - started) / 1000)
+    }
+    const shapeError = eventShapeError(value)
+    if (shapeError) {
+      const id = (value as { id?: unknown } | null)?.id
+      const r = refuse('invalid', 'shape', shapeError)
+      if (typeof id === 'string' && id.length <= 64) answer(id, r)
+      else {
+        this.countRefusal(r)
+        this.notice(conn, 'shape', refusalText(r))
+      }
+      return
+    }
+    const event = value as NostrEvent
+    if (!this.accepting)
+      return answer(event.id, refuse('error', 'shutdown', 'node is shutting down'))
+    const nowMs = Date.now()
+    if (!conn.eventBudget.take(nowMs)) {
+      return answer(
+        event.id,
+        refuse(
+          'rate-limited',
+          'connection-rate',
+          'slow down: too many events from this connection',
+        ),
+      )
+    }
+    if (!this.ipBudget(conn.ip).take(nowMs)) {
+      return answer(
+        event.id,
+        refuse('rate-limited', 'ip-rate', 'slow down: too many events from your address'),
+      )
+    }
+    const now = this.now()
+    const policy = policyRefusal(event, this.options.config, now)
+    if (policy) return answer(event.id, policy)
+
+    const check = await this.options.verifier.check({
+      id: event.id,
+      pubkey: event.pubkey,
+      sig: event.sig,
+      serialized: eventIdPreimage(event),
+    })
+    if (check === 'bad-id') {
+      return answer(event.id, refuse('invalid', 'bad-id', 'event id does not match its content'))
+    }
+    if (check === 'bad-sig') {
+      return answer(event.id, refuse('invalid', 'bad-signature', 'signature verification failed'))
+    }
+    if (event.kind === 22242) {
+      return answer(
+        event.id,
+        refuse(
+          'invalid',
+          'auth-as-event',
+          'AUTH events (kind 22242) are sent with AUTH, not EVENT',
+        ),
+      )
+    }
+
+    for (const hook of this.hooks.onEvent) {
+      const refusal = await hook(event, conn)
+      if (refusal) return answer(event.id, refusal)
+    }
+
+    const cls = kindClass(event.kind)
+    const raw = serializeEvent(event)
+    if (cls === 'ephemeral') {
+      metrics.eventsStored.inc({ kind_class: cls })
+      answer(event.id, null)
+      this.fanOut(event, raw)
+      return
+    }
+    let outcome: Awaited<ReturnType<EventWriter['write']>>
+    try {
+      outcome = await this.writer.write({ event, raw, receivedAt: now })
+    } catch (err) {
+      this.options.log.error({ err, id: event.id }, 'write failed')
+      return answer(event.id, refuse('error', 'store', 'could not store the event; try again'))
+    }
+    switch (outcome.status) {
+      case 'stored':
+        metrics.eventsStored.inc({ kind_class: cls })
+        answer(event.id, null)
+        this.fanOut(event, raw)
+        return
+      case 'duplicate':
+        metrics.eventsDuplicate.inc()
+        return answer(event.id, null, 'duplicate: already have this event')
+      case 'superseded':
+        metrics.eventsStored.inc({ kind_class: cls })
+        return answer(event.id, null, 'duplicate: a newer version of this event is already stored')
+      case 'deleted':
+        return answer(
+          event.id,
+          refuse('blocked', 'deleted', 'this event was deleted by its author'),
+        )
+    }
+  }
+
+  private ipBudget(ip: string): TokenBucket {
+    let bucket = this.ipBudgets.get(ip)
+    if (!bucket) {
+      const rate = this.options.config.limits.eventsPerSecondPerIp
+      bucket = new TokenBucket(rate, rate * 2, Date.now())
+      this.ipBudgets.set(ip, bucket)
+    }
+    return bucket
+  }
+
+  /** Forgets full IP buckets of addresses with no open connection (maintenance timer). */
+  sweepIdleBudgets(): void {
+    const now = Date.now()
+    for (const [ip, bucket] of this.ipBudgets) {
+      if (!this.ipConnections.has(ip) && bucket.idle(now)) this.ipBudgets.delete(ip)
+    }
+  }
+
+  // ---- fan-out ----------------------------------------------------------------------
+
+  private canRead(event: NostrEvent, conn: Connection): boolean {
+    if (!this.privateKinds.has(event.kind)) return true
+    for (const tag of event.tags) {
+      if (tag[0] === 'p' && tag[1] !== undefined && conn.authed.has(tag[1])) return true
+    }
+    return false
+  }
+
+  private fanOut(event: NostrEvent, raw: string): void {
+    for (const conn of this.connections) {
+      if (conn.subscriptions.size === 0) continue
+      for (const [subId, filters] of conn.subscriptions) {
+        if (matchFilters(filters, event) && this.canRead(event, conn)) {
+          if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+            conn.socket.close(1008, 'too slow to follow the subscription')
+            break
+          }
+          conn.send(relayEventMessage(subId, raw))
+        }
+      }
+    }
+  }
+
+  // ---- REQ and COUNT ----------------------------------------------------------------
+
+  private async onReq(
+    conn: Connection,
+    subId: string,
+    rawFilters: unknown[],
+    verb: 'REQ' | 'COUNT',
+  ): Promise<void> {
+    const { config, metrics, store } = this.options
+    const { limits } = config
+    const close = (r: Refusal) => {
+      metrics.queriesRefused.inc({ prefix: r.prefix, rule: r.rule })
+      conn.send(closedMessage(subId, refusalText(r)))
+    }
+    if (rawFilters.length > limits.maxFilters) {
+      return close(refuse('invalid', 'too-many-filters', `more than ${limits.maxFilters} filters`))
+    }
+    for (const f of rawFilters) {
+      const error = filterError(f, { maxValues: limits.maxFilterValues })
+      if (error) return close(refuse('invalid', 'bad-filter', error))
+    }
+    const filters = rawFilters as Filter[]
+    if (
+      verb === 'REQ' &&
+      !conn.subscriptions.has(subId) &&
+      conn.subscriptions.size >= limits.maxSubscriptions
+    ) {
+      return close(
+        refuse(
+          'rate-limited',
+          'too-many-subscriptions',
+          `too many open subscriptions (at most ${limits.maxSubscriptions}); CLOSE one first`,
+        ),
+      )
+    }
+    for (const hook of this.hooks.onReq) {
+      const refusal = await hook(filters, conn, verb)
+      if (refusal) return close(refusal)
+    }
+    const access = { privateKinds: [...this.privateKinds], readerPubkeys: [...conn.authed] }
+    const now = this.now()
+    const stop = metrics.querySeconds.startTimer()
+    metrics.queries.inc({ verb })
+    try {
+      if (verb === 'COUNT') {
+        let count = 0
+        for (const f of filters) count += await store.count(f, { ...access, now })
+        stop()
+        conn.send(countMessage(subId, count))
+        return
+      }
+      const options = { ...access, limit: limits.maxLimit, now }
+      const results =
+        filters.length === 1
+          ? await store.query(filters[0]!, {
+              ...options,
+              limit: Math.min(filters[0]!.limit ?? limits.defaultLimit, limits.maxLimit),
+            })
+          : await this.queryMany(filters, options)
+      stop()
+      if (conn.closed) return
+      for (const raw of results) conn.send(relayEventMessage(subId, raw))
+      conn.send(eoseMessage(subId))
+    } catch (err) {
+      stop()
+      this.options.log.error({ err, subId }, 'query failed')
+      return close(refuse('error', 'store', 'the query failed; try again'))
+    }
+    if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
+    conn.subscriptions.set(subId, filters)
+  }
+
+  /** Several filters: each queried with its own limit, merged newest first, without repeats. */
+  private async queryMany(
+    filters: Filter[],
+    options: { privateKinds: number[]; readerPubkeys: string[]; limit: number; now: number },
+  ): Promise<string[]> {
+    const { limits } = this.options.config
+    const seen = new Set<string>()
+    const rows: Array<{ createdAt: number; raw: string }> = []
+    for (const f of filters) {
+      const limit = Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit)
+      for (const raw of await this.options.store.query(f, { ...options, limit })) {
+        const id = raw.slice(7, 71) // serializeEvent puts {"id":"<64 hex>" first
+        if (seen.has(id)) continue
+        seen.add(id)
+        const createdAt = Number(/"created_at":(\d+)/.exec(raw)?.[1] ?? 0)
+        rows.push({ createdAt, raw })
+      }
+    }
+    rows.sort((a, b) => b.createdAt - a.createdAt)
+    return rows.map((r) => r.raw)
+  }
+
+  // ---- AUTH -------------------------------------------------------------------------
+
+  private async onAuth(conn: Connection, value: unknown): Promise<void> {
+    const shapeError = eventShapeError(value)
+    if (shapeError) return this.notice(conn, 'auth-shape', `invalid: AUTH ${shapeError}`)
+    const event = value as NostrEvent
+    const error = authEventError(event, {
+      challenge: conn.challenge,
+      relayUrl: this.relayUrl,
+      now: this.now(),
+    })
+    if (error) {
+      conn.send(okMessage(event.id, false, `invalid: ${error}`))
+      return
+    }
+    const check = await this.options.verifier.check({
+      id: event.id,
+      pubkey: event.pubkey,
+      sig: event.sig,
+      serialized: eventIdPreimage(event),
+    })
+    if (check !== 'ok') {
+      conn.send(okMessage(event.id, false, 'invalid: AUTH event signature or id is wrong'))
+      return
+    }
+    conn.authed.add(event.pubkey)
+    conn.send(okMessage(event.id, true, ''))
+    for (const hook of this.hooks.onAuth) await hook(conn, event.pubkey)
+  }
+
+  // ---- shutdown ---------------------------------------------------------------------
+
+  /** Stops taking events, finishes what was accepted (every OK is sent), closes sockets. */
+  async shutdown(): Promise<void> {
+    this.accepting = false
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+    await this.writer.drain()
+    for (const conn of this.connections) conn.socket.close(1001, 'node shutting down')
+  }
+}

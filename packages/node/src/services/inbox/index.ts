@@ -1,0 +1,66 @@
+// The inbox: the Status "mail server". NIP-17 private messages arrive as NIP-59 gift wraps
+// (kind 1059) addressed by their `p` tag; the node keeps them while the recipient is offline
+// and serves them only to her, once she proves her key with NIP-42 AUTH. Her inbox relay
+// list (kind 10050) is an ordinary replaceable event, served to anyone so senders find her.
+// Mail is pruned a retention period after the node received it (a gift wrap's created_at is
+// randomised up to two days into the past by NIP-59, so it cannot be the clock).
+import type { Filter } from '@hansa/protocol'
+import { isHex64 } from '@hansa/protocol'
+import type { Service, ServiceContext } from '../service.js'
+import { refuse } from '../../relay/refusal.js'
+
+export const GIFT_WRAP_KIND = 1059
+export const INBOX_RELAYS_KIND = 10050
+
+/** Could this filter return gift wraps? (No `kinds` means any kind.) */
+const asksForGiftWraps = (f: Filter) => f.kinds?.includes(GIFT_WRAP_KIND) ?? false
+
+export const inboxService: Service = {
+  name: 'inbox',
+  register(ctx: ServiceContext) {
+    ctx.addPrivateKinds([GIFT_WRAP_KIND])
+
+    ctx.addHook('onEvent', (event) => {
+      if (event.kind !== GIFT_WRAP_KIND) return undefined
+      const recipients = event.tags.filter((t) => t[0] === 'p')
+      if (recipients.length === 0 || !recipients.every((t) => isHex64(t[1]))) {
+        return refuse(
+          'invalid',
+          'gift-wrap-recipient',
+          'a gift wrap (kind 1059) must name its recipient in a p tag (64 hex characters)',
+        )
+      }
+      return undefined
+    })
+
+    ctx.addHook('onReq', (filters, conn) => {
+      for (const f of filters) {
+        if (!asksForGiftWraps(f)) continue
+        if (conn.authed.size === 0) {
+          return refuse(
+            'auth-required',
+            'inbox-auth',
+            'gift wraps (kind 1059) are served only to their recipient: authenticate with NIP-42 first',
+          )
+        }
+        const others = (f['#p'] ?? []).filter((p) => !conn.authed.has(p))
+        if (others.length > 0) {
+          return refuse(
+            'restricted',
+            'inbox-not-recipient',
+            `gift wraps are served only to their recipient; this connection is not authenticated as ${others[0]}`,
+          )
+        }
+      }
+      return undefined
+    })
+
+    ctx.addMaintenanceTask('inbox-retention', async () => {
+      const days = ctx.config.inbox.retentionDays
+      const before = ctx.now() - Math.floor(days * 86400)
+      const pruned = await ctx.store.pruneReceivedBefore([GIFT_WRAP_KIND], before)
+      if (pruned > 0)
+        ctx.log.info({ pruned, retentionDays: days }, 'inbox: pruned mail past retention')
+    })
+  },
+}

@@ -1,0 +1,46 @@
+// What the relay needs from storage, so SQLite (the embedded default) and PostgreSQL
+// (for coordinators who outgrow one machine) can sit behind the same engine.
+import type { Filter, NostrEvent } from '@hansa/protocol'
+
+/** What became of one event handed to the writer. */
+export type WriteOutcome =
+  | { status: 'stored' }
+  | { status: 'duplicate' }
+  /** A replaceable or addressable event older than the one already kept. */
+  | { status: 'superseded' }
+  /** Its author deleted it (NIP-09) before it arrived. */
+  | { status: 'deleted' }
+
+export type StoredEventInput = {
+  event: NostrEvent
+  /** The event serialised once, as it will be sent to readers. */
+  raw: string
+  receivedAt: number
+}
+
+/**
+ * Who is reading, for kinds readable only by their recipients: an event of one of
+ * `privateKinds` is visible only to an authenticated pubkey named in its `p` tags.
+ */
+export type ReadAccess = {
+  privateKinds: readonly number[]
+  readerPubkeys: readonly string[]
+}
+
+export type QueryOptions = ReadAccess & { limit: number; now: number }
+
+export interface EventStore {
+  /** Writes a batch in one transaction; resolves once the batch is durably committed. */
+  writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
+  /** Serialised events matching the filter, newest first. */
+  query(filter: Filter, options: QueryOptions): Promise<string[]>
+  count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
+  /** Deletes events past their NIP-40 expiration; returns how many. */
+  pruneExpired(now: number): Promise<number>
+  /** Deletes events of these kinds received before `receivedBefore`; returns how many. */
+  pruneReceivedBefore(kinds: readonly number[], receivedBefore: number): Promise<number>
+  /** Bytes the store occupies on disk. */
+  storedBytes(): Promise<number>
+  eventCount(): Promise<number>
+  close(): Promise<void>
+}

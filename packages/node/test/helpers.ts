@@ -1,0 +1,104 @@
+// Test helpers: a real node on a free loopback port in a temporary data folder, and a raw
+// WebSocket client that reads the relay's answers in order (for bad input no library sends).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import WebSocket from 'ws'
+import { type HansaNode, resolveConfig, startNode } from '@hansa/node'
+
+export type TestNode = HansaNode & { dataDir: string; stop(): Promise<void> }
+
+export async function startTestNode(
+  flags: Record<string, unknown> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'hansa-test-')),
+  now?: () => number,
+): Promise<TestNode> {
+  const config = resolveConfig({
+    flags: { dataDir, port: 0, logLevel: 'silent', 'verify.threads': 1, ...flags },
+  })
+  const node = await startNode(config, { log: pino({ level: 'silent' }), ...(now ? { now } : {}) })
+  return Object.assign(node, {
+    dataDir,
+    async stop() {
+      await node.close()
+    },
+  })
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+/** A WebSocket client that queues every relay message for `next()`. */
+export class RawClient {
+  readonly messages: unknown[][] = []
+  private waiters: Array<{ match: (m: unknown[]) => boolean; resolve: (m: unknown[]) => void }> = []
+  closed = false
+
+  // Listens from the start: the node's AUTH challenge can arrive in the same packet as the
+  // upgrade response, and `ws` emits it right after 'open'.
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as unknown[]
+      const i = this.waiters.findIndex((w) => w.match(m))
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m)
+      else this.messages.push(m)
+    })
+    ws.on('close', () => {
+      this.closed = true
+    })
+  }
+
+  static async connect(url: string): Promise<RawClient> {
+    const client = new RawClient(new WebSocket(url))
+    await new Promise<void>((resolve, reject) => {
+      client.ws.once('open', () => resolve())
+      client.ws.once('error', reject)
+    })
+    return client
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message))
+  }
+
+  /** The next message (already received or coming) that matches, within `ms`. */
+  next(match: (m: unknown[]) => boolean = () => true, ms = 5000): Promise<unknown[]> {
+    const i = this.messages.findIndex(match)
+    if (i >= 0) return Promise.resolve(this.messages.splice(i, 1)[0]!)
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve }
+      this.waiters.push(waiter)
+      setTimeout(() => {
+        const j = this.waiters.indexOf(waiter)
+        if (j >= 0) {
+          this.waiters.splice(j, 1)
+          reject(
+            new Error(`no matching message within ${ms} ms; got ${JSON.stringify(this.messages)}`),
+          )
+        }
+      }, ms)
+    })
+  }
+
+  ok(id: string): Promise<unknown[]> {
+    return this.next((m) => m[0] === 'OK' && m[1] === id)
+  }
+
+  /** All EVENTs for a subscription up to its EOSE (or its CLOSED). */
+  async collect(subId: string): Promise<{ events: Record<string, unknown>[]; end: unknown[] }> {
+    const events: Record<string, unknown>[] = []
+    for (;;) {
+      const m = await this.next(
+        (x) => x[1] === subId && ['EVENT', 'EOSE', 'CLOSED'].includes(x[0] as string),
+      )
+      if (m[0] === 'EVENT') events.push(m[2] as Record<string, unknown>)
+      else return { events, end: m }
+    }
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}
