@@ -330,3 +330,27 @@ export function configurationMarkdown(): string {
     ...rows,
   ].join('\n')
 }
+
+export type ReloadResult = { applied: string[]; needRestart: string[] }
+
+/**
+ * Copies the options that take effect without a restart from `next` into `current` (the
+ * running node reads `current`), and lists those that differ but need a restart.
+ * `next` is a fully resolved config: a bad file never reaches here, so the old one stays.
+ */
+export function applyReload(current: NodeConfig, next: NodeConfig): ReloadResult {
+  const applied: string[] = []
+  const needRestart: string[] = []
+  const root = current as unknown as Record<string, unknown>
+  for (const spec of OPTIONS) {
+    const before = getPath(root, spec.key)
+    const after = getPath(next as unknown as Record<string, unknown>, spec.key)
+    if (JSON.stringify(before) === JSON.stringify(after)) continue
+    if (spec.restart) needRestart.push(spec.key)
+    else {
+      setPath(root, spec.key, after)
+      applied.push(spec.key)
+    }
+  }
+  return { applied, needRestart }
+}

@@ -7,6 +7,8 @@ export {
   type ConfigSources,
   ConfigError,
   resolveConfig,
+  applyReload,
+  type ReloadResult,
   readConfigFile,
   configurationMarkdown,
   envName,

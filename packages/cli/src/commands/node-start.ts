@@ -1,6 +1,7 @@
 // `hansa node start`: runs one node until SIGINT/SIGTERM, then shuts down gracefully
 // (stop accepting, finish in-flight writes, close). A second signal exits at once.
-import { startNode } from '@hansa/node'
+// SIGHUP reloads the configuration.
+import { applyReload, startNode } from '@hansa/node'
 import pino from 'pino'
 import { type NodeFlags, nodeConfigFromFlags } from './node-config.js'
 
@@ -37,6 +38,22 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
       },
     )
   }
+  // SIGHUP re-reads the config file and environment; options marked "restart: no" take
+  // effect at once. A bad file is reported and the running configuration is kept.
+  process.on('SIGHUP', () => {
+    try {
+      const result = applyReload(node.config, nodeConfigFromFlags(opts))
+      log.info(result, 'configuration reloaded')
+      if (result.needRestart.length > 0) {
+        log.warn({ options: result.needRestart }, 'these changes take effect after a restart')
+      }
+    } catch (err) {
+      log.error(
+        { err: (err as Error).message },
+        'reload refused; keeping the running configuration',
+      )
+    }
+  })
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
