@@ -98,6 +98,22 @@ export {
   verifyManifestSignature,
   validSigners,
 } from './manifest-signing.js'
+export {
+  type VerifiedHead,
+  type ChainError,
+  type ChainVerification,
+  type VerifyChainOptions,
+  type HeadRef,
+  type HeadComparison,
+  type StoredHead,
+  type HeadDecision,
+  type ManifestEdit,
+  type DraftValidity,
+  verifyChain,
+  compareHeads,
+  acceptHead,
+  nextManifestDraft,
+} from './manifest-chain.js'
 export { federationId, isFederationId } from './federation-id.js'
 export {
   type InviteCode,
