@@ -123,3 +123,22 @@ export {
   encodeInviteCode,
   decodeInviteCode,
 } from './invite-code.js'
+export {
+  type HttpAuthRule,
+  type HttpAuthExpectation,
+  HTTP_AUTH_KIND,
+  HTTP_AUTH_WINDOW_SECONDS,
+  HTTP_AUTH_MAX_HEADER_LENGTH,
+  HttpAuthError,
+  parseHttpAuthHeader,
+  httpAuthEventError,
+} from './http-auth.js'
+export {
+  type SetupCode,
+  SETUP_CODE_PREFIX,
+  SETUP_CODE_FORMAT,
+  SETUP_CODE_MAX_LENGTH,
+  SetupCodeInvalidError,
+  encodeSetupCode,
+  decodeSetupCode,
+} from './setup-code.js'
