@@ -30,7 +30,7 @@ import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
-import type { HookName, Hooks } from '../services/service.js'
+import type { HookName, Hooks, Served } from '../services/service.js'
 import type { EventStore } from '../store/event-store.js'
 import { Connection } from './connection.js'
 import { policyRefusal } from './event-policy.js'
@@ -67,6 +67,7 @@ export class Relay {
     onEvent: [],
     onReq: [],
     onClose: [],
+    onServed: [],
   }
   private readonly privateKinds = new Set<number>()
   private readonly writer: EventWriter
@@ -279,6 +280,9 @@ export class Relay {
       metrics.eventsStored.inc({ kind_class: cls })
       answer(event.id, null)
       this.fanOut(event, raw)
+      if (this.hooks.onServed.length > 0) {
+        this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
+      }
       return
     }
     let outcome: Awaited<ReturnType<EventWriter['write']>>
@@ -293,6 +297,9 @@ export class Relay {
         metrics.eventsStored.inc({ kind_class: cls })
         answer(event.id, null)
         this.fanOut(event, raw)
+        if (this.hooks.onServed.length > 0) {
+          this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
+        }
         return
       case 'duplicate':
         metrics.eventsDuplicate.inc()
@@ -400,6 +407,9 @@ export class Relay {
         for (const f of filters) count += await store.count(f, { ...access, now })
         stop()
         conn.send(countMessage(subId, count))
+        if (this.hooks.onServed.length > 0) {
+          this.served(conn, { verb: 'COUNT', filters, events: count, bytes: 0 })
+        }
         return
       }
       const options = { ...access, limit: limits.maxLimit, now }
@@ -414,6 +424,11 @@ export class Relay {
       if (conn.closed) return
       for (const raw of results) conn.send(relayEventMessage(subId, raw))
       conn.send(eoseMessage(subId))
+      if (this.hooks.onServed.length > 0) {
+        let bytes = 0
+        for (const raw of results) bytes += Buffer.byteLength(raw)
+        this.served(conn, { verb: 'REQ', filters, events: results.length, bytes })
+      }
     } catch (err) {
       stop()
       this.options.log.error({ err, subId }, 'query failed')
@@ -443,6 +458,17 @@ export class Relay {
     }
     rows.sort((a, b) => b.createdAt - a.createdAt)
     return rows.map((r) => r.raw)
+  }
+
+  /** Tells the onServed hooks (metering) what was served; callers skip it when there are none. */
+  private served(conn: Connection, served: Served): void {
+    for (const hook of this.hooks.onServed) {
+      try {
+        hook(served, conn)
+      } catch (err) {
+        this.options.log.error({ err }, 'onServed hook failed')
+      }
+    }
   }
 
   // ---- AUTH -------------------------------------------------------------------------

@@ -23,7 +23,17 @@ export type Hooks = {
     verb: 'REQ' | 'COUNT',
   ) => MaybePromise<Refusal | undefined>
   onClose: (conn: ConnectionInfo) => MaybePromise<void>
+  /**
+   * After the engine served a request: an event stored (OK true sent), or a REQ/COUNT
+   * answered (EOSE or COUNT sent). Synchronous and after the answer, for metering.
+   */
+  onServed: (served: Served, conn: ConnectionInfo) => void
 }
+
+/** What onServed reports: the work done, with the UTF-8 bytes of the events it moved. */
+export type Served =
+  | { verb: 'EVENT'; event: NostrEvent; bytes: number }
+  | { verb: 'REQ' | 'COUNT'; filters: readonly Filter[]; events: number; bytes: number }
 
 export type HookName = keyof Hooks
 export const HOOK_NAMES: readonly HookName[] = [
@@ -32,6 +42,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   'onEvent',
   'onReq',
   'onClose',
+  'onServed',
 ]
 
 export type ServiceContext = {
@@ -51,8 +62,24 @@ export type ServiceContext = {
   addMaintenanceTask(name: string, task: () => Promise<void>): void
 }
 
+/**
+ * Which requests are a service's own, and whose access they use: what paid access (billing/
+ * access.ts) prices or gates. Each returns undefined for a request that is not the service's.
+ */
+export type ServiceTraffic = {
+  /** The pubkeys an event is for (the inbox: a gift wrap's recipients). */
+  eventBeneficiaries(event: NostrEvent): readonly string[] | undefined
+  /** The pubkeys whose data a REQ/COUNT may return (the inbox: its authenticated recipients). */
+  queryBeneficiaries(
+    filters: readonly Filter[],
+    conn: ConnectionInfo,
+  ): readonly string[] | undefined
+}
+
 export interface Service {
   readonly name: string
   readonly dependencies?: readonly string[]
+  /** Declared by a service that can be paid for (subscription or metered access). */
+  readonly traffic?: ServiceTraffic
   register(ctx: ServiceContext): MaybePromise<void>
 }
