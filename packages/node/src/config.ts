@@ -140,6 +140,32 @@ export const OPTIONS: readonly OptionSpec[] = [
     'How often expired events (NIP-40) and mail past retention are pruned.',
     { min: 1 },
   ),
+  opt(
+    'federation.inviteCode',
+    'string',
+    '',
+    "Join this federation: an invite code (hansa1…). At start the node fetches the manifest chain from the code's node URLs and verifies it against the code's federation id; it will never adopt another federation. Empty: standalone until a genesis is posted to it.",
+  ),
+  opt(
+    'federation.chainFile',
+    'string',
+    '',
+    "A manifest chain file (JSON array of signed manifests, oldest first) to adopt at start. Its genesis must hash to the invite code's federation id when both are set.",
+  ),
+  opt(
+    'federation.peers',
+    'string[]',
+    [],
+    'More node URLs (ws://, wss://, http:// or https://) to pull the manifest from, beyond the nodes the manifest lists.',
+    { restart: false },
+  ),
+  opt(
+    'federation.syncIntervalSeconds',
+    'integer',
+    30,
+    'How often the node pulls the manifest and pending proposals from its peers (and pushes to those behind).',
+    { min: 1 },
+  ),
 ]
 
 export type NodeConfig = {
@@ -175,6 +201,12 @@ export type NodeConfig = {
   }
   inbox: { enabled: boolean; retentionDays: number }
   maintenance: { intervalSeconds: number }
+  federation: {
+    inviteCode: string
+    chainFile: string
+    peers: string[]
+    syncIntervalSeconds: number
+  }
 }
 
 export class ConfigError extends HansaError {

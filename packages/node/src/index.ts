@@ -21,3 +21,15 @@ export { SqliteStore } from './store/sqlite-store.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'
+export {
+  Federation,
+  type FederationStatusName,
+  type ProposalView,
+  type OfferResult,
+  type ForkReport,
+  MAX_PENDING_PROPOSALS,
+} from './federation/federation-service.js'
+export { ManifestSync, type SyncReport, type PeerReport } from './federation/manifest-sync.js'
+export { FederationRequestError, httpStatusOf } from './federation/errors.js'
+export type { FederationStatus } from './federation/schemas.js'
+export { SOFTWARE_VERSION } from './http/relay-info.js'

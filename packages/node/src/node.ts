@@ -6,6 +6,10 @@ import { join, resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import type { NodeConfig } from './config.js'
+import { Federation } from './federation/federation-service.js'
+import { ManifestSync } from './federation/manifest-sync.js'
+import { createServiceGate } from './federation/service-gate.js'
+import { federationRoutes } from './http/federation-routes.js'
 import { createHttpServer } from './http/server.js'
 import { relayInformation } from './http/relay-info.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
@@ -28,6 +32,10 @@ export type HansaNode = {
   metrics: NodeMetrics
   verifierBackend: string
   log: Logger
+  /** The federation this node follows (or none: standalone), its proposals and membership. */
+  federation: Federation
+  /** Pulls the manifest from peers on a timer; `syncOnce()` runs a round now. */
+  sync: ManifestSync
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -67,6 +75,33 @@ export async function startNode(
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, now })
 
     const services = [...(config.inbox.enabled ? [inboxService] : []), ...(options.services ?? [])]
+    const federation = new Federation({
+      path: join(dataDir, 'federation.sqlite'),
+      nodePubkey: key.pubkey,
+      configuredServices: services.map((s) => s.name),
+      inviteCode: config.federation.inviteCode,
+      chainFile: config.federation.chainFile,
+      log: log.child({ component: 'federation' }),
+      now,
+    })
+    cleanups.push(async () => federation.close())
+    if (federation.status() === 'not-member') log.warn(federation.statusMessage())
+    const sync = new ManifestSync({
+      federation,
+      nodePubkey: key.pubkey,
+      selfUrls: () => [relay.relayUrl],
+      configuredPeers: () => config.federation.peers,
+      intervalSeconds: config.federation.syncIntervalSeconds,
+      log: log.child({ component: 'federation-sync' }),
+      now,
+    })
+    cleanups.unshift(() => sync.stop())
+    // Services the manifest does not list for this node stay off (see federation/service-gate.ts).
+    const gate = createServiceGate(
+      relay,
+      () => federation.activeServices(),
+      () => federation.statusMessage(),
+    )
     const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
     const names = new Set(services.map((s) => s.name))
     for (const service of services) {
@@ -76,7 +111,7 @@ export async function startNode(
           `service "${service.name}" needs ${missing.join(', ')}, which is not enabled`,
         )
       }
-      const ctx: ServiceContext = {
+      const ctx: ServiceContext = gate.contextFor(service.name, {
         config,
         store,
         log: log.child({ service: service.name }),
@@ -85,7 +120,7 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addPrivateKinds: (kinds) => relay.addPrivateKinds(kinds),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
-      }
+      })
       await service.register(ctx)
     }
     maintenance.push({
@@ -113,11 +148,22 @@ export async function startNode(
       maxMessageBytes: config.limits.maxMessageBytes,
       relayInfo: () =>
         relayInformation(config, key.pubkey, {
-          federationId: null,
-          manifestVersion: null,
-          coordinator: null,
-          services: services.map((s) => s.name),
+          federationId: federation.federationId(),
+          manifestVersion: federation.version(),
+          coordinator: federation.entry()?.coordinator.pubkey ?? null,
+          services: federation.activeServices(),
         }),
+      routes: [
+        (http) =>
+          federationRoutes(http, {
+            federation,
+            sync,
+            nodePubkey: key.pubkey,
+            publicUrl: () => relay.relayUrl,
+            configuredServices: services.map((s) => s.name),
+            now,
+          }),
+      ],
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())
         metrics.storedEvents.set(await store.eventCount())
@@ -130,6 +176,7 @@ export async function startNode(
     relay.relayUrl = url // a port of 0 is only known now; NIP-42 checks against this URL
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
+    sync.start()
 
     const started = app
     let closing: Promise<void> | undefined
@@ -143,6 +190,8 @@ export async function startNode(
       metrics,
       verifierBackend: verifier.backend,
       log,
+      federation,
+      sync,
       runMaintenance,
       close() {
         closing ??= (async () => {

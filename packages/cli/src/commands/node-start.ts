@@ -1,7 +1,7 @@
 // `hansa node start`: runs one node until SIGINT/SIGTERM, then shuts down gracefully
 // (stop accepting, finish in-flight writes, close). A second signal exits at once.
 // SIGHUP reloads the configuration.
-import { applyReload, startNode } from '@hansa/node'
+import { type HansaNode, applyReload, startNode } from '@hansa/node'
 import pino from 'pino'
 import { type NodeFlags, nodeConfigFromFlags } from './node-config.js'
 
@@ -13,22 +13,18 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
         transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } },
       })
     : pino({ level: config.logLevel })
-  const node = await startNode(config, { log })
-  process.stdout.write(
-    `Hansa node running at ${node.url}\n` +
-      `  pubkey   ${node.key.pubkey}\n` +
-      `  data     ${node.config.dataDir}\n` +
-      `  verifier ${node.verifierBackend}\n` +
-      `  info     ${node.httpUrl}/ (NIP-11)  metrics ${node.httpUrl}/metrics\n` +
-      'Press Ctrl-C to stop.\n',
-  )
-  let stopping = false
+
+  // Signals are handled from the first moment: one that arrives while the node is still
+  // starting stops it as soon as it has started.
+  let node: HansaNode | undefined
+  let stopRequested: string | undefined
   const stop = (signal: string) => {
-    if (stopping) {
+    if (stopRequested) {
       process.stderr.write('hansa: second signal, exiting now\n')
       process.exit(1)
     }
-    stopping = true
+    stopRequested = signal
+    if (!node) return
     log.info({ signal }, 'shutting down')
     node.close().then(
       () => process.exit(0),
@@ -38,9 +34,12 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
       },
     )
   }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
   // SIGHUP re-reads the config file and environment; options marked "restart: no" take
   // effect at once. A bad file is reported and the running configuration is kept.
   process.on('SIGHUP', () => {
+    if (!node) return
     try {
       const result = applyReload(node.config, nodeConfigFromFlags(opts))
       log.info(result, 'configuration reloaded')
@@ -54,6 +53,19 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
       )
     }
   })
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+
+  node = await startNode(config, { log })
+  process.stdout.write(
+    `Hansa node running at ${node.url}\n` +
+      `  pubkey   ${node.key.pubkey}\n` +
+      `  data     ${node.config.dataDir}\n` +
+      `  verifier ${node.verifierBackend}\n` +
+      `  info     ${node.httpUrl}/ (NIP-11)  metrics ${node.httpUrl}/metrics\n` +
+      'Press Ctrl-C to stop.\n',
+  )
+  if (stopRequested) {
+    const signal = stopRequested
+    stopRequested = undefined
+    stop(signal)
+  }
 }

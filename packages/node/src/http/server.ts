@@ -19,6 +19,8 @@ export type HttpServerOptions = {
   relayInfo: () => object
   /** Runs before /metrics answers, to refresh gauges read from the store. */
   beforeMetrics?: () => Promise<void>
+  /** More routes (the federation API), registered after the built-in ones. */
+  routes?: Array<(app: FastifyInstance) => Promise<void>>
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -35,6 +37,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         version: SOFTWARE_VERSION,
         description:
           'HTTP/JSON API of a Hansa node. Services speak Nostr (NIP-01) over WebSocket on the same port.',
+      },
+      components: {
+        securitySchemes: {
+          nip98: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'NIP-98 HTTP auth: "Nostr " + base64 of a signed kind-27235 event with u, method and payload (sha256 of the body) tags',
+          },
+        },
       },
     },
   })
@@ -81,6 +94,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  for (const routes of options.routes ?? []) await routes(app)
 
   // Messages up to 4x the limit are read so the relay can answer them with a reason;
   // anything larger closes the socket (1009), as nothing else can be done with it.

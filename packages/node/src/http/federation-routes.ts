@@ -1,0 +1,184 @@
+// The federation's HTTP API: the verified chain and head for anyone, proposals and signatures
+// from guardians (NIP-98), a chain offered by anyone (it proves itself by its signatures), and
+// a sync on demand. Every refusal is `{ error: { code, message } }` with a 4xx status and the
+// protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
+import { createHash } from 'node:crypto'
+import {
+  HansaError,
+  HttpAuthError,
+  MANIFEST_FORMAT,
+  httpAuthEventError,
+  parseHttpAuthHeader,
+} from '@hansa/protocol'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { verifyEvent } from 'nostr-tools/pure'
+import { FederationRequestError, httpStatusOf } from '../federation/errors.js'
+import type { Federation } from '../federation/federation-service.js'
+import type { ManifestSync } from '../federation/manifest-sync.js'
+import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
+import { SOFTWARE_VERSION } from './relay-info.js'
+
+export type FederationRoutesOptions = {
+  federation: Federation
+  sync: ManifestSync
+  nodePubkey: string
+  /** The node's public ws:// URL (read when asked: it is known only after listen). */
+  publicUrl: () => string
+  configuredServices: readonly string[]
+  now: () => number
+  /** Largest chain accepted by POST /federation/chain, in bytes. */
+  chainBodyLimit?: number
+}
+
+type RawRequest = FastifyRequest & { rawBody?: Buffer }
+
+export function federationStatus(options: FederationRoutesOptions): FederationStatus {
+  const { federation } = options
+  const entry = federation.entry()
+  return {
+    federationId: federation.federationId(),
+    head: federation.signedHead(),
+    version: federation.version(),
+    hash: federation.headHash(),
+    expired: federation.expired(),
+    status: federation.status(),
+    message: federation.statusMessage(),
+    node: {
+      pubkey: options.nodePubkey,
+      url: options.publicUrl(),
+      coordinator: entry
+        ? { pubkey: entry.coordinator.pubkey, alias: entry.coordinator.alias }
+        : null,
+      services: federation.activeServices(),
+      configuredServices: [...options.configuredServices],
+    },
+    software: { version: SOFTWARE_VERSION, manifestFormat: MANIFEST_FORMAT },
+    pendingProposals: federation.proposals().length,
+    fork: federation.fork,
+    peers: options.sync.peers(),
+  }
+}
+
+export async function federationRoutes(
+  app: FastifyInstance,
+  options: FederationRoutesOptions,
+): Promise<void> {
+  const { federation, sync } = options
+  await app.register(async (scope) => {
+    // Keep the exact body bytes: NIP-98's payload tag is the sha256 of them.
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer' },
+      (request, body: Buffer, done) => {
+        ;(request as RawRequest).rawBody = body
+        try {
+          done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')))
+        } catch {
+          done(
+            new FederationRequestError('HANSA_REQUEST_INVALID', 400, 'the body is not valid JSON'),
+            undefined,
+          )
+        }
+      },
+    )
+
+    scope.setErrorHandler((error, request, reply) => {
+      if (error instanceof HansaError) {
+        return reply
+          .status(httpStatusOf(error))
+          .send({ error: { code: error.code, message: error.message } })
+      }
+      const fastifyError = error as { validation?: unknown; statusCode?: number; message: string }
+      if (fastifyError.validation !== undefined) {
+        return reply
+          .status(400)
+          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: `request ${error.message}` } })
+      }
+      const status = fastifyError.statusCode ?? 500
+      if (status < 500) {
+        return reply
+          .status(status)
+          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: error.message } })
+      }
+      request.log.error({ err: error }, 'federation route failed')
+      return reply.status(500).send({
+        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
+      })
+    })
+
+    /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
+    const authenticate = (request: RawRequest): string => {
+      const event = parseHttpAuthHeader(request.headers.authorization)
+      const publicHttp = options.publicUrl().replace(/^ws/, 'http').replace(/\/+$/, '')
+      const urls = [`${publicHttp}${request.url}`]
+      if (request.headers.host) urls.push(`http://${request.headers.host}${request.url}`)
+      const body = request.rawBody
+      const problem = httpAuthEventError(event, {
+        urls,
+        method: request.method,
+        now: options.now(),
+        bodySha256:
+          body === undefined || body.length === 0
+            ? null
+            : createHash('sha256').update(body).digest('hex'),
+      })
+      if (problem !== null) throw problem
+      if (!verifyEvent({ ...event, tags: event.tags.map((t) => [...t]) })) {
+        throw new HttpAuthError('signature', 'the event id or signature is not valid')
+      }
+      return event.pubkey
+    }
+
+    scope.get('/federation', { schema: routeSchemas.status }, async () => federationStatus(options))
+
+    scope.get('/federation/chain', { schema: routeSchemas.chain }, async (request) => {
+      if (federation.federationId() === null) {
+        throw new FederationRequestError(
+          'HANSA_FEDERATION_NONE',
+          404,
+          'this node belongs to no federation; it has no manifest chain',
+        )
+      }
+      const { from } = request.query as { from?: number }
+      return federation.chainFrom(from ?? 1)
+    })
+
+    scope.post(
+      '/federation/chain',
+      { schema: routeSchemas.offerChain, bodyLimit: options.chainBodyLimit ?? 8 * 1024 * 1024 },
+      async (request) => federation.offerChain(request.body, `HTTP from ${request.ip}`),
+    )
+
+    scope.get('/federation/proposals', { schema: routeSchemas.proposals }, async () => ({
+      proposals: federation.proposals(),
+    }))
+
+    scope.get('/federation/proposals/:hash', { schema: routeSchemas.proposal }, async (request) =>
+      federation.proposal((request.params as { hash: string }).hash),
+    )
+
+    scope.post(
+      '/federation/proposals',
+      { schema: routeSchemas.propose },
+      async (request, reply) => {
+        const author = authenticate(request)
+        const body = request.body as { manifest: unknown; signatures?: unknown[] }
+        const result = federation.propose(body.manifest, author, body.signatures ?? [])
+        reply.status(result.created ? 201 : 200)
+        return { proposal: result.proposal, adopted: result.adopted }
+      },
+    )
+
+    scope.post(
+      '/federation/proposals/:hash/signatures',
+      { schema: routeSchemas.sign },
+      async (request) => {
+        const author = authenticate(request)
+        return federation.sign((request.params as { hash: string }).hash, request.body, author)
+      },
+    )
+
+    scope.post('/federation/sync', { schema: routeSchemas.sync }, async () => sync.syncOnce())
+  })
+}
