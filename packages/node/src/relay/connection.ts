@@ -34,4 +34,17 @@ export class Connection implements ConnectionInfo {
   send(text: string): void {
     if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(text)
   }
+
+  /**
+   * Sends several messages in one socket write: the TCP socket under `ws` is corked around
+   * them, so a REQ answered with 100 events costs one system call, not 100. (`ws` keeps the
+   * socket in `_socket`; it corks it the same way itself for multi-part frames.)
+   */
+  sendMany(texts: readonly string[]): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+    tcp?.cork()
+    for (const text of texts) this.socket.send(text)
+    tcp?.uncork()
+  }
 }

@@ -422,8 +422,9 @@ export class Relay {
           : await this.queryMany(filters, options)
       stop()
       if (conn.closed) return
-      for (const raw of results) conn.send(relayEventMessage(subId, raw))
-      conn.send(eoseMessage(subId))
+      const messages = results.map((raw) => relayEventMessage(subId, raw))
+      messages.push(eoseMessage(subId))
+      conn.sendMany(messages)
       if (this.hooks.onServed.length > 0) {
         let bytes = 0
         for (const raw of results) bytes += Buffer.byteLength(raw)

@@ -12,7 +12,11 @@ import { refuse } from '../../relay/refusal.js'
 export const GIFT_WRAP_KIND = 1059
 export const INBOX_RELAYS_KIND = 10050
 
-/** Could this filter return gift wraps? (No `kinds` means any kind.) */
+/**
+ * Does this filter ask for gift wraps by kind? Only such requests are refused before AUTH;
+ * a filter without `kinds` may still match gift wraps, and the store leaves out those the
+ * reader may not see (they are private kinds), so it is answered like any other.
+ */
 const asksForGiftWraps = (f: Filter) => f.kinds?.includes(GIFT_WRAP_KIND) ?? false
 
 export const inboxService: Service = {
