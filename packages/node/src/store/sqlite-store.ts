@@ -1,20 +1,12 @@
-// The embedded default store: better-sqlite3 in WAL mode. One writer, fed in batches by the
-// relay, commits many events per transaction, so `synchronous=FULL` (an acknowledged event
-// survives power loss) costs one fsync per batch, not per event.
-//
-// Layout: `events` keeps each event once, serialised (`raw`) as it is sent to readers, with
-// the columns queries select on; `tags` keeps one row per single-letter tag for `#x` filters.
-// Ids and pubkeys are stored as 32-byte BLOBs (half the size of hex). Results come newest
-// first; ties on created_at are not broken by id, so the index alone gives the order.
-import Database from 'better-sqlite3'
-import {
-  type Filter,
-  type NostrEvent,
-  dTagOf,
-  expirationOf,
-  kindClass,
-  tagConditions,
-} from '@hansa/protocol'
+// The embedded default store: better-sqlite3 in WAL mode. Reads run on the relay's thread
+// (a query is ~0.1 ms); writes go to one writer thread (sqlite-writer-thread.ts), which
+// commits each batch in one transaction, so `synchronous=FULL` (an acknowledged event
+// survives power loss) costs one fsync per batch and the fsync never stops the event loop.
+// Results come newest first; ties on created_at are not broken by id, so the index alone
+// gives the order.
+import { Worker } from 'node:worker_threads'
+import type Database from 'better-sqlite3'
+import { type Filter, tagConditions } from '@hansa/protocol'
 import type {
   EventStore,
   QueryOptions,
@@ -22,45 +14,9 @@ import type {
   StoredEventInput,
   WriteOutcome,
 } from './event-store.js'
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY,
-  id BLOB NOT NULL UNIQUE,
-  pubkey BLOB NOT NULL,
-  created_at INTEGER NOT NULL,
-  kind INTEGER NOT NULL,
-  d_tag TEXT,
-  expiration INTEGER,
-  received_at INTEGER NOT NULL,
-  raw TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_created ON events (pubkey, created_at);
-CREATE INDEX IF NOT EXISTS events_kind_created ON events (kind, created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_kind_d ON events (pubkey, kind, d_tag);
-CREATE INDEX IF NOT EXISTS events_expiration ON events (expiration) WHERE expiration IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_kind_received ON events (kind, received_at);
-CREATE TABLE IF NOT EXISTS tags (
-  seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  value TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tags_name_value ON tags (name, value, created_at);
-CREATE INDEX IF NOT EXISTS tags_seq ON tags (seq);
-CREATE TABLE IF NOT EXISTS deleted_ids (
-  id BLOB PRIMARY KEY,
-  pubkey BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deleted_addresses (
-  pubkey BLOB NOT NULL,
-  kind INTEGER NOT NULL,
-  d_tag TEXT NOT NULL,
-  until INTEGER NOT NULL,
-  PRIMARY KEY (pubkey, kind, d_tag)
-) WITHOUT ROWID;
-`
+import { type Synchronous, openDatabase } from './sqlite-schema.js'
+import { SqliteWriter } from './sqlite-writer.js'
+import type { WriterReply, WriterRequest } from './sqlite-writer-thread.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -68,122 +24,88 @@ type SqlPart = { sql: string; params: unknown[] }
 
 export type SqliteStoreOptions = {
   path: string
-  synchronous: 'full' | 'normal'
+  synchronous: Synchronous
+  /** Write on a worker thread (the default). false writes on the calling thread. */
+  writerThread?: boolean
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
+type Request = WriterRequest extends infer R
+  ? R extends { id: number }
+    ? Omit<R, 'id'>
+    : never
+  : never
+
+/** Talks to the writer thread; respawns it if it dies, failing what it had in hand. */
+class WriterThread {
+  private worker!: Worker
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+  private closed = false
+
+  constructor(private readonly options: { path: string; synchronous: Synchronous }) {
+    this.spawn()
+  }
+
+  private spawn(): void {
+    const worker = new Worker(new URL('./sqlite-writer-thread.js', import.meta.url), {
+      workerData: this.options,
+    })
+    worker.on('message', (reply: WriterReply) => {
+      const p = this.pending.get(reply.id)
+      if (!p) return
+      this.pending.delete(reply.id)
+      if (reply.ok) p.resolve(reply.result)
+      else p.reject(new Error(reply.error))
+    })
+    const fail = (error: Error) => {
+      if (this.worker !== worker) return
+      for (const p of this.pending.values()) p.reject(error)
+      this.pending.clear()
+      if (!this.closed) this.spawn()
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)))
+    this.worker = worker
+  }
+
+  request(request: Request): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ ...request, id })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.request({ op: 'close' })
+    this.closed = true
+    await this.worker.terminate()
+  }
 }
 
 export class SqliteStore implements EventStore {
+  /** The reading connection (the relay's thread). */
   readonly db: Database.Database
-  private readonly stmt
+  private readonly writer: WriterThread | SqliteWriter
+  private readonly count_
   private readonly statements = new Map<string, Database.Statement>()
 
   constructor(options: SqliteStoreOptions) {
-    this.db = new Database(options.path)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-    this.db.pragma('foreign_keys = ON')
-    this.db.pragma('busy_timeout = 5000')
-    this.db.exec(SCHEMA)
-    const db = this.db
-    this.stmt = {
-      insert: db.prepare(
-        `INSERT OR IGNORE INTO events (id, pubkey, created_at, kind, d_tag, expiration, received_at, raw)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertTag: db.prepare('INSERT INTO tags (seq, name, value, created_at) VALUES (?, ?, ?, ?)'),
-      isDeletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ?').pluck(),
-      deletedAddressUntil: db
-        .prepare('SELECT until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?')
-        .pluck(),
-      newestReplaceable: db.prepare(
-        `SELECT seq, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag IS ?
-         ORDER BY created_at DESC, id ASC LIMIT 1`,
-      ),
-      deleteOlderReplaceable: db.prepare(
-        'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND seq != ?',
-      ),
-      deleteById: db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5'),
-      recordDeletedId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
-      deleteAddress: db.prepare(
-        'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?',
-      ),
-      recordDeletedAddress: db.prepare(
-        `INSERT INTO deleted_addresses (pubkey, kind, d_tag, until) VALUES (?, ?, ?, ?)
-         ON CONFLICT (pubkey, kind, d_tag) DO UPDATE SET until = max(until, excluded.until)`,
-      ),
-      pruneExpired: db.prepare(
-        'DELETE FROM events WHERE expiration IS NOT NULL AND expiration <= ?',
-      ),
-      count: db.prepare('SELECT count(*) FROM events').pluck(),
-    }
+    this.db = openDatabase(options.path, options.synchronous)
+    this.count_ = this.db.prepare('SELECT count(*) FROM events').pluck()
+    this.writer =
+      options.writerThread === false
+        ? new SqliteWriter(this.db)
+        : new WriterThread({ path: options.path, synchronous: options.synchronous })
   }
 
   async writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]> {
-    return this.writeBatchSync(batch)
-  }
-
-  writeBatchSync(batch: readonly StoredEventInput[]): WriteOutcome[] {
-    const run = this.db.transaction((items: readonly StoredEventInput[]) =>
-      items.map((item) => this.writeOne(item)),
-    )
-    return run(batch)
-  }
-
-  private writeOne({ event, raw, receivedAt }: StoredEventInput): WriteOutcome {
-    const s = this.stmt
-    const id = hex(event.id)
-    const pubkey = hex(event.pubkey)
-    if (s.isDeletedId.get(id)) return { status: 'deleted' }
-    const cls = kindClass(event.kind)
-    const dTag = cls === 'addressable' ? dTagOf(event) : null
-    if (dTag !== null) {
-      const until = s.deletedAddressUntil.get(pubkey, event.kind, dTag) as number | undefined
-      if (until !== undefined && event.created_at <= until) return { status: 'deleted' }
-    }
-    const info = s.insert.run(
-      id,
-      pubkey,
-      event.created_at,
-      event.kind,
-      dTag,
-      expirationOf(event) ?? null,
-      receivedAt,
-      raw,
-    )
-    if (info.changes === 0) return { status: 'duplicate' }
-    const seq = info.lastInsertRowid
-    for (const tag of event.tags) {
-      const name = tag[0]!
-      if (name.length === 1 && tag[1] !== undefined && tag[1].length <= 1024) {
-        s.insertTag.run(seq, name, tag[1], event.created_at)
-      }
-    }
-    if (cls === 'replaceable' || cls === 'addressable') {
-      // NIP-01: keep only the newest; on equal created_at the lowest id wins.
-      const newest = s.newestReplaceable.get(pubkey, event.kind, dTag) as { seq: bigint | number }
-      s.deleteOlderReplaceable.run(pubkey, event.kind, dTag, newest.seq)
-      if (BigInt(newest.seq) !== BigInt(seq)) return { status: 'superseded' }
-    }
-    if (event.kind === 5) this.applyDeletion(event, pubkey)
-    return { status: 'stored' }
-  }
-
-  /** NIP-09: an author's kind-5 event deletes that author's events it names, and keeps them out. */
-  private applyDeletion(event: NostrEvent, pubkey: Buffer): void {
-    const s = this.stmt
-    for (const tag of event.tags) {
-      if (tag[0] === 'e' && tag[1] && /^[0-9a-f]{64}$/.test(tag[1])) {
-        const target = hex(tag[1])
-        s.deleteById.run(target, pubkey)
-        s.recordDeletedId.run(target, pubkey)
-      } else if (tag[0] === 'a' && tag[1]) {
-        const [kindText, author, ...rest] = tag[1].split(':')
-        const kind = Number(kindText)
-        if (author !== event.pubkey || !Number.isInteger(kind)) continue
-        const d = rest.join(':')
-        s.deleteAddress.run(pubkey, kind, d, event.created_at)
-        s.recordDeletedAddress.run(pubkey, kind, d, event.created_at)
-      }
-    }
+    const items = batch.map((b) => ({ raw: b.raw, receivedAt: b.receivedAt }))
+    if (this.writer instanceof SqliteWriter) return this.writer.writeBatch(items)
+    return (await this.writer.request({ op: 'write', items })) as WriteOutcome[]
   }
 
   /** Prepared statements by SQL text: filters repeat their shapes, preparing costs more than running. */
@@ -292,16 +214,19 @@ export class SqliteStore implements EventStore {
   }
 
   async pruneExpired(now: number): Promise<number> {
-    return this.stmt.pruneExpired.run(now).changes
+    if (this.writer instanceof SqliteWriter) return this.writer.pruneExpired(now)
+    return (await this.writer.request({ op: 'pruneExpired', now })) as number
   }
 
   async pruneReceivedBefore(kinds: readonly number[], receivedBefore: number): Promise<number> {
-    if (kinds.length === 0) return 0
-    return this.db
-      .prepare(
-        `DELETE FROM events WHERE kind IN (${kinds.map(() => '?').join(',')}) AND received_at < ?`,
-      )
-      .run(...kinds, receivedBefore).changes
+    if (this.writer instanceof SqliteWriter) {
+      return this.writer.pruneReceivedBefore(kinds, receivedBefore)
+    }
+    return (await this.writer.request({
+      op: 'pruneReceivedBefore',
+      kinds: [...kinds],
+      before: receivedBefore,
+    })) as number
   }
 
   async storedBytes(): Promise<number> {
@@ -311,11 +236,12 @@ export class SqliteStore implements EventStore {
   }
 
   async eventCount(): Promise<number> {
-    return this.stmt.count.get() as number
+    return this.count_.get() as number
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return
+    if (this.writer instanceof WriterThread) await this.writer.close()
     this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()
   }
