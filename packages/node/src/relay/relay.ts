@@ -246,17 +246,18 @@ export class Relay {
     const policy = policyRefusal(event, this.options.config, now)
     if (policy) return answer(event.id, policy)
 
-    const check = await this.options.verifier.check({
-      id: event.id,
-      pubkey: event.pubkey,
-      sig: event.sig,
-      serialized: eventIdPreimage(event),
-    })
+    const check = await this.checkSignature(event)
     if (check === 'bad-id') {
       return answer(event.id, refuse('invalid', 'bad-id', 'event id does not match its content'))
     }
     if (check === 'bad-sig') {
       return answer(event.id, refuse('invalid', 'bad-signature', 'signature verification failed'))
+    }
+    if (check === 'unavailable') {
+      return answer(
+        event.id,
+        refuse('error', 'verifier', 'could not check the signature; try again'),
+      )
     }
     if (event.kind === 22242) {
       return answer(
@@ -276,15 +277,15 @@ export class Relay {
 
     const cls = kindClass(event.kind)
     const raw = serializeEvent(event)
-    if (cls === 'ephemeral') {
+    const accepted = () => {
       metrics.eventsStored.inc({ kind_class: cls })
       answer(event.id, null)
       this.fanOut(event, raw)
       if (this.hooks.onServed.length > 0) {
         this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
       }
-      return
     }
+    if (cls === 'ephemeral') return accepted()
     let outcome: Awaited<ReturnType<EventWriter['write']>>
     try {
       outcome = await this.writer.write({ event, raw, receivedAt: now })
@@ -294,13 +295,7 @@ export class Relay {
     }
     switch (outcome.status) {
       case 'stored':
-        metrics.eventsStored.inc({ kind_class: cls })
-        answer(event.id, null)
-        this.fanOut(event, raw)
-        if (this.hooks.onServed.length > 0) {
-          this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
-        }
-        return
+        return accepted()
       case 'duplicate':
         metrics.eventsDuplicate.inc()
         return answer(event.id, null, 'duplicate: already have this event')
@@ -472,6 +467,21 @@ export class Relay {
     }
   }
 
+  /** The verify stage; a failing verifier (a crashed worker) is an answer, not a throw. */
+  private async checkSignature(event: NostrEvent): Promise<CheckResult | 'unavailable'> {
+    try {
+      return await this.options.verifier.check({
+        id: event.id,
+        pubkey: event.pubkey,
+        sig: event.sig,
+        serialized: eventIdPreimage(event),
+      })
+    } catch (err) {
+      this.options.log.error({ err, id: event.id }, 'signature check failed')
+      return 'unavailable'
+    }
+  }
+
   // ---- AUTH -------------------------------------------------------------------------
 
   private async onAuth(conn: Connection, value: unknown): Promise<void> {
@@ -487,14 +497,13 @@ export class Relay {
       conn.send(okMessage(event.id, false, `invalid: ${error}`))
       return
     }
-    const check = await this.options.verifier.check({
-      id: event.id,
-      pubkey: event.pubkey,
-      sig: event.sig,
-      serialized: eventIdPreimage(event),
-    })
+    const check = await this.checkSignature(event)
     if (check !== 'ok') {
-      conn.send(okMessage(event.id, false, 'invalid: AUTH event signature or id is wrong'))
+      const text =
+        check === 'unavailable'
+          ? 'error: could not check the signature; try again'
+          : 'invalid: AUTH event signature or id is wrong'
+      conn.send(okMessage(event.id, false, text))
       return
     }
     conn.authed.add(event.pubkey)
