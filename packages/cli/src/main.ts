@@ -40,4 +40,111 @@ config
   .option('--config <file>', 'JSON config file')
   .action((opts) => runCommand(() => import('./commands/config-show.js'), opts))
 
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+const guardian = program.command('guardian').description("a guardian's key and setup code")
+guardian
+  .command('init')
+  .description(
+    'create a guardian key (kept if it exists) and print the setup code for the ceremony',
+  )
+  .requiredOption('--name <name>', 'your name as the manifest will show it')
+  .requiredOption('--node-url <url>', 'ws:// URL of your node')
+  .option('--data-dir <dir>', 'folder for guardian.key (default ./hansa-guardian)')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/guardian-init.js'), opts))
+
+const federation = program
+  .command('federation')
+  .description('found and govern a federation: draft, sign, propose, inspect, verify')
+const keyOptions = (cmd: Command) =>
+  cmd
+    .option('--data-dir <dir>', 'guardian folder from `guardian init` (default ./hansa-guardian)')
+    .option('--key <file>', 'guardian key file (instead of --data-dir)')
+keyOptions(
+  federation
+    .command('draft')
+    .description('check the setup codes and live nodes, then post the genesis draft for signing')
+    .requiredOption('--name <name>', "the federation's name")
+    .requiredOption('--threshold <t>', 'guardians who must sign every change')
+    .option('--guardian <code>', "a guardian's setup code (repeat for each)", collect)
+    .option('--guardians <n>', 'how many guardian codes to expect')
+    .option('--coordinator <alias=pubkey>', 'a coordinator (repeat)', collect)
+    .option('--node <alias=url>', "a node, by its coordinator's alias (repeat)", collect)
+    .option(
+      '--service <name[=json]>',
+      'a service the federation runs (default: what the nodes run)',
+      collect,
+    )
+    .option('--dev-fund <recipient>', 'dev fund pubkey or Ethereum address (default: your key)')
+    .option('--dev-fund-rate <r>', 'suggested share of income, 0 to 1 (default 0.2)')
+    .option('--valid-days <d>', 'days the manifest stays valid (default 365)')
+    .option('--out <file>', 'also write the draft manifest to this file')
+    .option('--check-only', 'run the checks, post nothing')
+    .option('--json', 'print JSON')
+    .action((opts) => runCommand(() => import('./commands/federation-draft.js'), opts)),
+)
+keyOptions(
+  federation
+    .command('sign')
+    .description('review a pending proposal (or the genesis draft) and sign it')
+    .option('--node <url>', 'node to read it from (default: your node)')
+    .option('--proposal <hash>', 'which proposal, when several are pending')
+    .option('--yes', 'sign without asking')
+    .option('--json', 'print JSON')
+    .action((opts) => runCommand(() => import('./commands/federation-sign.js'), opts)),
+)
+keyOptions(
+  federation
+    .command('propose')
+    .description('propose the next manifest version (signed by you) for the other guardians')
+    .option('--node <url>', 'node to propose on (default: your node)')
+    .option('--add-coordinator <alias=pubkey>', 'add a coordinator', collect)
+    .option('--remove-coordinator <alias|pubkey>', 'remove a coordinator and its nodes', collect)
+    .option('--add-node <alias=url>', "add a coordinator's node (its key is read from it)", collect)
+    .option('--remove-node <url|pubkey>', 'remove a node', collect)
+    .option('--node-services <node=svc,svc>', "set a node's services", collect)
+    .option('--set-service <name[=json]>', 'run a service, or change its parameters', collect)
+    .option('--remove-service <name>', 'stop a service federation-wide', collect)
+    .option('--add-guardian <code>', 'add a guardian by their setup code', collect)
+    .option('--remove-guardian <name|pubkey>', 'remove a guardian', collect)
+    .option('--threshold <t>', 'change the threshold')
+    .option('--name <name>', 'rename the federation')
+    .option('--dev-fund <recipient>', 'change the dev fund recipient')
+    .option('--renew', 'allow a proposal that only extends the validity')
+    .option('--valid-days <d>', 'days the new version stays valid (default 365)')
+    .option('--json', 'print JSON')
+    .action((opts) => runCommand(() => import('./commands/federation-propose.js'), opts)),
+)
+federation
+  .command('proposals')
+  .description('pending proposals, each with its changes from the head and its signatures')
+  .option('--node <url>', 'node to ask (default: your node)')
+  .option('--data-dir <dir>', 'guardian folder, for its node')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-proposals.js'), opts))
+federation
+  .command('show')
+  .description('the federation a node follows: head, membership, invite code')
+  .option('--node <url>', 'node to ask (default: your node)')
+  .option('--data-dir <dir>', 'guardian folder, for its node')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-show.js'), opts))
+federation
+  .command('verify')
+  .description('verify a chain file offline (a JSON array of signed manifests, oldest first)')
+  .argument('<file>', 'chain file')
+  .requiredOption('--federation <id>', 'federation id (64 hex) or invite code')
+  .option('--json', 'print JSON')
+  .action((file, opts) =>
+    runCommand(() => import('./commands/federation-verify.js'), { ...opts, file }),
+  )
+
+program
+  .command('devnet')
+  .description('start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes')
+  .option('--data-dir <dir>', 'where the nodes, keys and devnet.json live (default ./hansa-devnet)')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/devnet.js'), opts))
+
 await program.parseAsync()

@@ -1,0 +1,62 @@
+// `hansa devnet`: starts a working federation on this machine (3 guardians, threshold 2;
+// 2 coordinators; 3 nodes), prints where everything is, and runs until Ctrl-C, which stops
+// every node cleanly (SIGTERM, then waits for each to finish).
+import Table from 'cli-table3'
+import { type DevnetInfo, startDevnet } from '../federation/devnet.js'
+import { lines, output } from '../print.js'
+
+function text(info: DevnetInfo): string {
+  const table = new Table({
+    head: ['node', 'coordinator', 'URL', 'data dir'],
+    style: { head: [], border: [] },
+  })
+  for (const n of info.nodes) table.push([n.name, n.coordinator, n.url, n.dataDir])
+  return lines([
+    '',
+    info.resumed
+      ? `Hansa devnet resumed from ${info.dataDir}`
+      : `Hansa devnet: federation sealed by ${info.signedBy.join(' and ')} (threshold ${info.threshold} of ${info.guardians.length} guardians: ${info.guardians.map((g) => g.name).join(', ')})`,
+    table.toString(),
+    `federation id  ${info.federationId}`,
+    `guardians      ${info.guardians.map((g) => `${g.name} ${g.dir}`).join('\n               ')}`,
+    'invite code',
+    '',
+    `  ${info.inviteCode}`,
+    '',
+    `Try: npx hansa federation show --node ${info.nodes[0]!.url}`,
+    `     npx hansa federation propose --data-dir ${info.guardians[0]!.dir} --threshold 3`,
+    `     npx hansa federation sign --data-dir ${info.guardians[1]!.dir} --yes`,
+    `Ctrl-C stops the devnet; its data stays in ${info.dataDir} (run again to resume).`,
+  ])
+}
+
+export default async function run(opts: { dataDir?: string; json?: boolean }): Promise<void> {
+  // Signals are ours from the start: Ctrl-C during the ceremony stops the nodes started so far.
+  const abort = new AbortController()
+  let onSignal = (signal: string) => abort.abort(signal)
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  const devnet = await startDevnet({
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+    progress: (line) => process.stderr.write(`  ${line}\n`),
+    signal: abort.signal,
+  })
+  output(opts.json, devnet.info, text)
+  await new Promise<void>((done) => {
+    let stopping = false
+    const stop = (why: string) => {
+      if (stopping) return
+      stopping = true
+      process.stderr.write(`\n${why}: stopping the nodes…\n`)
+      devnet.stop().then(() => {
+        process.stderr.write(`devnet stopped; data kept in ${devnet.info.dataDir}\n`)
+        done()
+      })
+    }
+    onSignal = stop
+    devnet.unexpectedExit.then(({ node, code }) => {
+      process.exitCode = 1
+      stop(`${node} exited unexpectedly (code ${code}; see its node.log)`)
+    })
+  })
+}

@@ -1,0 +1,28 @@
+// @hansa/cli as a library: the functions behind the `hansa` commands, which return data (the
+// commands print it). Tests and tools call them directly.
+export {
+  guardianInit,
+  loadGuardian,
+  type Guardian,
+  type GuardianInitResult,
+} from './federation/guardian.js'
+export {
+  draftFederation,
+  type DraftParams,
+  type DraftResult,
+  type DraftProblem,
+} from './federation/draft.js'
+export {
+  signProposal,
+  proposeChange,
+  listProposals,
+  showFederation,
+  verifyChainFile,
+  type SignResult,
+  type ProposeResult,
+  type ProposeEdits,
+  type ShowResult,
+  type VerifyResult,
+} from './federation/governance.js'
+export { startDevnet, type Devnet, type DevnetInfo, type DevnetNode } from './federation/devnet.js'
+export { inviteCodeFor, manifestLines, changeLines } from './federation/summary.js'
