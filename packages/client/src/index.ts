@@ -22,3 +22,32 @@ export {
   ManifestStore,
   memoryHeadStorage,
 } from './manifest-store.js'
+export {
+  type BillingApiOptions,
+  type SubscriptionInfo,
+  type SwapAccountInfo,
+  type PaymentInfo,
+  type Quote,
+  type SubscriptionReceipt,
+  type ChequeReceipt,
+  type AccountInfo,
+  type BillingReport,
+  getTerms,
+  quoteSubscription,
+  paySubscription,
+  getSubscriptions,
+  addSubscriptionKey,
+  removeSubscriptionKey,
+  sendCheque,
+  getAccount,
+  getBilling,
+  recordDevTaxPaid,
+} from './billing-api.js'
+export {
+  type PayerState,
+  type PayerStorage,
+  type SwapPayerOptions,
+  SwapPayer,
+  memoryPayerStorage,
+  subscribeWith,
+} from './swap-payer.js'

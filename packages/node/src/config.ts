@@ -134,6 +134,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 0, restart: false },
   ),
   opt(
+    'inbox.access',
+    'string',
+    'free',
+    'Who may use the inbox: free (anyone), subscription (mail accepted for and served to subscribers only, billing.subscription.*) or metered (each stored gift wrap and mail query charged to the connection, billing.metered.*). Also: hansa node start --inbox-access.',
+    { choices: ['free', 'subscription', 'metered'] },
+  ),
+  opt(
     'maintenance.intervalSeconds',
     'integer',
     60,
@@ -165,6 +172,106 @@ export const OPTIONS: readonly OptionSpec[] = [
     30,
     'How often the node pulls the manifest and pending proposals from its peers (and pushes to those behind).',
     { min: 1 },
+  ),
+  opt(
+    'billing.unit',
+    'string',
+    'msat',
+    'Unit of every price, payment and balance (amounts are whole base units of it).',
+  ),
+  opt(
+    'billing.rail',
+    'string',
+    'ledger',
+    'Settlement rail: ledger (cheques credited on trust, never cashed). evm and lightning are planned.',
+    { choices: ['ledger', 'evm', 'lightning'] },
+  ),
+  opt('billing.chainId', 'integer', 31337, 'EIP-712 chain id of the cheques this node takes.', {
+    min: 1,
+  }),
+  opt(
+    'billing.devTaxRate',
+    'number',
+    0.2,
+    "Share of every payment booked as dev tax for the dev fund (0 to 1; 0 allowed), shown to users in the terms. The default is the manifest's suggested rate.",
+    { min: 0 },
+  ),
+  opt(
+    'billing.devFundRecipient',
+    'string',
+    '',
+    "The dev fund's address or pubkey, shown in the terms (empty: not stated).",
+  ),
+  opt(
+    'billing.adminPubkeys',
+    'string[]',
+    [],
+    'Pubkeys, besides the node key, that may read the books (GET /billing) and book dev tax paid.',
+    { restart: false },
+  ),
+  opt(
+    'billing.subscription.price',
+    'integer',
+    30000,
+    'Subscription: price of one period, in base units of billing.unit.',
+    { min: 1 },
+  ),
+  opt(
+    'billing.subscription.periodDays',
+    'number',
+    30,
+    'Subscription: length of one period, in days.',
+    {
+      min: 0,
+    },
+  ),
+  opt(
+    'billing.subscription.maxPeriods',
+    'integer',
+    12,
+    'Subscription: most periods one payment buys.',
+    { min: 1 },
+  ),
+  opt(
+    'billing.subscription.maxPubkeys',
+    'integer',
+    10,
+    "Subscription: most pubkeys (the owner's app keys) one subscription covers.",
+    { min: 1 },
+  ),
+  opt('billing.metered.queryPrice', 'integer', 10, 'Metered: price of a REQ or COUNT answered.', {
+    min: 0,
+  }),
+  opt('billing.metered.eventPrice', 'integer', 20, 'Metered: price of an event stored.', {
+    min: 0,
+  }),
+  opt(
+    'billing.metered.kilobytePrice',
+    'integer',
+    5,
+    'Metered: price per 1024 bytes of events stored or served (rounded up).',
+    { min: 0 },
+  ),
+  opt(
+    'billing.metered.paymentThreshold',
+    'integer',
+    10000,
+    'Metered: a client pays with a cheque once it owes this much.',
+    { min: 1 },
+  ),
+  opt(
+    'billing.metered.disconnectThreshold',
+    'integer',
+    0,
+    'Metered: a client owing more than this is refused (payment-required:). 0: the payment threshold plus 25 %.',
+    { min: 0 },
+  ),
+  opt(
+    'billing.metered.swap',
+    'string',
+    'mock',
+    'Metered: soft (account and log, never refuse), mock (cheques checked and credited, never cashed; refuse past the disconnect threshold) or hard (cashed on chain: needs the evm rail).',
+    { choices: ['soft', 'mock', 'hard'] },
   ),
 ]
 
@@ -199,13 +306,34 @@ export type NodeConfig = {
     allowedKinds: number[]
     deniedKinds: number[]
   }
-  inbox: { enabled: boolean; retentionDays: number }
+  inbox: {
+    enabled: boolean
+    retentionDays: number
+    access: 'free' | 'subscription' | 'metered'
+  }
   maintenance: { intervalSeconds: number }
   federation: {
     inviteCode: string
     chainFile: string
     peers: string[]
     syncIntervalSeconds: number
+  }
+  billing: {
+    unit: string
+    rail: 'ledger' | 'evm' | 'lightning'
+    chainId: number
+    devTaxRate: number
+    devFundRecipient: string
+    adminPubkeys: string[]
+    subscription: { price: number; periodDays: number; maxPeriods: number; maxPubkeys: number }
+    metered: {
+      queryPrice: number
+      eventPrice: number
+      kilobytePrice: number
+      paymentThreshold: number
+      disconnectThreshold: number
+      swap: 'soft' | 'mock' | 'hard'
+    }
   }
 }
 

@@ -14,7 +14,14 @@ export {
   envName,
 } from './config.js'
 export { createKeyFile, readKeyFile, loadOrCreateKeyFile, type KeyPair } from './node-key.js'
-export type { Service, ServiceContext, Hooks, HookName } from './services/service.js'
+export type {
+  Service,
+  ServiceContext,
+  ServiceTraffic,
+  Served,
+  Hooks,
+  HookName,
+} from './services/service.js'
 export { HOOK_NAMES } from './services/service.js'
 export type { EventStore, WriteOutcome, StoredEventInput } from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
@@ -33,3 +40,9 @@ export { ManifestSync, type SyncReport, type PeerReport } from './federation/man
 export { FederationRequestError, httpStatusOf } from './federation/errors.js'
 export type { FederationStatus } from './federation/schemas.js'
 export { SOFTWARE_VERSION } from './http/relay-info.js'
+export { Billing } from './billing/billing.js'
+export { BillingRequestError } from './billing/errors.js'
+export { LedgerRail, type SettlementRail } from './billing/rails/index.js'
+export type { PeerAccount } from './billing/swap-accounts.js'
+export type { SubscriptionView, Quote } from './billing/subscriptions.js'
+export type { BookTotals, BookedPayment } from './billing/books.js'

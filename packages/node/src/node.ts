@@ -10,6 +10,8 @@ import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
 import { createServiceGate } from './federation/service-gate.js'
 import { federationRoutes } from './http/federation-routes.js'
+import { Billing } from './billing/billing.js'
+import { billingRoutes } from './http/billing-routes.js'
 import { createHttpServer } from './http/server.js'
 import { relayInformation } from './http/relay-info.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
@@ -36,6 +38,8 @@ export type HansaNode = {
   federation: Federation
   /** Pulls the manifest from peers on a timer; `syncOnce()` runs a round now. */
   sync: ManifestSync
+  /** Paid access: terms, subscriptions, SWAP accounts, the books (billing/). */
+  billing: Billing
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -123,6 +127,19 @@ export async function startNode(
       })
       await service.register(ctx)
     }
+    // Paid access: terms signed by the node key; its hooks run after the services' own.
+    const billing = new Billing({
+      config,
+      key,
+      dataDir,
+      services,
+      log: log.child({ component: 'billing' }),
+      registry: metrics.registry,
+      now,
+    })
+    cleanups.push(() => billing.close())
+    billing.registerHooks((name, fn) => relay.addHook(name, fn))
+    maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     maintenance.push({
       name: 'expiration',
       task: async () => void (await store.pruneExpired(now())),
@@ -147,12 +164,20 @@ export async function startNode(
       metrics: metrics.registry,
       maxMessageBytes: config.limits.maxMessageBytes,
       relayInfo: () =>
-        relayInformation(config, key.pubkey, {
-          federationId: federation.federationId(),
-          manifestVersion: federation.version(),
-          coordinator: federation.entry()?.coordinator.pubkey ?? null,
-          services: federation.activeServices(),
-        }),
+        relayInformation(
+          config,
+          key.pubkey,
+          {
+            federationId: federation.federationId(),
+            manifestVersion: federation.version(),
+            coordinator: federation.entry()?.coordinator.pubkey ?? null,
+            services: federation.activeServices(),
+          },
+          {
+            ...billing.nip11(),
+            paymentsUrl: `${relay.relayUrl.replace(/^ws/, 'http')}/terms`,
+          },
+        ),
       routes: [
         (http) =>
           federationRoutes(http, {
@@ -163,6 +188,7 @@ export async function startNode(
             configuredServices: services.map((s) => s.name),
             now,
           }),
+        (http) => billingRoutes(http, { billing, publicUrl: () => relay.relayUrl, now }),
       ],
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())
@@ -192,6 +218,7 @@ export async function startNode(
       log,
       federation,
       sync,
+      billing,
       runMaintenance,
       close() {
         closing ??= (async () => {

@@ -218,6 +218,7 @@ export {
   basePrice,
   priceOf,
   charge,
+  credit,
   creditCheque,
   bounds,
   admit,

@@ -89,6 +89,16 @@ export function charge(account: SwapAccount, amount: bigint): SwapAccount {
   }
 }
 
+/**
+ * Books a payment of `amount` (≥ 0) to the client. `creditCheque` calls it with a cheque's
+ * rise; a receiver whose chequebook also pays for other things (a subscription) counts the
+ * rise against the chequebook itself and credits only the share meant for this account.
+ */
+export function credit(account: SwapAccount, amount: bigint): SwapAccount {
+  if (amount < 0n) throw new RangeError('a payment is not negative')
+  return { ...account, balance: account.balance - amount, paid: account.paid + amount }
+}
+
 export type CreditResult =
   | { ok: true; account: SwapAccount; increment: bigint }
   | { ok: false; reason: 'not-increasing' }
@@ -97,16 +107,7 @@ export type CreditResult =
 export function creditCheque(account: SwapAccount, cumulativePayout: bigint): CreditResult {
   if (cumulativePayout <= account.cumulativePayout) return { ok: false, reason: 'not-increasing' }
   const increment = cumulativePayout - account.cumulativePayout
-  return {
-    ok: true,
-    increment,
-    account: {
-      ...account,
-      balance: account.balance - increment,
-      paid: account.paid + increment,
-      cumulativePayout,
-    },
-  }
+  return { ok: true, increment, account: { ...credit(account, increment), cumulativePayout } }
 }
 
 export type Bounds = 'within' | 'debt' | 'credit'

@@ -12,7 +12,15 @@ export type HansaInfo = {
   services: string[]
 }
 
-export function relayInformation(config: NodeConfig, pubkey: string, hansa: HansaInfo) {
+/** Paid access, when billing runs: NIP-11 `fees` and whether payment is required. */
+export type PaidInfo = { fees: object; paymentRequired: boolean; paymentsUrl: string }
+
+export function relayInformation(
+  config: NodeConfig,
+  pubkey: string,
+  hansa: HansaInfo,
+  paid?: PaidInfo,
+) {
   const { limits } = config
   return {
     name: config.name,
@@ -33,11 +41,12 @@ export function relayInformation(config: NodeConfig, pubkey: string, hansa: Hans
       max_content_length: limits.maxContentBytes,
       min_pow_difficulty: 0,
       auth_required: false,
-      payment_required: false,
+      payment_required: paid?.paymentRequired ?? false,
       restricted_writes: config.policy.allowedPubkeys.length > 0,
       created_at_upper_limit: limits.maxFutureSeconds,
     },
-    fees: {},
+    ...(paid?.paymentRequired ? { payments_url: paid.paymentsUrl } : {}),
+    fees: paid?.fees ?? {},
     hansa,
   }
 }

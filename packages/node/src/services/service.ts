@@ -67,6 +67,8 @@ export type ServiceContext = {
  * access.ts) prices or gates. Each returns undefined for a request that is not the service's.
  */
 export type ServiceTraffic = {
+  /** The event kinds that are the service's (NIP-11 `fees.publication` names them). */
+  kinds: readonly number[]
   /** The pubkeys an event is for (the inbox: a gift wrap's recipients). */
   eventBeneficiaries(event: NostrEvent): readonly string[] | undefined
   /** The pubkeys whose data a REQ/COUNT may return (the inbox: its authenticated recipients). */

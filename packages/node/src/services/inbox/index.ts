@@ -6,7 +6,7 @@
 // randomised up to two days into the past by NIP-59, so it cannot be the clock).
 import type { Filter } from '@hansa/protocol'
 import { isHex64 } from '@hansa/protocol'
-import type { Service, ServiceContext } from '../service.js'
+import type { Service, ServiceContext, ServiceTraffic } from '../service.js'
 import { refuse } from '../../relay/refusal.js'
 
 export const GIFT_WRAP_KIND = 1059
@@ -19,8 +19,34 @@ export const INBOX_RELAYS_KIND = 10050
  */
 const asksForGiftWraps = (f: Filter) => f.kinds?.includes(GIFT_WRAP_KIND) ?? false
 
+/**
+ * The inbox's own traffic, for paid access: a gift wrap is for its `p` recipients; a query
+ * that may return gift wraps (its kinds include 1059, or it names none) reads the mail of
+ * the authenticated pubkeys it could return mail for (all of them, or those in its `#p`).
+ */
+export const inboxTraffic: ServiceTraffic = {
+  kinds: [GIFT_WRAP_KIND],
+  eventBeneficiaries(event) {
+    if (event.kind !== GIFT_WRAP_KIND) return undefined
+    const recipients: string[] = []
+    for (const t of event.tags) if (t[0] === 'p' && t[1] !== undefined) recipients.push(t[1])
+    return recipients
+  },
+  queryBeneficiaries(filters, conn) {
+    if (conn.authed.size === 0) return undefined
+    const readers = new Set<string>()
+    for (const f of filters) {
+      if (f.kinds && !f.kinds.includes(GIFT_WRAP_KIND)) continue
+      const named = f['#p']
+      for (const pubkey of conn.authed) if (!named || named.includes(pubkey)) readers.add(pubkey)
+    }
+    return readers.size > 0 ? [...readers] : undefined
+  },
+}
+
 export const inboxService: Service = {
   name: 'inbox',
+  traffic: inboxTraffic,
   register(ctx: ServiceContext) {
     ctx.addPrivateKinds([GIFT_WRAP_KIND])
 

@@ -1,0 +1,442 @@
+// Paid access, put together: the node's signed terms, the settlement rail, the cheque desk,
+// SWAP accounts for metered services, subscriptions, and the books — all in `billing.sqlite`.
+// node.ts creates one Billing, installs its hooks after the services' own (access.ts), and
+// serves its routes (http/billing-routes.ts). Every method the routes call returns plain JSON
+// data (amounts as decimal strings), so the CLI and tests read the same figures.
+import { join } from 'node:path'
+import {
+  type AccessMode,
+  type SignedTerms,
+  type SubscriptionTerms,
+  type Terms,
+  formatBps,
+  swapPolicy,
+} from '@hansa/protocol'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { ConfigError, type NodeConfig } from '../config.js'
+import type { HookName, Hooks, Service } from '../services/service.js'
+import { registerAccessHooks } from './access.js'
+import { type BookedPayment, Books } from './books.js'
+import { ChequeDesk } from './cheques.js'
+import { type BillingDb, openBillingDb } from './db.js'
+import { BillingRequestError, badRequest } from './errors.js'
+import { type BillingMetrics, createBillingMetrics } from './metrics.js'
+import { buildTerms, nip11Fees, signNodeTerms } from './node-terms.js'
+import { createRail } from './rails/index.js'
+import type { SettlementRail } from './rails/rail.js'
+import { type PeerAccount, SwapAccounts } from './swap-accounts.js'
+import { type Quote, type SubscriptionView, Subscriptions } from './subscriptions.js'
+
+export type BillingOptions = {
+  config: NodeConfig
+  key: { secretKey: Uint8Array; pubkey: string; address: string }
+  dataDir: string
+  services: readonly Service[]
+  log: Logger
+  registry: Registry
+  now: () => number
+}
+
+const iso = (s: number) => new Date(s * 1000).toISOString()
+
+export const subscriptionJson = (s: SubscriptionView) => ({
+  ...s,
+  expires: iso(s.expiresAt),
+})
+
+export const paymentJson = (p: BookedPayment) => ({
+  id: p.id,
+  at: p.at,
+  peer: p.peer,
+  purpose: p.purpose,
+  service: p.service,
+  rail: p.rail,
+  reference: p.reference,
+  unit: p.unit,
+  amount: p.amount.toString(),
+  income: p.income.toString(),
+  devTax: p.devTax.toString(),
+  rateBps: p.rateBps,
+})
+
+const accountJson = (a: PeerAccount, accounts: SwapAccounts) => ({
+  peer: a.peer,
+  balance: a.balance.toString(),
+  charged: a.charged.toString(),
+  paid: a.paid.toString(),
+  cumulativePayout: a.cumulativePayout.toString(),
+  requests: a.requests,
+  bounds: a.bounds,
+  paymentThreshold: accounts.policy.paymentThreshold.toString(),
+  disconnectThreshold: accounts.policy.disconnectThreshold.toString(),
+  mode: accounts.policy.mode,
+})
+
+export class Billing {
+  readonly terms: Terms
+  readonly signedTerms: SignedTerms
+  readonly rail: SettlementRail
+  readonly books: Books
+  readonly desk: ChequeDesk
+  readonly subscriptions: Subscriptions
+  /** SWAP accounts, when a service is metered. */
+  readonly accounts: SwapAccounts | undefined
+  private readonly db: BillingDb
+  private readonly metrics: BillingMetrics
+  private readonly stmtChequebook
+
+  constructor(private readonly options: BillingOptions) {
+    const { config, key, services, log, now } = options
+    this.terms = buildTerms(config, key, services, now())
+    this.signedTerms = signNodeTerms(this.terms, key.secretKey)
+    this.rail = createRail(config.billing.rail)
+    const metered = Object.values(this.terms.services).find((t) => t.access === 'metered')
+    if (metered?.access === 'metered' && metered.swap === 'hard') {
+      throw new ConfigError(
+        'billing.metered.swap hard cashes cheques on chain through the evm rail, which is not built yet; use mock (cheques checked and credited) or soft (account only)',
+      )
+    }
+    this.db = openBillingDb(join(options.dataDir, 'billing.sqlite'))
+    try {
+      const unit = config.billing.unit
+      this.books = new Books(this.db, { unit, rateBps: this.terms.devTax.rateBps, now })
+      this.desk = new ChequeDesk(
+        this.db,
+        this.rail,
+        { beneficiary: key.address, chainId: config.billing.chainId, now },
+        log,
+      )
+      const subscriptionTerms = new Map<string, SubscriptionTerms>()
+      for (const [name, t] of Object.entries(this.terms.services)) {
+        if (t.access === 'subscription') subscriptionTerms.set(name, t)
+      }
+      this.subscriptions = new Subscriptions(this.db, subscriptionTerms, now)
+      let counter: BillingMetrics | undefined
+      this.accounts =
+        metered?.access === 'metered'
+          ? new SwapAccounts(this.db, swapPolicy(metered), {
+              unit,
+              log,
+              now,
+              onBounds: (e) => {
+                if (e.direction !== 'within') counter?.outOfBounds.inc({ direction: e.direction })
+              },
+            })
+          : undefined
+      this.accounts?.startFlushing(1)
+      this.metrics = createBillingMetrics(options.registry, {
+        books: this.books,
+        subscriptions: this.subscriptions,
+        accounts: () => this.accounts,
+        subscriptionServices: () => [...subscriptionTerms.keys()],
+      })
+      counter = this.metrics
+      this.stmtChequebook = this.db
+        .prepare(
+          'SELECT chequebook FROM cheques WHERE peer = ? ORDER BY received_at DESC, cumulative DESC LIMIT 1',
+        )
+        .pluck()
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
+    const paid = Object.entries(this.terms.services).filter(([, t]) => t.access !== 'free')
+    if (paid.length > 0) {
+      log.info(
+        {
+          services: Object.fromEntries(paid.map(([n, t]) => [n, t.access])),
+          rail: this.rail.name,
+          devTax: formatBps(this.terms.devTax.rateBps),
+        },
+        'billing: paid access on',
+      )
+    }
+  }
+
+  modeOf(service: string): AccessMode {
+    return this.terms.services[service]?.access ?? 'free'
+  }
+
+  /** Whether some service is not free. */
+  get paid(): boolean {
+    return Object.values(this.terms.services).some((t) => t.access !== 'free')
+  }
+
+  /** Installs the access hooks (after the services registered theirs). */
+  registerHooks(addHook: <K extends HookName>(name: K, fn: Hooks[K]) => void): void {
+    registerAccessHooks(addHook, this.options.services, (s) => this.modeOf(s), {
+      subscriptions: this.subscriptions,
+      accounts: this.accounts,
+      unit: this.options.config.billing.unit,
+    })
+  }
+
+  /** What NIP-11 shows: `fees` (empty while every service is free) and whether payment is required. */
+  nip11(): { fees: object; paymentRequired: boolean } {
+    if (!this.paid) return { fees: {}, paymentRequired: false }
+    return { fees: nip11Fees(this.signedTerms, this.options.services), paymentRequired: true }
+  }
+
+  /** The node key, or one of billing.adminPubkeys (re-read on SIGHUP). */
+  isAdmin(pubkey: string): boolean {
+    return (
+      pubkey === this.options.key.pubkey ||
+      this.options.config.billing.adminPubkeys.includes(pubkey)
+    )
+  }
+
+  chequebookOf(peer: string): string | null {
+    return (this.stmtChequebook.get(peer) as string | undefined) ?? null
+  }
+
+  // ---- actions (the HTTP routes call these) ---------------------------------------------
+
+  /** A cheque for the peer's SWAP balance: verified, credited, booked. */
+  async payCheque(peer: string, value: unknown) {
+    const accounts = this.accounts
+    if (!accounts) {
+      throw badRequest(
+        'no service on this node is metered, so there is no balance to pay; subscriptions are paid with POST /subscriptions/payments',
+      )
+    }
+    const verified = await this.countCheque(() => this.desk.verify(peer, value))
+    const result = this.countCheque(async () =>
+      this.desk.commit(peer, verified, 'swap', (rise) => {
+        const account = accounts.credit(peer, rise, verified.cumulative)
+        const booked = this.books.book({
+          peer,
+          purpose: 'swap',
+          service: null,
+          rail: this.rail.name,
+          reference: verified.digest,
+          amount: rise,
+        })
+        return { account, booked }
+      }),
+    )
+    const { account, booked } = await result
+    this.metrics.cheques.inc({ result: 'credited' })
+    this.metrics.payments.inc({ purpose: 'swap' })
+    return {
+      credited: booked.amount.toString(),
+      unit: booked.unit,
+      devTax: booked.devTax.toString(),
+      cumulativePayout: verified.cumulative.toString(),
+      account: accountJson(account, accounts),
+    }
+  }
+
+  private async countCheque<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof BillingRequestError && error.code.startsWith('HANSA_CHEQUE_')) {
+        this.metrics.cheques.inc({ result: error.code })
+      }
+      throw error
+    }
+  }
+
+  /** A price for N periods, and how to pay it. */
+  quoteSubscription(
+    peer: string,
+    body: { service?: unknown; periods?: unknown; pubkeys?: unknown },
+  ) {
+    const quote = this.subscriptions.quote(peer, {
+      service: body.service,
+      periods: body.periods,
+      pubkeys: body.pubkeys,
+    })
+    return { quote: this.quoteJson(quote), pay: this.howToPay(peer, quote.amount) }
+  }
+
+  private quoteJson(q: Quote) {
+    return {
+      id: q.id,
+      owner: q.owner,
+      service: q.service,
+      periods: q.periods,
+      amount: q.amount.toString(),
+      unit: q.unit,
+      pubkeys: q.pubkeys,
+      createdAt: q.createdAt,
+      expiresAt: q.expiresAt,
+    }
+  }
+
+  /** What a payer needs to pay `amount` on this node's rail. */
+  howToPay(peer: string, amount: bigint) {
+    const chequebook = this.chequebookOf(peer)
+    const last = chequebook ? this.desk.lastCumulative(chequebook) : 0n
+    return {
+      rail: this.rail.name,
+      beneficiary: this.desk.beneficiary,
+      chainId: this.desk.chainId,
+      chequebook,
+      /** The cumulative payout a cheque from that chequebook must state to pay `amount`. */
+      cumulativePayout: (last + amount).toString(),
+      lastCumulativePayout: last.toString(),
+    }
+  }
+
+  /** Pays a quote with a proof (ledger rail: a cheque raising her payout by the amount). */
+  async paySubscription(peer: string, body: { quote?: unknown; proof?: unknown }) {
+    const quote = this.subscriptions.payableQuote(body.quote, peer)
+    const proof = body.proof as { rail?: unknown; cheque?: unknown } | undefined
+    if (typeof proof !== 'object' || proof === null || proof.rail !== this.rail.name) {
+      throw badRequest(`proof must be { "rail": "${this.rail.name}", ... } (this node's rail)`)
+    }
+    const verified = await this.countCheque(() => this.desk.verify(peer, proof.cheque))
+    if (verified.rise !== quote.amount) {
+      throw new BillingRequestError(
+        402,
+        'HANSA_PAYMENT_AMOUNT',
+        `the cheque raises your cumulative payout by ${verified.rise} ${quote.unit}; the quote asks for exactly ${quote.amount}: sign cumulativePayout ${verified.cumulative - verified.rise + quote.amount}`,
+      )
+    }
+    const { record, booked } = await this.countCheque(async () =>
+      this.desk.commit(peer, verified, 'subscription', (rise) => {
+        const record = this.subscriptions.applyPayment(quote, rise, this.rail.name, verified.digest)
+        const booked = this.books.book({
+          peer,
+          purpose: 'subscription',
+          service: quote.service,
+          rail: this.rail.name,
+          reference: verified.digest,
+          amount: rise,
+        })
+        return { record, booked }
+      }),
+    )
+    this.metrics.cheques.inc({ result: 'credited' })
+    this.metrics.payments.inc({ purpose: 'subscription' })
+    this.options.log.info(
+      {
+        peer,
+        service: quote.service,
+        periods: quote.periods,
+        amount: quote.amount.toString(),
+        expires: iso(record.expiresAfter),
+      },
+      'billing: subscription paid',
+    )
+    return {
+      subscription: subscriptionJson(record.subscription),
+      payment: {
+        periods: record.periods,
+        amount: booked.amount.toString(),
+        unit: booked.unit,
+        devTax: booked.devTax.toString(),
+        expiresBefore: record.expiresBefore,
+        expiresAfter: record.expiresAfter,
+        cumulativePayout: verified.cumulative.toString(),
+      },
+    }
+  }
+
+  /** A user's own view: her SWAP account, chequebook, subscriptions and payments. */
+  account(peer: string) {
+    const chequebook = this.chequebookOf(peer)
+    return {
+      pubkey: peer,
+      unit: this.books.unit,
+      swap: this.accounts ? accountJson(this.accounts.get(peer), this.accounts) : null,
+      chequebook:
+        chequebook === null
+          ? null
+          : {
+              address: chequebook,
+              cumulativePayout: this.desk.lastCumulative(chequebook).toString(),
+            },
+      subscriptions: this.subscriptions.listFor(peer).map(subscriptionJson),
+      payments: this.books.recent(20, peer).map(paymentJson),
+      devTax: { rateBps: this.books.rateBps, rate: formatBps(this.books.rateBps) },
+    }
+  }
+
+  /** The coordinator's view: the books, every balance, who is out of bounds, subscriptions. */
+  report() {
+    const t = this.books.totals()
+    const accounts = this.accounts
+    const subs = this.subscriptions.all()
+    const active: Record<string, number> = {}
+    for (const service of this.subscriptions.terms.keys()) {
+      active[service] = subs.filter((s) => s.service === service && s.active).length
+    }
+    return {
+      node: this.options.key.pubkey,
+      unit: t.unit,
+      rail: this.rail.name,
+      services: Object.fromEntries(
+        Object.entries(this.terms.services).map(([n, s]) => [n, s.access]),
+      ),
+      devTax: {
+        rateBps: t.rateBps,
+        rate: formatBps(t.rateBps),
+        recipient: this.terms.devTax.recipient,
+      },
+      totals: {
+        payments: t.payments,
+        received: t.received.toString(),
+        income: t.income.toString(),
+        devTax: t.devTax.toString(),
+        devTaxPaid: t.devTaxPaid.toString(),
+        devTaxDue: t.devTaxDue.toString(),
+        carry: t.carry.toString(),
+      },
+      swap: accounts
+        ? {
+            mode: accounts.policy.mode,
+            paymentThreshold: accounts.policy.paymentThreshold.toString(),
+            disconnectThreshold: accounts.policy.disconnectThreshold.toString(),
+            peers: accounts.all().map((a) => accountJson(a, accounts)),
+            outOfBounds: accounts.outOfBounds().map((a) => ({
+              peer: a.peer,
+              direction: a.bounds,
+              balance: a.balance.toString(),
+            })),
+          }
+        : null,
+      subscriptions: { active, list: subs.map(subscriptionJson) },
+      cheques: this.desk.chequeCount(),
+      recentPayments: this.books.recent(50).map(paymentJson),
+    }
+  }
+
+  /** The coordinator books dev tax she has passed on to the dev fund. */
+  recordDevTaxPaid(body: { amount?: unknown; reference?: unknown }) {
+    const { amount, reference } = body
+    if (typeof amount !== 'string' || !/^[1-9][0-9]{0,77}$/.test(amount)) {
+      throw badRequest('amount must be a decimal string of base units, more than 0')
+    }
+    if (typeof reference !== 'string' || reference === '' || reference.length > 200) {
+      throw badRequest(
+        'reference must say how it was paid (a transaction id, a note), 1–200 characters',
+      )
+    }
+    const due = this.books.totals().devTaxDue
+    if (BigInt(amount) > due) {
+      throw badRequest(`only ${due} ${this.books.unit} of dev tax is due`)
+    }
+    const t = this.books.recordDevTaxPaid(BigInt(amount), reference)
+    return {
+      devTax: t.devTax.toString(),
+      devTaxPaid: t.devTaxPaid.toString(),
+      devTaxDue: t.devTaxDue.toString(),
+      unit: t.unit,
+    }
+  }
+
+  /** Writes the SWAP balances; the maintenance timer and close call it. */
+  flush(): void {
+    this.accounts?.flush()
+  }
+
+  async close(): Promise<void> {
+    this.accounts?.close()
+    await this.desk.drain()
+    await this.rail.close?.()
+    if (this.db.open) this.db.close()
+  }
+}

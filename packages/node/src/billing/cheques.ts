@@ -1,0 +1,182 @@
+// The cheque desk: receives a client's cheque, runs every check (protocol's checkCheque, with
+// what this node knows: its own address and chain, the chequebook's issuer from the rail, the
+// last credited payout and the digests already credited), and records it. Cheques are
+// cumulative per chequebook, whatever they pay for (a SWAP balance or a subscription), so the
+// chequebook's last payout is the one authority: `commit` re-reads it inside the transaction
+// that credits the rise, so two cheques verified at the same time cannot both count.
+import {
+  type ChequeSigner,
+  ChequeError,
+  type SignedCheque,
+  checkCheque,
+  chequeShapeError,
+} from '@hansa/protocol'
+import type { Logger } from 'pino'
+import type { BillingDb } from './db.js'
+import { chequeRefused } from './errors.js'
+import type { SettlementRail } from './rails/rail.js'
+
+export type ChequePurpose = 'swap' | 'subscription'
+
+export type VerifiedCheque = {
+  digest: string
+  /** Lowercase chequebook address. */
+  chequebook: string
+  cheque: SignedCheque
+  cumulative: bigint
+  /** The rise over the payout credited before this cheque was verified. */
+  rise: bigint
+  signer: ChequeSigner
+}
+
+type ChequebookRow = { cumulative: string; last_digest: string }
+
+export class ChequeDesk {
+  private readonly stmt
+  private readonly settling = new Set<Promise<unknown>>()
+
+  constructor(
+    private readonly db: BillingDb,
+    private readonly rail: SettlementRail,
+    private readonly options: { beneficiary: string; chainId: number; now: () => number },
+    private readonly log: Logger,
+  ) {
+    this.stmt = {
+      chequebook: db.prepare(
+        'SELECT cumulative, last_digest FROM chequebooks WHERE chequebook = ?',
+      ),
+      known: db.prepare('SELECT 1 FROM cheques WHERE digest = ?').pluck(),
+      saveChequebook: db.prepare(
+        `INSERT INTO chequebooks (chequebook, issuer, cumulative, last_digest, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (chequebook) DO UPDATE SET cumulative = excluded.cumulative,
+           last_digest = excluded.last_digest, updated_at = excluded.updated_at`,
+      ),
+      insert: db.prepare(
+        `INSERT INTO cheques (digest, chequebook, peer, cumulative, increment, purpose, cheque, received_at, settled)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+      ),
+      settled: db.prepare('UPDATE cheques SET settled = ? WHERE digest = ?'),
+      count: db.prepare('SELECT count(*) FROM cheques').pluck(),
+    }
+  }
+
+  get beneficiary(): string {
+    return this.options.beneficiary
+  }
+
+  get chainId(): number {
+    return this.options.chainId
+  }
+
+  get railName(): string {
+    return this.rail.name
+  }
+
+  /** The highest cumulative payout credited from `chequebook` (0n when none). */
+  lastCumulative(chequebook: string): bigint {
+    const row = this.stmt.chequebook.get(chequebook.toLowerCase()) as ChequebookRow | undefined
+    return row ? BigInt(row.cumulative) : 0n
+  }
+
+  chequeCount(): number {
+    return this.stmt.count.get() as number
+  }
+
+  /**
+   * Checks a cheque sent by `peer` (the NIP-98-authenticated pubkey): it must be signed by
+   * the chequebook's issuer with her own key. Throws BillingRequestError (HANSA_CHEQUE_*).
+   */
+  async verify(peer: string, value: unknown): Promise<VerifiedCheque> {
+    const shape = chequeShapeError(value)
+    if (shape !== null) throw chequeRefused(new ChequeError('HANSA_CHEQUE_MALFORMED', shape))
+    const chequebook = (value as SignedCheque).chequebook.toLowerCase()
+    const issuer = await this.rail.chequeIssuer(chequebook)
+    if ('refused' in issuer) {
+      throw chequeRefused(new ChequeError('HANSA_CHEQUE_SIGNER', issuer.refused))
+    }
+    const verdict = await checkCheque(value, {
+      beneficiary: this.options.beneficiary,
+      chainId: this.options.chainId,
+      issuer: issuer.issuer,
+      issuerPubkey: peer,
+      lastCumulativePayout: this.lastCumulative(chequebook),
+      isCredited: (digest) => this.stmt.known.get(digest) !== undefined,
+    })
+    if (!verdict.ok) throw chequeRefused(verdict.error)
+    return {
+      digest: verdict.digest,
+      chequebook,
+      cheque: verdict.signed,
+      cumulative: verdict.cheque.cumulativePayout,
+      rise: verdict.increment,
+      signer: verdict.signer,
+    }
+  }
+
+  /**
+   * Records a verified cheque and calls `credit(rise)` in the same transaction, after checking
+   * again that the chequebook has not moved meanwhile. Returns what `credit` returns; hands
+   * the cheque to the rail afterwards (ledger: kept; hard mode: cashed).
+   */
+  commit<T>(
+    peer: string,
+    cheque: VerifiedCheque,
+    purpose: ChequePurpose,
+    credit: (rise: bigint) => T,
+  ): T {
+    const result = this.db.transaction(() => {
+      if (this.stmt.known.get(cheque.digest) !== undefined) {
+        throw chequeRefused(
+          new ChequeError(
+            'HANSA_CHEQUE_REPLAY',
+            `this cheque (cumulative payout ${cheque.cumulative}) was already credited`,
+          ),
+        )
+      }
+      const last = this.lastCumulative(cheque.chequebook)
+      if (cheque.cumulative <= last) {
+        throw chequeRefused(
+          new ChequeError(
+            'HANSA_CHEQUE_NOT_INCREASING',
+            `cumulative payout ${cheque.cumulative} does not exceed the ${last} already credited from chequebook ${cheque.chequebook.slice(0, 10)}…; cheques are cumulative`,
+          ),
+        )
+      }
+      const rise = cheque.cumulative - last
+      const now = this.options.now()
+      this.stmt.insert.run(
+        cheque.digest,
+        cheque.chequebook,
+        peer,
+        cheque.cumulative.toString(),
+        rise.toString(),
+        purpose,
+        JSON.stringify(cheque.cheque),
+        now,
+      )
+      this.stmt.saveChequebook.run(
+        cheque.chequebook,
+        cheque.signer.address,
+        cheque.cumulative.toString(),
+        cheque.digest,
+        now,
+      )
+      return { rise, value: credit(rise) }
+    })()
+    const settling = this.rail.settle(cheque.cheque, result.rise).then(
+      (outcome) => {
+        if (this.db.open) this.stmt.settled.run(outcome.status, cheque.digest)
+      },
+      (err) => this.log.error({ err, digest: cheque.digest }, 'billing: settling a cheque failed'),
+    )
+    this.settling.add(settling)
+    settling.finally(() => this.settling.delete(settling))
+    return result.value
+  }
+
+  /** Waits for cheques handed to the rail (before the database closes). */
+  async drain(): Promise<void> {
+    while (this.settling.size > 0) await Promise.allSettled([...this.settling])
+  }
+}

@@ -1,0 +1,349 @@
+// Subscriptions (Status's paid master nodes): a user pays a node for 1..N periods of a service
+// and the node whitelists her pubkey until the expiry. The flow (docs/paid-access.md):
+//   quote  POST /subscriptions {service, periods, pubkeys?} → a price for N periods, valid 15 min
+//   pay    POST /subscriptions/payments {quote, proof} → the rail's proof (ledger: a cheque that
+//          raises her cumulative payout by exactly the quoted amount) is verified, recorded,
+//          booked, and her access extended: from the later of now and the current expiry.
+// One subscription per owner and service; it covers up to `maxPubkeys` pubkeys — her app keys —
+// which she adds and removes herself (on today's paid relays each app key pays again). Access
+// is the latest expiry among the subscriptions that cover a pubkey; it is cached in memory for
+// the request path and rebuilt after every change. Nothing is deleted at expiry: her stored
+// mail waits, under the inbox's retention, for her to renew.
+import { randomBytes } from 'node:crypto'
+import { type SubscriptionTerms, isHex64 } from '@hansa/protocol'
+import type { BillingDb } from './db.js'
+import { BillingRequestError, badRequest, forbidden, notFound } from './errors.js'
+
+/** How long a quote may be paid. */
+export const QUOTE_SECONDS = 900
+
+export type Quote = {
+  id: string
+  owner: string
+  service: string
+  periods: number
+  amount: bigint
+  unit: string
+  pubkeys: string[]
+  createdAt: number
+  expiresAt: number
+  paidAt: number | null
+}
+
+export type SubscriptionView = {
+  id: string
+  service: string
+  owner: string
+  pubkeys: string[]
+  createdAt: number
+  expiresAt: number
+  active: boolean
+}
+
+export type Access =
+  | { active: true; expiresAt: number }
+  | { active: false; expiredAt: number | null }
+
+export type PaymentRecord = {
+  subscription: SubscriptionView
+  periods: number
+  amount: bigint
+  expiresBefore: number
+  expiresAfter: number
+}
+
+type QuoteRow = Omit<Quote, 'amount' | 'pubkeys' | 'createdAt' | 'expiresAt' | 'paidAt'> & {
+  amount: string
+  pubkeys: string
+  created_at: number
+  expires_at: number
+  paid_at: number | null
+}
+type SubRow = { id: string; owner: string; service: string; expires_at: number; created_at: number }
+
+export class Subscriptions {
+  private readonly stmt
+  private access_ = new Map<string, Map<string, number>>()
+
+  constructor(
+    private readonly db: BillingDb,
+    /** The services on subscription, with their terms. */
+    readonly terms: ReadonlyMap<string, SubscriptionTerms>,
+    private readonly now: () => number,
+  ) {
+    this.stmt = {
+      insertQuote: db.prepare(
+        `INSERT INTO quotes (id, owner, service, periods, amount, unit, pubkeys, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      quote: db.prepare('SELECT * FROM quotes WHERE id = ?'),
+      markPaid: db.prepare('UPDATE quotes SET paid_at = ? WHERE id = ? AND paid_at IS NULL'),
+      byOwner: db.prepare('SELECT * FROM subscriptions WHERE owner = ? AND service = ?'),
+      byId: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
+      insertSub: db.prepare(
+        'INSERT INTO subscriptions (id, owner, service, expires_at, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      extend: db.prepare('UPDATE subscriptions SET expires_at = ? WHERE id = ?'),
+      keys: db
+        .prepare(
+          'SELECT pubkey FROM subscription_keys WHERE subscription = ? ORDER BY added_at, pubkey',
+        )
+        .pluck(),
+      addKey: db.prepare(
+        'INSERT OR IGNORE INTO subscription_keys (subscription, pubkey, added_at) VALUES (?, ?, ?)',
+      ),
+      removeKey: db.prepare('DELETE FROM subscription_keys WHERE subscription = ? AND pubkey = ?'),
+      ofPubkey: db.prepare(
+        `SELECT s.* FROM subscriptions s JOIN subscription_keys k ON k.subscription = s.id
+         WHERE k.pubkey = ? ORDER BY s.created_at`,
+      ),
+      accessRows: db.prepare(
+        `SELECT k.pubkey, s.service, max(s.expires_at) AS expires_at FROM subscription_keys k
+         JOIN subscriptions s ON s.id = k.subscription GROUP BY k.pubkey, s.service`,
+      ),
+      insertPayment: db.prepare(
+        `INSERT INTO subscription_payments (subscription, quote, periods, amount, rail, reference, expires_before, expires_after, paid_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at'),
+    }
+    this.reload()
+  }
+
+  /** Rebuilds the in-memory access table from the database. */
+  private reload(): void {
+    const next = new Map<string, Map<string, number>>()
+    for (const r of this.stmt.accessRows.all() as Array<{
+      pubkey: string
+      service: string
+      expires_at: number
+    }>) {
+      const m = next.get(r.service) ?? new Map<string, number>()
+      next.set(r.service, m)
+      m.set(r.pubkey, r.expires_at)
+    }
+    this.access_ = next
+  }
+
+  /** Whether `pubkey` may use `service` now; when not, when its access ended (null: never had it). */
+  access(pubkey: string, service: string): Access {
+    const expiresAt = this.access_.get(service)?.get(pubkey)
+    if (expiresAt === undefined) return { active: false, expiredAt: null }
+    return expiresAt > this.now()
+      ? { active: true, expiresAt }
+      : { active: false, expiredAt: expiresAt }
+  }
+
+  activeCount(service: string): number {
+    const now = this.now()
+    let n = 0
+    for (const r of this.stmt.all.all() as SubRow[])
+      if (r.service === service && r.expires_at > now) n++
+    return n
+  }
+
+  private termsOf(service: unknown): SubscriptionTerms & { service: string } {
+    if (typeof service !== 'string' || !this.terms.has(service)) {
+      const on = [...this.terms.keys()]
+      throw badRequest(
+        on.length === 0
+          ? 'no service on this node is sold by subscription (see GET /terms)'
+          : `service must be one sold by subscription here: ${on.join(', ')}`,
+      )
+    }
+    return { ...this.terms.get(service)!, service }
+  }
+
+  /** A price for `periods` periods of `service`, for `owner` and the extra `pubkeys`. */
+  quote(owner: string, request: { service: unknown; periods: unknown; pubkeys?: unknown }): Quote {
+    const t = this.termsOf(request.service)
+    const periods = request.periods
+    if (
+      typeof periods !== 'number' ||
+      !Number.isInteger(periods) ||
+      periods < 1 ||
+      periods > t.maxPeriods
+    ) {
+      throw badRequest(`periods must be a whole number from 1 to ${t.maxPeriods}`)
+    }
+    const extra = request.pubkeys ?? []
+    if (!Array.isArray(extra) || !extra.every((p) => isHex64(p))) {
+      throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
+    }
+    const existing = this.stmt.byOwner.get(owner, t.service) as SubRow | undefined
+    const keys = new Set<string>([
+      owner,
+      ...(existing ? (this.stmt.keys.all(existing.id) as string[]) : []),
+      ...(extra as string[]),
+    ])
+    if (keys.size > t.maxPubkeys) {
+      throw badRequest(
+        `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
+      )
+    }
+    const now = this.now()
+    const quote: Quote = {
+      id: randomBytes(16).toString('hex'),
+      owner,
+      service: t.service,
+      periods,
+      amount: BigInt(t.price) * BigInt(periods),
+      unit: t.unit,
+      pubkeys: [...new Set(extra as string[])].filter((p) => p !== owner),
+      createdAt: now,
+      expiresAt: now + QUOTE_SECONDS,
+      paidAt: null,
+    }
+    this.stmt.insertQuote.run(
+      quote.id,
+      owner,
+      quote.service,
+      periods,
+      quote.amount.toString(),
+      quote.unit,
+      JSON.stringify(quote.pubkeys),
+      now,
+      quote.expiresAt,
+    )
+    return quote
+  }
+
+  /** An unpaid, unexpired quote of `owner`; throws the reason otherwise. */
+  payableQuote(id: unknown, owner: string): Quote {
+    const row =
+      typeof id === 'string' ? (this.stmt.quote.get(id) as QuoteRow | undefined) : undefined
+    if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
+    if (row.owner !== owner) throw forbidden('this quote was made for another pubkey')
+    if (row.paid_at !== null) {
+      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
+    }
+    if (row.expires_at <= this.now()) {
+      throw new BillingRequestError(
+        410,
+        'HANSA_QUOTE_EXPIRED',
+        'this quote has expired; ask for a new one with POST /subscriptions',
+      )
+    }
+    return {
+      id: row.id,
+      owner: row.owner,
+      service: row.service,
+      periods: row.periods,
+      amount: BigInt(row.amount),
+      unit: row.unit,
+      pubkeys: JSON.parse(row.pubkeys) as string[],
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      paidAt: row.paid_at,
+    }
+  }
+
+  /**
+   * Applies a verified payment of `amount` for `quote`: call inside the payment's transaction.
+   * Renewal extends from the later of now and the current expiry.
+   */
+  applyPayment(quote: Quote, amount: bigint, rail: string, reference: string): PaymentRecord {
+    if (amount !== quote.amount) {
+      throw new BillingRequestError(
+        402,
+        'HANSA_PAYMENT_AMOUNT',
+        `the payment is ${amount} ${quote.unit}; the quote asks for exactly ${quote.amount}`,
+      )
+    }
+    const now = this.now()
+    if (this.stmt.markPaid.run(now, quote.id).changes === 0) {
+      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
+    }
+    const t = this.termsOf(quote.service)
+    let sub = this.stmt.byOwner.get(quote.owner, quote.service) as SubRow | undefined
+    if (!sub) {
+      sub = {
+        id: randomBytes(16).toString('hex'),
+        owner: quote.owner,
+        service: quote.service,
+        expires_at: now,
+        created_at: now,
+      }
+      this.stmt.insertSub.run(sub.id, sub.owner, sub.service, now, now)
+    }
+    const before = sub.expires_at
+    const after = Math.max(now, before) + quote.periods * t.periodSeconds
+    this.stmt.extend.run(after, sub.id)
+    for (const pk of [quote.owner, ...quote.pubkeys]) this.stmt.addKey.run(sub.id, pk, now)
+    this.stmt.insertPayment.run(
+      sub.id,
+      quote.id,
+      quote.periods,
+      amount.toString(),
+      rail,
+      reference,
+      before,
+      after,
+      now,
+    )
+    this.reload()
+    return {
+      subscription: this.view(sub.id)!,
+      periods: quote.periods,
+      amount,
+      expiresBefore: before,
+      expiresAfter: after,
+    }
+  }
+
+  view(id: string): SubscriptionView | undefined {
+    const r = this.stmt.byId.get(id) as SubRow | undefined
+    if (!r) return undefined
+    return {
+      id: r.id,
+      service: r.service,
+      owner: r.owner,
+      pubkeys: this.stmt.keys.all(r.id) as string[],
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      active: r.expires_at > this.now(),
+    }
+  }
+
+  /** The subscriptions that cover `pubkey` (as owner or as an added key). */
+  listFor(pubkey: string): SubscriptionView[] {
+    return (this.stmt.ofPubkey.all(pubkey) as SubRow[]).map((r) => this.view(r.id)!)
+  }
+
+  all(): SubscriptionView[] {
+    return (this.stmt.all.all() as SubRow[]).map((r) => this.view(r.id)!)
+  }
+
+  /** The owner adds one of her keys to her subscription. */
+  addPubkey(id: string, by: string, pubkey: unknown): SubscriptionView {
+    const sub = this.owned(id, by)
+    if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
+    const keys = new Set([...sub.pubkeys, pubkey])
+    const max = this.termsOf(sub.service).maxPubkeys
+    if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
+    this.stmt.addKey.run(id, pubkey, this.now())
+    this.reload()
+    return this.view(id)!
+  }
+
+  /** The owner removes a key (not her own); a key may also remove itself. */
+  removePubkey(id: string, by: string, pubkey: string): SubscriptionView {
+    const sub = this.view(id)
+    if (!sub) throw notFound('no such subscription')
+    if (by !== sub.owner && by !== pubkey) {
+      throw forbidden('only the owner removes keys from a subscription (a key may remove itself)')
+    }
+    if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
+    if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
+    this.db.transaction(() => this.stmt.removeKey.run(id, pubkey))()
+    this.reload()
+    return this.view(id)!
+  }
+
+  private owned(id: string, by: string): SubscriptionView {
+    const sub = this.view(id)
+    if (!sub) throw notFound('no such subscription')
+    if (sub.owner !== by) throw forbidden('only the owner changes a subscription')
+    return sub
+  }
+}

@@ -1,0 +1,223 @@
+// The node's side of SWAP: one account per peer (the pubkey a connection authenticated as
+// first, NIP-42), priced by the node's metered terms, kept in memory on the request path and
+// written to `swap_accounts` every second and at shutdown (db.ts says why). The decisions
+// are protocol's pure functions (swap-ledger.ts): admit before serving, charge after, credit
+// when a cheque arrives. A peer crossing out of bounds — owing more than the disconnect
+// threshold, or having paid more than it ahead — is logged once when it crosses (and once
+// when it comes back), in either direction and in every mode; soft mode logs and serves.
+import {
+  type Admission,
+  type Bounds,
+  EMPTY_ACCOUNT,
+  type SwapAccount,
+  type SwapPolicy,
+  type SwapRequest,
+  admit,
+  basePrice,
+  bounds,
+  charge,
+  credit,
+  priceOf,
+} from '@hansa/protocol'
+import type { Logger } from 'pino'
+import type { BillingDb } from './db.js'
+
+export type PeerAccount = SwapAccount & {
+  peer: string
+  requests: number
+  bounds: Bounds
+  updatedAt: number
+}
+
+type Row = {
+  peer: string
+  balance: string
+  charged: string
+  paid: string
+  cumulative: string
+  requests: number
+  out_of_bounds: string
+  updated_at: number
+}
+
+type Entry = { account: SwapAccount; requests: number; bounds: Bounds; updatedAt: number }
+
+export type OutOfBoundsEvent = { peer: string; direction: Bounds; balance: bigint }
+
+export class SwapAccounts {
+  private readonly entries = new Map<string, Entry>()
+  private readonly dirty = new Set<string>()
+  private readonly refusing = new Set<string>()
+  private readonly stmt
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly db: BillingDb,
+    readonly policy: SwapPolicy,
+    private readonly options: {
+      unit: string
+      log: Logger
+      now: () => number
+      /** Called when a peer crosses out of bounds (or back): metrics count it. */
+      onBounds?: (event: OutOfBoundsEvent) => void
+    },
+  ) {
+    this.stmt = {
+      all: db.prepare('SELECT * FROM swap_accounts'),
+      save: db.prepare(
+        `INSERT INTO swap_accounts (peer, balance, charged, paid, cumulative, requests, out_of_bounds, updated_at)
+         VALUES (@peer, @balance, @charged, @paid, @cumulative, @requests, @out_of_bounds, @updated_at)
+         ON CONFLICT (peer) DO UPDATE SET balance = @balance, charged = @charged, paid = @paid,
+           cumulative = @cumulative, requests = @requests, out_of_bounds = @out_of_bounds,
+           updated_at = @updated_at`,
+      ),
+    }
+    for (const r of this.stmt.all.all() as Row[]) {
+      this.entries.set(r.peer, {
+        account: {
+          balance: BigInt(r.balance),
+          charged: BigInt(r.charged),
+          paid: BigInt(r.paid),
+          cumulativePayout: BigInt(r.cumulative),
+        },
+        requests: r.requests,
+        bounds: r.out_of_bounds as Bounds,
+        updatedAt: r.updated_at,
+      })
+    }
+  }
+
+  /** Writes changed accounts every `seconds` (and at close). */
+  startFlushing(seconds = 1): void {
+    this.timer = setInterval(() => this.flush(), seconds * 1000)
+    this.timer.unref()
+  }
+
+  get(peer: string): PeerAccount {
+    const e = this.entries.get(peer)
+    return e
+      ? { peer, ...e.account, requests: e.requests, bounds: e.bounds, updatedAt: e.updatedAt }
+      : { peer, ...EMPTY_ACCOUNT, requests: 0, bounds: 'within', updatedAt: 0 }
+  }
+
+  /** Every account, by pubkey. */
+  all(): PeerAccount[] {
+    return [...this.entries.keys()].sort().map((peer) => this.get(peer))
+  }
+
+  /** Admission of a request of this kind (at its base price) for `peer`. */
+  admit(peer: string, kind: SwapRequest['kind']): Admission {
+    const e = this.entries.get(peer)
+    const decision = admit(
+      e?.account ?? EMPTY_ACCOUNT,
+      basePrice(this.policy.prices, kind),
+      this.policy,
+    )
+    if (!decision.serve && e && !this.refusing.has(peer)) {
+      this.refusing.add(peer) // logged once per streak; a credited cheque ends it
+      this.options.log.warn(
+        {
+          peer,
+          balance: decision.balance.toString(),
+          unit: this.options.unit,
+          disconnectThreshold: decision.disconnectThreshold.toString(),
+        },
+        'swap: peer out of bounds: refusing its requests until it pays',
+      )
+    }
+    return decision
+  }
+
+  /** Charges a served request; returns its price. */
+  charge(peer: string, request: SwapRequest): bigint {
+    const price = priceOf(this.policy.prices, request)
+    const e = this.entry(peer)
+    e.account = charge(e.account, price)
+    e.requests++
+    this.touch(peer, e)
+    return price
+  }
+
+  /** Credits a payment (a cheque's rise) and writes the account at once; call in the cheque's transaction. */
+  credit(peer: string, amount: bigint, cumulativePayout: bigint): PeerAccount {
+    const e = this.entry(peer)
+    e.account = { ...credit(e.account, amount), cumulativePayout }
+    this.refusing.delete(peer)
+    this.touch(peer, e)
+    this.save(peer, e)
+    this.dirty.delete(peer)
+    return this.get(peer)
+  }
+
+  /** Writes every account changed since the last flush, in one transaction. */
+  flush(): void {
+    if (this.dirty.size === 0 || !this.db.open) return
+    const peers = [...this.dirty]
+    this.dirty.clear()
+    this.db.transaction(() => {
+      for (const peer of peers) {
+        const e = this.entries.get(peer)
+        if (e) this.save(peer, e)
+      }
+    })()
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.flush()
+  }
+
+  outOfBounds(): PeerAccount[] {
+    return this.all().filter((a) => a.bounds !== 'within')
+  }
+
+  private entry(peer: string): Entry {
+    let e = this.entries.get(peer)
+    if (!e) {
+      e = { account: EMPTY_ACCOUNT, requests: 0, bounds: 'within', updatedAt: 0 }
+      this.entries.set(peer, e)
+    }
+    return e
+  }
+
+  private touch(peer: string, e: Entry): void {
+    e.updatedAt = this.options.now()
+    this.dirty.add(peer)
+    const now = bounds(e.account, this.policy)
+    if (now === e.bounds) return
+    const before = e.bounds
+    e.bounds = now
+    const { log, unit } = this.options
+    const fields = {
+      peer,
+      balance: e.account.balance.toString(),
+      unit,
+      disconnectThreshold: this.policy.disconnectThreshold.toString(),
+      mode: this.policy.mode,
+    }
+    if (now === 'debt') {
+      log.warn(
+        fields,
+        this.policy.mode === 'soft'
+          ? 'swap: peer out of bounds (owes more than the disconnect threshold; soft mode: still served)'
+          : 'swap: peer out of bounds (owes more than the disconnect threshold; refused until it pays)',
+      )
+    } else if (now === 'credit') {
+      log.warn(fields, 'swap: peer out of bounds (paid more than the disconnect threshold ahead)')
+    } else log.info({ ...fields, was: before }, 'swap: peer back within bounds')
+    this.options.onBounds?.({ peer, direction: now, balance: e.account.balance })
+  }
+
+  private save(peer: string, e: Entry): void {
+    this.stmt.save.run({
+      peer,
+      balance: e.account.balance.toString(),
+      charged: e.account.charged.toString(),
+      paid: e.account.paid.toString(),
+      cumulative: e.account.cumulativePayout.toString(),
+      requests: e.requests,
+      out_of_bounds: e.bounds,
+      updated_at: e.updatedAt,
+    })
+  }
+}

@@ -1,0 +1,406 @@
+// The paid-access HTTP API (docs/paid-access.md): terms, subscriptions, cheques, a user's
+// account and the coordinator's books. Requests that need an identity carry NIP-98 auth; its
+// `payload` tag must be the sha256 of the exact body, so these routes read the raw body (in
+// their own Fastify scope: other routes keep the default JSON parser). Every refusal is
+// { "error": { "code", "message" } } with a HANSA_* code and an HTTP status that fits.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Billing } from '../billing/billing.js'
+import { BillingRequestError, forbidden } from '../billing/errors.js'
+import { nip98Pubkey } from '../billing/http-auth.js'
+
+export type BillingRoutesOptions = {
+  billing: Billing
+  /** The node's public ws:// URL (NIP-98 `u` tags name its http:// form). */
+  publicUrl: () => string
+  now: () => number
+}
+
+const amount = { type: 'string', pattern: '^(0|[1-9][0-9]*)$', description: 'base units' }
+const pubkey = { type: 'string', pattern: '^[0-9a-f]{64}$' }
+const open = (properties: Record<string, unknown>, description?: string) => ({
+  type: 'object',
+  properties,
+  additionalProperties: true,
+  ...(description ? { description } : {}),
+})
+const errorBody = open({
+  error: open({ code: { type: 'string' }, message: { type: 'string' } }),
+})
+const errors = {
+  400: errorBody,
+  401: errorBody,
+  402: errorBody,
+  403: errorBody,
+  404: errorBody,
+  409: errorBody,
+  410: errorBody,
+}
+const auth = [{ nip98: [] }]
+const tags = ['billing']
+
+const subscription = open({
+  id: { type: 'string' },
+  service: { type: 'string' },
+  owner: pubkey,
+  pubkeys: { type: 'array', items: pubkey },
+  createdAt: { type: 'integer' },
+  expiresAt: { type: 'integer' },
+  expires: { type: 'string', description: 'expiresAt as ISO 8601' },
+  active: { type: 'boolean' },
+})
+const swapAccount = open({
+  peer: pubkey,
+  balance: { type: 'string', description: 'what the peer owes (negative: paid ahead), base units' },
+  charged: amount,
+  paid: amount,
+  cumulativePayout: amount,
+  requests: { type: 'integer' },
+  bounds: { type: 'string', enum: ['within', 'debt', 'credit'] },
+  paymentThreshold: amount,
+  disconnectThreshold: amount,
+  mode: { type: 'string', enum: ['soft', 'mock', 'hard'] },
+})
+const cheque = {
+  description:
+    'EIP-712 cheque: { chequebook, beneficiary, cumulativePayout (decimal string), chainId, signature (0x + 130 hex) }',
+}
+
+export async function billingRoutes(app: FastifyInstance, options: BillingRoutesOptions) {
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: 65_536 },
+      (request, body, done) => {
+        const text = body as string
+        ;(request as FastifyRequest & { rawBody?: string }).rawBody = text
+        if (text === '') return done(null, undefined)
+        try {
+          done(null, JSON.parse(text))
+        } catch {
+          done(
+            new BillingRequestError(400, 'HANSA_BILLING_BAD_REQUEST', 'the body is not JSON'),
+            undefined,
+          )
+        }
+      },
+    )
+    scope.setErrorHandler((error, request, reply) => {
+      if (error instanceof BillingRequestError) return reply.code(error.status).send(error.toJSON())
+      const status = (error as { statusCode?: number }).statusCode ?? 500
+      if (status < 500) {
+        return reply
+          .code(status)
+          .send({ error: { code: 'HANSA_BILLING_BAD_REQUEST', message: error.message } })
+      }
+      request.log.error({ err: error }, 'billing route failed')
+      return reply.code(500).send({
+        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
+      })
+    })
+
+    const { billing } = options
+    const who = (request: FastifyRequest) =>
+      nip98Pubkey(
+        {
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody,
+        },
+        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
+      )
+    const admin = (request: FastifyRequest) => {
+      const pk = who(request)
+      if (!billing.isAdmin(pk)) {
+        throw forbidden(
+          'the books are for the coordinator: sign with the node key or a key in billing.adminPubkeys',
+        )
+      }
+      return pk
+    }
+
+    scope.get(
+      '/terms',
+      {
+        schema: {
+          summary:
+            "This node's terms, signed by the node key (free, subscription, metered per service)",
+          tags,
+          response: {
+            200: open(
+              {
+                terms: open({
+                  hansa: { type: 'integer' },
+                  node: pubkey,
+                  issuedAt: { type: 'integer' },
+                  services: { type: 'object', additionalProperties: true },
+                  settlement: { type: 'object', additionalProperties: true },
+                  devTax: { type: 'object', additionalProperties: true },
+                }),
+                sig: { type: 'string' },
+              },
+              'BIP-340 signature by terms.node of sha256(RFC 8785 canonical bytes of terms)',
+            ),
+          },
+        },
+      },
+      async (_request, reply) => {
+        reply.header('access-control-allow-origin', '*')
+        return billing.signedTerms
+      },
+    )
+
+    scope.post(
+      '/subscriptions',
+      {
+        schema: {
+          summary: 'Quote a subscription: the price of N periods of a service, and how to pay it',
+          tags,
+          security: auth,
+          body: {
+            type: 'object',
+            required: ['service', 'periods'],
+            properties: {
+              service: { type: 'string' },
+              periods: { type: 'integer', minimum: 1 },
+              pubkeys: {
+                type: 'array',
+                items: pubkey,
+                description: 'more of your own keys the subscription covers',
+              },
+            },
+          },
+          response: {
+            201: open({
+              quote: open({
+                id: { type: 'string' },
+                owner: pubkey,
+                service: { type: 'string' },
+                periods: { type: 'integer' },
+                amount,
+                unit: { type: 'string' },
+                pubkeys: { type: 'array', items: pubkey },
+                createdAt: { type: 'integer' },
+                expiresAt: { type: 'integer' },
+              }),
+              pay: open({
+                rail: { type: 'string' },
+                beneficiary: { type: 'string' },
+                chainId: { type: 'integer' },
+                chequebook: { type: ['string', 'null'] },
+                cumulativePayout: amount,
+                lastCumulativePayout: amount,
+              }),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const peer = who(request)
+        reply.code(201)
+        return billing.quoteSubscription(peer, request.body as Record<string, unknown>)
+      },
+    )
+
+    scope.post(
+      '/subscriptions/payments',
+      {
+        schema: {
+          summary: 'Pay a quote: the rail verifies the proof, the subscription is extended',
+          tags,
+          security: auth,
+          body: {
+            type: 'object',
+            required: ['quote', 'proof'],
+            properties: {
+              quote: { type: 'string' },
+              proof: {
+                type: 'object',
+                description: 'ledger rail: { "rail": "ledger", "cheque": <cheque> }',
+              },
+            },
+          },
+          response: {
+            200: open({
+              subscription,
+              payment: open({
+                periods: { type: 'integer' },
+                amount,
+                unit: { type: 'string' },
+                devTax: amount,
+                expiresBefore: { type: 'integer' },
+                expiresAfter: { type: 'integer' },
+                cumulativePayout: amount,
+              }),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) =>
+        billing.paySubscription(who(request), request.body as Record<string, unknown>),
+    )
+
+    scope.get(
+      '/subscriptions',
+      {
+        schema: {
+          summary: 'The subscriptions that cover the signing pubkey',
+          tags,
+          security: auth,
+          response: {
+            200: open({ subscriptions: { type: 'array', items: subscription } }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => ({
+        subscriptions: billing.subscriptions.listFor(who(request)).map((s) => ({
+          ...s,
+          expires: new Date(s.expiresAt * 1000).toISOString(),
+        })),
+      }),
+    )
+
+    const keyRoute = {
+      tags,
+      security: auth,
+      params: { type: 'object', properties: { id: { type: 'string' }, pubkey } },
+      response: { 200: open({ subscription }), ...errors },
+    }
+    scope.post(
+      '/subscriptions/:id/pubkeys',
+      {
+        schema: {
+          ...keyRoute,
+          summary: 'The owner adds one of her keys to her subscription',
+          body: { type: 'object', required: ['pubkey'], properties: { pubkey } },
+        },
+      },
+      async (request) => {
+        const { id } = request.params as { id: string }
+        const body = request.body as { pubkey: string }
+        const view = billing.subscriptions.addPubkey(id, who(request), body.pubkey)
+        return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
+      },
+    )
+    scope.delete(
+      '/subscriptions/:id/pubkeys/:pubkey',
+      {
+        schema: {
+          ...keyRoute,
+          summary: 'The owner removes a key from her subscription (a key may remove itself)',
+        },
+      },
+      async (request) => {
+        const { id, pubkey: pk } = request.params as { id: string; pubkey: string }
+        const view = billing.subscriptions.removePubkey(id, who(request), pk)
+        return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
+      },
+    )
+
+    scope.post(
+      '/cheques',
+      {
+        schema: {
+          summary:
+            'Pay a SWAP balance with a cumulative EIP-712 cheque signed by your key; credited with its rise over the last',
+          tags,
+          security: auth,
+          body: { type: 'object', required: ['cheque'], properties: { cheque } },
+          response: {
+            200: open({
+              credited: amount,
+              unit: { type: 'string' },
+              devTax: amount,
+              cumulativePayout: amount,
+              account: swapAccount,
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const body = request.body as { cheque: unknown }
+        return billing.payCheque(who(request), body.cheque)
+      },
+    )
+
+    scope.get(
+      '/account',
+      {
+        schema: {
+          summary: 'Your account on this node: SWAP balance, chequebook, subscriptions, payments',
+          tags,
+          security: auth,
+          response: {
+            200: open({
+              pubkey,
+              unit: { type: 'string' },
+              swap: { anyOf: [swapAccount, { type: 'null' }] },
+              chequebook: {
+                anyOf: [
+                  open({ address: { type: 'string' }, cumulativePayout: amount }),
+                  { type: 'null' },
+                ],
+              },
+              subscriptions: { type: 'array', items: subscription },
+              payments: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              devTax: open({ rateBps: { type: 'integer' }, rate: { type: 'string' } }),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => billing.account(who(request)),
+    )
+
+    scope.get(
+      '/billing',
+      {
+        schema: {
+          summary:
+            "The coordinator's books: income, dev tax due and paid, balances per peer, out-of-bounds peers, subscriptions",
+          tags,
+          security: auth,
+          response: { 200: { type: 'object', additionalProperties: true }, ...errors },
+        },
+      },
+      async (request) => {
+        admin(request)
+        return billing.report()
+      },
+    )
+
+    scope.post(
+      '/billing/dev-tax-payments',
+      {
+        schema: {
+          summary: 'Book dev tax passed on to the dev fund',
+          tags,
+          security: auth,
+          body: {
+            type: 'object',
+            required: ['amount', 'reference'],
+            properties: { amount, reference: { type: 'string' } },
+          },
+          response: {
+            200: open({
+              devTax: amount,
+              devTaxPaid: amount,
+              devTaxDue: amount,
+              unit: { type: 'string' },
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        admin(request)
+        return billing.recordDevTaxPaid(request.body as Record<string, unknown>)
+      },
+    )
+  })
+}
