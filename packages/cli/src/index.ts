@@ -26,3 +26,16 @@ export {
 } from './federation/governance.js'
 export { startDevnet, type Devnet, type DevnetInfo, type DevnetNode } from './federation/devnet.js'
 export { inviteCodeFor, manifestLines, changeLines } from './federation/summary.js'
+export {
+  showTerms,
+  termsLines,
+  showAccount,
+  accountLines,
+  subscribe,
+  addKey,
+  removeKey,
+  showBilling,
+  billingLines,
+  devTaxPaid,
+  type TermsResult,
+} from './billing/billing.js'

@@ -19,6 +19,7 @@ node
   .option('--public-url <url>', 'ws:// or wss:// URL clients use to reach this node')
   .option('--config <file>', 'JSON config file (default <data-dir>/config.json if it exists)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+  .option('--inbox-access <mode>', 'free, subscription or metered (inbox.access)')
   .action((opts) => runCommand(() => import('./commands/node-start.js'), opts))
 
 program
@@ -146,5 +147,67 @@ program
   .option('--data-dir <dir>', 'where the nodes, keys and devnet.json live (default ./hansa-devnet)')
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/devnet.js'), opts))
+
+// Paid access: terms, a user's account, the coordinator's books (docs/paid-access.md).
+const nodeOption = (cmd: Command) =>
+  cmd
+    .option('--node <url>', 'the node (default ws://127.0.0.1:7447)')
+    .option('--json', 'print JSON')
+nodeOption(
+  program
+    .command('terms')
+    .description("a node's signed terms: what each service costs, the rail, the dev tax"),
+).action((opts) => runCommand(() => import('./commands/terms.js'), opts))
+const account = program
+  .command('account')
+  .description('your account at a node: subscriptions, SWAP balance, payments')
+const userKey = (cmd: Command) =>
+  nodeOption(cmd).option('--key <file>', 'your key file (default ./hansa.key)')
+userKey(account.command('show', { isDefault: true }).description('show your account')).action(
+  (opts) => runCommand(() => import('./commands/account.js'), opts),
+)
+userKey(
+  account
+    .command('subscribe')
+    .description('pay for N periods of a service (renewing extends from the current expiry)')
+    .option('--service <name>', 'the service (default inbox)')
+    .option('--periods <n>', 'how many periods (default 1)')
+    .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect),
+).action((opts) => runCommand(() => import('./commands/account-subscribe.js'), opts))
+userKey(
+  account
+    .command('add-key')
+    .description('cover another of your keys with your subscription')
+    .argument('<pubkey>', 'the key to add (64 hex)')
+    .option('--service <name>', 'the service (default inbox)'),
+).action((pubkey, opts) =>
+  runCommand(() => import('./commands/account-keys.js'), { ...opts, pubkey }),
+)
+userKey(
+  account
+    .command('remove-key')
+    .description('stop covering one of your keys')
+    .argument('<pubkey>', 'the key to remove (64 hex)')
+    .option('--service <name>', 'the service (default inbox)'),
+).action((pubkey, opts) =>
+  runCommand(() => import('./commands/account-keys.js'), { ...opts, pubkey, remove: true }),
+)
+const nodeKey = (cmd: Command) =>
+  nodeOption(cmd)
+    .option('--data-dir <dir>', "the node's folder, for its key (default ./hansa-data)")
+    .option('--key <file>', 'an admin key file instead (billing.adminPubkeys)')
+const billing = program
+  .command('billing')
+  .description("the coordinator's books: income, dev tax, balances, out-of-bounds peers")
+nodeKey(billing.command('show', { isDefault: true }).description('show the books')).action((opts) =>
+  runCommand(() => import('./commands/billing.js'), opts),
+)
+nodeKey(
+  billing
+    .command('dev-tax-paid')
+    .description('book dev tax passed on to the dev fund')
+    .requiredOption('--amount <n>', 'base units paid')
+    .requiredOption('--reference <text>', 'how it was paid (a transaction id, a note)'),
+).action((opts) => runCommand(() => import('./commands/billing-dev-tax.js'), opts))
 
 await program.parseAsync()

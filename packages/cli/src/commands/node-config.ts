@@ -10,6 +10,7 @@ export type NodeFlags = {
   publicUrl?: string
   config?: string
   logLevel?: string
+  inboxAccess?: string
 }
 
 export function nodeConfigFromFlags(opts: NodeFlags): NodeConfig {
@@ -19,6 +20,7 @@ export function nodeConfigFromFlags(opts: NodeFlags): NodeConfig {
   if (opts.host !== undefined) flags.host = opts.host
   if (opts.publicUrl !== undefined) flags.publicUrl = opts.publicUrl
   if (opts.logLevel !== undefined) flags.logLevel = opts.logLevel
+  if (opts.inboxAccess !== undefined) flags['inbox.access'] = opts.inboxAccess
   const env = process.env
   const dataDir = opts.dataDir ?? env.HANSA_DATA_DIR ?? './hansa-data'
   const defaultFile = join(dataDir, 'config.json')

@@ -1,0 +1,20 @@
+// `hansa account add-key|remove-key <pubkey>`: one subscription, all of your app keys.
+import { DEFAULT_NODE_URL, addKey, removeKey, userKey } from '../billing/billing.js'
+import { lines, output } from '../print.js'
+
+export default async function run(opts: {
+  node?: string
+  key?: string
+  service?: string
+  pubkey: string
+  remove?: boolean
+  json?: boolean
+}): Promise<void> {
+  const url = opts.node ?? DEFAULT_NODE_URL
+  const service = opts.service ?? 'inbox'
+  const change = opts.remove ? removeKey : addKey
+  const sub = await change(url, userKey(opts), service, opts.pubkey)
+  output(opts.json, sub, (s) =>
+    lines([`${s.service} subscription ${s.id} now covers: ${s.pubkeys.join(', ')}`]),
+  )
+}
