@@ -141,6 +141,74 @@ export const OPTIONS: readonly OptionSpec[] = [
     { choices: ['free', 'subscription', 'metered'] },
   ),
   opt(
+    'orderbook.enabled',
+    'boolean',
+    false,
+    'Run the order book service (NIP-69 P2P orders, kind 38383): makers submit orders over HTTP, the node publishes them signed by its key (docs/orderbook.md).',
+  ),
+  opt(
+    'orderbook.currencies',
+    'string[]',
+    ['EUR', 'USD'],
+    "ISO 4217 codes the book takes orders in (the manifest's services.orderbook.currencies, when set, narrows them).",
+  ),
+  opt('orderbook.minSats', 'integer', 20000, 'Smallest trade, in satoshis.', { min: 1 }),
+  opt('orderbook.maxSats', 'integer', 5000000, 'Largest trade, in satoshis.', { min: 1 }),
+  opt(
+    'orderbook.makerFee',
+    'number',
+    0.00025,
+    "The coordinator's fee on the maker, a share of the trade (0.00025 = 0.025 %), booked with the dev tax when the order is taken.",
+    { min: 0 },
+  ),
+  opt(
+    'orderbook.takerFee',
+    'number',
+    0.00175,
+    "The coordinator's fee on the taker, a share of the trade (0.00175 = 0.175 %).",
+    { min: 0 },
+  ),
+  opt(
+    'orderbook.bondShare',
+    'number',
+    0.03,
+    'The bond each party locks, a share of the trade (published in the terms and the bond tag).',
+    { min: 0 },
+  ),
+  opt(
+    'orderbook.maxLifetimeSeconds',
+    'integer',
+    86400,
+    'Longest time an order stays pending before it expires (a maker may ask for less).',
+    { min: 60 },
+  ),
+  opt(
+    'orderbook.maxOrdersPerMaker',
+    'integer',
+    10,
+    'Pending orders one maker key may have on this node at once.',
+    { min: 1, restart: false },
+  ),
+  opt(
+    'orderbook.network',
+    'string',
+    'mainnet',
+    'Bitcoin network of the trades (the network tag): mainnet, testnet, signet, regtest.',
+  ),
+  opt(
+    'orderbook.layers',
+    'string[]',
+    ['lightning'],
+    'Settlement layers the book takes (the layer tag); the first is the default.',
+  ),
+  opt(
+    'orderbook.keepClosedSeconds',
+    'integer',
+    86400,
+    "How long a closed order's last event (canceled, expired, success) stays before its NIP-40 expiration drops it.",
+    { min: 0 },
+  ),
+  opt(
     'maintenance.intervalSeconds',
     'integer',
     60,
@@ -310,6 +378,20 @@ export type NodeConfig = {
     enabled: boolean
     retentionDays: number
     access: 'free' | 'subscription' | 'metered'
+  }
+  orderbook: {
+    enabled: boolean
+    currencies: string[]
+    minSats: number
+    maxSats: number
+    makerFee: number
+    takerFee: number
+    bondShare: number
+    maxLifetimeSeconds: number
+    maxOrdersPerMaker: number
+    network: string
+    layers: string[]
+    keepClosedSeconds: number
   }
   maintenance: { intervalSeconds: number }
   federation: {

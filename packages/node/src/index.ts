@@ -18,6 +18,7 @@ export type {
   Service,
   ServiceContext,
   ServiceTraffic,
+  ServiceIncome,
   Served,
   Hooks,
   HookName,
@@ -28,6 +29,17 @@ export { SqliteStore } from './store/sqlite-store.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'
+export {
+  orderbookService,
+  OrderBook,
+  tradingTermsFromConfig,
+  type MakeRequest,
+  type TakeRequest,
+  type OrderView,
+  type OrderRecord,
+  type Robot,
+  type Trade,
+} from './services/orderbook/index.js'
 export {
   Federation,
   type FederationStatusName,

@@ -18,6 +18,7 @@ import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
 import { Relay } from './relay/relay.js'
 import { inboxService } from './services/inbox/index.js'
+import { orderbookService } from './services/orderbook/index.js'
 import type { Service, ServiceContext } from './services/service.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { VerifyPool } from './verify/index.js'
@@ -78,7 +79,11 @@ export async function startNode(
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, now })
 
-    const services = [...(config.inbox.enabled ? [inboxService] : []), ...(options.services ?? [])]
+    const services = [
+      ...(config.inbox.enabled ? [inboxService] : []),
+      ...(config.orderbook.enabled ? [orderbookService] : []),
+      ...(options.services ?? []),
+    ]
     const federation = new Federation({
       path: join(dataDir, 'federation.sqlite'),
       nodePubkey: key.pubkey,
@@ -107,6 +112,7 @@ export async function startNode(
       () => federation.statusMessage(),
     )
     const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
+    const serviceRoutes: Array<(app: FastifyInstance) => Promise<void>> = []
     const names = new Set(services.map((s) => s.name))
     for (const service of services) {
       const missing = (service.dependencies ?? []).filter((d) => !names.has(d))
@@ -124,6 +130,16 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addPrivateKinds: (kinds) => relay.addPrivateKinds(kinds),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
+        nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
+        publish: (event) => relay.publishOwn(event),
+        addRoutes: (routes) => serviceRoutes.push(routes),
+        addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
+        federation: {
+          active: () => federation.activeServices().includes(service.name),
+          manifest: () => federation.manifest(),
+          coordinator: () => federation.entry()?.coordinator ?? null,
+        },
+        bookIncome: (income) => billing.bookIncome(service.name, income),
       })
       await service.register(ctx)
     }
@@ -189,6 +205,7 @@ export async function startNode(
             now,
           }),
         (http) => billingRoutes(http, { billing, publicUrl: () => relay.relayUrl, now }),
+        ...serviceRoutes,
       ],
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())

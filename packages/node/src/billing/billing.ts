@@ -178,6 +178,18 @@ export class Billing {
     return { fees: nip11Fees(this.signedTerms, this.options.services), paymentRequired: true }
   }
 
+  /**
+   * Books income a service earned outside paid access — the order book's trade fees — with
+   * the dev tax, in one transaction. Nothing was paid through a rail, so `rail` is the service.
+   */
+  bookIncome(service: string, income: { peer: string; reference: string; amount: bigint }) {
+    const booked = this.db.transaction(() =>
+      this.books.book({ ...income, purpose: 'trade-fee', service, rail: service }),
+    )()
+    this.metrics.payments.inc({ purpose: 'trade-fee' })
+    return booked
+  }
+
   /** The node key, or one of billing.adminPubkeys (re-read on SIGHUP). */
   isAdmin(pubkey: string): boolean {
     return (

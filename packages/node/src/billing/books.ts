@@ -9,7 +9,8 @@
 import { type DevTaxSplit, splitPayment } from '@hansa/protocol'
 import type { BillingDb } from './db.js'
 
-export type PaymentPurpose = 'swap' | 'subscription'
+/** trade-fee: a coordinator's fee on a trade its order book matched (services/orderbook). */
+export type PaymentPurpose = 'swap' | 'subscription' | 'trade-fee'
 
 export type PaymentInput = {
   peer: string

@@ -75,12 +75,14 @@ export function buildTerms(
         `${service.name}.access is ${mode}, but the ${service.name} service cannot be paid for (it declares no traffic)`,
       )
     }
-    entries[service.name] =
+    const access: ServiceTerms =
       mode === 'subscription'
         ? subscriptionTerms(config)
         : mode === 'metered'
           ? meteredTerms(config)
           : { access: 'free' }
+    // A service's own fields (the order book's `trading`) sit beside its access terms.
+    entries[service.name] = { ...service.terms?.(config), ...access } as ServiceTerms
   }
   let rateBps: number
   try {

@@ -31,7 +31,7 @@ import type { WebSocket } from 'ws'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HookName, Hooks, Served } from '../services/service.js'
-import type { EventStore } from '../store/event-store.js'
+import type { EventStore, WriteOutcome } from '../store/event-store.js'
 import { Connection } from './connection.js'
 import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
@@ -308,6 +308,25 @@ export class Relay {
           refuse('blocked', 'deleted', 'this event was deleted by its author'),
         )
     }
+  }
+
+  /**
+   * Stores an event the node made itself (signed with its key) and sends it to matching
+   * subscriptions, as an accepted event is; no stage before the write runs. Resolves once it
+   * is committed.
+   */
+  async publishOwn(event: NostrEvent): Promise<WriteOutcome['status']> {
+    const cls = kindClass(event.kind)
+    const raw = serializeEvent(event)
+    const outcome =
+      cls === 'ephemeral'
+        ? { status: 'stored' as const }
+        : await this.writer.write({ event, raw, receivedAt: this.now() })
+    if (outcome.status === 'stored') {
+      this.options.metrics.eventsStored.inc({ kind_class: cls })
+      this.fanOut(event, raw)
+    }
+    return outcome.status
   }
 
   private ipBudget(ip: string): TokenBucket {

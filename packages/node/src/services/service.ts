@@ -1,13 +1,14 @@
 // A service is a plugin (Fastify's rule: if it could be a plugin, it should be): a name,
 // the services it needs, and `register(ctx)`, where it adds hooks to the relay engine's
 // fixed list. Adding a service is adding a folder; the engine does not change.
-import type { Filter, NostrEvent } from '@hansa/protocol'
+import type { Filter, JsonValue, Manifest, ManifestCoordinator, NostrEvent } from '@hansa/protocol'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { NodeConfig } from '../config.js'
 import type { Refusal } from '../relay/refusal.js'
 import type { ConnectionInfo } from '../relay/connection.js'
-import type { EventStore } from '../store/event-store.js'
+import type { EventStore, WriteOutcome } from '../store/event-store.js'
 
 type MaybePromise<T> = T | Promise<T>
 
@@ -60,7 +61,35 @@ export type ServiceContext = {
   addPrivateKinds(kinds: readonly number[]): void
   /** Work run on the maintenance timer (pruning and the like). */
   addMaintenanceTask(name: string, task: () => Promise<void>): void
+  /** The node's key: what the node itself says (the order book's orders) is signed with it. */
+  nodeKey: { pubkey: string; secretKey: Uint8Array }
+  /**
+   * Stores an event the node made itself and sends it to matching subscriptions, as if a
+   * client had published it; no hooks run. Resolves once it is committed.
+   */
+  publish(event: NostrEvent): Promise<WriteOutcome['status']>
+  /** HTTP routes of the service, registered beside the node's own (and in /openapi.json). */
+  addRoutes(routes: (app: FastifyInstance) => Promise<void>): void
+  /** Run when the node stops, after the relay has answered everything (close databases). */
+  addCleanup(cleanup: () => Promise<void> | void): void
+  /** The federation, as the service needs it. */
+  federation: {
+    /** Whether the service is on now: standalone, or listed for this node by the manifest. */
+    active(): boolean
+    /** The verified manifest head, or null while standalone. */
+    manifest(): Manifest | null
+    /** This node's coordinator in the manifest, or null. */
+    coordinator(): ManifestCoordinator | null
+  }
+  /**
+   * Books income the service earned outside paid access (the order book's trade fees) in the
+   * books, split into the coordinator's income and the dev tax. `amount` is in billing.unit.
+   */
+  bookIncome(income: ServiceIncome): { income: bigint; devTax: bigint; unit: string }
 }
+
+/** Income a service books: who paid, for what (a unique reference), how much. */
+export type ServiceIncome = { peer: string; reference: string; amount: bigint }
 
 /**
  * Which requests are a service's own, and whose access they use: what paid access (billing/
@@ -83,5 +112,10 @@ export interface Service {
   readonly dependencies?: readonly string[]
   /** Declared by a service that can be paid for (subscription or metered access). */
   readonly traffic?: ServiceTraffic
+  /**
+   * Fields added to the service's entry in the node's signed terms, beside `access` (the
+   * order book's `trading`: currencies, limits, fees).
+   */
+  terms?(config: NodeConfig): Record<string, JsonValue>
   register(ctx: ServiceContext): MaybePromise<void>
 }

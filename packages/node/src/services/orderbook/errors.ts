@@ -1,0 +1,40 @@
+// Refusals of the order book's API: a stable code, an HTTP status and a message that says what
+// to do. Refusals of the order's state machine keep their protocol code (HANSA_ORDER_*).
+import { HansaError, type OrderErrorCode, type OrderStateError } from '@hansa/protocol'
+
+export class OrderbookRequestError extends HansaError {
+  override name = 'OrderbookRequestError'
+  readonly status: number
+  constructor(status: number, code: string, message: string) {
+    super(code, message)
+    this.status = status
+  }
+
+  toJSON(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.shortMessage } }
+  }
+}
+
+const STATE_STATUS: Record<OrderErrorCode, number> = {
+  HANSA_ORDER_NOT_PENDING: 409,
+  HANSA_ORDER_EXPIRED: 410,
+  HANSA_ORDER_NOT_MAKER: 403,
+  HANSA_ORDER_OWN: 409,
+  HANSA_ORDER_NOT_IN_PROGRESS: 409,
+  HANSA_ORDER_NOT_SELLER: 403,
+  HANSA_ORDER_NOT_DUE: 409,
+}
+
+export const stateRefused = (error: OrderStateError): OrderbookRequestError =>
+  new OrderbookRequestError(STATE_STATUS[error.code] ?? 409, error.code, error.shortMessage)
+
+/** The order breaks NIP-69 or the request is malformed. */
+export const invalidOrder = (message: string) =>
+  new OrderbookRequestError(400, 'HANSA_ORDER_INVALID', message)
+
+/** The order is well formed but outside this coordinator's terms (currency, limits). */
+export const outsideTerms = (message: string) =>
+  new OrderbookRequestError(422, 'HANSA_ORDER_TERMS', message)
+
+export const orderNotFound = (id: string) =>
+  new OrderbookRequestError(404, 'HANSA_ORDER_NOT_FOUND', `no order ${id} on this node's book`)

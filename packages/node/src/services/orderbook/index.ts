@@ -1,0 +1,111 @@
+// The order book: a RoboSats coordinator's book as NIP-69 events (kind 38383). Makers do not
+// publish orders themselves: they submit them to the coordinator that will run them
+// (POST /orderbook/orders, NIP-98), which checks them against its terms and publishes them
+// signed by the node key — a key the manifest lists for that coordinator, so clients can tell
+// a member's orders from anyone else's. docs/orderbook.md describes the whole flow.
+//
+// On the relay, the service refuses kind-38383 events except copies of orders published by
+// another node the manifest lists with the order book (coordinators keep their books in step
+// by passing their events on); it serves every order to anyone. While the service is off (the
+// manifest does not list it for this node) its hooks and routes stand down: clients only
+// trust orders signed by a member's node, so a node that is off cannot add to the joint book.
+import { join, resolve } from 'node:path'
+import { ORDER_KIND, parseOrder } from '@hansa/protocol'
+import { Counter, Gauge } from 'prom-client'
+import { orderbookRoutes } from '../../http/orderbook-routes.js'
+import { refuse } from '../../relay/refusal.js'
+import type { Service, ServiceContext } from '../service.js'
+import { OrderDb } from './order-db.js'
+import { OrderBook, termsEntry } from './order-book.js'
+
+export { OrderBook, tradingTermsFromConfig } from './order-book.js'
+export type { MakeRequest, TakeRequest, OrderView } from './order-book.js'
+export type { OrderRecord, Robot, Trade } from './order-db.js'
+
+/** Node keys the manifest lists with the order book, other than this node's. */
+function memberBookNodes(ctx: ServiceContext): Set<string> {
+  const keys = new Set<string>()
+  for (const c of ctx.federation.manifest()?.coordinators ?? []) {
+    for (const n of c.nodes) if (n.services.includes('orderbook')) keys.add(n.pubkey)
+  }
+  keys.delete(ctx.nodeKey.pubkey)
+  return keys
+}
+
+export const orderbookService: Service = {
+  name: 'orderbook',
+  // Maker and taker are told of a take through NIP-17 messages this node keeps for them.
+  dependencies: ['inbox'],
+  terms: termsEntry,
+  register(ctx: ServiceContext) {
+    const db = new OrderDb(
+      join(resolve(ctx.config.dataDir), 'orderbook.sqlite'),
+      ctx.config.storage.synchronous,
+    )
+    let book: OrderBook
+    try {
+      book = new OrderBook(ctx, db)
+    } catch (error) {
+      db.close()
+      throw error
+    }
+    ctx.addCleanup(() => {
+      book.close()
+      db.close()
+    })
+    const registers = [ctx.metrics]
+    const actions = new Counter({
+      name: 'hansa_orderbook_actions_total',
+      help: 'Order-book requests, by action (make, take, cancel, complete) and result (ok or HANSA_* code)',
+      labelNames: ['action', 'result'] as const,
+      registers,
+    })
+    new Gauge({
+      name: 'hansa_orderbook_orders',
+      help: "Orders on this node's book, by status",
+      labelNames: ['status'] as const,
+      registers,
+      collect() {
+        for (const [status, n] of Object.entries(db.counts())) this.set({ status }, n)
+      },
+    })
+
+    ctx.addHook('onEvent', (event) => {
+      if (event.kind !== ORDER_KIND) return undefined
+      if (memberBookNodes(ctx).has(event.pubkey)) {
+        const reading = parseOrder(event)
+        if (reading.ok) return undefined // a member coordinator's order, passed on
+        const issue = reading.issues[0]!
+        return refuse(
+          'invalid',
+          'orderbook-order',
+          `not a NIP-69 order: ${issue.tag}: ${issue.message}`,
+        )
+      }
+      return refuse(
+        'blocked',
+        'orderbook-publisher',
+        event.pubkey === ctx.nodeKey.pubkey
+          ? 'this node publishes its own orders; it does not take them back from clients'
+          : 'orders (kind 38383) on this node are published by the coordinator: submit yours with POST /orderbook/orders (NIP-98), and the node publishes it signed with its key, naming you as the maker',
+      )
+    })
+
+    ctx.addMaintenanceTask('orderbook', async () => {
+      if (ctx.federation.active()) await book.maintain()
+    })
+    ctx.addRoutes((app) =>
+      orderbookRoutes(app, {
+        book,
+        active: () => ctx.federation.active(),
+        publicUrl: () => ctx.config.publicUrl,
+        now: ctx.now,
+        count: (action, result) => actions.inc({ action, result }),
+      }),
+    )
+    ctx.log.info(
+      { currencies: book.trading.currencies, network: book.trading.network },
+      'orderbook: ready',
+    )
+  },
+}
