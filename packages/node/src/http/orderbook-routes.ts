@@ -132,7 +132,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
     })
 
     /** The caller's key (NIP-98), once the service is known to be on. */
-    const who = (request: FastifyRequest): string => {
+    const who = async (request: FastifyRequest): Promise<string> => {
       if (!options.active()) {
         throw new OrderbookRequestError(
           503,
@@ -293,7 +293,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       },
       async (request, reply) =>
         counted('make', async () => {
-          const maker = who(request)
+          const maker = await who(request)
           const record = await book.make(maker, request.body as MakeRequest)
           reply.code(201)
           return orderView(record)
@@ -330,7 +330,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       },
       async (request) =>
         counted('take', async () => {
-          const taker = who(request)
+          const taker = await who(request)
           const { id } = request.params as { id: string }
           return orderView(await book.take(taker, id, (request.body ?? {}) as TakeRequest))
         }),
@@ -349,7 +349,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       },
       async (request) =>
         counted('cancel', async () => {
-          const by = who(request)
+          const by = await who(request)
           const { id } = request.params as { id: string }
           return orderView(await book.cancel(by, id))
         }),
@@ -369,7 +369,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       },
       async (request) =>
         counted('complete', async () => {
-          const by = who(request)
+          const by = await who(request)
           const { id } = request.params as { id: string }
           return orderView(await book.complete(by, id))
         }),
@@ -398,7 +398,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           },
         },
       },
-      async (request) => book.robot(who(request)),
+      async (request) => book.robot(await who(request)),
     )
   })
 }
