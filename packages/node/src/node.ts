@@ -3,6 +3,7 @@
 // stop accepting, finish in-flight writes (every acknowledged event is committed), close.
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { eventIdPreimage } from '@hansa/protocol'
 import pino, { type Logger } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import type { NodeConfig } from './config.js'
@@ -204,7 +205,19 @@ export async function startNode(
             configuredServices: services.map((s) => s.name),
             now,
           }),
-        (http) => billingRoutes(http, { billing, publicUrl: () => relay.relayUrl, now }),
+        (http) =>
+          billingRoutes(http, {
+            billing,
+            publicUrl: () => relay.relayUrl,
+            now,
+            verify: async (e) =>
+              (await verifier.check({
+                id: e.id,
+                pubkey: e.pubkey,
+                sig: e.sig,
+                serialized: eventIdPreimage(e),
+              })) === 'ok',
+          }),
         ...serviceRoutes,
       ],
       beforeMetrics: async () => {

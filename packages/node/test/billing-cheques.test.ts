@@ -3,7 +3,7 @@
 // not increase; a request without NIP-98 auth is refused before any of it.
 import { type NodeRequestError, sendCheque } from '@hansa/client'
 import { type SignedCheque, ethereumAddress, signCheque } from '@hansa/protocol'
-import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, startTestNode, type TestNode } from './helpers.js'
 
@@ -125,6 +125,31 @@ describe('cheques refused with their reason', () => {
     })
     expect(res.status).toBe(401)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HANSA_HTTP_AUTH')
+    // A header whose signature does not verify (checked by the node's verifier pool).
+    const url = `${node.httpUrl}/account`
+    const event = finalizeEvent(
+      {
+        kind: 27235,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [
+          ['u', url],
+          ['method', 'GET'],
+        ],
+        content: '',
+      },
+      aliceSk,
+    )
+    const forged = { ...event, sig: `${event.sig.slice(0, -2)}00` }
+    const bad = await fetch(url, {
+      headers: { authorization: `Nostr ${Buffer.from(JSON.stringify(forged)).toString('base64')}` },
+    })
+    expect(bad.status).toBe(401)
+    expect(await bad.json()).toEqual({
+      error: {
+        code: 'HANSA_HTTP_AUTH',
+        message: 'NIP-98 authorization refused: the event signature is not valid',
+      },
+    })
   })
 
   it('credited nothing for any of them', async () => {

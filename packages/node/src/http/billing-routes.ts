@@ -6,13 +6,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Billing } from '../billing/billing.js'
 import { BillingRequestError, forbidden } from '../billing/errors.js'
-import { nip98Pubkey } from '../billing/http-auth.js'
+import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from '../billing/http-auth.js'
 
 export type BillingRoutesOptions = {
   billing: Billing
   /** The node's public ws:// URL (NIP-98 `u` tags name its http:// form). */
   publicUrl: () => string
   now: () => number
+  /** Checks NIP-98 signatures (the node's verifier pool); default: on this thread. */
+  verify?: EventSignatureCheck
 }
 
 const amount = { type: 'string', pattern: '^(0|[1-9][0-9]*)$', description: 'base units' }
@@ -100,18 +102,21 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
     })
 
     const { billing } = options
-    const who = (request: FastifyRequest) =>
-      nip98Pubkey(
-        {
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody,
-        },
-        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
-      )
-    const admin = (request: FastifyRequest) => {
-      const pk = who(request)
+    const who = async (request: FastifyRequest): Promise<string> => {
+      const req = {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody,
+      }
+      const publicHttpUrl = options.publicUrl().replace(/^ws/, 'http')
+      const now = options.now()
+      return options.verify
+        ? nip98PubkeyVerified(req, { publicHttpUrl, now, verify: options.verify })
+        : nip98Pubkey(req, { publicHttpUrl, now })
+    }
+    const admin = async (request: FastifyRequest) => {
+      const pk = await who(request)
       if (!billing.isAdmin(pk)) {
         throw forbidden(
           'the books are for the coordinator: sign with the node key or a key in billing.adminPubkeys',
@@ -198,7 +203,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request, reply) => {
-        const peer = who(request)
+        const peer = await who(request)
         reply.code(201)
         return billing.quoteSubscription(peer, request.body as Record<string, unknown>)
       },
@@ -240,7 +245,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request) =>
-        billing.paySubscription(who(request), request.body as Record<string, unknown>),
+        billing.paySubscription(await who(request), request.body as Record<string, unknown>),
     )
 
     scope.get(
@@ -257,7 +262,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request) => ({
-        subscriptions: billing.subscriptions.listFor(who(request)).map((s) => ({
+        subscriptions: billing.subscriptions.listFor(await who(request)).map((s) => ({
           ...s,
           expires: new Date(s.expiresAt * 1000).toISOString(),
         })),
@@ -282,7 +287,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       async (request) => {
         const { id } = request.params as { id: string }
         const body = request.body as { pubkey: string }
-        const view = billing.subscriptions.addPubkey(id, who(request), body.pubkey)
+        const view = billing.subscriptions.addPubkey(id, await who(request), body.pubkey)
         return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
       },
     )
@@ -296,7 +301,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       },
       async (request) => {
         const { id, pubkey: pk } = request.params as { id: string; pubkey: string }
-        const view = billing.subscriptions.removePubkey(id, who(request), pk)
+        const view = billing.subscriptions.removePubkey(id, await who(request), pk)
         return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
       },
     )
@@ -324,7 +329,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       },
       async (request) => {
         const body = request.body as { cheque: unknown }
-        return billing.payCheque(who(request), body.cheque)
+        return billing.payCheque(await who(request), body.cheque)
       },
     )
 
@@ -354,7 +359,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
           },
         },
       },
-      async (request) => billing.account(who(request)),
+      async (request) => billing.account(await who(request)),
     )
 
     scope.get(
@@ -369,7 +374,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request) => {
-        admin(request)
+        await admin(request)
         return billing.report()
       },
     )
@@ -398,7 +403,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request) => {
-        admin(request)
+        await admin(request)
         return billing.recordDevTaxPaid(request.body as Record<string, unknown>)
       },
     )
