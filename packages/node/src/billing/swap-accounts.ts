@@ -149,22 +149,31 @@ export class SwapAccounts {
     return this.get(peer)
   }
 
-  /** Writes every account changed since the last flush, in one transaction. */
-  flush(): void {
+  /**
+   * Writes every account changed since the last flush, in one transaction. The timer's
+   * flushes skip the fsync (synchronous NORMAL: they may be lost with the machine, never
+   * torn); the next durable commit — a cheque, or the flush at close — carries them to disk.
+   */
+  flush(durable = false): void {
     if (this.dirty.size === 0 || !this.db.open) return
     const peers = [...this.dirty]
     this.dirty.clear()
-    this.db.transaction(() => {
-      for (const peer of peers) {
-        const e = this.entries.get(peer)
-        if (e) this.save(peer, e)
-      }
-    })()
+    if (!durable) this.db.pragma('synchronous = NORMAL')
+    try {
+      this.db.transaction(() => {
+        for (const peer of peers) {
+          const e = this.entries.get(peer)
+          if (e) this.save(peer, e)
+        }
+      })()
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL')
+    }
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer)
-    this.flush()
+    this.flush(true)
   }
 
   outOfBounds(): PeerAccount[] {
