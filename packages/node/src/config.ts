@@ -67,6 +67,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     'SQLite synchronous mode. full: an acknowledged event survives power loss; normal: it survives a crash of the process.',
     { choices: ['full', 'normal'] },
   ),
+  opt(
+    'storage.readerThreads',
+    'integer',
+    Math.max(1, cpus().length),
+    'Threads that answer REQ and COUNT from the store. 0 answers them on the main thread.',
+    { min: 0 },
+  ),
   opt('limits.maxMessageBytes', 'integer', 262144, 'Largest WebSocket message accepted.', {
     min: 1024,
   }),
@@ -353,7 +360,7 @@ export type NodeConfig = {
   contact: string
   logLevel: string
   verify: { threads: number; backend: 'auto' | 'native' | 'wasm' | 'noble' }
-  storage: { synchronous: 'full' | 'normal' }
+  storage: { synchronous: 'full' | 'normal'; readerThreads: number }
   limits: {
     maxMessageBytes: number
     maxContentBytes: number
@@ -562,7 +569,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
 /** The configuration reference in Markdown, generated from OPTIONS. */
 export function configurationMarkdown(): string {
   const rows = OPTIONS.map((o) => {
-    const def = o.key === 'verify.threads' ? 'number of CPU cores' : JSON.stringify(o.default)
+    const def =
+      o.key === 'verify.threads' || o.key === 'storage.readerThreads'
+        ? 'number of CPU cores'
+        : JSON.stringify(o.default)
     const choices = o.choices ? ` One of: ${o.choices.join(', ')}.` : ''
     return `| \`${o.key}\` | \`${envName(o.key)}\` | ${o.type} | \`${def}\` | ${o.restart ? 'yes' : 'no'} | ${o.description}${choices} |`
   })

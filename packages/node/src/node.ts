@@ -69,6 +69,7 @@ export async function startNode(
   const store = new SqliteStore({
     path: join(dataDir, 'events.sqlite'),
     synchronous: config.storage.synchronous,
+    readerThreads: config.storage.readerThreads,
   })
   const verifier = await VerifyPool.create({
     threads: config.verify.threads,

@@ -15,7 +15,14 @@ export async function startTestNode(
   now?: () => number,
 ): Promise<TestNode> {
   const config = resolveConfig({
-    flags: { dataDir, port: 0, logLevel: 'silent', 'verify.threads': 1, ...flags },
+    flags: {
+      dataDir,
+      port: 0,
+      logLevel: 'silent',
+      'verify.threads': 1,
+      'storage.readerThreads': 1,
+      ...flags,
+    },
   })
   const node = await startNode(config, { log: pino({ level: 'silent' }), ...(now ? { now } : {}) })
   return Object.assign(node, {

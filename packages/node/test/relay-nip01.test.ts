@@ -107,6 +107,31 @@ describe('NIP-01 relay with nostr-tools', () => {
     sub.close()
   })
 
+  it('loses no event between the stored results of a REQ and its live ones', async () => {
+    // Events committed while the REQ is being read (on a reader thread) must still reach it:
+    // either among the stored results or live after EOSE, and none twice.
+    const writer = await RawClient.connect(node.url)
+    const reader = await RawClient.connect(node.url)
+    const sk = generateSecretKey()
+    // 150 events: within the default burst of one connection (twice 100 events/s).
+    const events = Array.from({ length: 150 }, (_, i) => sign(sk, 4242, `n${i}`))
+    const received: string[] = []
+    reader.ws.on('message', (data) => {
+      const m = JSON.parse(data.toString())
+      if (m[0] === 'EVENT' && m[1] === 'race') received.push(m[2].id)
+    })
+    for (const [i, e] of events.entries()) {
+      writer.send(['EVENT', e])
+      if (i === 75) reader.send(['REQ', 'race', { kinds: [4242], limit: 500 }])
+    }
+    const oks = await Promise.all(events.map((e) => writer.ok(e.id)))
+    expect(oks.every((ok) => ok[2] === true)).toBe(true)
+    await expect.poll(() => received.length, { timeout: 5000 }).toBe(events.length)
+    expect(new Set(received).size).toBe(events.length)
+    writer.close()
+    reader.close()
+  })
+
   it('keeps only the newest replaceable and addressable event', async () => {
     const sk = generateSecretKey()
     const pk = getPublicKey(sk)
@@ -157,10 +182,11 @@ describe('NIP-01 relay with nostr-tools', () => {
   })
 
   it('honours NIP-40 expiration: refuses expired events, stops serving them on time', async () => {
+    const t = Math.floor(Date.now() / 1000)
     await expect(
-      relay.publish(sign(alice, 1, 'stale', [['expiration', String(now - 1)]])),
+      relay.publish(sign(alice, 1, 'stale', [['expiration', String(t - 1)]], t)),
     ).rejects.toThrow(/invalid: event has expired/)
-    const soon = sign(alice, 1, 'short-lived', [['expiration', String(now + 2)]])
+    const soon = sign(alice, 1, 'short-lived', [['expiration', String(t + 2)]], t)
     await relay.publish(soon)
     expect((await query(relay, [{ ids: [soon.id] }])).length).toBe(1)
     await new Promise((r) => setTimeout(r, 2600))

@@ -5,6 +5,16 @@ import type { Filter } from '@hansa/protocol'
 import type { WebSocket } from 'ws'
 import { TokenBucket } from './rate-limiter.js'
 
+/** An open REQ. */
+export type Subscription = {
+  filters: Filter[]
+  /**
+   * Live events that matched while the stored ones were still being read (on a reader
+   * thread); they are sent after EOSE, so nothing committed meanwhile is missed.
+   */
+  backlog: Array<{ id: string; message: string }> | null
+}
+
 export type ConnectionInfo = {
   readonly id: number
   readonly ip: string
@@ -19,7 +29,7 @@ export class Connection implements ConnectionInfo {
   readonly id = nextId++
   readonly challenge = randomBytes(16).toString('hex')
   readonly authed = new Set<string>()
-  readonly subscriptions = new Map<string, Filter[]>()
+  readonly subscriptions = new Map<string, Subscription>()
   readonly eventBudget: TokenBucket
   closed = false
 

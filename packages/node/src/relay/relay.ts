@@ -32,7 +32,7 @@ import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HookName, Hooks, Served } from '../services/service.js'
 import type { EventStore, WriteOutcome } from '../store/event-store.js'
-import { Connection } from './connection.js'
+import { Connection, type Subscription } from './connection.js'
 import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
 import { TokenBucket } from './rate-limiter.js'
@@ -55,6 +55,9 @@ export type RelayOptions = {
   relayUrl: string
   now?: () => number
 }
+
+/** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
+const eventIdOf = (raw: string): string => raw.slice(7, 71)
 
 /** A connection whose send buffer grows past this is too slow to follow; it is closed. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
@@ -360,13 +363,18 @@ export class Relay {
   private fanOut(event: NostrEvent, raw: string): void {
     for (const conn of this.connections) {
       if (conn.subscriptions.size === 0) continue
-      for (const [subId, filters] of conn.subscriptions) {
-        if (matchFilters(filters, event) && this.canRead(event, conn)) {
+      for (const [subId, sub] of conn.subscriptions) {
+        if (matchFilters(sub.filters, event) && this.canRead(event, conn)) {
+          const message = relayEventMessage(subId, raw)
+          if (sub.backlog) {
+            sub.backlog.push({ id: event.id, message })
+            continue
+          }
           if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
             conn.socket.close(1008, 'too slow to follow the subscription')
             break
           }
-          conn.send(relayEventMessage(subId, raw))
+          conn.send(message)
         }
       }
     }
@@ -415,8 +423,8 @@ export class Relay {
     const now = this.now()
     const stop = metrics.querySeconds.startTimer()
     metrics.queries.inc({ verb })
-    try {
-      if (verb === 'COUNT') {
+    if (verb === 'COUNT') {
+      try {
         let count = 0
         for (const f of filters) count += await store.count(f, { ...access, now })
         stop()
@@ -425,9 +433,21 @@ export class Relay {
           this.served(conn, { verb: 'COUNT', filters, events: count, bytes: 0 })
         }
         return
+      } catch (err) {
+        stop()
+        this.options.log.error({ err, subId }, 'count failed')
+        return close(refuse('error', 'store', 'the count failed; try again'))
       }
+    }
+    // The subscription is live before the store is read: events committed while the read
+    // runs wait in its backlog and follow EOSE, so none falls between the two.
+    const sub: Subscription = { filters, backlog: [] }
+    if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
+    conn.subscriptions.set(subId, sub)
+    let results: string[]
+    try {
       const options = { ...access, limit: limits.maxLimit, now }
-      const results =
+      results =
         filters.length === 1
           ? await store.query(filters[0]!, {
               ...options,
@@ -435,22 +455,30 @@ export class Relay {
             })
           : await this.queryMany(filters, options)
       stop()
-      if (conn.closed) return
-      const messages = results.map((raw) => relayEventMessage(subId, raw))
-      messages.push(eoseMessage(subId))
-      conn.sendMany(messages)
-      if (this.hooks.onServed.length > 0) {
-        let bytes = 0
-        for (const raw of results) bytes += Buffer.byteLength(raw)
-        this.served(conn, { verb: 'REQ', filters, events: results.length, bytes })
-      }
     } catch (err) {
       stop()
       this.options.log.error({ err, subId }, 'query failed')
+      if (conn.subscriptions.get(subId) === sub) {
+        conn.subscriptions.delete(subId)
+        metrics.subscriptions.dec()
+      }
       return close(refuse('error', 'store', 'the query failed; try again'))
     }
-    if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
-    conn.subscriptions.set(subId, filters)
+    // Closed, or replaced by a newer REQ with the same id, while it was read: say nothing.
+    if (conn.closed || conn.subscriptions.get(subId) !== sub) return
+    const messages = results.map((raw) => relayEventMessage(subId, raw))
+    messages.push(eoseMessage(subId))
+    if (sub.backlog && sub.backlog.length > 0) {
+      const sent = new Set(results.map(eventIdOf))
+      for (const live of sub.backlog) if (!sent.has(live.id)) messages.push(live.message)
+    }
+    sub.backlog = null
+    conn.sendMany(messages)
+    if (this.hooks.onServed.length > 0) {
+      let bytes = 0
+      for (const raw of results) bytes += Buffer.byteLength(raw)
+      this.served(conn, { verb: 'REQ', filters, events: results.length, bytes })
+    }
   }
 
   /** Several filters: each queried with its own limit, merged newest first, without repeats. */
@@ -464,7 +492,7 @@ export class Relay {
     for (const f of filters) {
       const limit = Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit)
       for (const raw of await this.options.store.query(f, { ...options, limit })) {
-        const id = raw.slice(7, 71) // serializeEvent puts {"id":"<64 hex>" first
+        const id = eventIdOf(raw)
         if (seen.has(id)) continue
         seen.add(id)
         const createdAt = Number(/"created_at":(\d+)/.exec(raw)?.[1] ?? 0)

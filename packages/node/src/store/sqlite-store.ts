@@ -1,105 +1,53 @@
-// The embedded default store: better-sqlite3 in WAL mode. Reads run on the relay's thread
-// (a query is ~0.1 ms); writes go to one writer thread (sqlite-writer-thread.ts), which
-// commits each batch in one transaction, so `synchronous=FULL` (an acknowledged event
-// survives power loss) costs one fsync per batch and the fsync never stops the event loop.
-// Results come newest first; ties on created_at are not broken by id, so the index alone
-// gives the order.
-import { Worker } from 'node:worker_threads'
+// The embedded default store: better-sqlite3 in WAL mode, laid out as strfry's relay is.
+// Writes go to one writer thread (sqlite-writer-thread.ts), which commits each batch in one
+// transaction, so `synchronous=FULL` (an acknowledged event survives power loss) costs one
+// fsync per batch and the fsync never stops the event loop. Queries go to reader threads
+// (sqlite-reader-thread.ts) when there are any, else run on the calling thread; WAL lets
+// every connection read while the writer commits. The read and write rules themselves are
+// in sqlite-reader.ts and sqlite-writer.ts.
 import type Database from 'better-sqlite3'
-import { type Filter, tagConditions } from '@hansa/protocol'
-import type {
-  EventStore,
-  QueryOptions,
-  ReadAccess,
-  StoredEventInput,
-  WriteOutcome,
-} from './event-store.js'
+import type { Filter } from '@hansa/protocol'
+import type { EventStore, QueryOptions, StoredEventInput, WriteOutcome } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { SqliteWriter } from './sqlite-writer.js'
-import type { WriterReply, WriterRequest } from './sqlite-writer-thread.js'
-
-const hex = (s: string): Buffer => Buffer.from(s, 'hex')
-
-type SqlPart = { sql: string; params: unknown[] }
+import { type CountOptions, SqliteReader } from './sqlite-reader.js'
+import { ThreadPool } from './thread-pool.js'
 
 export type SqliteStoreOptions = {
   path: string
   synchronous: Synchronous
   /** Write on a worker thread (the default). false writes on the calling thread. */
   writerThread?: boolean
-}
-
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
-type Request = WriterRequest extends infer R
-  ? R extends { id: number }
-    ? Omit<R, 'id'>
-    : never
-  : never
-
-/** Talks to the writer thread; respawns it if it dies, failing what it had in hand. */
-class WriterThread {
-  private worker!: Worker
-  private readonly pending = new Map<number, Pending>()
-  private nextId = 1
-  private closed = false
-
-  constructor(private readonly options: { path: string; synchronous: Synchronous }) {
-    this.spawn()
-  }
-
-  private spawn(): void {
-    const worker = new Worker(new URL('./sqlite-writer-thread.js', import.meta.url), {
-      workerData: this.options,
-    })
-    worker.on('message', (reply: WriterReply) => {
-      const p = this.pending.get(reply.id)
-      if (!p) return
-      this.pending.delete(reply.id)
-      if (reply.ok) p.resolve(reply.result)
-      else p.reject(new Error(reply.error))
-    })
-    const fail = (error: Error) => {
-      if (this.worker !== worker) return
-      for (const p of this.pending.values()) p.reject(error)
-      this.pending.clear()
-      if (!this.closed) this.spawn()
-    }
-    worker.on('error', fail)
-    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)))
-    this.worker = worker
-  }
-
-  request(request: Request): Promise<unknown> {
-    if (this.closed) return Promise.reject(new Error('the store is closed'))
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      this.worker.postMessage({ ...request, id })
-    })
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return
-    await this.request({ op: 'close' })
-    this.closed = true
-    await this.worker.terminate()
-  }
+  /** Threads that answer queries; 0 (the default) answers them on the calling thread. */
+  readerThreads?: number
 }
 
 export class SqliteStore implements EventStore {
   /** The reading connection (the relay's thread). */
   readonly db: Database.Database
-  private readonly writer: WriterThread | SqliteWriter
+  private readonly writer: ThreadPool | SqliteWriter
   private readonly count_
-  private readonly statements = new Map<string, Database.Statement>()
+  private readonly reader: SqliteReader
+  private readonly readers: ThreadPool | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.path, options.synchronous)
     this.count_ = this.db.prepare('SELECT count(*) FROM events').pluck()
+    this.reader = new SqliteReader(this.db)
+    const threadData = { path: options.path, synchronous: options.synchronous }
     this.writer =
       options.writerThread === false
         ? new SqliteWriter(this.db)
-        : new WriterThread({ path: options.path, synchronous: options.synchronous })
+        : new ThreadPool(new URL('./sqlite-writer-thread.js', import.meta.url), threadData, 1)
+    const readerThreads = options.readerThreads ?? 0
+    this.readers =
+      readerThreads > 0
+        ? new ThreadPool(
+            new URL('./sqlite-reader-thread.js', import.meta.url),
+            threadData,
+            readerThreads,
+          )
+        : undefined
   }
 
   async writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]> {
@@ -108,109 +56,21 @@ export class SqliteStore implements EventStore {
     return (await this.writer.request({ op: 'write', items })) as WriteOutcome[]
   }
 
-  /** Prepared statements by SQL text: filters repeat their shapes, preparing costs more than running. */
-  private prepared(sql: string): Database.Statement {
-    let statement = this.statements.get(sql)
-    if (!statement) {
-      if (this.statements.size >= 500) this.statements.clear()
-      statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
-    }
-    return statement
-  }
-
-  /**
-   * The WHERE clause of a filter. With `driveByTag`, the first tag condition is left out:
-   * the caller joins the tags table on it, so its index (name, value, created_at) leads.
-   */
-  private whereClause(
-    filter: Filter,
-    access: ReadAccess,
-    now: number,
-    driveByTag = false,
-  ): SqlPart {
-    const where: string[] = ['(e.expiration IS NULL OR e.expiration > ?)']
-    const params: unknown[] = [now]
-    const inList = (column: string, values: readonly unknown[]) => {
-      where.push(`${column} IN (${values.map(() => '?').join(',')})`)
-      params.push(...values)
-    }
-    if (filter.ids) inList('e.id', filter.ids.map(hex))
-    if (filter.authors) inList('e.pubkey', filter.authors.map(hex))
-    if (filter.kinds) inList('e.kind', filter.kinds)
-    if (filter.since !== undefined) {
-      where.push('e.created_at >= ?')
-      params.push(filter.since)
-    }
-    if (filter.until !== undefined) {
-      where.push('e.created_at <= ?')
-      params.push(filter.until)
-    }
-    for (const [letter, values] of tagConditions(filter).slice(driveByTag ? 1 : 0)) {
-      where.push(
-        `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ? AND t.value IN (${values.map(() => '?').join(',')}))`,
-      )
-      params.push(letter, ...values)
-    }
-    const privateKinds = access.privateKinds.filter(
-      (k) => !filter.kinds || filter.kinds.includes(k),
-    )
-    if (privateKinds.length > 0) {
-      const kinds = privateKinds.map(() => '?').join(',')
-      if (access.readerPubkeys.length === 0) {
-        where.push(`e.kind NOT IN (${kinds})`)
-        params.push(...privateKinds)
-      } else {
-        const readers = access.readerPubkeys.map(() => '?').join(',')
-        where.push(
-          `(e.kind NOT IN (${kinds}) OR EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = 'p' AND t.value IN (${readers})))`,
-        )
-        params.push(...privateKinds, ...access.readerPubkeys)
-      }
-    }
-    return { sql: where.join(' AND '), params }
+  /** Serialised events matching the filter, newest first, read on this thread. */
+  querySync(filter: Filter, options: QueryOptions): string[] {
+    return this.reader.query(filter, options)
   }
 
   async query(filter: Filter, options: QueryOptions): Promise<string[]> {
-    return this.querySync(filter, options)
+    if (this.readers)
+      return (await this.readers.request({ op: 'query', filter, options })) as string[]
+    return this.reader.query(filter, options)
   }
 
-  querySync(filter: Filter, options: QueryOptions): string[] {
-    if (filter.search !== undefined) return [] // NIP-50 search is not offered.
-    const limit = Math.min(filter.limit ?? options.limit, options.limit)
-    if (limit === 0) return []
-    const tag = tagConditions(filter)[0]
-    if (tag && !filter.ids && !filter.authors) {
-      // Lead with the tag index; an event tagged twice with matching values comes back
-      // twice, so rows are de-duplicated by seq.
-      const where = this.whereClause(filter, options, options.now, true)
-      const sql = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
-        WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')}) AND ${where.sql}
-        ORDER BY t.created_at DESC LIMIT ?`
-      const rows = this.prepared(sql)
-        .raw()
-        .all(tag[0], ...tag[1], ...where.params, limit) as Array<[number, string]>
-      const seen = new Set<number>()
-      const out: string[] = []
-      for (const [seq, raw] of rows) {
-        if (seen.has(seq)) continue
-        seen.add(seq)
-        out.push(raw)
-      }
-      return out
-    }
-    const where = this.whereClause(filter, options, options.now)
-    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
-    return this.prepared(sql)
-      .pluck()
-      .all(...where.params, limit) as string[]
-  }
-
-  async count(filter: Filter, options: ReadAccess & { now: number }): Promise<number> {
-    const where = this.whereClause(filter, options, options.now)
-    return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
-      .pluck()
-      .get(...where.params) as number
+  async count(filter: Filter, options: CountOptions): Promise<number> {
+    if (this.readers)
+      return (await this.readers.request({ op: 'count', filter, options })) as number
+    return this.reader.count(filter, options)
   }
 
   async pruneExpired(now: number): Promise<number> {
@@ -241,7 +101,8 @@ export class SqliteStore implements EventStore {
 
   async close(): Promise<void> {
     if (!this.db.open) return
-    if (this.writer instanceof WriterThread) await this.writer.close()
+    await this.readers?.close()
+    if (this.writer instanceof ThreadPool) await this.writer.close()
     this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()
   }

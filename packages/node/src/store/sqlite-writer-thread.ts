@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type WriteItem, SqliteWriter } from './sqlite-writer.js'
+import type { ThreadReply } from './thread-pool.js'
 
 export type WriterRequest =
   | { id: number; op: 'write'; items: WriteItem[] }
@@ -19,7 +20,7 @@ const db = openDatabase(path, synchronous)
 const writer = new SqliteWriter(db)
 
 parentPort!.on('message', (request: WriterRequest) => {
-  let reply: WriterReply
+  let reply: ThreadReply
   try {
     switch (request.op) {
       case 'write':

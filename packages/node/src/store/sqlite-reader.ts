@@ -1,0 +1,120 @@
+// Everything that reads the SQLite store: one SQL query per NIP-01 filter, newest first.
+// A SqliteReader runs on the relay's thread (small setups, tests) or on reader threads
+// (sqlite-reader-thread.ts), each with its own connection: WAL lets them all read while
+// the writer commits.
+import type Database from 'better-sqlite3'
+import { type Filter, tagConditions } from '@hansa/protocol'
+import type { QueryOptions, ReadAccess } from './event-store.js'
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex')
+
+type SqlPart = { sql: string; params: unknown[] }
+
+export type CountOptions = ReadAccess & { now: number }
+
+export class SqliteReader {
+  private readonly statements = new Map<string, Database.Statement>()
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Prepared statements by SQL text: filters repeat their shapes, preparing costs more than running. */
+  private prepared(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      if (this.statements.size >= 500) this.statements.clear()
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  /**
+   * The WHERE clause of a filter. With `driveByTag`, the first tag condition is left out:
+   * the caller joins the tags table on it, so its index (name, value, created_at) leads.
+   */
+  private whereClause(
+    filter: Filter,
+    access: ReadAccess,
+    now: number,
+    driveByTag = false,
+  ): SqlPart {
+    const where: string[] = ['(e.expiration IS NULL OR e.expiration > ?)']
+    const params: unknown[] = [now]
+    const inList = (column: string, values: readonly unknown[]) => {
+      where.push(`${column} IN (${values.map(() => '?').join(',')})`)
+      params.push(...values)
+    }
+    if (filter.ids) inList('e.id', filter.ids.map(hex))
+    if (filter.authors) inList('e.pubkey', filter.authors.map(hex))
+    if (filter.kinds) inList('e.kind', filter.kinds)
+    if (filter.since !== undefined) {
+      where.push('e.created_at >= ?')
+      params.push(filter.since)
+    }
+    if (filter.until !== undefined) {
+      where.push('e.created_at <= ?')
+      params.push(filter.until)
+    }
+    for (const [letter, values] of tagConditions(filter).slice(driveByTag ? 1 : 0)) {
+      where.push(
+        `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ? AND t.value IN (${values.map(() => '?').join(',')}))`,
+      )
+      params.push(letter, ...values)
+    }
+    const privateKinds = access.privateKinds.filter(
+      (k) => !filter.kinds || filter.kinds.includes(k),
+    )
+    if (privateKinds.length > 0) {
+      const kinds = privateKinds.map(() => '?').join(',')
+      if (access.readerPubkeys.length === 0) {
+        where.push(`e.kind NOT IN (${kinds})`)
+        params.push(...privateKinds)
+      } else {
+        const readers = access.readerPubkeys.map(() => '?').join(',')
+        where.push(
+          `(e.kind NOT IN (${kinds}) OR EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = 'p' AND t.value IN (${readers})))`,
+        )
+        params.push(...privateKinds, ...access.readerPubkeys)
+      }
+    }
+    return { sql: where.join(' AND '), params }
+  }
+
+  query(filter: Filter, options: QueryOptions): string[] {
+    if (filter.search !== undefined) return [] // NIP-50 search is not offered.
+    const limit = Math.min(filter.limit ?? options.limit, options.limit)
+    if (limit === 0) return []
+    const tag = tagConditions(filter)[0]
+    if (tag && !filter.ids && !filter.authors) {
+      // Lead with the tag index; an event tagged twice with matching values comes back
+      // twice, so rows are de-duplicated by seq.
+      const where = this.whereClause(filter, options, options.now, true)
+      const sql = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
+        WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')}) AND ${where.sql}
+        ORDER BY t.created_at DESC LIMIT ?`
+      const rows = this.prepared(sql)
+        .raw()
+        .all(tag[0], ...tag[1], ...where.params, limit) as Array<[number, string]>
+      const seen = new Set<number>()
+      const out: string[] = []
+      for (const [seq, raw] of rows) {
+        if (seen.has(seq)) continue
+        seen.add(seq)
+        out.push(raw)
+      }
+      return out
+    }
+    const where = this.whereClause(filter, options, options.now)
+    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
+    return this.prepared(sql)
+      .pluck()
+      .all(...where.params, limit) as string[]
+  }
+
+  count(filter: Filter, options: ReadAccess & { now: number }): number {
+    const where = this.whereClause(filter, options, options.now)
+    return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number
+  }
+}
