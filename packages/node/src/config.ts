@@ -249,6 +249,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 1 },
   ),
   opt(
+    'discovery.enabled',
+    'boolean',
+    true,
+    'Announce this node on Discovery v5 (UDP) with an ENR carrying its federation id, services and WebSocket URL, and find the other nodes (docs/discovery.md).',
+  ),
+  opt(
+    'discovery.udpPort',
+    'integer',
+    0,
+    'UDP port for Discovery v5. 0: the same number as `port` (open TCP and UDP on one number), or a free port when `port` is 0.',
+    { min: 0 },
+  ),
+  opt(
+    'discovery.announceIp',
+    'string',
+    '',
+    "IP address the ENR announces. Empty: `host` when it is an IP address other than 0.0.0.0 or ::, else the address the node's peers report seeing (discv5 address votes).",
+  ),
+  opt(
+    'discovery.bootnodes',
+    'string[]',
+    [],
+    "ENRs (enr:…) of Discovery v5 nodes to start from, besides the federation's own nodes (their ENRs are read from GET /discovery at the URLs the manifest lists).",
+  ),
+  opt(
+    'discovery.lookupIntervalSeconds',
+    'integer',
+    30,
+    'How often the node refreshes its Discovery v5 table: reads the ENRs of the manifest nodes and runs a random lookup.',
+    { min: 1 },
+  ),
+  opt(
     'billing.unit',
     'string',
     'msat',
@@ -406,6 +438,13 @@ export type NodeConfig = {
     chainFile: string
     peers: string[]
     syncIntervalSeconds: number
+  }
+  discovery: {
+    enabled: boolean
+    udpPort: number
+    announceIp: string
+    bootnodes: string[]
+    lookupIntervalSeconds: number
   }
   billing: {
     unit: string

@@ -52,6 +52,8 @@ export { ManifestSync, type SyncReport, type PeerReport } from './federation/man
 export { FederationRequestError, httpStatusOf } from './federation/errors.js'
 export type { FederationStatus } from './federation/schemas.js'
 export { SOFTWARE_VERSION } from './http/relay-info.js'
+export { NodeDiscovery, type DiscoveryStatus } from './discovery/node-discovery.js'
+export { readPeer, type DiscoveredPeer } from './discovery/enr.js'
 export { Billing } from './billing/billing.js'
 export { BillingRequestError } from './billing/errors.js'
 export { LedgerRail, type SettlementRail } from './billing/rails/index.js'

@@ -10,6 +10,8 @@ import type { NodeConfig } from './config.js'
 import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
 import { createServiceGate } from './federation/service-gate.js'
+import { NodeDiscovery } from './discovery/node-discovery.js'
+import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
 import { Billing } from './billing/billing.js'
 import { billingRoutes } from './http/billing-routes.js'
@@ -42,6 +44,8 @@ export type HansaNode = {
   sync: ManifestSync
   /** Paid access: terms, subscriptions, SWAP accounts, the books (billing/). */
   billing: Billing
+  /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
+  discovery: NodeDiscovery | null
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -163,6 +167,12 @@ export async function startNode(
       task: async () => void (await store.pruneExpired(now())),
     })
     maintenance.push({ name: 'rate-buckets', task: async () => relay.sweepIdleBudgets() })
+    let discovery: NodeDiscovery | null = null
+    const nodeRecord = () => ({
+      federationId: federation.federationId(),
+      services: federation.activeServices(),
+      wsUrl: relay.relayUrl,
+    })
     const runMaintenance = async () => {
       for (const m of maintenance) {
         try {
@@ -197,6 +207,16 @@ export async function startNode(
           },
         ),
       routes: [
+        (http) =>
+          discoveryRoutes(http, {
+            discovery: () => discovery,
+            secretKey: key.secretKey,
+            pubkey: key.pubkey,
+            publicUrl: () => relay.relayUrl,
+            listedUrls: () => federation.entry()?.node.urls ?? [],
+            record: nodeRecord,
+            now,
+          }),
         (http) =>
           federationRoutes(http, {
             federation,
@@ -234,6 +254,32 @@ export async function startNode(
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
     sync.start()
+    // Discovery v5 announces the URL, so it starts once the port is known.
+    if (config.discovery.enabled) {
+      const udpPort =
+        config.discovery.udpPort === 0 && config.port !== 0 ? port : config.discovery.udpPort
+      discovery = await NodeDiscovery.start({
+        secretKey: key.secretKey,
+        bindHost: config.host,
+        udpPort,
+        fallbackToFreePort: config.discovery.udpPort === 0,
+        announceIp: config.discovery.announceIp,
+        bootnodes: config.discovery.bootnodes,
+        record: nodeRecord,
+        peerUrls: () =>
+          (federation.manifest()?.coordinators ?? []).flatMap((c) =>
+            c.nodes.filter((n) => n.pubkey !== key.pubkey).flatMap((n) => n.urls.slice(0, 1)),
+          ),
+        lookupIntervalSeconds: config.discovery.lookupIntervalSeconds,
+        log: log.child({ component: 'discovery' }),
+      })
+      const started = discovery
+      cleanups.unshift(() => started.stop())
+      federation.onChange(() => {
+        started.update()
+        void started.refresh()
+      })
+    }
 
     const started = app
     let closing: Promise<void> | undefined
@@ -250,6 +296,7 @@ export async function startNode(
       federation,
       sync,
       billing,
+      discovery,
       runMaintenance,
       close() {
         closing ??= (async () => {

@@ -265,3 +265,20 @@ export {
   formatPpm,
   rateToPpm,
 } from './orderbook-terms.js'
+export {
+  type NodeRecord,
+  type NodeRecordResult,
+  NODE_RECORD_KEYS,
+  ENR_MAX_BYTES,
+  nodeRecordProblem,
+  nodeRecordEntries,
+  readNodeRecord,
+  nostrPubkeyOfCompressedKey,
+} from './node-record.js'
+export {
+  NODE_PROOF_KIND,
+  NODE_PROOF_WINDOW_SECONDS,
+  isNodeProofChallenge,
+  nodeProofTemplate,
+  nodeProofError,
+} from './node-proof.js'
