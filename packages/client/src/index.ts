@@ -51,3 +51,4 @@ export {
   memoryPayerStorage,
   subscribeWith,
 } from './swap-payer.js'
+export * from './orders/index.js'

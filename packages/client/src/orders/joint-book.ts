@@ -1,0 +1,89 @@
+// The joint order book client: a small object holding what the actions share — whom the user
+// trusts, who she is to each coordinator, the environment (WebSocket, signature check, clock),
+// and what the book has seen so far (so a coordinator that stops answering shows its orders as
+// last seen, marked stale). Each action lives in its own file and takes this object first
+// (list-orders.ts, watch-orders.ts, make-order.ts, take-order.ts, cancel-order.ts, …);
+// `createOrderBook` also binds them, for `book.list(filter)` style.
+import { type NostrEvent, ORDER_KIND, tradingTermsOf } from '@hansa/protocol'
+import { verifyEvent } from 'nostr-tools/pure'
+import WebSocket from 'ws'
+import { getTerms } from '../billing-api.js'
+import { BookState } from './book-state.js'
+import type { OrderIdentity } from './coordinator-keys.js'
+import type { WebSocketConstructor } from './node-feed.js'
+import type { BookCoordinator, TrustedCoordinators } from './types.js'
+
+export type OrderBookOptions = {
+  /** The member coordinators and the user's choices among them (the trust list). */
+  coordinators: TrustedCoordinators
+  /** Who the user is: needed to make, take, cancel or complete orders. */
+  identity?: OrderIdentity
+  /** Relays the user added by hand, read too; their orders still need a member's signature. */
+  relays?: readonly string[]
+  /**
+   * How long the book waits for a coordinator before showing it stale, in milliseconds
+   * (default 800: the rest of the book shows within a second).
+   */
+  timeoutMs?: number
+  /** Milliseconds before an HTTP action is abandoned (default 10 000). */
+  requestTimeoutMs?: number
+  /** The WebSocket implementation (default: `ws`). */
+  WebSocket?: WebSocketConstructor
+  /** Checks an event's id and signature (default: nostr-tools' verifyEvent). */
+  verify?: (event: NostrEvent) => boolean
+  /** Unix seconds (default: this machine's clock); NIP-98 signatures use it too. */
+  now?: () => number
+}
+
+export type OrderBookClient = {
+  readonly options: OrderBookOptions
+  readonly state: BookState
+  readonly timeoutMs: number
+  readonly WebSocket: WebSocketConstructor
+  now(): number
+  /** Reads the trusted coordinators and hands them to the book's state. */
+  refreshCoordinators(): Promise<readonly BookCoordinator[]>
+  /** Fetches the signed terms of nodes whose terms are unknown, until `deadline` (ms). */
+  refreshTerms(deadline: Promise<void>): Promise<void>
+}
+
+export const DEFAULT_BOOK_TIMEOUT_MS = 800
+
+/** The order-book filter sent to every node: the members' orders, in these statuses. */
+export function bookFilter(client: OrderBookClient, statuses: readonly string[]) {
+  const authors = client.state.readableNodes().map((n) => n.node.pubkey)
+  return { kinds: [ORDER_KIND], authors, '#s': [...statuses], limit: 500 }
+}
+
+export function createOrderBookClient(options: OrderBookOptions): OrderBookClient {
+  const verify = options.verify ?? ((e: NostrEvent) => verifyEvent({ ...e, tags: e.tags }))
+  const state = new BookState(verify)
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  const client: OrderBookClient = {
+    options,
+    state,
+    timeoutMs: options.timeoutMs ?? DEFAULT_BOOK_TIMEOUT_MS,
+    WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+    now,
+    async refreshCoordinators() {
+      const list = await options.coordinators.coordinators()
+      state.setCoordinators(list)
+      return list
+    },
+    async refreshTerms(deadline) {
+      const missing = state.readableNodes().filter(({ node }) => !state.terms.has(node.pubkey))
+      const fetches = missing.map(async ({ node }) => {
+        try {
+          const { terms } = await getTerms(node.urls[0]!, node.pubkey, {
+            timeoutMs: client.timeoutMs,
+          })
+          state.terms.set(node.pubkey, tradingTermsOf(terms.services.orderbook))
+        } catch {
+          // Unknown for now; asked again next time.
+        }
+      })
+      await Promise.race([Promise.all(fetches), deadline])
+    },
+  }
+  return client
+}
