@@ -145,8 +145,91 @@ program
   .command('devnet')
   .description('start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes')
   .option('--data-dir <dir>', 'where the nodes, keys and devnet.json live (default ./hansa-devnet)')
+  .option('--sample-orders', "add a few sample orders to each coordinator's order book")
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/devnet.js'), opts))
+
+// The joint order book (docs/orderbook.md): list, make, take, cancel, complete.
+const federationOptions = (cmd: Command) =>
+  cmd
+    .option('--invite <code>', 'the federation, by invite code')
+    .option('--node <url>', 'the federation a node follows')
+    .option('--devnet <dir>', 'the federation of a devnet folder (default ./hansa-devnet)')
+    .option(
+      '--without <coordinator>',
+      'leave out a coordinator, by alias or pubkey (repeat)',
+      collect,
+    )
+    .option(
+      '--timeout <ms>',
+      'how long to wait for a coordinator before showing it stale (default 800)',
+    )
+    .option('--json', 'print JSON')
+const orderKey = (cmd: Command) =>
+  federationOptions(cmd)
+    .option('--key <file>', 'your key file (default ./hansa.key)')
+    .option(
+      '--per-coordinator-keys',
+      'use a key derived for each coordinator from yours (unlinkable)',
+    )
+const orders = program
+  .command('orders')
+  .description("the joint order book: every trusted coordinator's orders in one table")
+federationOptions(
+  orders
+    .command('list', { isDefault: true })
+    .description(
+      'the joint order book (the default): side, amount, currency, premium, methods, coordinator, fees',
+    )
+    .option('--currency <code>', 'only these currencies (EUR or EUR,USD)')
+    .option('--side <side>', 'buy or sell (of bitcoin, from the maker)')
+    .option('--method <name>', 'a payment method (any case, part of a name)')
+    .option('--coordinator <alias>', "only this coordinator's orders")
+    .option(
+      '--status <s>',
+      'pending (default), in-progress, success, canceled, expired; comma-separated',
+    ),
+).action((opts) => runCommand(() => import('./commands/orders.js'), opts))
+orderKey(
+  orders
+    .command('make')
+    .description('make an order at a coordinator; it publishes it signed by its node')
+    .requiredOption('--coordinator <alias>', 'the coordinator that will run it')
+    .requiredOption('--side <side>', 'buy or sell (bitcoin)')
+    .requiredOption('--currency <code>', 'ISO 4217, e.g. EUR')
+    .requiredOption('--fiat <amount>', 'the fiat amount (the minimum, with --fiat-max)')
+    .option('--fiat-max <amount>', 'a range order: the maximum fiat amount')
+    .option('--sats <n>', 'the amount in sats (default: priced at market when taken)')
+    .option('--method <name>', 'a payment method (repeat)', collect)
+    .option('--premium <percent>', 'above (negative: below) the market price')
+    .option('--expires-in <seconds>', 'how long it stays pending')
+    .option('--name <nickname>', 'shown in the book')
+    .option('--layer <layer>', "lightning, onchain, … (default: the coordinator's first)"),
+).action((opts) => runCommand(() => import('./commands/orders-make.js'), opts))
+for (const [action, description] of [
+  ['take', "take a pending order; the request goes to the order's coordinator"],
+  ['cancel', 'cancel your pending order (only its maker may)'],
+  ['complete', 'confirm the fiat arrived, ending the trade (the bitcoin seller)'],
+] as const) {
+  const cmd = orderKey(
+    orders
+      .command(action)
+      .description(description)
+      .argument('<id>', 'the order id (hansa orders shows it)')
+      .option(
+        '--coordinator <alias>',
+        "the order's coordinator (sends the request there even if the book cannot see the order)",
+      ),
+  )
+  if (action === 'take') {
+    cmd
+      .option('--fiat <amount>', 'for a range order: how much')
+      .option('--sats <n>', "for an order priced at market: the trade's sats")
+  }
+  cmd.action((id, opts) =>
+    runCommand(() => import('./commands/orders-act.js'), { ...opts, id, action }),
+  )
+}
 
 // Paid access: terms, a user's account, the coordinator's books (docs/paid-access.md).
 const nodeOption = (cmd: Command) =>

@@ -3,9 +3,10 @@
 // every node cleanly (SIGTERM, then waits for each to finish).
 import Table from 'cli-table3'
 import { type DevnetInfo, startDevnet } from '../federation/devnet.js'
+import { type SampleOrder, addSampleOrders } from '../orders/samples.js'
 import { lines, output } from '../print.js'
 
-function text(info: DevnetInfo): string {
+function text(info: DevnetInfo & { sampleOrders?: SampleOrder[] }): string {
   const table = new Table({
     head: ['node', 'coordinator', 'URL', 'data dir'],
     style: { head: [], border: [] },
@@ -26,11 +27,16 @@ function text(info: DevnetInfo): string {
     `Try: npx hansa federation show --node ${info.nodes[0]!.url}`,
     `     npx hansa federation propose --data-dir ${info.guardians[0]!.dir} --threshold 3`,
     `     npx hansa federation sign --data-dir ${info.guardians[1]!.dir} --yes`,
+    `     npx hansa orders --devnet ${info.dataDir}   (the joint order book${info.sampleOrders ? `: ${info.sampleOrders.length} sample orders` : ''})`,
     `Ctrl-C stops the devnet; its data stays in ${info.dataDir} (run again to resume).`,
   ])
 }
 
-export default async function run(opts: { dataDir?: string; json?: boolean }): Promise<void> {
+export default async function run(opts: {
+  dataDir?: string
+  json?: boolean
+  sampleOrders?: boolean
+}): Promise<void> {
   // Signals are ours from the start: Ctrl-C during the ceremony stops the nodes started so far.
   const abort = new AbortController()
   let onSignal = (signal: string) => abort.abort(signal)
@@ -41,7 +47,16 @@ export default async function run(opts: { dataDir?: string; json?: boolean }): P
     progress: (line) => process.stderr.write(`  ${line}\n`),
     signal: abort.signal,
   })
-  output(opts.json, devnet.info, text)
+  let shown: DevnetInfo & { sampleOrders?: SampleOrder[] } = devnet.info
+  if (opts.sampleOrders) {
+    try {
+      shown = { ...devnet.info, sampleOrders: await addSampleOrders(devnet.info) }
+    } catch (error) {
+      await devnet.stop()
+      throw error
+    }
+  }
+  output(opts.json, shown, text)
   await new Promise<void>((done) => {
     let stopping = false
     const stop = (why: string) => {

@@ -192,6 +192,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             HANSA_LOG_LEVEL: process.env.HANSA_LOG_LEVEL ?? 'info',
             HANSA_FEDERATION_SYNC_INTERVAL_SECONDS: String(options.syncIntervalSeconds ?? 5),
             HANSA_VERIFY_THREADS: process.env.HANSA_VERIFY_THREADS ?? '1',
+            // Both coordinators run the order book (docs/orderbook.md) on a regtest network.
+            HANSA_ORDERBOOK_ENABLED: 'true',
+            HANSA_ORDERBOOK_NETWORK: process.env.HANSA_ORDERBOOK_NETWORK ?? 'regtest',
           },
         },
       )

@@ -1,0 +1,177 @@
+// `hansa devnet --sample-orders` and `hansa orders`: the devnet's two coordinators run the order
+// book and get sample orders; `hansa orders --json` prints the joint book for scripts, the table
+// filters by currency, side and method; make, take and cancel go to the right coordinator,
+// and a cancel by someone other than the maker is refused with the reason.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { JointBook } from '@hansa/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, hansa } from './helpers.js'
+
+const root = mkdtempSync(join(tmpdir(), 'hansa-orders-cli-'))
+const dir = join(root, 'devnet')
+
+describe('hansa orders on a devnet', () => {
+  let stop: () => Promise<number | null> = async () => null
+  let info: {
+    nodes: { name: string; coordinator: string; url: string }[]
+    sampleOrders: { coordinator: string; id: string; makerKey: string }[]
+  }
+
+  beforeAll(async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'devnet', '--data-dir', dir, '--sample-orders', '--json'],
+      {
+        env: { ...process.env, HANSA_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    stop = async () => {
+      child.kill('SIGINT')
+      return exited
+    }
+    info = await new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += d
+        try {
+          resolve(JSON.parse(stdout))
+        } catch {
+          // not complete yet
+        }
+      })
+      exited.then((code) => reject(new Error(`devnet exited (${code}): ${stderr}`)))
+    })
+  }, 90_000)
+  afterAll(async () => {
+    expect(await stop()).toBe(0)
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  it('starts both coordinators with the order book and sample orders from each', async () => {
+    expect(info.sampleOrders.map((o) => o.coordinator)).toEqual([
+      'hanseatic',
+      'hanseatic',
+      'hanseatic',
+      'lubeck',
+      'lubeck',
+      'lubeck',
+    ])
+    const run = await hansa(['orders', '--devnet', dir, '--json'])
+    expect(run.code).toBe(0)
+    const book = JSON.parse(run.stdout) as JointBook
+    expect(book.orders.map((o) => o.id).sort()).toEqual(info.sampleOrders.map((o) => o.id).sort())
+    expect(book.coordinators.map((c) => [c.alias, c.state, c.orders])).toEqual([
+      ['hanseatic', 'live', 3],
+      ['lubeck', 'live', 3],
+    ])
+    const lubeckNode = info.nodes.find((n) => n.coordinator === 'lubeck')!
+    for (const o of book.orders.filter((x) => x.coordinator.alias === 'lubeck')) {
+      expect(o.node.url).toBe(lubeckNode.url)
+      expect(o.terms).toMatchObject({ makerFeePpm: 250, takerFeePpm: 1750, network: 'regtest' })
+      expect(o.order.platform).toEqual(['hansa', 'lubeck'])
+    }
+  })
+
+  it('shows a table filtered by currency, side and payment method', async () => {
+    const run = await hansa([
+      'orders',
+      '--devnet',
+      dir,
+      '--currency',
+      'eur',
+      '--side',
+      'buy',
+      '--method',
+      'sepa',
+    ])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^2 orders from hanseatic, lubeck:/)
+    for (const column of [
+      'side',
+      'amount',
+      'currency',
+      'premium',
+      'payment methods',
+      'coordinator',
+      'fees (maker / taker)',
+    ]) {
+      expect(run.stdout).toContain(column)
+    }
+    expect(run.stdout).toContain('500 (750000 sats)')
+    expect(run.stdout).toContain('50–300')
+    expect(run.stdout).toContain('0.025 % / 0.175 %')
+    expect(run.stdout).not.toContain('USD')
+  })
+
+  it('makes, takes and cancels through the right coordinator', async () => {
+    const me = join(root, 'me.key')
+    const you = join(root, 'you.key')
+    expect((await hansa(['keygen', '--out', me])).code).toBe(0)
+    expect((await hansa(['keygen', '--out', you])).code).toBe(0)
+    const made = await hansa([
+      'orders',
+      'make',
+      '--devnet',
+      dir,
+      '--key',
+      me,
+      '--coordinator',
+      'hanseatic',
+      '--side',
+      'sell',
+      '--currency',
+      'USD',
+      '--fiat',
+      '70',
+      '--sats',
+      '100000',
+      '--method',
+      'Zelle',
+      '--json',
+    ])
+    expect(made.code).toBe(0)
+    const order = JSON.parse(made.stdout) as { id: string; coordinator: { alias: string } }
+    expect(order.coordinator.alias).toBe('hanseatic')
+
+    const refused = await hansa(['orders', 'cancel', order.id, '--devnet', dir, '--key', you])
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      'hansa: only the maker may cancel an order\n',
+    ])
+
+    const sample = info.sampleOrders.filter((o) => o.coordinator === 'lubeck')[1]! // 25–250 USD at market
+    const taken = await hansa([
+      'orders',
+      'take',
+      sample.id,
+      '--devnet',
+      dir,
+      '--key',
+      you,
+      '--fiat',
+      '100',
+      '--sats',
+      '150000',
+    ])
+    expect(taken.code).toBe(0)
+    expect(taken.stdout).toMatch(new RegExp(`^You took order ${sample.id} on lubeck's book`))
+
+    const canceled = await hansa(['orders', 'cancel', order.id, '--devnet', dir, '--key', me])
+    expect(canceled.stdout).toBe(`Order ${order.id} on hanseatic's book is now canceled.\n`)
+    const after = JSON.parse(
+      (await hansa(['orders', '--devnet', dir, '--json'])).stdout,
+    ) as JointBook
+    expect(after.orders.map((o) => o.id)).not.toContain(order.id)
+    expect(after.orders.map((o) => o.id)).not.toContain(sample.id)
+    expect(after.orders).toHaveLength(5)
+  })
+})
