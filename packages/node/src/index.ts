@@ -40,6 +40,7 @@ export {
   type Robot,
   type Trade,
 } from './services/orderbook/index.js'
+export { OrderDb } from './services/orderbook/order-db.js'
 export {
   Federation,
   type FederationStatusName,
