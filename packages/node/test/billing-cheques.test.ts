@@ -160,3 +160,43 @@ describe('cheques refused with their reason', () => {
     expect(metrics).toMatch(/hansa_cheques_total\{result="credited"\} 3/)
   })
 })
+
+describe('paid-access configuration', () => {
+  it('a dev tax of 0 is allowed, shown in the terms and booked as 0', async () => {
+    const node = await startTestNode({ 'inbox.access': 'metered', 'billing.devTaxRate': 0 })
+    try {
+      const terms = (await (await fetch(`${node.httpUrl}/terms`)).json()) as {
+        terms: { devTax: unknown }
+      }
+      expect(terms.terms.devTax).toEqual({ rateBps: 0, recipient: null })
+      const cheque = await signCheque(
+        {
+          chequebook: ethereumAddress(aliceSk),
+          beneficiary: node.key.address,
+          cumulativePayout: 777n,
+          chainId: 31337,
+        },
+        aliceSk,
+      )
+      expect(await sendCheque(node.url, cheque, aliceSk)).toMatchObject({
+        credited: '777',
+        devTax: '0',
+      })
+    } finally {
+      await node.stop()
+      removeDir(node.dataDir)
+    }
+  })
+
+  it('refuses to start with a mode or rail that is not built, saying which', async () => {
+    await expect(
+      startTestNode({ 'inbox.access': 'metered', 'billing.metered.swap': 'hard' }),
+    ).rejects.toThrow(/billing.metered.swap hard cashes cheques on chain through the evm rail/)
+    await expect(startTestNode({ 'billing.rail': 'lightning' })).rejects.toThrow(
+      'billing.rail lightning is not built yet; use ledger (cheques credited on trust)',
+    )
+    await expect(startTestNode({ 'billing.devTaxRate': 1.5 })).rejects.toThrow(
+      'billing.devTaxRate must be a number from 0 to 1',
+    )
+  })
+})
