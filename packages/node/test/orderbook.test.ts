@@ -244,6 +244,19 @@ describe('order book service', () => {
     )
     expect(fees.reduce((sum, p) => sum + p.devTax, 0n)).toBe(59_800n)
 
+    // Who took it, and on what terms, is for the two parties only.
+    const anonymous = await call(node, 'GET', `/orderbook/orders/${id}`)
+    expect([anonymous.body.status, anonymous.body.taker, anonymous.body.trade]).toEqual([
+      'in-progress',
+      null,
+      null,
+    ])
+    const asMaker = await call(node, 'GET', `/orderbook/orders/${id}`, makerSk)
+    expect([asMaker.body.taker, (asMaker.body.trade as { sats: number }).sats]).toEqual([
+      winner,
+      150_000,
+    ])
+
     // The seller (the maker of a sell order) completes the trade; the taker cannot.
     const notSeller = await call(node, 'POST', `/orderbook/orders/${id}/complete`, winnerSk)
     expect([notSeller.status, notSeller.body.error?.code]).toEqual([403, 'HANSA_ORDER_NOT_SELLER'])

@@ -150,6 +150,19 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
       )
     }
+    /** A reader's key, when she signs the request (NIP-98): the parties see their trade. */
+    const reader = async (request: FastifyRequest): Promise<string | null> =>
+      request.headers.authorization === undefined
+        ? null
+        : nip98Pubkey(
+            {
+              method: request.method,
+              url: request.url,
+              headers: request.headers,
+              rawBody: undefined,
+            },
+            { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
+          )
     const counted = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
       try {
         const result = await run()
@@ -192,7 +205,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         schema: {
           tags,
           summary:
-            'Orders on this book, newest first (the Nostr way: REQ {"kinds":[38383]} on the WebSocket)',
+            'Orders on this book, newest first (the Nostr way: REQ {"kinds":[38383]} on the WebSocket); taker and trade only for the parties (NIP-98)',
           querystring: {
             type: 'object',
             properties: {
@@ -215,7 +228,8 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           maker?: string
           limit: number
         }
-        return { orders: book.list(q).map(orderView) }
+        const viewer = await reader(request)
+        return { orders: book.list(q).map((r) => orderView(r, viewer)) }
       },
     )
 
@@ -224,7 +238,8 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       {
         schema: {
           tags,
-          summary: 'One order, with its trade once taken',
+          summary:
+            'One order; its taker and trade only for the maker and the taker (sign the GET with NIP-98)',
           params: idParams,
           response: { 200: orderViewSchema, ...errors },
         },
@@ -239,7 +254,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
             `no order ${id} on this node's book`,
           )
         }
-        return orderView(record)
+        return orderView(record, await reader(request))
       },
     )
 
@@ -296,7 +311,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           const maker = await who(request)
           const record = await book.make(maker, request.body as MakeRequest)
           reply.code(201)
-          return orderView(record)
+          return orderView(record, maker)
         }),
     )
 
@@ -332,7 +347,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('take', async () => {
           const taker = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.take(taker, id, (request.body ?? {}) as TakeRequest))
+          return orderView(await book.take(taker, id, (request.body ?? {}) as TakeRequest), taker)
         }),
     )
 
@@ -351,7 +366,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('cancel', async () => {
           const by = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.cancel(by, id))
+          return orderView(await book.cancel(by, id), by)
         }),
     )
 
@@ -371,7 +386,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('complete', async () => {
           const by = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.complete(by, id))
+          return orderView(await book.complete(by, id), by)
         }),
     )
 

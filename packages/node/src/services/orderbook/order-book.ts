@@ -104,18 +104,25 @@ export type OrderView = {
   event: NostrEvent | null
 }
 
-export const orderView = (r: OrderRecord): OrderView => ({
-  id: r.order.id,
-  status: r.status,
-  maker: r.order.maker ?? '',
-  taker: r.taker,
-  order: { ...r.order, status: r.status },
-  trade: r.trade,
-  createdAt: r.createdAt,
-  updatedAt: r.updatedAt,
-  event: r.event,
-})
-
+/**
+ * An order as the API shows it to `viewer`. Who took an order and on what terms is the two
+ * parties' business (the NIP-69 event does not say either): only the maker and the taker see
+ * `taker` and `trade`; anyone else sees null.
+ */
+export const orderView = (r: OrderRecord, viewer?: string | null): OrderView => {
+  const party = viewer !== undefined && (viewer === r.order.maker || viewer === r.taker)
+  return {
+    id: r.order.id,
+    status: r.status,
+    maker: r.order.maker ?? '',
+    taker: party ? r.taker : null,
+    order: { ...r.order, status: r.status },
+    trade: party ? r.trade : null,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    event: r.event,
+  }
+}
 const fiatText = (o: Order) => `${o.fiatAmount.join('–')} ${o.currency}`
 
 export class OrderBook {
