@@ -7,8 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { JointBook } from '@hansa/client'
+import { type Event, finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { CLI, hansa } from './helpers.js'
+
+useWebSocketImplementation(WebSocket)
 
 const root = mkdtempSync(join(tmpdir(), 'hansa-orders-cli-'))
 const dir = join(root, 'devnet')
@@ -79,6 +84,36 @@ describe('hansa orders on a devnet', () => {
       expect(o.terms).toMatchObject({ makerFeePpm: 250, takerFeePpm: 1750, network: 'regtest' })
       expect(o.order.platform).toEqual(['hansa', 'lubeck'])
     }
+  })
+
+  it("lets a member's node carry another member's orders, and nobody else's", async () => {
+    const [hanseatic, , lubeck] = info.nodes
+    const fromLubeck = await Relay.connect(lubeck!.url)
+    const orders = await new Promise<Event[]>((resolve) => {
+      const got: Event[] = []
+      const sub = fromLubeck.subscribe([{ kinds: [38383] }], {
+        onevent: (e) => got.push(e),
+        oneose: () => {
+          sub.close()
+          resolve(got)
+        },
+      })
+    })
+    fromLubeck.close()
+    expect(orders.length).toBe(3)
+    const toHanseatic = await Relay.connect(hanseatic!.url)
+    await expect(toHanseatic.publish(orders[0]!)).resolves.toBe('')
+    const forged = finalizeEvent(
+      {
+        kind: 38383,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: orders[0]!.tags,
+        content: '',
+      },
+      generateSecretKey(),
+    )
+    await expect(toHanseatic.publish(forged)).rejects.toThrow(/^blocked: orders \(kind 38383\)/)
+    toHanseatic.close()
   })
 
   it('shows a table filtered by currency, side and payment method', async () => {
