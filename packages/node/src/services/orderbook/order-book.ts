@@ -12,7 +12,6 @@ import {
   type OrderSide,
   type OrderStatus,
   type OrderbookTradingTerms,
-  ORDER_LIMITS,
   formatPpm,
   orderEventTemplate,
   orderbookTermsIssues,
@@ -475,8 +474,6 @@ export class OrderBook {
     this.expiryTimer.unref()
   }
 }
-
-export const MAX_METHODS = ORDER_LIMITS.methods
 
 /** The `trading` object of the order book's entry in the node's signed terms. */
 export const termsEntry = (config: NodeConfig): Record<string, JsonValue> => ({
