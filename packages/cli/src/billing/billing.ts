@@ -17,7 +17,7 @@ import {
   subscribeWith,
 } from '@hansa/client'
 import { readKeyFile } from '@hansa/node'
-import { HansaError, type Terms, formatBps } from '@hansa/protocol'
+import { HansaError, type Terms, formatBps, formatPpm, tradingTermsOf } from '@hansa/protocol'
 
 export const DEFAULT_NODE_URL = 'ws://127.0.0.1:7447'
 
@@ -50,6 +50,12 @@ export function termsLines(terms: Terms): string[] {
     } else {
       out.push(
         `  ${name}: metered (SWAP, ${t.swap} mode): ${t.prices.query} ${t.unit} per query answered, ${t.prices.event} ${t.unit} per event stored, ${t.prices.kilobyte} ${t.unit} per KB; pay by cheque at ${t.paymentThreshold} ${t.unit} owed, refused past ${t.disconnectThreshold} ${t.unit}`,
+      )
+    }
+    const trading = tradingTermsOf(t)
+    if (trading !== null) {
+      out.push(
+        `    trading: ${trading.currencies.join(', ')}; ${trading.minSats} to ${trading.maxSats} sats; fees ${formatPpm(trading.makerFeePpm)} maker, ${formatPpm(trading.takerFeePpm)} taker; bond ${formatPpm(trading.bondPpm)}; ${trading.network}, ${trading.layers.join(', ')}`,
       )
     }
   }
