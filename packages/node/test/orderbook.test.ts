@@ -321,6 +321,10 @@ describe('order book service', () => {
         '/orderbook/orders/{id}/cancel',
       ]),
     )
+    const nip11 = await (
+      await fetch(node.httpUrl, { headers: { accept: 'application/nostr+json' } })
+    ).json()
+    expect(nip11.supported_nips).toEqual(expect.arrayContaining([69, 98]))
     // The node key on disk is the one that signs the book.
     expect(readKeyFile(join(node.dataDir, 'node.key')).pubkey).toBe(node.key.pubkey)
   })

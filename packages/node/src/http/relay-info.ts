@@ -27,7 +27,10 @@ export function relayInformation(
     description: config.description,
     pubkey,
     contact: config.contact || undefined,
-    supported_nips: [1, 9, 11, 17, 40, 42, 45, 59],
+    // 69 (P2P orders) and 98 (HTTP auth) while the order book runs.
+    supported_nips: [1, 9, 11, 17, 40, 42, 45, 59].concat(
+      hansa.services.includes('orderbook') ? [69, 98] : [],
+    ),
     software: SOFTWARE_URL,
     version: SOFTWARE_VERSION,
     limitation: {
