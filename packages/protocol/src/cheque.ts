@@ -15,10 +15,17 @@
 // `checkCheque` runs every check a receiver makes, in this order, and names the first that
 // fails: malformed → chain → beneficiary → signer (issuer) → replay → not increasing. The
 // receiver passes in what it knows (the issuer's address, the last credited payout, the
-// digests already credited); nothing here keeps state. viem does the EIP-712 hashing and the
-// signature recovery; it is loaded on first use, so importing this package stays cheap.
+// digests already credited); nothing here keeps state.
+//
+// Signing goes through viem's signTypedData (what wallets do; loaded on first use, so importing
+// this package stays cheap). A receiver's work is on the node's event loop, so the digest is
+// computed here for this one struct with keccak-256 (a few microseconds where viem's general
+// encoder takes milliseconds) and the key recovered with @noble/curves; the vectors, made with
+// viem, pin both to viem's results.
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import { ChequeError } from './billing-errors.js'
-import { isEthereumAddress, isLowerHex } from './hex.js'
+import { bytesToHex, isEthereumAddress, isLowerHex } from './hex.js'
 import { isAmountString } from './money.js'
 
 export const CHEQUE_DOMAIN_NAME = 'Hansa Chequebook'
@@ -56,12 +63,7 @@ export type ChequeSigner = {
 }
 
 type Hex = `0x${string}`
-let viemUtils: Promise<typeof import('viem/utils')> | undefined
 let viemAccounts: Promise<typeof import('viem/accounts')> | undefined
-const utils = () => {
-  viemUtils ??= import('viem/utils')
-  return viemUtils
-}
 const accounts = () => {
   viemAccounts ??= import('viem/accounts')
   return viemAccounts
@@ -115,9 +117,61 @@ export function chequeTypedData(cheque: Cheque) {
   }
 }
 
+const utf8 = (text: string) => new TextEncoder().encode(text)
+const DOMAIN_TYPE_HASH = keccak_256(
+  utf8('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
+)
+const CHEQUE_TYPE_HASH = keccak_256(
+  utf8('Cheque(address chequebook,address beneficiary,uint256 cumulativePayout)'),
+)
+const NAME_HASH = keccak_256(utf8(CHEQUE_DOMAIN_NAME))
+const VERSION_HASH = keccak_256(utf8(CHEQUE_DOMAIN_VERSION))
+
+/** A uint256 or an address as one 32-byte ABI word. */
+function word(value: bigint | string): Uint8Array {
+  const out = new Uint8Array(32)
+  let n = typeof value === 'bigint' ? value : BigInt(value) // an address: 0x + 40 hex
+  for (let i = 31; i >= 0 && n > 0n; i--) {
+    out[i] = Number(n & 0xffn)
+    n >>= 8n
+  }
+  return out
+}
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+function digestBytes(cheque: Cheque): Uint8Array {
+  const domain = keccak_256(
+    concat(
+      DOMAIN_TYPE_HASH,
+      NAME_HASH,
+      VERSION_HASH,
+      word(BigInt(cheque.chainId)),
+      word(cheque.chequebook),
+    ),
+  )
+  const struct = keccak_256(
+    concat(
+      CHEQUE_TYPE_HASH,
+      word(cheque.chequebook),
+      word(cheque.beneficiary),
+      word(cheque.cumulativePayout),
+    ),
+  )
+  return keccak_256(concat(new Uint8Array([0x19, 0x01]), domain, struct))
+}
+
 /** The EIP-712 digest a cheque's signature signs (0x and 64 lowercase hex digits). */
-export async function chequeDigest(cheque: Cheque): Promise<string> {
-  return (await utils()).hashTypedData(chequeTypedData(cheque))
+export function chequeDigest(cheque: Cheque): string {
+  return `0x${bytesToHex(digestBytes(cheque))}`
 }
 
 /** The content of a wire cheque; the caller has checked its shape. */
@@ -148,19 +202,40 @@ export async function signCheque(
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 
-/** The key that signed a (well-formed) cheque; null when no key recovers from the signature. */
-export async function recoverChequeSigner(signed: SignedCheque): Promise<ChequeSigner | null> {
-  const u = await utils()
+/** EIP-55 checksummed address of an uncompressed public key (65 bytes, 0x04 first). */
+function addressOf(uncompressed: Uint8Array): string {
+  const lower = bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))
+  const checksum = bytesToHex(keccak_256(utf8(lower)))
+  let out = '0x'
+  for (let i = 0; i < 40; i++) {
+    out += Number.parseInt(checksum[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!
+  }
+  return out
+}
+
+/** The key that signed `digest` with a 65-byte r‖s‖v signature, or null. */
+function recoverFrom(digest: Uint8Array, signature: string): ChequeSigner | null {
   try {
-    const digest = u.hashTypedData(chequeTypedData(chequeOf(signed)))
-    const publicKey = await u.recoverPublicKey({ hash: digest, signature: signed.signature as Hex })
-    return {
-      address: u.publicKeyToAddress(publicKey),
-      pubkey: publicKey.slice(4, 68).toLowerCase(),
-    }
+    const bytes = new Uint8Array(65)
+    for (let i = 0; i < 65; i++)
+      bytes[i] = Number.parseInt(signature.slice(2 + i * 2, 4 + i * 2), 16)
+    const v = bytes[64]!
+    const recovery = v >= 27 ? v - 27 : v
+    if (recovery !== 0 && recovery !== 1) return null
+    const noble = new Uint8Array(65) // @noble/curves' recovered form: recovery, r, s
+    noble[0] = recovery
+    noble.set(bytes.subarray(0, 64), 1)
+    const point = secp256k1.Signature.fromBytes(noble, 'recovered').recoverPublicKey(digest)
+    const uncompressed = point.toBytes(false)
+    return { address: addressOf(uncompressed), pubkey: bytesToHex(uncompressed.subarray(1, 33)) }
   } catch {
     return null
   }
+}
+
+/** The key that signed a (well-formed) cheque; null when no key recovers from the signature. */
+export async function recoverChequeSigner(signed: SignedCheque): Promise<ChequeSigner | null> {
+  return recoverFrom(digestBytes(chequeOf(signed)), signed.signature)
 }
 
 /** What a receiver knows when it checks a cheque. */
@@ -218,7 +293,8 @@ export async function checkCheque(
       `the cheque pays ${cheque.beneficiary}, not this node (${expected.beneficiary})`,
     )
   }
-  const signer = await recoverChequeSigner(signed)
+  const digestOfCheque = digestBytes(cheque)
+  const signer = recoverFrom(digestOfCheque, signed.signature)
   if (signer === null) {
     return fail('HANSA_CHEQUE_MALFORMED', 'no key recovers from the signature')
   }
@@ -234,7 +310,7 @@ export async function checkCheque(
       `the cheque is signed by ${signer.address}, not by the key you authenticated as (${expected.issuerPubkey.slice(0, 16)}…)`,
     )
   }
-  const digest = (await utils()).hashTypedData(chequeTypedData(cheque))
+  const digest = `0x${bytesToHex(digestOfCheque)}`
   if (expected.isCredited(digest)) {
     return fail(
       'HANSA_CHEQUE_REPLAY',

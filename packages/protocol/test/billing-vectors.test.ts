@@ -1,6 +1,7 @@
 // The paid-access vectors on disk are what the generator makes from its deterministic keys;
 // every check in them gives its recorded verdict; the package exports the billing API.
 import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as protocol from '@hansa/protocol'
 import { buildBillingVectors } from '../scripts/generate-billing-vectors.mjs'
@@ -71,6 +72,39 @@ describe('billing vectors', () => {
         carry = split.carry
       }
     }
+  })
+})
+
+describe('cheque digests and signers', () => {
+  it("equal viem's EIP-712 hashing and recovery, for any cheque", async () => {
+    const { hashTypedData, recoverAddress } = await import('viem')
+    const address = fc
+      .uint8Array({ minLength: 20, maxLength: 20 })
+      .map((b) => `0x${Buffer.from(b).toString('hex')}`)
+    await fc.assert(
+      fc.asyncProperty(
+        address,
+        address,
+        fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        async (chequebook, beneficiary, cumulativePayout, chainId) => {
+          const cheque = { chequebook, beneficiary, cumulativePayout, chainId }
+          const digest = protocol.chequeDigest(cheque)
+          expect(digest).toBe(hashTypedData(protocol.chequeTypedData(cheque)))
+          const key = protocol.generateSecretKey()
+          const signed = await protocol.signCheque(cheque, key)
+          const signer = await protocol.recoverChequeSigner(signed)
+          expect(signer?.address).toBe(
+            await recoverAddress({
+              hash: digest as `0x${string}`,
+              signature: signed.signature as `0x${string}`,
+            }),
+          )
+          expect(signer?.pubkey).toBe(protocol.nostrPublicKey(key))
+        },
+      ),
+      { numRuns: 25 },
+    )
   })
 })
 
