@@ -6,10 +6,10 @@
 // down during the run weighs on both modes alike). Prints ONE JSON line on stdout: every run,
 // the median per mode, and the overhead of metered against free, in percent of throughput.
 //
-// While the metered node is loaded, each connection's payer settles as the SDK does with
-// cheques (POST /cheques, NIP-98): it reads its balance from the node (GET /account) every
-// --pay-every-ms and pays it once it reaches half the payment threshold, so no request is
-// refused and the cost of cheques is in the figure. Refusals are counted and reported.
+// While the metered node is loaded, each connection pays as the SDK does: its SwapPayer books
+// every charged request from what the node answered, and sends a cumulative cheque (POST
+// /cheques, NIP-98) once its debt is --early percent short of the payment threshold, so no
+// request is refused and the cost of cheques is in the figure. Refusals are counted.
 //
 //   npm run -s bench:metered                      (≈ 2 minutes on 2 cores)
 //   npm run -s bench:metered -- --rounds 1 --events 8000 --queries-seconds 4
@@ -18,9 +18,8 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { getAccount, getBilling, sendCheque } from '@hansa/client'
+import { SwapPayer, getBilling } from '@hansa/client'
 import { readKeyFile } from '@hansa/node'
-import { ethereumAddress, signCheque } from '@hansa/protocol'
 import { type CpuUse, startCpuMeter } from './cpu.js'
 import { type KeyPair, NOTE_WINDOW_SECONDS, buildCorpus, makeKeys } from './event-corpus.js'
 import { type IngestResult, runIngest } from './ingest.js'
@@ -41,7 +40,7 @@ const HELP = `metered-overhead: free vs metered inbox under the same load; one J
                         free, metered (default 3); each mode's figure is the median of its runs
   --swap MODE           metered node's SWAP mode: mock or soft (default mock)
   --payment-threshold N metered node's payment threshold, msat (default 200000)
-  --pay-every-ms N      how often each payer reads its balance and settles (default 1000)
+  --early N             payers pay N percent before the payment threshold (default 50)
   --sign-threads N      threads signing the corpus (default: one per core)
   --out FILE            also append the JSON line to FILE
   -h, --help            this text
@@ -59,7 +58,7 @@ type Options = {
   rounds: number
   swap: 'mock' | 'soft'
   paymentThreshold: number
-  payEveryMs: number
+  early: number
   signThreads: number
   out?: string
 }
@@ -80,7 +79,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       rounds: { type: 'string', default: '3' },
       swap: { type: 'string', default: 'mock' },
       'payment-threshold': { type: 'string', default: '200000' },
-      'pay-every-ms': { type: 'string', default: '1000' },
+      early: { type: 'string', default: '50' },
       'sign-threads': { type: 'string', default: String(cpus().length) },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -105,7 +104,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     rounds: num('rounds', 1),
     swap: values.swap,
     paymentThreshold: num('payment-threshold', 1),
-    payEveryMs: num('pay-every-ms', 10),
+    early: Math.min(100, num('early', 0)),
     signThreads: num('sign-threads', 0),
     ...(values.out === undefined ? {} : { out: values.out }),
   }
@@ -130,58 +129,112 @@ async function startNodeIn(mode: Mode, o: Options): Promise<SpawnedNode> {
   }
 }
 
-/** Each payer settles its balance with cheques, as the SDK does, until stopped. */
-function startPayers(url: string, payers: readonly KeyPair[], o: Options) {
+/**
+ * Each connection's payer is the SDK's SwapPayer: it books what the node serves it, priced from
+ * the node's signed terms — every gift wrap the node stored (OK true, not a duplicate) and
+ * every query that may return mail, with the bytes of the events it got — and sends a cheque
+ * once its debt reaches `early` percent before the payment threshold. It reads the frames
+ * beside the phase that owns the socket (a second listener, and a wrapper around `send`), so
+ * relay-load's phases run unchanged.
+ */
+async function attachPayers(
+  url: string,
+  sockets: readonly RelaySocket[],
+  payers: readonly KeyPair[],
+  earlyPercent: number,
+) {
   const stats = { cheques: 0, credited: 0n, errors: [] as string[] }
-  const keys = payers.map((p) => new Uint8Array(Buffer.from(p.sk, 'hex')))
-  let beneficiary: string | undefined
-  let chainId = 31337
-  let stopped = false
-  const busy = new Set<number>()
-  const settle = async (i: number) => {
-    const key = keys[i]!
-    const account = await getAccount(url, key)
-    if (!account.swap) return
-    if (beneficiary === undefined) {
-      const terms = (await (await fetch(`${url.replace(/^ws/, 'http')}/terms`)).json()) as {
-        terms: { settlement: { beneficiary: string; chainId: number } }
-      }
-      beneficiary = terms.terms.settlement.beneficiary
-      chainId = terms.terms.settlement.chainId
-    }
-    const balance = BigInt(account.swap.balance)
-    if (balance * 2n < BigInt(o.paymentThreshold)) return
-    const cheque = await signCheque(
-      {
-        chequebook: ethereumAddress(key),
-        beneficiary,
-        cumulativePayout: BigInt(account.chequebook?.cumulativePayout ?? '0') + balance,
-        chainId,
-      },
-      key,
-    )
-    const receipt = await sendCheque(url, cheque, key)
-    stats.cheques++
-    stats.credited += BigInt(receipt.credited)
-  }
-  const timer = setInterval(() => {
-    if (stopped) return
-    keys.forEach((_, i) => {
-      if (busy.has(i)) return
-      busy.add(i)
-      settle(i)
+  const pending = new Set<Promise<unknown>>()
+  const counted = new WeakSet<object>()
+  const detach: Array<() => void> = []
+  for (let c = 0; c < sockets.length; c++) {
+    const socket = sockets[c]!
+    const payer = await SwapPayer.connect({
+      nodeUrl: url,
+      secretKey: new Uint8Array(Buffer.from(payers[c]!.sk, 'hex')),
+      earlyPercent,
+    })
+    const giftWraps = new Map<string, number>() // event id → bytes, until its OK
+    const charged = new Set<string>() // subscription ids whose answer is charged
+    const bytes = new Map<string, number>() // bytes of the events received, per subscription
+    const settle = () => {
+      if (payer.due() === 0n) return
+      const p = payer
+        .settle()
+        .then((receipt) => {
+          // Calls while a cheque is on its way share its receipt: count each cheque once.
+          if (!receipt || counted.has(receipt)) return
+          counted.add(receipt)
+          stats.cheques++
+          stats.credited += BigInt(receipt.credited)
+        })
         .catch((err: Error) => {
           if (stats.errors.length < 5) stats.errors.push(err.message)
         })
-        .finally(() => busy.delete(i))
+      pending.add(p)
+      p.finally(() => pending.delete(p))
+    }
+    const send = socket.send.bind(socket)
+    socket.send = (text: string) => {
+      if (text.startsWith('["EVENT",')) {
+        const m = /"id":"([0-9a-f]{64})".*?"kind":(\d+)/.exec(text.slice(0, 300))
+        if (m && m[2] === '1059') giftWraps.set(m[1]!, Buffer.byteLength(text) - 10)
+      } else if (text.startsWith('["REQ",')) {
+        const comma = text.indexOf(',', 7)
+        const subId = JSON.parse(text.slice(7, comma)) as string
+        const filter = JSON.parse(text.slice(comma + 1, -1)) as { kinds?: number[] }
+        // The node's rule: a query that may return gift wraps, on an authenticated connection.
+        if (!filter.kinds || filter.kinds.includes(1059)) {
+          charged.add(subId)
+          bytes.set(subId, 0)
+        }
+      }
+      send(text)
+    }
+    const ws = (socket as unknown as { ws: { on(e: string, f: (d: Buffer) => void): void } }).ws
+    const onMessage = (data: Buffer) => {
+      if (data[2] === 0x45 && data[3] === 0x56) {
+        // ["EVENT","<sub>",<raw>]
+        const end = data.indexOf(0x22, 10)
+        const subId = data.toString('utf8', 10, end)
+        const sofar = bytes.get(subId)
+        if (sofar !== undefined) bytes.set(subId, sofar + data.length - (end + 2) - 1)
+      } else if (data[2] === 0x45 && data[3] === 0x4f) {
+        // ["EOSE","<sub>"]
+        const subId = data.toString('utf8', 9, data.length - 2)
+        if (charged.delete(subId)) {
+          payer.recordQuery({ bytes: bytes.get(subId) ?? 0 })
+          bytes.delete(subId)
+          settle()
+        }
+      } else if (data[2] === 0x4f && data[3] === 0x4b) {
+        // ["OK","<id>",true,"…"]
+        const id = data.toString('latin1', 7, 71)
+        const size = giftWraps.get(id)
+        if (size === undefined) return
+        giftWraps.delete(id)
+        const text = data.toString('latin1', 73, 90)
+        if (text.startsWith('true') && !text.includes('duplicate:')) {
+          payer.recordEvent({ bytes: size })
+          settle()
+        }
+      } else if (data[2] === 0x43) {
+        // ["CLOSED","<sub>",…]
+        const subId = data.toString('utf8', 11, data.indexOf(0x22, 11))
+        charged.delete(subId)
+        bytes.delete(subId)
+      }
+    }
+    ws.on('message', onMessage)
+    detach.push(() => {
+      socket.send = send
     })
-  }, o.payEveryMs)
+  }
   return {
     stats,
     async stop() {
-      stopped = true
-      clearInterval(timer)
-      while (busy.size > 0) await sleep(20)
+      for (const d of detach) d()
+      while (pending.size > 0) await Promise.allSettled([...pending])
     },
   }
 }
@@ -239,7 +292,8 @@ async function runMode(
       const dealt = corpus.keys.recipients.filter((_, r) => r % sockets.length === c)
       recipientsBySocket.push((await authenticate(sockets[c]!, node.url, dealt, signer)).accepted)
     }
-    const payerLoop = mode === 'metered' ? startPayers(node.url, payers, o) : undefined
+    const payerLoop =
+      mode === 'metered' ? await attachPayers(node.url, sockets, payers, o.early) : undefined
     say(`${mode}: ingest of ${corpus.events.length} events`)
     const meterIngest = startCpuMeter(node.pid)
     const ingest = await runIngest({ sockets, events: corpus.events, rate: 0, window: o.window })

@@ -150,9 +150,13 @@ export class SwapPayer {
     return this.record(priceOf(this.policy.prices, { kind: 'query', bytes }))
   }
 
-  /** Books an event the node stored (OK true, not a duplicate); returns its price. */
-  recordEvent(event: NostrEvent): bigint {
-    return this.record(priceOf(this.policy.prices, { kind: 'event', bytes: bytesOf([event]) }))
+  /**
+   * Books an event the node stored (OK true, not a duplicate), or one of that many bytes (its
+   * NIP-01 serialisation, UTF-8); returns its price.
+   */
+  recordEvent(event: NostrEvent | { bytes: number }): bigint {
+    const bytes = 'id' in event ? bytesOf([event]) : event.bytes
+    return this.record(priceOf(this.policy.prices, { kind: 'event', bytes }))
   }
 
   private record(price: bigint): bigint {
