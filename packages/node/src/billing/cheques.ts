@@ -166,7 +166,15 @@ export class ChequeDesk {
     })()
     const settling = this.rail.settle(cheque.cheque, result.rise).then(
       (outcome) => {
-        if (this.db.open) this.stmt.settled.run(outcome.status, cheque.digest)
+        if (!this.db.open) return
+        // A status flag, not money: written without an fsync (a crash leaves it 'pending',
+        // which a cashing rail checks again on chain).
+        this.db.pragma('synchronous = NORMAL')
+        try {
+          this.stmt.settled.run(outcome.status, cheque.digest)
+        } finally {
+          this.db.pragma('synchronous = FULL')
+        }
       },
       (err) => this.log.error({ err, digest: cheque.digest }, 'billing: settling a cheque failed'),
     )
