@@ -52,3 +52,117 @@ export {
   subscribeWith,
 } from './swap-payer.js'
 export * from './orders/index.js'
+export {
+  type CoordinatorChoice,
+  type CustomNode,
+  type TrustList,
+  DEFAULT_TRUST_LIST,
+  TrustListError,
+  coordinatorEnabled,
+  setCoordinator,
+  resetCoordinator,
+  setDefaultCoordinator,
+  addCustomNode,
+  removeCustomNode,
+  setPreferCustom,
+  parseTrustList,
+} from './trust.js'
+export {
+  type CandidateSource,
+  type Candidate,
+  type Evidence,
+  type NodeStatus,
+  type Verdict,
+  type JudgeContext,
+  manifestEntryOf,
+  precheck,
+  judge,
+  mergeCandidates,
+} from './candidates.js'
+export {
+  type Policy,
+  type NodeReport,
+  type Usage,
+  type RankOptions,
+  POLICIES,
+  DEFAULT_USAGE,
+  isEligible,
+  monthlyCost,
+  devfundChance,
+  rankNodes,
+} from './policy.js'
+export {
+  type HansaClient,
+  type HansaClientOptions,
+  type ClientEnv,
+  type ClientRuntime,
+  createHansaClient,
+  requireKey,
+} from './client.js'
+export {
+  type ClientState,
+  type ClientStore,
+  EMPTY_CLIENT_STATE,
+  memoryClientStore,
+  fileClientStore,
+  defaultClientConfigPath,
+  headStorageOf,
+  payerStorageOf,
+} from './client-store.js'
+export {
+  type ClientErrorCode,
+  type Attempt,
+  CLIENT_ERROR_CODES,
+  NotJoinedError,
+  JoinFailedError,
+  NoNodeError,
+  AllNodesFailedError,
+  NoKeyError,
+  NoInboxRelaysError,
+  ClientStoreError,
+} from './errors.js'
+export {
+  type DiscoveryInfo,
+  type ProofResult,
+  getDiscovery,
+  proveNodeKey,
+} from './discovery-api.js'
+export { type LookupOptions, type LookupResult, lookupEnrs } from './discv5-lookup.js'
+export { type InboxMessage, parsePubkey } from './inbox-messages.js'
+export { type JoinParams, type JoinResult, join } from './actions/join.js'
+export { type RefreshResult, refresh } from './actions/refresh.js'
+export {
+  type DiscoverParams,
+  type DiscoverResult,
+  type Discv5Summary,
+  candidateOfEnr,
+  discover,
+} from './actions/discover.js'
+export { verifyNode } from './actions/verify-node.js'
+export { type ListNodesParams, type ListNodesResult, listNodes } from './actions/list-nodes.js'
+export { type ChooseParams, type ChooseResult, choose } from './actions/choose.js'
+export {
+  type SubscribeParams,
+  type SubscribeResult,
+  type Subscription,
+  subscribe,
+} from './actions/subscribe.js'
+export { type TrustEdit, updateTrust } from './actions/trust.js'
+export {
+  type PublishInboxRelaysParams,
+  type PublishInboxRelaysResult,
+  publishInboxRelays,
+} from './actions/inbox-publish-relays.js'
+export {
+  type InboxSendParams,
+  type InboxSendResult,
+  type Delivery,
+  sendToInbox,
+} from './actions/inbox-send.js'
+export { type InboxReadParams, type InboxReadResult, readInbox } from './actions/inbox-read.js'
+export {
+  type InboxWatchParams,
+  type InboxWatch,
+  type WatchStatus,
+  watchInbox,
+} from './actions/inbox-watch.js'

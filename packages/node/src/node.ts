@@ -215,6 +215,10 @@ export async function startNode(
             publicUrl: () => relay.relayUrl,
             listedUrls: () => federation.entry()?.node.urls ?? [],
             record: nodeRecord,
+            isMember: (pubkey) =>
+              (federation.manifest()?.coordinators ?? []).some((c) =>
+                c.nodes.some((n) => n.pubkey === pubkey),
+              ),
             now,
           }),
         (http) =>

@@ -1,8 +1,9 @@
 // Discovery v5 on loopback, in-process nodes with real UDP sockets: a standalone node's ENR
 // (signed by its key, its services and URL, no federation); three nodes that find each other
 // once a genesis lists them — their ENRs read from GET /discovery at the manifest's URLs, the
-// federation id and services re-signed into each ENR — and a fourth, outside the manifest,
-// that finds them all from one bootnode; the node's key proof (GET /proof).
+// federation id and services re-signed into each ENR — one of them restarted on another port
+// and found there, and a fourth, outside the manifest, that finds them all from one bootnode;
+// the node's key proof (GET /proof).
 import { randomBytes } from 'node:crypto'
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
@@ -134,12 +135,35 @@ describe('discovery v5 on loopback', () => {
     expect(peer.udpPort).toBe(nodes[1]!.discovery!.udpPort)
   })
 
+  it('a node restarted on another port is found at its new address', async () => {
+    const moved = nodes[2]!
+    const oldUrl = moved.url
+    await moved.stop()
+    nodes[2] = await startTestNode(flags, moved.dataDir)
+    expect(nodes[2].url).not.toBe(oldUrl)
+    // Its ENR outranks the last run's (a higher sequence number); it hands it to the
+    // federation's nodes (POST /discovery/enr), which take it over the stale one.
+    await waitFor(async () => {
+      await nodes[2]!.discovery!.refresh()
+      const seen = nodes[0]!.discovery!.peers().find((p) => p.pubkey === nodes[2]!.key.pubkey)
+      return seen?.record?.wsUrl === nodes[2]!.url
+    })
+  })
+
   it('a node outside the manifest finds them all from one bootnode', async () => {
     const outsider = await startTestNode({
       ...flags,
       'discovery.bootnodes': [nodes[0]!.discovery!.enr()],
     })
     nodes.push(outsider)
+    // It cannot hand its ENR over HTTP (only members can); discv5 itself is open to it.
+    const offered = await fetch(`${nodes[0]!.httpUrl}/discovery/enr`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enr: outsider.discovery!.enr() }),
+    })
+    expect(offered.status).toBe(403)
+    expect(await offered.json()).toMatchObject({ error: { code: 'HANSA_ENR_NOT_MEMBER' } })
     await waitFor(async () => {
       await outsider.discovery!.refresh()
       const known = new Set(outsider.discovery!.peers().map((p) => p.pubkey))

@@ -25,9 +25,29 @@ export type DiscoveredPeer = {
   problem: string | null
 }
 
+/**
+ * The first sequence number of a run: the clock in milliseconds, not 1 — peers keep the ENR
+ * with the highest sequence number, so a node restarted on a new address must outrank the
+ * record of its last run. (It stays below 2^53: @chainsafe/enr 5 encodes the sequence number
+ * through a JavaScript number.)
+ *
+ * One more quirk of @chainsafe/discv5 11: it writes the enr-seq of a WHOAREYOU packet
+ * left-aligned in its 8 bytes, so a peer that knows any record of ours reads back a huge
+ * number, and our handshake never carries the newer record. A node that moved is therefore
+ * not learnt through the handshake; it hands its ENR to the federation's nodes itself
+ * (POST /discovery/enr, node-discovery.ts).
+ */
+export const firstEnrSeq = (nowMs: number): bigint => BigInt(nowMs)
+
 /** Creates the node's ENR from its secret key and record; ip/udp are set by the caller. */
-export function createNodeEnr(secretKey: Uint8Array, record: NodeRecord): SignableENR {
-  return SignableENR.createV4(secretKey, nodeRecordEntries(record))
+export function createNodeEnr(
+  secretKey: Uint8Array,
+  record: NodeRecord,
+  seq: bigint = firstEnrSeq(Date.now()),
+): SignableENR {
+  const enr = SignableENR.createV4(secretKey, nodeRecordEntries(record))
+  enr.seq = seq
+  return enr
 }
 
 /**

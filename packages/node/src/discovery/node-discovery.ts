@@ -5,7 +5,9 @@
 // Where the table starts from:
 // - `discovery.bootnodes` (ENRs from the configuration);
 // - the federation's own nodes: the manifest lists their URLs, and each serves its ENR at
-//   GET /discovery — so a federation needs no separate bootnode list;
+//   GET /discovery — so a federation needs no separate bootnode list — and takes ours at
+//   POST /discovery/enr (a node that moved cannot update its record through the discv5
+//   handshake with @chainsafe/discv5 11: see enr.ts);
 // then a random lookup (FINDNODE walk) every `discovery.lookupIntervalSeconds`, and at once
 // whenever the federation changes (the record is re-signed with the new services first).
 //
@@ -174,7 +176,11 @@ export class NodeDiscovery {
       .filter((p): p is DiscoveredPeer => p !== null)
   }
 
-  /** Adds an ENR to the table (ours and undecodable ones are skipped); returns whether added. */
+  /**
+   * Adds an ENR to the table, or replaces the one it holds for that node when this one has a
+   * higher sequence number (ours and undecodable ones are skipped). Returns whether the table
+   * now holds it.
+   */
   addEnr(text: string | ENR, source: string): boolean {
     const peer = readPeer(text)
     if (peer === null) {
@@ -184,7 +190,7 @@ export class NodeDiscovery {
     if (peer.nodeId === this.service.enr.nodeId) return false
     try {
       this.service.addEnr(peer.enr)
-      return true
+      return this.service.getKadValue(peer.nodeId)?.seq.toString() === peer.seq
     } catch (err) {
       this.options.log.debug({ err, source }, 'discovery: ENR not added')
       return false
@@ -217,11 +223,17 @@ export class NodeDiscovery {
     await Promise.all(
       this.options.peerUrls().map(async (url) => {
         try {
-          const response = await fetch(`${httpOf(url)}/discovery`, {
-            signal: AbortSignal.timeout(timeout),
-          })
-          if (!response.ok) return
-          const body = (await response.json()) as { enr?: unknown }
+          const [theirs] = await Promise.all([
+            fetch(`${httpOf(url)}/discovery`, { signal: AbortSignal.timeout(timeout) }),
+            fetch(`${httpOf(url)}/discovery/enr`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ enr: this.enr() }),
+              signal: AbortSignal.timeout(timeout),
+            }),
+          ])
+          if (!theirs.ok) return
+          const body = (await theirs.json()) as { enr?: unknown }
           if (typeof body.enr === 'string') this.addEnr(body.enr, url)
         } catch {
           // A peer that is down is tried again at the next refresh.

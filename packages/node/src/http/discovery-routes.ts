@@ -2,6 +2,10 @@
 // - GET /discovery: this node's ENR and Discovery v5 endpoint. Other nodes of the federation
 //   seed their discv5 tables from it (the manifest lists the URLs, not the ENRs), and clients
 //   use the ENRs as bootnodes for their own lookups.
+// - POST /discovery/enr {"enr": "enr:…"}: a node of the federation hands over its current ENR
+//   (a node restarted on a new address: @chainsafe/discv5 11 never carries the newer record in
+//   its handshake, see discovery/enr.ts). Only the ENRs of keys the manifest lists are taken,
+//   so the route cannot fill the table with strangers; anyone else uses discv5 itself.
 // - GET /proof?challenge=<64 hex>&relay=<url>: the node proves it holds its key, NIP-42 the
 //   other way round (packages/protocol/src/node-proof.ts): a kind-22242 event signed by the
 //   node key with the client's challenge and the URL the client contacted. The node signs only
@@ -16,6 +20,7 @@ import {
 } from '@hansa/protocol'
 import type { FastifyInstance } from 'fastify'
 import { finalizeEvent } from 'nostr-tools/pure'
+import { readPeer } from '../discovery/enr.js'
 import type { NodeDiscovery } from '../discovery/node-discovery.js'
 
 export type DiscoveryRoutesOptions = {
@@ -29,6 +34,8 @@ export type DiscoveryRoutesOptions = {
   listedUrls: () => readonly string[]
   /** What the ENR would carry (shown when discovery is off). */
   record: () => NodeRecord
+  /** Whether the manifest lists this node key (POST /discovery/enr takes only those). */
+  isMember: (pubkey: string) => boolean
   now: () => number
 }
 
@@ -56,6 +63,18 @@ const discoverySchema = {
       record: RecordSchema,
       peers: Type.Integer({ description: 'nodes in the discv5 routing table' }),
     }),
+  },
+}
+
+const offerSchema = {
+  summary: "A federation node's current ENR, for this node's Discovery v5 table",
+  tags: ['discovery'],
+  body: Type.Object({ enr: Type.String({ maxLength: 1024 }) }),
+  response: {
+    200: Type.Object({ added: Type.Boolean() }),
+    400: ErrorSchema,
+    403: ErrorSchema,
+    409: ErrorSchema,
   },
 }
 
@@ -108,6 +127,33 @@ export async function discoveryRoutes(
     }
     const status = discovery.status()
     return { enabled: true, ...status, pubkey: options.pubkey }
+  })
+
+  app.post('/discovery/enr', { schema: offerSchema }, async (request, reply) => {
+    const discovery = options.discovery()
+    if (discovery === null) {
+      return reply.code(409).send({
+        error: { code: 'HANSA_DISCOVERY_OFF', message: "this node's discovery is off" },
+      })
+    }
+    const peer = readPeer((request.body as { enr: string }).enr)
+    if (peer === null) {
+      return reply.code(400).send({
+        error: {
+          code: 'HANSA_ENR_INVALID',
+          message: 'the ENR does not decode or its signature does not verify',
+        },
+      })
+    }
+    if (!options.isMember(peer.pubkey)) {
+      return reply.code(403).send({
+        error: {
+          code: 'HANSA_ENR_NOT_MEMBER',
+          message: `the manifest lists no node ${peer.pubkey.slice(0, 12)}…; other nodes announce themselves over discv5`,
+        },
+      })
+    }
+    return { added: discovery.addEnr(peer.enr, `POST /discovery/enr from ${request.ip}`) }
   })
 
   app.get('/proof', { schema: proofSchema }, async (request, reply) => {

@@ -1,0 +1,71 @@
+// Failing over: an operation is tried on one node after another, in the order given (a
+// ranking, or the user's inbox relays with those that failed lately moved last), until one
+// succeeds. Each failure marks its node down for `downSeconds`, so the next operation starts
+// elsewhere; a success clears the mark. Every attempt is reported.
+import { getTerms } from './billing-api.js'
+import type { HansaClient } from './client.js'
+import { payerStorageOf } from './client-store.js'
+import { AllNodesFailedError, type Attempt } from './errors.js'
+import { downSet, markDown, markUp } from './reports.js'
+import { SwapPayer } from './swap-payer.js'
+
+export type { Attempt }
+
+/** `urls` with those that failed lately moved to the end (order otherwise kept). */
+export function healthyFirst(client: HansaClient, urls: readonly string[]): string[] {
+  const down = downSet(client)
+  return [...urls.filter((u) => !down.has(u)), ...urls.filter((u) => down.has(u))]
+}
+
+export async function tryInOrder<T>(
+  client: HansaClient,
+  what: string,
+  urls: readonly string[],
+  attempt: (url: string) => Promise<T>,
+): Promise<{ value: T; url: string; attempts: Attempt[] }> {
+  const attempts: Attempt[] = []
+  for (const url of urls) {
+    try {
+      const value = await attempt(url)
+      markUp(client, url)
+      return { value, url, attempts }
+    } catch (error) {
+      markDown(client, url)
+      attempts.push({ url, error: (error as Error).message ?? String(error) })
+    }
+  }
+  throw new AllNodesFailedError(what, attempts)
+}
+
+/**
+ * The SWAP payer for a node whose `service` is metered (null when it is not, or its terms
+ * cannot be read). One per node URL per run; its books live in the client's store.
+ */
+export async function payerFor(
+  client: HansaClient,
+  url: string,
+  service: string,
+  secretKey: Uint8Array,
+): Promise<SwapPayer | null> {
+  const cached = client.runtime.payers.get(url)
+  if (cached) return cached
+  let terms = client.runtime.reports.find((r) => r.url === url)?.terms ?? null
+  const api = { timeoutMs: client.env.requestMs, now: client.env.now }
+  if (terms === null) {
+    try {
+      terms = (await getTerms(url, undefined, api)).terms
+    } catch {
+      return null
+    }
+  }
+  if (terms.services[service]?.access !== 'metered') return null
+  const payer = await SwapPayer.connect({
+    nodeUrl: url,
+    secretKey,
+    service,
+    storage: payerStorageOf(client.store),
+    api,
+  })
+  client.runtime.payers.set(url, payer)
+  return payer
+}

@@ -1,0 +1,125 @@
+// HansaClient's public API, pinned: a name that disappears from the package is a breaking
+// change someone has to mean (STYLE.md: viem's src/index.test.ts). Other parts of the package
+// (federation, billing, orders) pin their own.
+import { describe, expect, it } from 'vitest'
+import * as client from '@hansa/client'
+
+const HANSA_CLIENT_API = [
+  // the client and its store
+  'createHansaClient',
+  'requireKey',
+  'EMPTY_CLIENT_STATE',
+  'memoryClientStore',
+  'fileClientStore',
+  'defaultClientConfigPath',
+  'headStorageOf',
+  'payerStorageOf',
+  // one action per file
+  'join',
+  'refresh',
+  'discover',
+  'candidateOfEnr',
+  'verifyNode',
+  'listNodes',
+  'choose',
+  'subscribe',
+  'updateTrust',
+  'publishInboxRelays',
+  'sendToInbox',
+  'readInbox',
+  'watchInbox',
+  // pure pieces
+  'judge',
+  'precheck',
+  'manifestEntryOf',
+  'mergeCandidates',
+  'POLICIES',
+  'DEFAULT_USAGE',
+  'isEligible',
+  'monthlyCost',
+  'devfundChance',
+  'rankNodes',
+  'DEFAULT_TRUST_LIST',
+  'coordinatorEnabled',
+  'setCoordinator',
+  'resetCoordinator',
+  'setDefaultCoordinator',
+  'addCustomNode',
+  'removeCustomNode',
+  'setPreferCustom',
+  'parseTrustList',
+  'parsePubkey',
+  // network helpers
+  'getDiscovery',
+  'proveNodeKey',
+  'lookupEnrs',
+  // errors
+  'CLIENT_ERROR_CODES',
+  'NotJoinedError',
+  'JoinFailedError',
+  'NoNodeError',
+  'AllNodesFailedError',
+  'NoKeyError',
+  'NoInboxRelaysError',
+  'ClientStoreError',
+  'TrustListError',
+]
+
+describe('@hansa/client: the HansaClient API', () => {
+  it('exports every name of the HansaClient API', () => {
+    const missing = HANSA_CLIENT_API.filter((name) => !(name in client))
+    expect(missing).toEqual([])
+  })
+
+  it('binds every action to the client', () => {
+    const c = client.createHansaClient()
+    expect(Object.keys(c).sort()).toEqual(
+      [
+        'choose',
+        'close',
+        'discover',
+        'env',
+        'inbox',
+        'join',
+        'listNodes',
+        'pubkey',
+        'refresh',
+        'runtime',
+        'store',
+        'subscribe',
+        'trustList',
+        'updateTrust',
+        'verifyNode',
+      ].sort(),
+    )
+    expect(Object.keys(c.inbox).sort()).toEqual(['publishRelays', 'read', 'send', 'watch'])
+  })
+
+  it('pins the error codes and their messages', () => {
+    expect(client.CLIENT_ERROR_CODES).toEqual([
+      'HANSA_NOT_JOINED',
+      'HANSA_JOIN_FAILED',
+      'HANSA_NO_NODE',
+      'HANSA_ALL_NODES_FAILED',
+      'HANSA_NO_KEY',
+      'HANSA_INBOX_NO_RELAYS',
+      'HANSA_CLIENT_STORE',
+    ])
+    expect(new client.NotJoinedError().message).toBe(
+      'this client has joined no federation yet\n\nDetails: Join one with an invite code first (hansa join hansa1…).',
+    )
+    expect(
+      new client.NoNodeError('inbox', { verified: 0, disabled: 2, rejected: 1 }).shortMessage,
+    ).toBe('no trusted node offers inbox')
+    expect(
+      new client.AllNodesFailedError('reading the inbox', [{ url: 'ws://a', error: 'down' }])
+        .message,
+    ).toBe('reading the inbox: every node tried failed\n\nDetails: ws://a: down')
+  })
+
+  it('refuses to act as the user without her key, and to list nodes before joining', async () => {
+    const c = client.createHansaClient()
+    await expect(c.subscribe()).rejects.toMatchObject({ code: 'HANSA_NO_KEY' })
+    await expect(c.listNodes()).rejects.toMatchObject({ code: 'HANSA_NOT_JOINED' })
+  })
+})
