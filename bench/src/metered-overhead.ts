@@ -392,6 +392,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
+  const startedAt = new Date().toISOString()
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100)
   const signer = await loadSigner('auto')
   const keys = makeKeys(signer, 200, o.recipients)
   const now = Math.floor(Date.now() / 1000)
@@ -436,12 +438,13 @@ async function main(argv: string[]): Promise<number> {
   const output = {
     bench: 'metered-overhead',
     version: 1,
-    startedAt: new Date(Date.now()).toISOString(),
+    startedAt,
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model ?? 'unknown',
       node: process.version,
-      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      /** At the start; each run's cpu.otherPercent says how busy the machine was during it. */
+      loadAverage: loadAtStart,
     },
     config: { ...o, order },
     free,
