@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { JointBook } from '@hansa/client'
+import { type JointBook, createHansaClient, fileClientStore, setCoordinator } from '@hansa/client'
 import { type Event, finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,6 +21,7 @@ const dir = join(root, 'devnet')
 describe('hansa orders on a devnet', () => {
   let stop: () => Promise<number | null> = async () => null
   let info: {
+    inviteCode: string
     nodes: { name: string; coordinator: string; url: string }[]
     sampleOrders: { coordinator: string; id: string; makerKey: string }[]
   }
@@ -114,6 +115,31 @@ describe('hansa orders on a devnet', () => {
     )
     await expect(toHanseatic.publish(forged)).rejects.toThrow(/^blocked: orders \(kind 38383\)/)
     toHanseatic.close()
+  })
+
+  it("is the HansaClient's joint book: the joined federation, less what the trust list turns off", async () => {
+    const client = createHansaClient({ discv5: { enabled: false } })
+    await client.join({ inviteCode: info.inviteCode })
+    const book = await client.orders.list()
+    expect(new Set(book.orders.map((o) => o.coordinator.alias))).toEqual(
+      new Set(['hanseatic', 'lubeck']),
+    )
+    const lubeck = book.coordinators.find((c) => c.alias === 'lubeck')!
+    client.updateTrust((list) => setCoordinator(list, lubeck.pubkey, 'disabled'))
+    const without = await client.orders.list()
+    expect(new Set(without.orders.map((o) => o.coordinator.alias))).toEqual(new Set(['hanseatic']))
+    expect(without.coordinators.find((c) => c.alias === 'lubeck')?.state).toBe('disabled')
+    client.close()
+
+    // `hansa orders` with no flag reads the federation the user joined, and her trust list.
+    const config = join(root, 'client.json')
+    const saved = createHansaClient({ discv5: { enabled: false }, store: fileClientStore(config) })
+    await saved.join({ inviteCode: info.inviteCode })
+    saved.updateTrust((list) => setCoordinator(list, lubeck.pubkey, 'disabled'))
+    const run = await hansa(['orders', '--json'], { HANSA_CLIENT_CONFIG: config })
+    expect(run.code).toBe(0)
+    const fromCli = JSON.parse(run.stdout) as JointBook
+    expect(new Set(fromCli.orders.map((o) => o.coordinator.alias))).toEqual(new Set(['hanseatic']))
   })
 
   it('shows a table filtered by currency, side and payment method', async () => {

@@ -36,6 +36,13 @@ import { type ClientStore, memoryClientStore } from './client-store.js'
 import { NoKeyError } from './errors.js'
 import type { NodeReport } from './policy.js'
 import type { SwapPayer } from './swap-payer.js'
+import {
+  type OrderBook,
+  type WebSocketConstructor,
+  createOrderBook,
+  customRelaysOf,
+  trustedCoordinatorsOf,
+} from './orders/index.js'
 import type { TrustList } from './trust.js'
 
 export type HansaClientOptions = {
@@ -75,6 +82,13 @@ export type HansaClientOptions = {
   downSeconds?: number
   /** Nodes verified at once (default 16). */
   concurrency?: number
+  /** The joint order book (docs/orderbook.md). */
+  orders?: {
+    /** Sign with a key derived per coordinator, unlinkable across them (default false). */
+    perCoordinatorKeys?: boolean
+    /** How long the book waits for a coordinator before showing it stale (default 800 ms). */
+    timeoutMs?: number
+  }
 }
 
 export type ClientEnv = {
@@ -119,6 +133,11 @@ export type HansaClient = {
   subscribe(params?: SubscribeParams): Promise<SubscribeResult>
   trustList(): TrustList
   updateTrust(edit: TrustEdit): TrustList
+  /**
+   * The joint order book: every trusted coordinator's orders (the verified manifest's members,
+   * less those the trust list turns off), make, take, cancel, complete.
+   */
+  orders: OrderBook
   inbox: {
     publishRelays(params?: PublishInboxRelaysParams): Promise<PublishInboxRelaysResult>
     send(params: InboxSendParams): Promise<InboxSendResult>
@@ -150,9 +169,10 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     downSeconds: options.downSeconds ?? 60,
     concurrency: options.concurrency ?? 16,
   }
+  const store = options.store ?? memoryClientStore()
   const client: HansaClient = {
     env,
-    store: options.store ?? memoryClientStore(),
+    store,
     runtime: { checked: new Map(), reports: [], down: new Map(), payers: new Map() },
     pubkey: options.secretKey ? getPublicKey(options.secretKey) : null,
     join: (params) => join(client, params),
@@ -164,6 +184,21 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     subscribe: (params) => subscribe(client, params),
     trustList: () => client.store.load().trust,
     updateTrust: (edit) => updateTrust(client, edit),
+    orders: createOrderBook({
+      coordinators: trustedCoordinatorsOf(store),
+      relays: customRelaysOf(store),
+      ...(options.secretKey === undefined
+        ? {}
+        : {
+            identity: {
+              secretKey: options.secretKey,
+              perCoordinator: options.orders?.perCoordinatorKeys ?? false,
+            },
+          }),
+      WebSocket: env.WebSocket as WebSocketConstructor,
+      now: env.now,
+      ...(options.orders?.timeoutMs === undefined ? {} : { timeoutMs: options.orders.timeoutMs }),
+    }),
     inbox: {
       publishRelays: (params) => publishInboxRelays(client, params),
       send: (params) => sendToInbox(client, params),

@@ -82,6 +82,7 @@ describe('@hansa/client: the HansaClient API', () => {
         'inbox',
         'join',
         'listNodes',
+        'orders',
         'pubkey',
         'refresh',
         'runtime',
@@ -93,6 +94,10 @@ describe('@hansa/client: the HansaClient API', () => {
       ].sort(),
     )
     expect(Object.keys(c.inbox).sort()).toEqual(['publishRelays', 'read', 'send', 'watch'])
+    // The joint order book (orders-exports.test.ts pins its own names).
+    expect(Object.keys(c.orders).sort()).toEqual(
+      ['cancel', 'client', 'complete', 'list', 'make', 'registerRobot', 'take', 'watch'].sort(),
+    )
   })
 
   it('pins the error codes and their messages', () => {

@@ -5,9 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
+  type ClientStore,
   type JointBook,
   type JointOrder,
   ManifestStore,
+  type TrustedCoordinators,
+  customRelaysOf,
+  defaultClientConfigPath,
+  fileClientStore,
+  trustedCoordinatorsOf,
   type OrderBook,
   type OrderFilter,
   type OrderRef,
@@ -97,17 +103,52 @@ export type BookOptions = FederationOptions & {
   timeout?: string
 }
 
-/** The joint book of the named federation, acting as the user's key when given. */
+/**
+ * The client store of the federation the user joined (`hansa join`), when no flag names
+ * another: its verified head and her trust list.
+ */
+function joinedStore(opts: FederationOptions): ClientStore | undefined {
+  if (opts.invite !== undefined || opts.node !== undefined || opts.devnet !== undefined) {
+    return undefined
+  }
+  const path = defaultClientConfigPath(process.env)
+  if (!existsSync(path)) return undefined
+  const store = fileClientStore(path)
+  return store.load().federation?.head ? store : undefined
+}
+
+/** Leaves out the coordinators named by --without (alias or pubkey). */
+const without = (source: TrustedCoordinators, names: readonly string[]): TrustedCoordinators => ({
+  async coordinators() {
+    const off = new Set(names)
+    return (await source.coordinators()).map((c) =>
+      off.has(c.alias) || off.has(c.pubkey) ? { ...c, enabled: false } : c,
+    )
+  },
+})
+
+/**
+ * The joint book of the named federation — or of the one the user joined, with her trust
+ * list — acting as the user's key when given.
+ */
 export async function openBook(opts: BookOptions, withKey: boolean): Promise<OrderBook> {
-  const { manifest } = await resolveFederation(opts)
   const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout)
   if (timeoutMs !== undefined && !(timeoutMs > 0)) {
     throw expected('--timeout is milliseconds, more than 0')
   }
+  const joined = joinedStore(opts)
+  let coordinators: TrustedCoordinators
+  let relays: (() => string[]) | undefined
+  if (joined) {
+    coordinators = trustedCoordinatorsOf(joined)
+    relays = customRelaysOf(joined)
+  } else {
+    const { manifest } = await resolveFederation(opts)
+    coordinators = { coordinators: () => coordinatorsFromManifest(manifest) }
+  }
   return createOrderBook({
-    coordinators: {
-      coordinators: () => coordinatorsFromManifest(manifest, { disabled: opts.without ?? [] }),
-    },
+    coordinators: without(coordinators, opts.without ?? []),
+    ...(relays === undefined ? {} : { relays }),
     ...(withKey
       ? { identity: { secretKey: userKey(opts), perCoordinator: opts.perCoordinatorKeys === true } }
       : {}),

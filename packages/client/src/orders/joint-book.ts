@@ -18,8 +18,11 @@ export type OrderBookOptions = {
   coordinators: TrustedCoordinators
   /** Who the user is: needed to make, take, cancel or complete orders. */
   identity?: OrderIdentity
-  /** Relays the user added by hand, read too; their orders still need a member's signature. */
-  relays?: readonly string[]
+  /**
+   * Relays the user added by hand (a list, or a function read at each use), read too; their
+   * orders still need a member's signature.
+   */
+  relays?: readonly string[] | (() => readonly string[])
   /**
    * How long the book waits for a coordinator before showing it stale, in milliseconds
    * (default 800: the rest of the book shows within a second).
@@ -52,6 +55,12 @@ export type OrderBookClient = {
 }
 
 export const DEFAULT_BOOK_TIMEOUT_MS = 800
+
+/** The hand-added relays to read now. */
+export function relaysOf(client: OrderBookClient): readonly string[] {
+  const relays = client.options.relays
+  return typeof relays === 'function' ? relays() : (relays ?? [])
+}
 
 /** The order-book filter sent to every node: the members' orders, in these statuses. */
 export function bookFilter(client: OrderBookClient, statuses: readonly string[]) {

@@ -4,7 +4,7 @@
 // at most `timeoutMs`. A coordinator that is down or slow never stalls the rest: its orders
 // are shown as the book last saw them, marked stale with the time it last answered.
 import type { OrderBookClient } from './joint-book.js'
-import { bookFilter } from './joint-book.js'
+import { bookFilter, relaysOf } from './joint-book.js'
 import { NodeFeed } from './node-feed.js'
 import type { JointBook, OrderFilter } from './types.js'
 
@@ -33,7 +33,7 @@ export async function listOrders(
       url: node.urls[0]!,
       nodePubkey: node.pubkey as string | undefined,
     })),
-    ...(client.options.relays ?? []).map((url) => ({ url, nodePubkey: undefined })),
+    ...relaysOf(client).map((url) => ({ url, nodePubkey: undefined })),
   ]
   for (const target of targets) {
     feeds.push(

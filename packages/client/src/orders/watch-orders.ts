@@ -5,7 +5,7 @@
 // `timeoutMs` with the silent ones stale — a slow coordinator never holds the book back. A
 // node that drops is retried with backoff; its orders stay, marked stale, until it answers.
 import type { OrderBookClient } from './joint-book.js'
-import { bookFilter } from './joint-book.js'
+import { bookFilter, relaysOf } from './joint-book.js'
 import { NodeFeed } from './node-feed.js'
 import type { JointBook, OrderFilter } from './types.js'
 
@@ -78,7 +78,7 @@ export function watchOrders(
           url: node.urls[0]!,
           nodePubkey: node.pubkey as string | undefined,
         })),
-        ...(client.options.relays ?? []).map((url) => ({ url, nodePubkey: undefined })),
+        ...relaysOf(client).map((url) => ({ url, nodePubkey: undefined })),
       ]
       for (const target of targets) {
         feeds.push(
