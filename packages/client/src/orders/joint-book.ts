@@ -108,12 +108,15 @@ const jsVerify = (e: NostrEvent) => verifyEvent({ ...e })
 
 export function createOrderBookClient(options: OrderBookOptions): OrderBookClient {
   let backend: (event: NostrEvent) => boolean = options.verify ?? jsVerify
-  const ready =
-    options.verify === undefined
-      ? loadWasmVerify().then((wasm) => {
-          if (wasm !== undefined) backend = wasm
-        })
-      : Promise.resolve()
+  // Loaded on first use: a HansaClient that never opens the book never loads the WebAssembly.
+  let loading: Promise<void> | undefined
+  const ready = () =>
+    (loading ??=
+      options.verify === undefined
+        ? loadWasmVerify().then((wasm) => {
+            if (wasm !== undefined) backend = wasm
+          })
+        : Promise.resolve())
   const state = new BookState(rememberingVerify(() => backend))
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const client: OrderBookClient = {
@@ -123,7 +126,7 @@ export function createOrderBookClient(options: OrderBookOptions): OrderBookClien
     WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
     now,
     async refreshCoordinators() {
-      await ready
+      await ready()
       const list = await options.coordinators.coordinators()
       state.setCoordinators(list)
       return list
