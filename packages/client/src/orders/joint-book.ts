@@ -110,13 +110,17 @@ export function createOrderBookClient(options: OrderBookOptions): OrderBookClien
   let backend: (event: NostrEvent) => boolean = options.verify ?? jsVerify
   // Loaded on first use: a HansaClient that never opens the book never loads the WebAssembly.
   let loading: Promise<void> | undefined
-  const ready = () =>
-    (loading ??=
-      options.verify === undefined
-        ? loadWasmVerify().then((wasm) => {
-            if (wasm !== undefined) backend = wasm
-          })
-        : Promise.resolve())
+  const ready = (): Promise<void> => {
+    if (loading === undefined) {
+      loading =
+        options.verify === undefined
+          ? loadWasmVerify().then((wasm) => {
+              if (wasm !== undefined) backend = wasm
+            })
+          : Promise.resolve()
+    }
+    return loading
+  }
   const state = new BookState(rememberingVerify(() => backend))
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const client: OrderBookClient = {
