@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `hansa` command: one table of commands, each module loaded only when its command runs.
 import { Command } from 'commander'
+import type { TrustAction } from './client/user.js'
 import { runCommand } from './run.js'
 
 const program = new Command()
@@ -292,5 +293,123 @@ nodeKey(
     .requiredOption('--amount <n>', 'base units paid')
     .requiredOption('--reference <text>', 'how it was paid (a transaction id, a note)'),
 ).action((opts) => runCommand(() => import('./commands/billing-dev-tax.js'), opts))
+
+// The user's side, on the SDK (HansaClient): join, nodes, trust, subscribe, inbox.
+const userOptions = (cmd: Command, withKey = false) => {
+  cmd
+    .option('--config <file>', 'client state file (default ~/.config/hansa/client.json)')
+    .option('--json', 'print JSON')
+  return withKey ? cmd.option('--key <file>', 'your key (default user.key beside --config)') : cmd
+}
+userOptions(
+  program
+    .command('join')
+    .description(
+      "join a federation: fetch and verify its manifest chain from the invite code's nodes",
+    )
+    .argument('<invite>', 'invite code (hansa1…)'),
+).action((invite, opts) => runCommand(() => import('./commands/join.js'), { ...opts, invite }))
+userOptions(
+  program
+    .command('nodes')
+    .description(
+      "find the federation's nodes (invite, manifest, discv5, yours), verify each, show terms and why any is rejected",
+    )
+    .option('--no-discv5', 'skip the Discovery v5 lookup'),
+).action((opts) => runCommand(() => import('./commands/nodes.js'), opts))
+const trust = program
+  .command('trust')
+  .description('your trust list: enable or disable coordinators, add or remove your own nodes')
+const trustAction = (cmd: Command, action: TrustAction['action'], ...args: string[]) =>
+  userOptions(cmd).action((...values: unknown[]) => {
+    const opts = values[args.length] as Record<string, unknown>
+    const named = Object.fromEntries(args.map((a, i) => [a, values[i]]))
+    return runCommand(() => import('./commands/trust.js'), {
+      ...opts,
+      ...named,
+      action,
+    } as TrustAction)
+  })
+trustAction(trust.command('show', { isDefault: true }).description('show the list'), 'show')
+for (const verb of ['enable', 'disable', 'reset'] as const) {
+  trustAction(
+    trust
+      .command(verb)
+      .description(
+        verb === 'reset'
+          ? 'forget your choice for a coordinator (it follows the default)'
+          : `${verb} a coordinator's nodes`,
+      )
+      .argument('<coordinator>', 'alias or pubkey'),
+    verb,
+    'coordinator',
+  )
+}
+trustAction(
+  trust
+    .command('add-node')
+    .description('add a node of your own (it must still prove its key and sign its terms)')
+    .argument('<url>', 'ws:// or wss:// URL')
+    .option('--pubkey <hex>', 'the key it must prove')
+    .option('--note <text>', 'a note for yourself'),
+  'add-node',
+  'url',
+)
+trustAction(
+  trust.command('remove-node').description('remove a node of yours').argument('<url>', 'its URL'),
+  'remove-node',
+  'url',
+)
+trustAction(
+  trust
+    .command('default')
+    .description(
+      'coordinators you have not named: enabled (a deny list) or disabled (an allow list)',
+    )
+    .argument('<choice>', 'enabled or disabled'),
+  'default',
+  'choice',
+)
+trustAction(
+  trust
+    .command('prefer-custom')
+    .description('choose your own nodes first (on) or rank them with the others (off)')
+    .argument('<value>', 'on or off'),
+  'prefer-custom',
+  'value',
+)
+userOptions(
+  program
+    .command('subscribe')
+    .description(
+      'pay for a service on the best node, failing over; for the inbox, publish your inbox relay list',
+    )
+    .option('--service <name>', 'the service (default inbox)')
+    .option('--periods <n>', 'periods to pay for on a subscription node (default 1)')
+    .option('--node <url>', 'this node rather than the best of the ranking')
+    .option('--count <n>', 'how many nodes (default 1)')
+    .option('--policy <p>', 'random (default), cheapest, fastest or devfund'),
+  true,
+).action((opts) => runCommand(() => import('./commands/subscribe.js'), opts))
+const inbox = program.command('inbox').description('NIP-17 private messages through inbox nodes')
+userOptions(
+  inbox
+    .command('send')
+    .description("send a message to someone's inbox nodes (her kind 10050 list)")
+    .argument('<recipient>', 'npub1… or 64 hex')
+    .argument('<message...>', 'the message')
+    .option('--subject <text>', 'a subject'),
+  true,
+).action((recipient, message, opts) =>
+  runCommand(() => import('./commands/inbox-send.js'), { ...opts, recipient, message }),
+)
+userOptions(
+  inbox
+    .command('read')
+    .description('read your mail (after AUTH), failing over between your inbox nodes')
+    .option('--live', 'keep watching until Ctrl-C')
+    .option('--all', 'read every inbox node and merge'),
+  true,
+).action((opts) => runCommand(() => import('./commands/inbox-read.js'), opts))
 
 await program.parseAsync()

@@ -75,7 +75,7 @@ export type HansaClientOptions = {
     requestMs?: number
     /** Opening a WebSocket (default 1500 ms). */
     connectMs?: number
-    /** Live subscriptions ping this often and give up after as long without a pong (default 1000 ms). */
+    /** Live subscriptions ping this often and give up after as long without a pong (default 700 ms). */
     heartbeatMs?: number
   }
   /** Seconds a node that failed ranks after the others (default 60). */
@@ -165,7 +165,7 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     },
     requestMs: options.timeouts?.requestMs ?? 2000,
     connectMs: options.timeouts?.connectMs ?? 1500,
-    heartbeatMs: options.timeouts?.heartbeatMs ?? 1000,
+    heartbeatMs: options.timeouts?.heartbeatMs ?? 700,
     downSeconds: options.downSeconds ?? 60,
     concurrency: options.concurrency ?? 16,
   }

@@ -3,6 +3,9 @@
 // publishing, the stored part of a query — because failing over to another node is only as
 // quick as noticing that this one is gone. A live subscription sees a killed node at once
 // (the socket closes) and a frozen one within `heartbeatMs` × 2 (WebSocket ping, no pong).
+// The heartbeat is ours, not nostr-tools' `enablePing`: that one closes a silent socket with
+// a close handshake, which `ws` waits up to 30 s for a frozen peer to answer; ours terminates
+// it at once. (Browsers expose no ping; there the connection's own close is all we see.)
 import type { Filter, NostrEvent } from '@hansa/protocol'
 import { AbstractRelay } from 'nostr-tools/abstract-relay'
 import { finalizeEvent, verifyEvent } from 'nostr-tools/pure'
@@ -51,16 +54,12 @@ export async function connectRelay(
   const relay = new AbstractRelay(url, {
     verifyEvent,
     websocketImplementation: env.WebSocket as typeof WebSocket,
-    enablePing: options.heartbeatMs !== undefined,
+    enablePing: false,
     enableReconnect: false,
   })
   relay.publishTimeout = env.requestTimeoutMs
   relay.baseEoseTimeout = env.requestTimeoutMs
   relay.onnotice = () => {}
-  if (options.heartbeatMs !== undefined) {
-    relay.pingFrequency = options.heartbeatMs
-    relay.pingTimeout = options.heartbeatMs
-  }
   let onClosed: (reason: string) => void = () => {}
   const closed = new Promise<string>((resolve) => {
     onClosed = resolve
@@ -72,7 +71,43 @@ export async function connectRelay(
     relay.close()
     throw new RelayFailure(url, `cannot connect: ${String(error)}`)
   }
+  if (options.heartbeatMs !== undefined) heartbeat(relay, options.heartbeatMs, closed, onClosed)
   return { url, relay, closed, close: () => relay.close() }
+}
+
+type PingableSocket = {
+  readyState: number
+  ping?: () => void
+  once?: (event: 'pong', listener: () => void) => void
+  terminate?: () => void
+  close(): void
+}
+
+/** Pings every `ms`; a pong missing after `ms` ends the connection at once. */
+function heartbeat(
+  relay: AbstractRelay,
+  ms: number,
+  closed: Promise<string>,
+  onClosed: (reason: string) => void,
+): void {
+  const socket = () => (relay as unknown as { ws?: PingableSocket }).ws
+  const timer = setInterval(() => {
+    const ws = socket()
+    if (ws?.readyState !== 1 || ws.ping === undefined || ws.once === undefined) return
+    let answered = false
+    ws.once('pong', () => {
+      answered = true
+    })
+    ws.ping()
+    setTimeout(() => {
+      if (answered || ws.readyState !== 1) return
+      onClosed(`no pong within ${ms} ms`)
+      if (ws.terminate) ws.terminate()
+      else ws.close()
+    }, ms).unref?.()
+  }, ms)
+  timer.unref?.()
+  void closed.then(() => clearInterval(timer))
 }
 
 /**

@@ -197,7 +197,11 @@ export class NodeDiscovery {
     }
   }
 
-  /** Re-signs the ENR when the record changed (services, federation, URL). */
+  /**
+   * Re-signs the ENR when the record changed (services, federation, URL), and pings every node
+   * in the table: a PING carries our sequence number, and a peer that holds an older record
+   * asks for the new one at once (rather than at its next five-minutely ping).
+   */
   update(): boolean {
     const changed = updateNodeEnr(this.service.enr, this.options.record())
     if (changed) {
@@ -205,6 +209,9 @@ export class NodeDiscovery {
         { seq: this.service.enr.seq.toString(), record: this.options.record() },
         'discovery: ENR updated',
       )
+      for (const enr of this.service.kadValues()) {
+        this.service.sendPing(enr).catch(() => {})
+      }
     }
     return changed
   }
