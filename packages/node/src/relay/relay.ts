@@ -31,7 +31,7 @@ import type { WebSocket } from 'ws'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HookName, Hooks, Served } from '../services/service.js'
-import type { EventStore, WriteOutcome } from '../store/event-store.js'
+import type { EventStore, QueryResult, WriteOutcome } from '../store/event-store.js'
 import { Connection, type Subscription } from './connection.js'
 import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
@@ -123,15 +123,14 @@ export class Relay {
     this.connections.add(conn)
     metrics.connections.inc()
     metrics.connectionsTotal.inc()
-    socket.on('message', (data, isBinary) => {
-      const text = Array.isArray(data)
-        ? Buffer.concat(data).toString('utf8')
+    socket.on('message', (data) => {
+      const frame = Array.isArray(data)
+        ? Buffer.concat(data)
         : Buffer.isBuffer(data)
-          ? isBinary
-            ? data.toString('utf8')
-            : data.toString('utf8')
-          : Buffer.from(data).toString('utf8')
-      this.track(this.onMessage(conn, text))
+          ? data
+          : Buffer.from(data)
+      // The frame's length is its size in bytes: no need to measure the decoded text again.
+      this.track(this.onMessage(conn, frame.toString('utf8'), frame.length))
     })
     socket.on('close', () => this.onSocketClose(conn))
     socket.on('error', (err) => log.debug({ err, conn: conn.id }, 'socket error'))
@@ -161,9 +160,9 @@ export class Relay {
 
   // ---- parse ------------------------------------------------------------------------
 
-  private async onMessage(conn: Connection, text: string): Promise<void> {
+  private async onMessage(conn: Connection, text: string, bytes: number): Promise<void> {
     const { limits } = this.options.config
-    if (Buffer.byteLength(text, 'utf8') > limits.maxMessageBytes) {
+    if (bytes > limits.maxMessageBytes) {
       const reason = `invalid: message is larger than ${limits.maxMessageBytes} bytes`
       const id = /"id"\s*:\s*"([0-9a-f]{64})"/.exec(text)?.[1]
       if (text.startsWith('["EVENT"') && id) {
@@ -444,7 +443,7 @@ export class Relay {
     const sub: Subscription = { filters, backlog: [] }
     if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
     conn.subscriptions.set(subId, sub)
-    let results: string[]
+    let results: QueryResult
     try {
       const options = { ...access, limit: limits.maxLimit, now }
       results =
@@ -466,18 +465,21 @@ export class Relay {
     }
     // Closed, or replaced by a newer REQ with the same id, while it was read: say nothing.
     if (conn.closed || conn.subscriptions.get(subId) !== sub) return
-    const messages = results.map((raw) => relayEventMessage(subId, raw))
+    const messages = results.events.map((raw) => relayEventMessage(subId, raw))
     messages.push(eoseMessage(subId))
     if (sub.backlog && sub.backlog.length > 0) {
-      const sent = new Set(results.map(eventIdOf))
+      const sent = new Set(results.events.map(eventIdOf))
       for (const live of sub.backlog) if (!sent.has(live.id)) messages.push(live.message)
     }
     sub.backlog = null
     conn.sendMany(messages)
     if (this.hooks.onServed.length > 0) {
-      let bytes = 0
-      for (const raw of results) bytes += Buffer.byteLength(raw)
-      this.served(conn, { verb: 'REQ', filters, events: results.length, bytes })
+      this.served(conn, {
+        verb: 'REQ',
+        filters,
+        events: results.events.length,
+        bytes: results.bytes,
+      })
     }
   }
 
@@ -485,22 +487,28 @@ export class Relay {
   private async queryMany(
     filters: Filter[],
     options: { privateKinds: number[]; readerPubkeys: string[]; limit: number; now: number },
-  ): Promise<string[]> {
+  ): Promise<QueryResult> {
     const { limits } = this.options.config
     const seen = new Set<string>()
     const rows: Array<{ createdAt: number; raw: string }> = []
+    let bytes = 0
     for (const f of filters) {
       const limit = Math.min(f.limit ?? limits.defaultLimit, limits.maxLimit)
-      for (const raw of await this.options.store.query(f, { ...options, limit })) {
+      const result = await this.options.store.query(f, { ...options, limit })
+      bytes += result.bytes
+      for (const raw of result.events) {
         const id = eventIdOf(raw)
-        if (seen.has(id)) continue
+        if (seen.has(id)) {
+          bytes -= Buffer.byteLength(raw)
+          continue
+        }
         seen.add(id)
         const createdAt = Number(/"created_at":(\d+)/.exec(raw)?.[1] ?? 0)
         rows.push({ createdAt, raw })
       }
     }
     rows.sort((a, b) => b.createdAt - a.createdAt)
-    return rows.map((r) => r.raw)
+    return { events: rows.map((r) => r.raw), bytes }
   }
 
   /** Tells the onServed hooks (metering) what was served; callers skip it when there are none. */

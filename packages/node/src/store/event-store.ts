@@ -29,11 +29,23 @@ export type ReadAccess = {
 
 export type QueryOptions = ReadAccess & { limit: number; now: number }
 
+/**
+ * A query's answer. `bytes` (UTF-8) is measured where the rows are read, on a reader
+ * thread, so metering what was served costs the relay's thread nothing.
+ */
+export type QueryResult = { events: string[]; bytes: number }
+
+export const utf8Bytes = (events: readonly string[]): number => {
+  let bytes = 0
+  for (const raw of events) bytes += Buffer.byteLength(raw)
+  return bytes
+}
+
 export interface EventStore {
   /** Writes a batch in one transaction; resolves once the batch is durably committed. */
   writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
-  /** Serialised events matching the filter, newest first. */
-  query(filter: Filter, options: QueryOptions): Promise<string[]>
+  /** Serialised events matching the filter, newest first, and their size in bytes. */
+  query(filter: Filter, options: QueryOptions): Promise<QueryResult>
   count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
   /** Deletes events past their NIP-40 expiration; returns how many. */
   pruneExpired(now: number): Promise<number>

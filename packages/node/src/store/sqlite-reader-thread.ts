@@ -2,7 +2,7 @@
 // relay's thread only parses, routes and sends.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Filter } from '@hansa/protocol'
-import type { QueryOptions } from './event-store.js'
+import { type QueryOptions, utf8Bytes } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
 import type { ThreadReply } from './thread-pool.js'
@@ -20,9 +20,11 @@ parentPort!.on('message', (request: ReaderRequest) => {
   let reply: ThreadReply
   try {
     switch (request.op) {
-      case 'query':
-        reply = { id: request.id, ok: true, result: reader.query(request.filter, request.options) }
+      case 'query': {
+        const events = reader.query(request.filter, request.options)
+        reply = { id: request.id, ok: true, result: { events, bytes: utf8Bytes(events) } }
         break
+      }
       case 'count':
         reply = { id: request.id, ok: true, result: reader.count(request.filter, request.options) }
         break

@@ -7,7 +7,14 @@
 // in sqlite-reader.ts and sqlite-writer.ts.
 import type Database from 'better-sqlite3'
 import type { Filter } from '@hansa/protocol'
-import type { EventStore, QueryOptions, StoredEventInput, WriteOutcome } from './event-store.js'
+import {
+  type EventStore,
+  type QueryOptions,
+  type QueryResult,
+  type StoredEventInput,
+  type WriteOutcome,
+  utf8Bytes,
+} from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { SqliteWriter } from './sqlite-writer.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
@@ -61,10 +68,12 @@ export class SqliteStore implements EventStore {
     return this.reader.query(filter, options)
   }
 
-  async query(filter: Filter, options: QueryOptions): Promise<string[]> {
-    if (this.readers)
-      return (await this.readers.request({ op: 'query', filter, options })) as string[]
-    return this.reader.query(filter, options)
+  async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
+    if (this.readers) {
+      return (await this.readers.request({ op: 'query', filter, options })) as QueryResult
+    }
+    const events = this.reader.query(filter, options)
+    return { events, bytes: utf8Bytes(events) }
   }
 
   async count(filter: Filter, options: CountOptions): Promise<number> {
