@@ -5,80 +5,22 @@
 // clock of their own). A refusal becomes a NodeRequestError with the node's code
 // (HANSA_CHEQUE_REPLAY, HANSA_QUOTE_EXPIRED, …) and its message.
 import { type SignedCheque, type SignedTerms, type Terms, verifySignedTerms } from '@hansa/protocol'
-import { getToken } from 'nostr-tools/nip98'
-import { finalizeEvent } from 'nostr-tools/pure'
-import { NodeRequestError, httpUrlOf } from './federation-api.js'
+import {
+  NodeRequestError,
+  type NodeRequestInit,
+  type NodeRequestOptions,
+  callNode,
+  httpUrlOf,
+} from './node-request.js'
 
-export type BillingApiOptions = {
-  /** Milliseconds before a request is abandoned (default 10 000). */
-  timeoutMs?: number
-  /** Unix seconds for NIP-98 created_at (default: this machine's clock). */
-  now?: () => number
-}
+export type BillingApiOptions = NodeRequestOptions
 
-type CallInit = { method?: string; body?: unknown; secretKey?: Uint8Array }
-
-async function call<T>(
+const call = <T>(
   nodeUrl: string,
   path: string,
-  init: CallInit,
+  init: NodeRequestInit,
   options: BillingApiOptions = {},
-): Promise<T> {
-  const url = `${httpUrlOf(nodeUrl)}${path}`
-  const method = init.method ?? 'GET'
-  const headers: Record<string, string> = {}
-  let body: string | undefined
-  if (init.body !== undefined) {
-    body = JSON.stringify(init.body)
-    headers['content-type'] = 'application/json'
-  }
-  if (init.secretKey !== undefined) {
-    const key = init.secretKey
-    const now = options.now
-    headers.authorization = await getToken(
-      url,
-      method,
-      (t) => finalizeEvent(now ? { ...t, created_at: now() } : t, key),
-      true,
-      init.body as Record<string, unknown> | undefined,
-    )
-  }
-  let response: Response
-  try {
-    response = await fetch(url, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    })
-  } catch (cause) {
-    const reason =
-      (cause as Error).name === 'TimeoutError'
-        ? 'timed out'
-        : String((cause as Error).cause ?? (cause as Error).message)
-    throw new NodeRequestError('HANSA_NODE_UNREACHABLE', 0, url, `cannot reach ${url}: ${reason}`)
-  }
-  const json = (await response.json().catch(() => undefined)) as
-    | { error?: { code?: string; message?: string } }
-    | undefined
-  if (!response.ok) {
-    throw new NodeRequestError(
-      json?.error?.code ?? 'HANSA_NODE_ERROR',
-      response.status,
-      url,
-      json?.error?.message ?? `${method} ${url} answered ${response.status}`,
-    )
-  }
-  if (json === undefined) {
-    throw new NodeRequestError(
-      'HANSA_NODE_ERROR',
-      response.status,
-      url,
-      `${url} did not answer JSON`,
-    )
-  }
-  return json as T
-}
+): Promise<T> => callNode<T>(nodeUrl, path, init, options)
 
 export type SubscriptionInfo = {
   id: string
