@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Billing } from '../billing/billing.js'
 import { BillingRequestError, forbidden } from '../billing/errors.js'
 import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from '../billing/http-auth.js'
+import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 
 export type BillingRoutesOptions = {
   billing: Billing
@@ -69,24 +70,11 @@ const cheque = {
 
 export async function billingRoutes(app: FastifyInstance, options: BillingRoutesOptions) {
   await app.register(async (scope) => {
-    scope.removeContentTypeParser('application/json')
-    scope.addContentTypeParser(
-      'application/json',
-      { parseAs: 'string', bodyLimit: 65_536 },
-      (request, body, done) => {
-        const text = body as string
-        ;(request as FastifyRequest & { rawBody?: string }).rawBody = text
-        if (text === '') return done(null, undefined)
-        try {
-          done(null, JSON.parse(text))
-        } catch {
-          done(
-            new BillingRequestError(400, 'HANSA_BILLING_BAD_REQUEST', 'the body is not JSON'),
-            undefined,
-          )
-        }
-      },
-    )
+    keepRawJsonBody(scope, {
+      bodyLimit: 65_536,
+      invalid: () =>
+        new BillingRequestError(400, 'HANSA_BILLING_BAD_REQUEST', 'the body is not JSON'),
+    })
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof BillingRequestError) return reply.code(error.status).send(error.toJSON())
       const status = (error as { statusCode?: number }).statusCode ?? 500
@@ -107,7 +95,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         method: request.method,
         url: request.url,
         headers: request.headers,
-        rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody,
+        rawBody: rawBodyOf(request),
       }
       const publicHttpUrl = options.publicUrl().replace(/^ws/, 'http')
       const now = options.now()

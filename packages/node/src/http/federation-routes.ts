@@ -16,6 +16,7 @@ import { FederationRequestError, httpStatusOf } from '../federation/errors.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
+import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
 export type FederationRoutesOptions = {
@@ -29,8 +30,6 @@ export type FederationRoutesOptions = {
   /** Largest chain accepted by POST /federation/chain, in bytes. */
   chainBodyLimit?: number
 }
-
-type RawRequest = FastifyRequest & { rawBody?: Buffer }
 
 export function federationStatus(options: FederationRoutesOptions): FederationStatus {
   const { federation } = options
@@ -65,23 +64,10 @@ export async function federationRoutes(
 ): Promise<void> {
   const { federation, sync } = options
   await app.register(async (scope) => {
-    // Keep the exact body bytes: NIP-98's payload tag is the sha256 of them.
-    scope.removeContentTypeParser('application/json')
-    scope.addContentTypeParser(
-      'application/json',
-      { parseAs: 'buffer' },
-      (request, body: Buffer, done) => {
-        ;(request as RawRequest).rawBody = body
-        try {
-          done(null, body.length === 0 ? undefined : JSON.parse(body.toString('utf8')))
-        } catch {
-          done(
-            new FederationRequestError('HANSA_REQUEST_INVALID', 400, 'the body is not valid JSON'),
-            undefined,
-          )
-        }
-      },
-    )
+    keepRawJsonBody(scope, {
+      invalid: () =>
+        new FederationRequestError('HANSA_REQUEST_INVALID', 400, 'the body is not valid JSON'),
+    })
 
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof HansaError) {
@@ -108,12 +94,12 @@ export async function federationRoutes(
     })
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
-    const authenticate = (request: RawRequest): string => {
+    const authenticate = (request: FastifyRequest): string => {
       const event = parseHttpAuthHeader(request.headers.authorization)
       const publicHttp = options.publicUrl().replace(/^ws/, 'http').replace(/\/+$/, '')
       const urls = [`${publicHttp}${request.url}`]
       if (request.headers.host) urls.push(`http://${request.headers.host}${request.url}`)
-      const body = request.rawBody
+      const body = rawBodyOf(request)
       const problem = httpAuthEventError(event, {
         urls,
         method: request.method,

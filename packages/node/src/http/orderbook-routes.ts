@@ -8,6 +8,7 @@
 import { HansaError, ORDER_LIMITS, ORDER_STATUSES } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { nip98Pubkey } from '../billing/http-auth.js'
+import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { OrderbookRequestError } from '../services/orderbook/errors.js'
 import {
   type MakeRequest,
@@ -98,21 +99,7 @@ const idParams = { type: 'object', properties: { id: orderId }, required: ['id']
 export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRoutesOptions) {
   const { book } = options
   await app.register(async (scope) => {
-    scope.removeContentTypeParser('application/json')
-    scope.addContentTypeParser(
-      'application/json',
-      { parseAs: 'string', bodyLimit: 16_384 },
-      (request, body, done) => {
-        const text = body as string
-        ;(request as FastifyRequest & { rawBody?: string }).rawBody = text
-        if (text === '') return done(null, undefined)
-        try {
-          done(null, JSON.parse(text))
-        } catch {
-          done(invalid('the body is not JSON'), undefined)
-        }
-      },
-    )
+    keepRawJsonBody(scope, { bodyLimit: 16_384, invalid: () => invalid('the body is not JSON') })
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof HansaError) {
         const status = (error as { status?: number }).status ?? 400
@@ -145,7 +132,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           method: request.method,
           url: request.url,
           headers: request.headers,
-          rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody,
+          rawBody: rawBodyOf(request),
         },
         { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
       )
