@@ -1,11 +1,11 @@
 // A reader thread: its own connection to the store, answering queries and counts so the
 // relay's thread only parses, routes and sends.
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import type { Filter } from '@hansa/protocol'
 import { type QueryOptions, utf8Bytes } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
-import type { ThreadReply } from './thread-pool.js'
+import { serveRequests } from './thread-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
@@ -16,25 +16,16 @@ const { path, synchronous } = workerData as { path: string; synchronous: Synchro
 const db = openDatabase(path, synchronous)
 const reader = new SqliteReader(db)
 
-parentPort!.on('message', (request: ReaderRequest) => {
-  let reply: ThreadReply
-  try {
-    switch (request.op) {
-      case 'query': {
-        const events = reader.query(request.filter, request.options)
-        reply = { id: request.id, ok: true, result: { events, bytes: utf8Bytes(events) } }
-        break
-      }
-      case 'count':
-        reply = { id: request.id, ok: true, result: reader.count(request.filter, request.options) }
-        break
-      case 'close':
-        db.close()
-        reply = { id: request.id, ok: true, result: null }
-        break
+serveRequests<ReaderRequest>((request) => {
+  switch (request.op) {
+    case 'query': {
+      const events = reader.query(request.filter, request.options)
+      return { events, bytes: utf8Bytes(events) }
     }
-  } catch (error) {
-    reply = { id: request.id, ok: false, error: (error as Error).message }
+    case 'count':
+      return reader.count(request.filter, request.options)
+    case 'close':
+      db.close()
+      return null
   }
-  parentPort!.postMessage(reply)
 })

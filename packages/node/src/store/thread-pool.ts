@@ -1,7 +1,7 @@
 // A small request/reply pool of worker threads for the store: the writer is a pool of one,
 // the readers a pool of several. A request goes to the worker with the fewest in hand; a
 // worker that dies fails only the requests it held and is replaced.
-import { Worker } from 'node:worker_threads'
+import { Worker, parentPort } from 'node:worker_threads'
 
 export type ThreadReply =
   | { id: number; ok: true; result: unknown }
@@ -77,4 +77,19 @@ export class ThreadPool {
     this.closed = true
     await Promise.all(slots.map((s) => s.worker.terminate()))
   }
+}
+
+/** The worker side: answers each request a ThreadPool posts with `handle`'s result or error. */
+export function serveRequests<R extends { id: number; op: string }>(
+  handle: (request: R) => unknown,
+): void {
+  parentPort!.on('message', (request: R) => {
+    let reply: ThreadReply
+    try {
+      reply = { id: request.id, ok: true, result: handle(request) }
+    } catch (error) {
+      reply = { id: request.id, ok: false, error: (error as Error).message }
+    }
+    parentPort!.postMessage(reply)
+  })
 }
