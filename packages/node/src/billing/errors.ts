@@ -1,6 +1,6 @@
 // Refusals of the billing API: a stable code, an HTTP status and a message that names the fix.
 // Cheques refused keep their protocol code (HANSA_CHEQUE_*, see @hansa/protocol).
-import { type ChequeError, HansaError } from '@hansa/protocol'
+import { type ChequeError, HansaError, type HttpAuthError } from '@hansa/protocol'
 
 export type BillingErrorBody = { error: { code: string; message: string } }
 
@@ -36,3 +36,7 @@ export const notFound = (message: string) =>
   new BillingRequestError(404, 'HANSA_BILLING_NOT_FOUND', message)
 export const forbidden = (message: string) =>
   new BillingRequestError(403, 'HANSA_BILLING_FORBIDDEN', message)
+
+/** A refused NIP-98 header (401), with the protocol's code. */
+export const unauthorized = (error: HttpAuthError) =>
+  new BillingRequestError(401, error.code, error.shortMessage)

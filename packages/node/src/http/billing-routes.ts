@@ -5,8 +5,8 @@
 // { "error": { "code", "message" } } with a HANSA_* code and an HTTP status that fits.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Billing } from '../billing/billing.js'
-import { BillingRequestError, forbidden } from '../billing/errors.js'
-import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from '../billing/http-auth.js'
+import { BillingRequestError, forbidden, unauthorized } from '../billing/errors.js'
+import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 
 export type BillingRoutesOptions = {
@@ -100,8 +100,13 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       const publicHttpUrl = options.publicUrl().replace(/^ws/, 'http')
       const now = options.now()
       return options.verify
-        ? nip98PubkeyVerified(req, { publicHttpUrl, now, verify: options.verify })
-        : nip98Pubkey(req, { publicHttpUrl, now })
+        ? nip98PubkeyVerified(req, {
+            publicHttpUrl,
+            now,
+            verify: options.verify,
+            refused: unauthorized,
+          })
+        : nip98Pubkey(req, { publicHttpUrl, now, refused: unauthorized })
     }
     const admin = async (request: FastifyRequest) => {
       const pk = await who(request)

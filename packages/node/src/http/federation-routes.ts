@@ -2,20 +2,13 @@
 // from guardians (NIP-98), a chain offered by anyone (it proves itself by its signatures), and
 // a sync on demand. Every refusal is `{ error: { code, message } }` with a 4xx status and the
 // protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
-import { createHash } from 'node:crypto'
-import {
-  HansaError,
-  HttpAuthError,
-  MANIFEST_FORMAT,
-  httpAuthEventError,
-  parseHttpAuthHeader,
-} from '@hansa/protocol'
+import { HansaError, MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { verifyEvent } from 'nostr-tools/pure'
 import { FederationRequestError, httpStatusOf } from '../federation/errors.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
+import { nip98Pubkey } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
@@ -94,27 +87,16 @@ export async function federationRoutes(
     })
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
-    const authenticate = (request: FastifyRequest): string => {
-      const event = parseHttpAuthHeader(request.headers.authorization)
-      const publicHttp = options.publicUrl().replace(/^ws/, 'http').replace(/\/+$/, '')
-      const urls = [`${publicHttp}${request.url}`]
-      if (request.headers.host) urls.push(`http://${request.headers.host}${request.url}`)
-      const body = rawBodyOf(request)
-      const problem = httpAuthEventError(event, {
-        urls,
-        method: request.method,
-        now: options.now(),
-        bodySha256:
-          body === undefined || body.length === 0
-            ? null
-            : createHash('sha256').update(body).digest('hex'),
-      })
-      if (problem !== null) throw problem
-      if (!verifyEvent({ ...event, tags: event.tags.map((t) => [...t]) })) {
-        throw new HttpAuthError('signature', 'the event id or signature is not valid')
-      }
-      return event.pubkey
-    }
+    const authenticate = (request: FastifyRequest): string =>
+      nip98Pubkey(
+        {
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          rawBody: rawBodyOf(request),
+        },
+        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
+      )
 
     scope.get('/federation', { schema: routeSchemas.status }, async () => federationStatus(options))
 

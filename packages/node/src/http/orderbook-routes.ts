@@ -7,7 +7,8 @@
 // HANSA_ORDER_TERMS (422) outside the coordinator's terms, HANSA_HTTP_AUTH (401), …
 import { HansaError, ORDER_LIMITS, ORDER_STATUSES } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { nip98Pubkey } from '../billing/http-auth.js'
+import { unauthorized } from '../billing/errors.js'
+import { nip98Pubkey } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { OrderbookRequestError } from '../services/orderbook/errors.js'
 import {
@@ -134,7 +135,11 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           headers: request.headers,
           rawBody: rawBodyOf(request),
         },
-        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
+        {
+          publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
+          now: options.now(),
+          refused: unauthorized,
+        },
       )
     }
     /** A reader's key, when she signs the request (NIP-98): the parties see their trade. */
@@ -148,7 +153,11 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
               headers: request.headers,
               rawBody: undefined,
             },
-            { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
+            {
+              publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
+              now: options.now(),
+              refused: unauthorized,
+            },
           )
     const counted = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
       try {

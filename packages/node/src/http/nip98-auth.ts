@@ -1,6 +1,8 @@
-// NIP-98 on the billing routes: the protocol's checks (http-auth.ts: header, kind, time, URL,
-// method, payload hash) plus the signature, which is the caller's to verify. The URL may be the
-// node's public URL or the one the request reached (a node behind a proxy sees both).
+// NIP-98 on the node's HTTP routes (federation, billing, order book): the protocol's checks
+// (protocol/http-auth.ts: header, kind, time, URL, method, payload hash) plus the signature —
+// on this thread, or by the node's verifier pool. The URL may be the node's public URL or the
+// one the request reached (a node behind a proxy sees both). Refusals are HttpAuthErrors;
+// each route set maps them to its own error (`refused` turns them into a caller's error).
 import { createHash } from 'node:crypto'
 import {
   HttpAuthError,
@@ -9,7 +11,6 @@ import {
   parseHttpAuthHeader,
 } from '@hansa/protocol'
 import { verifyEvent } from 'nostr-tools/pure'
-import { BillingRequestError } from './errors.js'
 
 export type AuthRequest = {
   method: string
@@ -39,18 +40,19 @@ function checkedEvent(request: AuthRequest, options: { publicHttpUrl: string; no
   return event
 }
 
-const refused = (error: unknown): unknown =>
-  error instanceof HttpAuthError
-    ? new BillingRequestError(401, error.code, error.shortMessage)
-    : error
+/** Maps a refusal to the route set's own error; anything else passes unchanged. */
+export type RefusalMapper = (error: HttpAuthError) => Error
+
+const mapped = (error: unknown, refused: RefusalMapper | undefined): unknown =>
+  error instanceof HttpAuthError && refused ? refused(error) : error
 
 /**
  * The pubkey that signed the request's NIP-98 header, its signature checked on this thread
- * (about 2 ms with the JS verifier). Throws BillingRequestError (401).
+ * (about 2 ms with the JS verifier). Throws HttpAuthError, or what `refused` maps it to.
  */
 export function nip98Pubkey(
   request: AuthRequest,
-  options: { publicHttpUrl: string; now: number },
+  options: { publicHttpUrl: string; now: number; refused?: RefusalMapper },
 ): string {
   try {
     const event = checkedEvent(request, options)
@@ -58,14 +60,19 @@ export function nip98Pubkey(
       throw new HttpAuthError('signature', 'the event signature is not valid')
     return event.pubkey
   } catch (error) {
-    throw refused(error)
+    throw mapped(error, options.refused)
   }
 }
 
 /** As nip98Pubkey, with the signature checked by `verify` (the node's verifier pool). */
 export async function nip98PubkeyVerified(
   request: AuthRequest,
-  options: { publicHttpUrl: string; now: number; verify: EventSignatureCheck },
+  options: {
+    publicHttpUrl: string
+    now: number
+    verify: EventSignatureCheck
+    refused?: RefusalMapper
+  },
 ): Promise<string> {
   try {
     const event = checkedEvent(request, options)
@@ -74,6 +81,6 @@ export async function nip98PubkeyVerified(
     }
     return event.pubkey
   } catch (error) {
-    throw refused(error)
+    throw mapped(error, options.refused)
   }
 }
