@@ -4,8 +4,8 @@
 // at most `timeoutMs`. A coordinator that is down or slow never stalls the rest: its orders
 // are shown as the book last saw them, marked stale with the time it last answered.
 import type { OrderBookClient } from './joint-book.js'
-import { bookFilter, relaysOf } from './joint-book.js'
-import { NodeFeed } from './node-feed.js'
+import { openBookFeeds } from './book-feeds.js'
+import type { NodeFeed } from './node-feed.js'
 import type { JointBook, OrderFilter } from './types.js'
 
 export type ListOrdersParameters = OrderFilter
@@ -17,40 +17,19 @@ export async function listOrders(
 ): Promise<ListOrdersReturnType> {
   await client.refreshCoordinators()
   const { state } = client
-  const nodes = state.readableNodes()
-  const wanted = bookFilter(client, filter.status ?? ['pending'])
-  const { authors: _members, ...anyone } = wanted
   let settle: () => void = () => {}
   const allSettled = new Promise<void>((resolve) => {
     settle = resolve
   })
-  const feeds: NodeFeed[] = []
+  let feeds: NodeFeed[] = []
   const onSettled = () => {
     if (feeds.every((f) => f.isSettled)) settle()
   }
-  const targets = [
-    ...nodes.map(({ node }) => ({
-      url: node.urls[0]!,
-      nodePubkey: node.pubkey as string | undefined,
-    })),
-    ...relaysOf(client).map((url) => ({ url, nodePubkey: undefined })),
-  ]
-  for (const target of targets) {
-    feeds.push(
-      new NodeFeed({
-        ...target,
-        // A hand-added relay may carry anyone's orders: all are read, and checked here.
-        filter: target.nodePubkey === undefined ? anyone : wanted,
-        state,
-        WebSocket: client.WebSocket,
-        answerTimeoutMs: client.timeoutMs,
-        reconnect: false,
-        now: () => client.now(),
-        onChange: () => {},
-        onSettled,
-      }),
-    )
-  }
+  feeds = openBookFeeds(client, filter.status ?? ['pending'], {
+    reconnect: false,
+    onChange: () => {},
+    onSettled,
+  })
   let timer: ReturnType<typeof setTimeout> | undefined
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, client.timeoutMs)

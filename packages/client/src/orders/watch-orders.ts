@@ -5,8 +5,8 @@
 // `timeoutMs` with the silent ones stale — a slow coordinator never holds the book back. A
 // node that drops is retried with backoff; its orders stay, marked stale, until it answers.
 import type { OrderBookClient } from './joint-book.js'
-import { bookFilter, relaysOf } from './joint-book.js'
-import { NodeFeed } from './node-feed.js'
+import { openBookFeeds } from './book-feeds.js'
+import type { NodeFeed } from './node-feed.js'
 import type { JointBook, OrderFilter } from './types.js'
 
 export type WatchOrdersParameters = OrderFilter & {
@@ -70,32 +70,13 @@ export function watchOrders(
     .refreshCoordinators()
     .then(() => {
       if (stopped) return
-      const { state } = client
-      const wanted = bookFilter(client, filter.status ?? ['pending'])
-      const { authors: _members, ...anyone } = wanted
-      const targets = [
-        ...state.readableNodes().map(({ node }) => ({
-          url: node.urls[0]!,
-          nodePubkey: node.pubkey as string | undefined,
-        })),
-        ...relaysOf(client).map((url) => ({ url, nodePubkey: undefined })),
-      ]
-      for (const target of targets) {
-        feeds.push(
-          new NodeFeed({
-            ...target,
-            // A hand-added relay may carry anyone's orders: all are read, and checked here.
-            filter: target.nodePubkey === undefined ? anyone : wanted,
-            state,
-            WebSocket: client.WebSocket,
-            answerTimeoutMs: client.timeoutMs,
-            reconnect: true,
-            now: () => client.now(),
-            onChange: changed,
-            onSettled: settled,
-          }),
-        )
-      }
+      feeds.push(
+        ...openBookFeeds(client, filter.status ?? ['pending'], {
+          reconnect: true,
+          onChange: changed,
+          onSettled: settled,
+        }),
+      )
       first = setTimeout(() => {
         if (started) return
         for (const feed of feeds) feed.giveUp() // settles the silent ones, which emits
