@@ -74,6 +74,29 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Threads that answer REQ and COUNT from the store. 0 answers them on the main thread.',
     { min: 0 },
   ),
+  opt(
+    'storage.backend',
+    'string',
+    'sqlite',
+    'Where the node keeps its state. sqlite: files in dataDir (one process). postgres: the database at storage.url, which several node processes with the same key may share (docs/scaling.md).',
+    { choices: ['sqlite', 'postgres'] },
+  ),
+  opt(
+    'storage.url',
+    'string',
+    '',
+    'PostgreSQL connection URL (postgres://user:password@host:port/database) when storage.backend is postgres. Prefer the environment variable for a password.',
+  ),
+  opt('storage.poolSize', 'integer', 10, 'PostgreSQL connections each node process opens.', {
+    min: 1,
+  }),
+  opt(
+    'storage.statementTimeoutMs',
+    'integer',
+    10000,
+    'A PostgreSQL statement running longer is cancelled (its request fails with error:). 0: no limit.',
+    { min: 0 },
+  ),
   opt('limits.maxMessageBytes', 'integer', 262144, 'Largest WebSocket message accepted.', {
     min: 1024,
   }),
@@ -392,7 +415,14 @@ export type NodeConfig = {
   contact: string
   logLevel: string
   verify: { threads: number; backend: 'auto' | 'native' | 'wasm' | 'noble' }
-  storage: { synchronous: 'full' | 'normal'; readerThreads: number }
+  storage: {
+    synchronous: 'full' | 'normal'
+    readerThreads: number
+    backend: 'sqlite' | 'postgres'
+    url: string
+    poolSize: number
+    statementTimeoutMs: number
+  }
   limits: {
     maxMessageBytes: number
     maxContentBytes: number

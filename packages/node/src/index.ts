@@ -26,6 +26,8 @@ export type {
 export { HOOK_NAMES } from './services/service.js'
 export type { EventStore, WriteOutcome, StoredEventInput } from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js'
+export { migrateDatabase, SCHEMA_VERSION } from './store/postgres-schema.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'

@@ -23,7 +23,8 @@ import { Relay } from './relay/relay.js'
 import { inboxService } from './services/inbox/index.js'
 import { orderbookService } from './services/orderbook/index.js'
 import type { Service, ServiceContext } from './services/service.js'
-import { SqliteStore } from './store/sqlite-store.js'
+import type { EventStore } from './store/event-store.js'
+import { openEventStore } from './store/open-store.js'
 import { VerifyPool } from './verify/index.js'
 
 export type HansaNode = {
@@ -34,7 +35,7 @@ export type HansaNode = {
   key: Omit<KeyPair, 'secretKey'>
   config: NodeConfig
   relay: Relay
-  store: SqliteStore
+  store: EventStore
   metrics: NodeMetrics
   verifierBackend: string
   log: Logger
@@ -70,14 +71,13 @@ export async function startNode(
   if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
 
   const metrics = createMetrics()
-  const store = new SqliteStore({
-    path: join(dataDir, 'events.sqlite'),
-    synchronous: config.storage.synchronous,
-    readerThreads: config.storage.readerThreads,
-  })
+  const { store, health: storageHealth } = await openEventStore(config, dataDir, metrics.registry)
   const verifier = await VerifyPool.create({
     threads: config.verify.threads,
     backend: config.verify.backend,
+  }).catch(async (error) => {
+    await store.close()
+    throw error
   })
   const cleanups: Array<() => Promise<void>> = [() => verifier.close(), () => store.close()]
   let app: FastifyInstance | undefined
@@ -245,6 +245,12 @@ export async function startNode(
           }),
         ...serviceRoutes,
       ],
+      health: async () => {
+        const storage = await storageHealth()
+        if (!storage.ok) log.warn({ err: storage.cause }, 'storage health check failed')
+        const { cause: _cause, ...shown } = storage
+        return { ok: storage.ok, storage: shown }
+      },
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())
         metrics.storedEvents.set(await store.eventCount())

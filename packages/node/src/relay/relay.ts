@@ -86,6 +86,8 @@ export class Relay {
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
     this.relayUrl = options.relayUrl
     this.writer = new EventWriter(options.store, options.metrics.writeSeconds)
+    // A store shared by several processes (PostgreSQL) hands over the events they accepted.
+    options.store.onRemoteEvent?.((event, raw) => this.fanOut(event, raw))
   }
 
   get config(): NodeConfig {
@@ -287,7 +289,10 @@ export class Relay {
         this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
       }
     }
-    if (cls === 'ephemeral') return accepted()
+    if (cls === 'ephemeral') {
+      this.shareEphemeral(raw)
+      return accepted()
+    }
     let outcome: Awaited<ReturnType<EventWriter['write']>>
     try {
       outcome = await this.writer.write({ event, raw, receivedAt: now })
@@ -320,6 +325,7 @@ export class Relay {
   async publishOwn(event: NostrEvent): Promise<WriteOutcome['status']> {
     const cls = kindClass(event.kind)
     const raw = serializeEvent(event)
+    if (cls === 'ephemeral') this.shareEphemeral(raw)
     const outcome =
       cls === 'ephemeral'
         ? { status: 'stored' as const }
@@ -329,6 +335,13 @@ export class Relay {
       this.fanOut(event, raw)
     }
     return outcome.status
+  }
+
+  /** Ephemeral events reach the other processes of the node too; best effort, never stored. */
+  private shareEphemeral(raw: string): void {
+    this.options.store
+      .shareEphemeral?.(raw)
+      .catch((err) => this.options.log.warn({ err }, 'could not share an ephemeral event'))
   }
 
   private ipBudget(ip: string): TokenBucket {

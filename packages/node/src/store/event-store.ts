@@ -55,4 +55,11 @@ export interface EventStore {
   storedBytes(): Promise<number>
   eventCount(): Promise<number>
   close(): Promise<void>
+  /**
+   * A store shared by several processes (PostgreSQL) calls `listener` with each event another
+   * process accepted, so this process's subscribers receive it too.
+   */
+  onRemoteEvent?(listener: (event: NostrEvent, raw: string) => void): void
+  /** Tells the other processes about an ephemeral event this one accepted (never stored). */
+  shareEphemeral?(raw: string): Promise<void>
 }
