@@ -28,6 +28,20 @@ export type { EventStore, WriteOutcome, StoredEventInput } from './store/event-s
 export { SqliteStore } from './store/sqlite-store.js'
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js'
 export { migrateDatabase, SCHEMA_VERSION } from './store/postgres-schema.js'
+export {
+  type EventSource,
+  type ImportReport,
+  type MigrateReport,
+  exportEvents,
+  importEvents,
+  migrateEvents,
+  openConfiguredStore,
+  openSqlite,
+  postgresSource,
+  sqliteExists,
+  sqliteSource,
+  storageStats,
+} from './store/storage-transfer.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'
