@@ -80,6 +80,7 @@ CREATE FUNCTION hansa_write_batch(
   p_tag_start integer[], p_tag_count integer[], p_tag_name text[], p_tag_value text[],
   p_del_start integer[], p_del_count integer[], p_del_id bytea[], p_del_kind integer[],
   p_del_d text[],
+  p_simple boolean[],
   p_origin text
 ) RETURNS text[] LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -90,10 +91,64 @@ DECLARE
   v_seq bigint;
   v_newest bigint;
   v_until bigint;
+  v_ords integer[];
+  v_seqs bigint[];
+  v_deleted integer[];
+  v_run text[];
+  k integer;
 BEGIN
   -- Every lock the batch needs, taken up front in one order, so two writers never deadlock.
-  PERFORM pg_advisory_xact_lock(k) FROM (SELECT DISTINCT unnest(p_locks) AS k ORDER BY 1) AS l;
-  FOR i IN 1 .. n LOOP
+  PERFORM pg_advisory_xact_lock(l.lock_key) FROM (SELECT DISTINCT unnest(p_locks) AS lock_key ORDER BY 1) AS l;
+  i := 0;
+  WHILE i < n LOOP
+    i := i + 1;
+    IF p_simple[i] THEN
+      -- A run of regular events (no kind 5, no id twice): their only rules are "once" and
+      -- "not deleted by their author", so the run is stored with set-based statements.
+      j := i;
+      WHILE j < n AND p_simple[j + 1] LOOP
+        j := j + 1;
+      END LOOP;
+      SELECT array_agg(t.ord::integer) INTO v_deleted
+        FROM unnest(p_id[i:j], p_pubkey[i:j]) WITH ORDINALITY AS t(id, pubkey, ord)
+        WHERE EXISTS (SELECT 1 FROM deleted_ids d WHERE d.id = t.id AND d.pubkey = t.pubkey);
+      WITH input AS (
+        SELECT t.* FROM unnest(p_id[i:j], p_pubkey[i:j], p_created[i:j], p_kind[i:j],
+                               p_exp[i:j], p_received[i:j], p_raw[i:j])
+          WITH ORDINALITY AS t(id, pubkey, created, kind, exp, received, raw, ord)
+        WHERE NOT (t.ord::integer = ANY(coalesce(v_deleted, '{}')))
+      ), ins AS (
+        INSERT INTO events (id, pubkey, created_at, kind, d_tag, expiration, received_at, raw)
+          SELECT id, pubkey, created, kind, NULL, exp, received, raw FROM input ORDER BY ord
+          ON CONFLICT (id) DO NOTHING
+          RETURNING seq, id
+      ), stored AS (
+        SELECT ins.seq, input.ord::integer AS ord, input.created FROM ins JOIN input ON input.id = ins.id
+      ), tagged AS (
+        INSERT INTO tags (seq, name, value, created_at)
+          SELECT stored.seq, tg.name, tg.value, stored.created
+          FROM stored, LATERAL unnest(
+            p_tag_name[p_tag_start[i + stored.ord - 1] : p_tag_start[i + stored.ord - 1] + p_tag_count[i + stored.ord - 1] - 1],
+            p_tag_value[p_tag_start[i + stored.ord - 1] : p_tag_start[i + stored.ord - 1] + p_tag_count[i + stored.ord - 1] - 1]
+          ) AS tg(name, value)
+      )
+      SELECT array_agg(ord ORDER BY ord), array_agg(seq ORDER BY ord) INTO v_ords, v_seqs FROM stored;
+      v_run := array_fill('duplicate'::text, ARRAY[j - i + 1]);
+      FOR k IN 1 .. coalesce(array_length(v_deleted, 1), 0) LOOP
+        v_run[v_deleted[k]] := 'deleted';
+      END LOOP;
+      FOR k IN 1 .. coalesce(array_length(v_ords, 1), 0) LOOP
+        v_run[v_ords[k]] := 'stored';
+        IF octet_length(p_raw[i + v_ords[k] - 1]) <= ${NOTIFY_PAYLOAD_LIMIT} THEN
+          PERFORM pg_notify('${LIVE_CHANNEL}', p_origin || ' ' || p_raw[i + v_ords[k] - 1]);
+        ELSE
+          PERFORM pg_notify('${LIVE_CHANNEL}', p_origin || ' #' || v_seqs[k]);
+        END IF;
+      END LOOP;
+      outcome := outcome || v_run;
+      i := j;
+      CONTINUE;
+    END IF;
     IF EXISTS (SELECT 1 FROM deleted_ids WHERE id = p_id[i] AND pubkey = p_pubkey[i]) THEN
       outcome := outcome || 'deleted'::text;
       CONTINUE;

@@ -277,8 +277,13 @@ function batchParameters(batch: readonly StoredEventInput[], origin: string): un
   const delIds: Array<Buffer | null> = []
   const delKinds: Array<number | null> = []
   const delDs: Array<string | null> = []
+  const simple: boolean[] = []
+  const seenIds = new Set<string>()
   for (const { event, raw, receivedAt } of batch) {
     const cls = kindClass(event.kind)
+    // Regular events, not deletions, each id once: stored set-based (see hansa_write_batch).
+    simple.push(cls === 'regular' && event.kind !== 5 && !seenIds.has(event.id))
+    seenIds.add(event.id)
     const dTag = cls === 'addressable' ? dTagOf(event) : null
     locks.push(lockKey(event.id))
     if (cls === 'replaceable' || cls === 'addressable') {
@@ -330,6 +335,7 @@ function batchParameters(batch: readonly StoredEventInput[], origin: string): un
     delIds,
     delKinds,
     delDs,
+    simple,
     origin,
   ]
 }
