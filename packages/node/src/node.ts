@@ -72,6 +72,13 @@ export async function startNode(
 
   const metrics = createMetrics()
   const { store, health: storageHealth } = await openEventStore(config, dataDir, metrics.registry)
+  if (config.storage.backend === 'postgres') {
+    // Events, their queries and live fan-out are shared through PostgreSQL; the rest is not yet.
+    log.warn(
+      { dataDir },
+      'events are in PostgreSQL; the federation state, billing and the order book stay in SQLite in the data folder, so run one process per data folder and give paid or order-book traffic to one process (docs/scaling.md)',
+    )
+  }
   const verifier = await VerifyPool.create({
     threads: config.verify.threads,
     backend: config.verify.backend,
