@@ -1,6 +1,14 @@
 // @hansa/protocol: pure functions and types shared by every Hansa package. No I/O.
 export { HansaError, type HansaErrorOptions } from './errors.js'
 export {
+  HANSA_ERRORS,
+  HANSA_ERROR_CODES,
+  type HansaErrorCode,
+  isHansaErrorCode,
+  httpStatusOfCode,
+  errorsMarkdown,
+} from './error-codes.js'
+export {
   type NostrEvent,
   type KindClass,
   eventShapeError,

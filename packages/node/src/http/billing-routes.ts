@@ -8,6 +8,7 @@ import type { Billing } from '../billing/billing.js'
 import { BillingRequestError, forbidden, unauthorized } from '../billing/errors.js'
 import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
+import { hansaErrorHandler } from './error-handler.js'
 
 export type BillingRoutesOptions = {
   billing: Billing
@@ -75,19 +76,9 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       invalid: () =>
         new BillingRequestError(400, 'HANSA_BILLING_BAD_REQUEST', 'the body is not JSON'),
     })
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof BillingRequestError) return reply.code(error.status).send(error.toJSON())
-      const status = (error as { statusCode?: number }).statusCode ?? 500
-      if (status < 500) {
-        return reply
-          .code(status)
-          .send({ error: { code: 'HANSA_BILLING_BAD_REQUEST', message: error.message } })
-      }
-      request.log.error({ err: error }, 'billing route failed')
-      return reply.code(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(
+      hansaErrorHandler({ invalid: 'HANSA_BILLING_BAD_REQUEST', name: 'billing' }),
+    )
 
     const { billing } = options
     const who = async (request: FastifyRequest): Promise<string> => {

@@ -12,6 +12,7 @@ import { nip98Pubkey } from '../../http/nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from '../../http/raw-json-body.js'
 import { OrderbookRequestError } from './errors.js'
 import { type MakeRequest, type OrderBook, type TakeRequest, orderView } from './order-book.js'
+import { hansaErrorHandler } from '../../http/error-handler.js'
 
 export type OrderbookRoutesOptions = {
   book: OrderBook
@@ -96,23 +97,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
   const { book } = options
   await app.register(async (scope) => {
     keepRawJsonBody(scope, { bodyLimit: 16_384, invalid: () => invalid('the body is not JSON') })
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof HansaError) {
-        const status = (error as { status?: number }).status ?? 400
-        return reply.code(status).send({ error: { code: error.code, message: error.shortMessage } })
-      }
-      const e = error as { validation?: unknown; statusCode?: number; message: string }
-      const status = e.validation !== undefined ? 400 : (e.statusCode ?? 500)
-      if (status < 500) {
-        return reply
-          .code(status)
-          .send({ error: { code: 'HANSA_ORDER_INVALID', message: `request ${e.message}` } })
-      }
-      request.log.error({ err: error }, 'orderbook route failed')
-      return reply.code(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_ORDER_INVALID', name: 'orderbook' }))
 
     /** The caller's key (NIP-98), once the service is known to be on. */
     const who = async (request: FastifyRequest): Promise<string> => {
