@@ -20,6 +20,7 @@ export {
   expirationOf,
   dTagOf,
   isHex64,
+  isHex128,
 } from './event.js'
 export {
   type Filter,

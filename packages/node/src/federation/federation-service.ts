@@ -41,6 +41,8 @@ import {
   manifestIssues,
   verifyChain,
   verifyManifestSignature,
+  isHex128,
+  isHex64,
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import { FederationRequestError } from './errors.js'
@@ -500,8 +502,8 @@ export class Federation {
       sig === null ||
       typeof sig.pubkey !== 'string' ||
       typeof sig.sig !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(sig.pubkey) ||
-      !/^[0-9a-f]{128}$/.test(sig.sig)
+      !isHex64(sig.pubkey) ||
+      !isHex128(sig.sig)
     ) {
       throw new FederationRequestError(
         'HANSA_REQUEST_INVALID',
