@@ -84,12 +84,12 @@ export {
   type DevFund,
   type ManifestSignature,
   type SignedManifest,
-  type ManifestValidation,
-  type SignedManifestValidation,
-  type ManifestChange,
-  type Validity,
   MANIFEST_FORMAT,
   MANIFEST_LIMITS,
+} from './manifest-types.js'
+export {
+  type ManifestValidation,
+  type SignedManifestValidation,
   manifestIssues,
   validateManifest,
   isManifest,
@@ -97,8 +97,8 @@ export {
   validateSignedManifest,
   isSignedManifest,
   nodeUrlProblem,
-  diffManifests,
-} from './manifest.js'
+} from './manifest-validation.js'
+export { type ManifestChange, type Validity, diffManifests } from './manifest-diff.js'
 export {
   type SignManifestOptions,
   manifestHash,
