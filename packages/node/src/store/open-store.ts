@@ -1,5 +1,6 @@
 // Opens the event store the configuration names (storage.backend): SQLite in the data folder,
-// or PostgreSQL at storage.url with its pool and query metrics, and says how healthy it is.
+// or PostgreSQL at storage.url; registers PostgreSQL's pool and query metrics, and says how
+// healthy the store is (/health).
 import { join } from 'node:path'
 import { Gauge, Histogram, type Registry } from 'prom-client'
 import { ConfigError, type NodeConfig } from '../config.js'
@@ -19,20 +20,14 @@ export type StorageHealth = {
   cause?: unknown
 }
 
-export type OpenedStore = { store: EventStore; health(): Promise<StorageHealth> }
-
-export async function openEventStore(
-  config: NodeConfig,
-  dataDir: string,
-  registry: Registry,
-): Promise<OpenedStore> {
+/** The store the configuration names (storage.backend). */
+export async function openEventStore(config: NodeConfig, dataDir: string): Promise<EventStore> {
   if (config.storage.backend === 'sqlite') {
-    const store = new SqliteStore({
+    return new SqliteStore({
       path: join(dataDir, 'events.sqlite'),
       synchronous: config.storage.synchronous,
       readerThreads: config.storage.readerThreads,
     })
-    return { store, health: async () => ({ backend: 'sqlite', ok: true }) }
   }
   if (!config.storage.url) {
     throw new ConfigError(
@@ -40,6 +35,16 @@ export async function openEventStore(
       'set storage.url (or HANSA_STORAGE_URL) to postgres://user:password@host:port/database',
     )
   }
+  return PostgresStore.open({
+    url: config.storage.url,
+    poolSize: config.storage.poolSize,
+    statementTimeoutMs: config.storage.statementTimeoutMs,
+  })
+}
+
+/** PostgreSQL's pool, query-time and live-feed metrics in the node's registry (none for SQLite). */
+export function registerStoreMetrics(store: EventStore, registry: Registry): void {
+  if (!(store instanceof PostgresStore)) return
   const queryTime = new Histogram({
     name: 'hansa_pg_query_duration_seconds',
     help: 'Time of one PostgreSQL statement, by operation',
@@ -47,12 +52,7 @@ export async function openEventStore(
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   })
-  const store = await PostgresStore.open({
-    url: config.storage.url,
-    poolSize: config.storage.poolSize,
-    statementTimeoutMs: config.storage.statementTimeoutMs,
-    onQuery: (op, seconds) => queryTime.observe({ op }, seconds),
-  })
+  store.observeQueries((op, seconds) => queryTime.observe({ op }, seconds))
   const pool = store.pool
   new Gauge({
     name: 'hansa_pg_pool_connections',
@@ -78,33 +78,33 @@ export async function openEventStore(
       this.set({ how: 'dropped' }, s.dropped)
     },
   })
-  return {
-    store,
-    async health() {
-      const poolState = { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }
-      const live = store.liveStatus() ?? undefined
-      const start = process.hrtime.bigint()
-      try {
-        await pool.query('SELECT 1')
-        const latencyMs = Number(process.hrtime.bigint() - start) / 1e6
-        return {
-          backend: 'postgres',
-          ok: live?.connected !== false,
-          latencyMs,
-          pool: poolState,
-          ...(live ? { live } : {}),
-        }
-      } catch (error) {
-        return {
-          backend: 'postgres',
-          ok: false,
-          pool: poolState,
-          ...(live ? { live } : {}),
-          // /health is public: the cause goes to the log, not to the caller.
-          error: 'the database did not answer',
-          cause: error,
-        }
-      }
-    },
+}
+
+/** What /health says about the store. */
+export async function storageHealth(store: EventStore): Promise<StorageHealth> {
+  if (!(store instanceof PostgresStore)) return { backend: 'sqlite', ok: true }
+  const pool = store.pool
+  const poolState = { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }
+  const live = store.liveStatus() ?? undefined
+  const start = process.hrtime.bigint()
+  try {
+    await pool.query('SELECT 1')
+    return {
+      backend: 'postgres',
+      ok: live?.connected !== false,
+      latencyMs: Number(process.hrtime.bigint() - start) / 1e6,
+      pool: poolState,
+      ...(live ? { live } : {}),
+    }
+  } catch (error) {
+    return {
+      backend: 'postgres',
+      ok: false,
+      pool: poolState,
+      ...(live ? { live } : {}),
+      // /health is public: the cause goes to the log, not to the caller.
+      error: 'the database did not answer',
+      cause: error,
+    }
   }
 }

@@ -81,11 +81,19 @@ export class PostgresStore implements EventStore {
   readonly origin = randomBytes(6).toString('hex')
   private live: PostgresLive | undefined
   private closed = false
+  private onQuery: PostgresStoreOptions['onQuery']
 
   private constructor(
     readonly pool: pg.Pool,
-    private readonly options: PostgresStoreOptions,
-  ) {}
+    options: PostgresStoreOptions,
+  ) {
+    this.onQuery = options.onQuery
+  }
+
+  /** Observes each statement's duration from now on (the node's metrics). */
+  observeQueries(observer: NonNullable<PostgresStoreOptions['onQuery']>): void {
+    this.onQuery = observer
+  }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = await openPool(options)
@@ -106,7 +114,7 @@ export class PostgresStore implements EventStore {
     try {
       return await run()
     } finally {
-      this.options.onQuery?.(op, Number(process.hrtime.bigint() - start) / 1e9)
+      this.onQuery?.(op, Number(process.hrtime.bigint() - start) / 1e9)
     }
   }
 

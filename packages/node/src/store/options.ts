@@ -1,0 +1,36 @@
+// The event store's options: SQLite's durability of a commit and the threads that answer
+// queries; the backend, and PostgreSQL's URL, pool and statement timeout.
+import { cpus } from 'node:os'
+import { lit, option } from '../config/option.js'
+
+export const storageOptions = option.section({
+  synchronous: option.choice(
+    [lit('full'), lit('normal')],
+    'full',
+    'SQLite synchronous mode. full: an acknowledged event survives power loss; normal: it survives a crash of the process.',
+  ),
+  readerThreads: option.integer(Math.max(1, cpus().length), {
+    description:
+      'Threads that answer REQ and COUNT from the store. 0 answers them on the main thread.',
+    min: 0,
+    defaultText: 'number of CPU cores',
+  }),
+  backend: option.choice(
+    [lit('sqlite'), lit('postgres')],
+    'sqlite',
+    'Where the node keeps its events. sqlite: files in dataDir (one process). postgres: the database at storage.url, which several node processes with the same key may share (docs/scaling.md).',
+  ),
+  url: option.string('', {
+    description:
+      'PostgreSQL connection URL (postgres://user:password@host:port/database) when storage.backend is postgres. Prefer the environment variable for a password.',
+  }),
+  poolSize: option.integer(10, {
+    description: 'PostgreSQL connections each node process opens (plus one for LISTEN).',
+    min: 1,
+  }),
+  statementTimeoutMs: option.integer(10000, {
+    description:
+      'A PostgreSQL statement running longer is cancelled (its request fails with error:). 0: no limit.',
+    min: 0,
+  }),
+})
