@@ -34,6 +34,36 @@ describe.skipIf(!pgUrl)('PostgreSQL schema migrations', () => {
     await client.end()
   })
 
+  it('reads REQ and COUNT from storage.readUrl when set, and writes to storage.url', async () => {
+    const main = await freshDatabase()
+    const replica = await freshDatabase()
+    // The "replica" is another, empty database: what the store answers shows where it read.
+    const empty = await PostgresStore.open({ url: replica.url, live: false })
+    await empty.close()
+    const store = await PostgresStore.open({ url: main.url, readUrl: replica.url, live: false })
+    const event = {
+      id: 'a'.repeat(64),
+      pubkey: 'b'.repeat(64),
+      created_at: 1,
+      kind: 1,
+      tags: [],
+      content: '',
+      sig: 'c'.repeat(128),
+    }
+    expect(await store.writeBatch([{ event, raw: JSON.stringify(event), receivedAt: 1 }])).toEqual([
+      { status: 'stored' },
+    ])
+    const access = { privateKinds: [], readerPubkeys: [], now: 2 }
+    expect((await store.query({ ids: [event.id] }, { ...access, limit: 10 })).events).toEqual([])
+    expect(await store.count({ ids: [event.id] }, access)).toBe(0)
+    const primary = await PostgresStore.open({ url: main.url, live: false })
+    expect(await primary.count({ ids: [event.id] }, access)).toBe(1)
+    await primary.close()
+    await store.close()
+    await replica.drop()
+    await main.drop()
+  })
+
   it('names an unreachable database clearly', async () => {
     await expect(
       PostgresStore.open({ url: 'postgres://nobody@127.0.0.1:1/none', live: false }),

@@ -37,6 +37,7 @@ export async function openEventStore(config: NodeConfig, dataDir: string): Promi
   }
   return PostgresStore.open({
     url: config.storage.url,
+    ...(config.storage.readUrl ? { readUrl: config.storage.readUrl } : {}),
     poolSize: config.storage.poolSize,
     statementTimeoutMs: config.storage.statementTimeoutMs,
   })

@@ -24,6 +24,10 @@ export const storageOptions = option.section({
     description:
       'PostgreSQL connection URL (postgres://user:password@host:port/database) when storage.backend is postgres. Prefer the environment variable for a password.',
   }),
+  readUrl: option.string('', {
+    description:
+      'PostgreSQL read replica for REQ and COUNT (optional; empty: storage.url). Writes and live fan-out stay on storage.url.',
+  }),
   poolSize: option.integer(10, {
     description: 'PostgreSQL connections each node process opens (plus one for LISTEN).',
     min: 1,

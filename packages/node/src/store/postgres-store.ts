@@ -29,6 +29,12 @@ export type PostgresStoreOptions = {
   url: string
   /** Connections in the pool (queries, writes and the rest of the node's state). */
   poolSize?: number
+  /**
+   * A read replica for REQ and COUNT (optional). Writes, deletions and the live feed stay on
+   * `url`; a replica that lags answers without the newest events, which live subscribers
+   * still receive through the feed.
+   */
+  readUrl?: string
   /** A statement running longer is cancelled by the server; 0 means no limit. */
   statementTimeoutMs?: number
   /** Receive the events other processes accept (LISTEN). Off for one-shot tools. */
@@ -49,6 +55,18 @@ const lockKey = (text: string): string =>
     64,
     BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 16)}`),
   ).toString()
+
+/** The replica's pool: read-only, same size and timeout; its schema is the primary's. */
+function replicaPool(options: PostgresStoreOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.readUrl,
+    max: options.poolSize ?? 10,
+    application_name: 'hansa-read',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  })
+  pool.on('error', () => {})
+  return pool
+}
 
 /** Opens the pool and applies migrations; throws HANSA_STORAGE_* errors a coordinator can act on. */
 export async function openPool(
@@ -83,11 +101,15 @@ export class PostgresStore implements EventStore {
   private closed = false
   private onQuery: PostgresStoreOptions['onQuery']
 
+  /** The pool REQ and COUNT read from: the replica's when `readUrl` is set, else `pool`. */
+  readonly readPool: pg.Pool
+
   private constructor(
     readonly pool: pg.Pool,
     options: PostgresStoreOptions,
   ) {
     this.onQuery = options.onQuery
+    this.readPool = options.readUrl ? replicaPool(options) : pool
   }
 
   /** Observes each statement's duration from now on (the node's metrics). */
@@ -148,7 +170,7 @@ export class PostgresStore implements EventStore {
     for (;;) {
       const q = filterQuery(filter, options, options.now, fetch)
       const result = await this.timed('query', () =>
-        this.pool.query<[string, string]>({ ...q, rowMode: 'array' }),
+        this.readPool.query<[string, string]>({ ...q, rowMode: 'array' }),
       )
       const events: string[] = []
       let bytes = 0
@@ -175,7 +197,7 @@ export class PostgresStore implements EventStore {
   async countMany(filters: readonly Filter[], options: ReadAccess & { now: number }) {
     if (filters.length === 0) return 0
     const q = countQuery(filters, options, options.now)
-    const result = await this.timed('count', () => this.pool.query<{ n: string }>(q))
+    const result = await this.timed('count', () => this.readPool.query<{ n: string }>(q))
     return Number(result.rows[0]!.n)
   }
 
@@ -260,6 +282,7 @@ export class PostgresStore implements EventStore {
     if (this.closed) return
     this.closed = true
     await this.live?.stop()
+    if (this.readPool !== this.pool) await this.readPool.end()
     await this.pool.end()
   }
 }
