@@ -214,6 +214,18 @@ for (const backend of backends) {
       expect(await ids({ kinds: [7004] })).toEqual([])
     })
 
+    it('stores events with U+0000 in tags without failing the rest of their batch', async () => {
+      const nul = sign(bob, 7005, NOW - 1, [['t', 'a\u0000b']])
+      const addr = sign(bob, 30005, NOW - 1, [['d', 'x\u0000y']])
+      const plain = sign(bob, 7005, NOW - 2, [['t', 'plain']])
+      expect(await write(nul, addr, plain)).toEqual(['stored', 'stored', 'stored'])
+      expect(await ids({ kinds: [7005] })).toEqual([nul.id, plain.id])
+      expect(await ids({ '#t': ['plain', 'a\u0000b'], kinds: [7005] })).toContain(plain.id)
+      expect(await write(sign(bob, 30005, NOW - 5, [['d', 'x\u0000y']]))).toEqual(['superseded'])
+      await write(sign(bob, 5, NOW, [['a', `30005:${BOB}:x\u0000y`]]))
+      expect(await ids({ kinds: [30005] })).toEqual([])
+    })
+
     it('answers nothing for a search filter or a zero limit', async () => {
       expect(await ids({ search: 'hello' })).toEqual([])
       expect(await ids({ kinds: [1], limit: 0 })).toEqual([])

@@ -20,6 +20,10 @@ const query = (text: string, values: unknown[]): PgQuery => ({
   values,
 })
 
+/** Tag values as the store can hold them: one holding U+0000 is never stored, so never matches. */
+const storable = (values: readonly string[]): string[] =>
+  values.filter((v) => !v.includes('\u0000'))
+
 class Params {
   readonly values: unknown[] = []
   add(value: unknown): string {
@@ -47,7 +51,7 @@ function whereClause(
   if (filter.until !== undefined) where.push(`e.created_at <= ${p.add(filter.until)}`)
   for (const [letter, values] of tagConditions(filter).slice(driveByTag ? 1 : 0)) {
     where.push(
-      `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND t.value = ANY(${p.add(values)}::text[]))`,
+      `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND t.value = ANY(${p.add(storable(values))}::text[]))`,
     )
   }
   const privateKinds = access.privateKinds.filter((k) => !filter.kinds || filter.kinds.includes(k))
@@ -79,7 +83,7 @@ export function filterQuery(
   const p = new Params()
   if (tag && !filter.ids && !filter.authors) {
     const name = p.add(tag[0])
-    const values = p.add(tag[1])
+    const values = p.add(storable(tag[1]))
     const where = whereClause(filter, access, now, p, true)
     const text = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
       WHERE t.name = ${name} AND t.value = ANY(${values}::text[]) AND ${where}

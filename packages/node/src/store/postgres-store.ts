@@ -49,6 +49,16 @@ const MAX_ATTEMPTS = 5
 /** Tags longer than this are not indexed (as in the SQLite store). */
 const MAX_TAG_VALUE = 1024
 
+/**
+ * PostgreSQL text cannot hold U+0000, which a hostile event may put in a tag: a d tag is
+ * stored escaped (one rule for writes and NIP-09 addresses), and tag values holding it are not
+ * indexed (no filter can ask for them either: postgres-query.ts drops such values). Without
+ * this, one such event would fail its whole batch.
+ */
+const NUL = '\u0000'
+const escapeD = (d: string): string =>
+  d.includes(NUL) || d.includes('\\') ? d.replaceAll('\\', '\\\\').replaceAll(NUL, '\\0') : d
+
 /** A 64-bit advisory lock key for a string (an event id or an address). */
 const lockKey = (text: string): string =>
   BigInt.asIntN(
@@ -325,7 +335,7 @@ function batchParameters(batch: readonly StoredEventInput[], origin: string): un
     created.push(event.created_at)
     kinds.push(event.kind)
     classes.push(cls === 'replaceable' ? 1 : cls === 'addressable' ? 2 : 0)
-    dTags.push(dTag)
+    dTags.push(dTag === null ? null : escapeD(dTag))
     expirations.push(expirationOf(event) ?? null)
     received.push(receivedAt)
     raws.push(raw)
@@ -335,6 +345,7 @@ function batchParameters(batch: readonly StoredEventInput[], origin: string): un
       const name = tag[0]!
       const value = tag[1]
       if (name.length !== 1 || value === undefined || value.length > MAX_TAG_VALUE) continue
+      if (value.includes(NUL) || name === NUL) continue
       const key = `${name}\u0000${value}`
       if (seen.has(key)) continue // one row per distinct tag: queries led by a tag read it once
       seen.add(key)
@@ -393,7 +404,7 @@ function deletionTargets(
       locks.push(lockKey(`${kind}:${event.pubkey}:${d}`))
       ids.push(null)
       kinds.push(kind)
-      ds.push(d)
+      ds.push(escapeD(d))
     }
   }
 }
