@@ -103,7 +103,7 @@ describe.skipIf(!pgUrl)('PostgreSQL: two node processes, one node', () => {
     )
     const ca = await RawClient.connect(a.url)
     const cb = await RawClient.connect(b.url)
-    versions.forEach((v, i) => (i % 2 === 0 ? ca : cb).send(['EVENT', v]))
+    for (const [i, v] of versions.entries()) (i % 2 === 0 ? ca : cb).send(['EVENT', v])
     await Promise.all(versions.map((v, i) => (i % 2 === 0 ? ca : cb).ok(v.id)))
     ca.send(['REQ', 'r', { kinds: [10_002] }])
     const { events } = await ca.collect('r')
