@@ -6,6 +6,7 @@ export {
   ServiceDependencyError,
 } from './node.js'
 export { createNodeParts, type NodeParts } from './node-parts.js'
+export { WorkerPool, type WorkerPoolOptions, serveRequests } from './worker-pool.js'
 export { type Clock, systemClock, ManualClock, clockFrom } from './clock.js'
 export type { Verifier } from './verify/event-verifier.js'
 export { option, lit, optionSpecs, type OptionDocs } from './config/option.js'
@@ -47,7 +48,7 @@ export type {
 } from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js'
-export { migrateDatabase, SCHEMA_VERSION } from './store/postgres-schema.js'
+export { SCHEMA_VERSION } from './store/postgres-schema.js'
 export {
   type EventSource,
   type ImportReport,
@@ -58,7 +59,6 @@ export {
   openConfiguredStore,
   openSqlite,
   postgresSource,
-  sqliteExists,
   sqliteSource,
   storageStats,
 } from './store/storage-transfer.js'

@@ -3,7 +3,8 @@
 // holds. Each returns data (printed as JSON on stdout); progress goes to stderr, so stdout
 // stays a clean stream (`hansa storage export > events.jsonl`).
 import { once } from 'node:events'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   type NodeConfig,
   exportEvents,
@@ -13,7 +14,6 @@ import {
   openSqlite,
   PostgresStore,
   postgresSource,
-  sqliteExists,
   sqliteSource,
   storageStats,
 } from '@hansa/node'
@@ -112,7 +112,7 @@ export async function migrate(opts: StorageFlags) {
       details: 'e.g. --url postgres://hansa@127.0.0.1:5432/hansa',
     })
   }
-  if (!sqliteExists(config.dataDir)) {
+  if (!existsSync(join(config.dataDir, 'events.sqlite'))) {
     throw new HansaError('HANSA_STORAGE_SOURCE', `no SQLite event store in ${config.dataDir}`, {
       details: 'pass --data-dir with the folder of the node to move',
     })

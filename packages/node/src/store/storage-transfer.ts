@@ -5,7 +5,6 @@
 // lines, as strfry and nostream export); import checks every line like the relay does
 // (shape, id, signature) before it is stored; migrate copies a SQLite store into PostgreSQL
 // keeping each event's arrival time, then checks the counts.
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { type NostrEvent, eventIdPreimage, eventShapeError, serializeEvent } from '@hansa/protocol'
@@ -82,8 +81,6 @@ export async function openConfiguredStore(
 export function openSqlite(dataDir: string, synchronous: 'full' | 'normal' = 'full'): SqliteStore {
   return new SqliteStore({ path: join(dataDir, 'events.sqlite'), synchronous, writerThread: false })
 }
-
-export const sqliteExists = (dataDir: string): boolean => existsSync(join(dataDir, 'events.sqlite'))
 
 /** Every event of the source, one JSON line each, written through `write` (which may wait). */
 export async function exportEvents(
