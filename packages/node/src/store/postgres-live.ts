@@ -9,7 +9,7 @@
 // If the LISTEN connection breaks it is reopened with a growing delay; events committed
 // while it was down are not replayed (a subscriber that needs them asks again with `since`).
 import type { NostrEvent } from '@hansa/protocol'
-import pg from 'pg'
+import type pg from 'pg'
 import { LIVE_CHANNEL } from './postgres-schema.js'
 
 export type LiveListener = (event: NostrEvent, raw: string) => void
@@ -50,7 +50,8 @@ export class PostgresLive {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url })
+    const { default: pgModule } = await import('pg')
+    const client = new pgModule.Client({ connectionString: this.options.url })
     client.on('error', () => this.reconnect(client))
     client.on('end', () => this.reconnect(client))
     client.on('notification', (n) => this.onNotification(n.payload ?? ''))

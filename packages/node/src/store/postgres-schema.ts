@@ -8,8 +8,8 @@
 // the replaceable, addressable and NIP-09 rules run inside the transaction, under advisory
 // locks that serialise writers of the same event or address across processes.
 import { HansaError } from '@hansa/protocol'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import { type Migration, Migrator } from 'kysely/migration'
+// kysely is loaded only when a PostgreSQL store opens: a SQLite node never pays for it.
+import type { Migration } from 'kysely/migration'
 import type pg from 'pg'
 
 /** The channel every process of a node LISTENs on for events accepted by the others. */
@@ -229,6 +229,7 @@ $fn$;
 const exec =
   (text: string): Migration['up'] =>
   async (db) => {
+    const { sql } = await import('kysely')
     await sql.raw(text).execute(db)
   }
 
@@ -258,6 +259,8 @@ export async function migrateDatabase(pool: pg.Pool): Promise<{ applied: string[
       )
     }
   }
+  const { Kysely, PostgresDialect } = await import('kysely')
+  const { Migrator } = await import('kysely/migration')
   // The Kysely instance borrows the pool; it is never destroyed, so the pool stays open.
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
   const migrator = new Migrator({

@@ -12,7 +12,8 @@ import {
   HansaError,
   kindClass,
 } from '@hansa/protocol'
-import pg from 'pg'
+// pg is loaded only when a PostgreSQL store opens: a SQLite node never pays for it.
+import type pg from 'pg'
 import type {
   EventStore,
   QueryOptions,
@@ -67,8 +68,9 @@ const lockKey = (text: string): string =>
   ).toString()
 
 /** The replica's pool: read-only, same size and timeout; its schema is the primary's. */
-function replicaPool(options: PostgresStoreOptions): pg.Pool {
-  const pool = new pg.Pool({
+async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
+  const { default: pgModule } = await import('pg')
+  const pool = new pgModule.Pool({
     connectionString: options.readUrl,
     max: options.poolSize ?? 10,
     application_name: 'hansa-read',
@@ -82,7 +84,8 @@ function replicaPool(options: PostgresStoreOptions): pg.Pool {
 export async function openPool(
   options: Pick<PostgresStoreOptions, 'url' | 'poolSize' | 'statementTimeoutMs'>,
 ): Promise<pg.Pool> {
-  const pool = new pg.Pool({
+  const { default: pgModule } = await import('pg')
+  const pool = new pgModule.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
     application_name: 'hansa',
@@ -117,9 +120,10 @@ export class PostgresStore implements EventStore {
   private constructor(
     readonly pool: pg.Pool,
     options: PostgresStoreOptions,
+    readPool: pg.Pool | undefined,
   ) {
     this.onQuery = options.onQuery
-    this.readPool = options.readUrl ? replicaPool(options) : pool
+    this.readPool = readPool ?? pool
   }
 
   /** Observes each statement's duration from now on (the node's metrics). */
@@ -129,7 +133,11 @@ export class PostgresStore implements EventStore {
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = await openPool(options)
-    const store = new PostgresStore(pool, options)
+    const store = new PostgresStore(
+      pool,
+      options,
+      options.readUrl ? await replicaPool(options) : undefined,
+    )
     if (options.live !== false) {
       store.live = await PostgresLive.start({
         url: options.url,
