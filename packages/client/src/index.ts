@@ -166,3 +166,4 @@ export {
   type WatchStatus,
   watchInbox,
 } from './actions/inbox-watch.js'
+export * from './evm-wallet.js'

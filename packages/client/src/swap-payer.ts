@@ -74,6 +74,8 @@ export type SwapPayerOptions = {
   /** Called when this payer's own books put it out of bounds (or back). */
   onBounds?: (direction: Bounds, balance: bigint) => void
   api?: BillingApiOptions
+  /** A chequebook contract this key issues (evm rail, hard mode); default: the key's address. */
+  chequebook?: string
 }
 
 const encoder = new TextEncoder()
@@ -85,7 +87,7 @@ export class SwapPayer {
   readonly service: string
   readonly policy: SwapPolicy
   readonly unit: string
-  /** The payer's chequebook on the ledger rail: its own Ethereum address. */
+  /** The payer's chequebook: a contract on the evm rail, its own address on the ledger rail. */
   readonly chequebook: string
   private state: SwapAccount
   private bounds_: Bounds = 'within'
@@ -101,7 +103,7 @@ export class SwapPayer {
     const t = terms.services[service] as MeteredTerms
     this.policy = swapPolicy(t)
     this.unit = t.unit
-    this.chequebook = ethereumAddress(options.secretKey)
+    this.chequebook = options.chequebook ?? ethereumAddress(options.secretKey)
     const saved = this.storage.load(this.nodeId)
     this.state = saved
       ? {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { HansaError } from '@hansa/protocol'
+import { EVM_OPTIONS, type EvmConfig } from './billing/rails/evm-options.js'
 
 type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'integer[]'
 
@@ -290,7 +291,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'billing.rail',
     'string',
     'ledger',
-    'Settlement rail: ledger (cheques credited on trust, never cashed). evm and lightning are planned.',
+    'Settlement rail: ledger (cheques credited on trust, never cashed) or evm (subscriptions paid by transaction through the PaymentRouter, cheques cashed on chain in hard mode; billing.evm.*). lightning is planned.',
     { choices: ['ledger', 'evm', 'lightning'] },
   ),
   opt('billing.chainId', 'integer', 31337, 'EIP-712 chain id of the cheques this node takes.', {
@@ -380,6 +381,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Metered: soft (account and log, never refuse), mock (cheques checked and credited, never cashed; refuse past the disconnect threshold) or hard (cashed on chain: needs the evm rail).',
     { choices: ['soft', 'mock', 'hard'] },
   ),
+  ...EVM_OPTIONS,
 ]
 
 export type NodeConfig = {
@@ -462,6 +464,7 @@ export type NodeConfig = {
       disconnectThreshold: number
       swap: 'soft' | 'mock' | 'hard'
     }
+    evm: EvmConfig
   }
 }
 

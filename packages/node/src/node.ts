@@ -160,6 +160,7 @@ export async function startNode(
       now,
     })
     cleanups.push(() => billing.close())
+    await billing.start()
     billing.registerHooks((name, fn) => relay.addHook(name, fn))
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     maintenance.push({

@@ -173,6 +173,7 @@ export {
   type MeteredTerms,
   type ServiceTerms,
   type Settlement,
+  type EvmSettlement,
   type DevTax,
   type Terms,
   type SignedTerms,

@@ -17,7 +17,8 @@
 // cumulative payout by the quoted amount), so only rails without cheques need verifyPayment.
 import type { RailName, SignedCheque } from '@hansa/protocol'
 
-export type IssuerAnswer = { issuer: string } | { refused: string }
+/** `code`: the refusal's own code (evm: HANSA_CHEQUE_CHEQUEBOOK, …); HANSA_CHEQUE_SIGNER by default. */
+export type IssuerAnswer = { issuer: string } | { refused: string; code?: string }
 
 export type SettleOutcome =
   /** Kept on trust (ledger rail, mock mode): never cashed. */
@@ -42,5 +43,9 @@ export interface SettlementRail {
     proof: DirectPaymentProof,
     expected: { payer: string; amount: bigint; reference: string },
   ): Promise<DirectPaymentResult>
+  /** Hard mode: throws (a BillingRequestError) when the chequebook cannot cover the payout. */
+  checkCover?(chequebook: string, cumulativePayout: bigint): Promise<void>
+  /** Background work (the evm rail: router terms, cash-outs to resume). */
+  start?(): Promise<void>
   close?(): Promise<void>
 }
