@@ -256,8 +256,28 @@ userKey(
     .description('pay for N periods of a service (renewing extends from the current expiry)')
     .option('--service <name>', 'the service (default inbox)')
     .option('--periods <n>', 'how many periods (default 1)')
-    .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect),
+    .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect)
+    .option('--rpc-url <url>', 'the chain, when the node is paid on chain (or HANSA_RPC_URL)'),
 ).action((opts) => runCommand(() => import('./commands/account-subscribe.js'), opts))
+userKey(
+  program
+    .command('wallet')
+    .description("your key's address on the node's chain (evm rail), ether and token balances")
+    .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+    .option('--faucet <n>', 'devnet: mint this many test tokens first'),
+).action((opts) => runCommand(() => import('./commands/wallet.js'), opts))
+userKey(
+  program
+    .command('chequebook')
+    .description("your chequebook on the node's chain, for metered use in hard mode")
+    .argument('<action>', 'deploy, deposit, withdraw or status')
+    .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+    .option('--chequebook <address>', 'the chequebook (deposit, withdraw, status)')
+    .option('--amount <n>', 'base units to deposit (deploy, deposit) or withdraw')
+    .option('--hard-deposit <n>', 'deposit: also promise this much to the node (hard deposit)'),
+).action((action, opts) =>
+  runCommand(() => import('./commands/chequebook.js'), { ...opts, action }),
+)
 userKey(
   account
     .command('add-key')
@@ -388,7 +408,8 @@ userOptions(
     .option('--periods <n>', 'periods to pay for on a subscription node (default 1)')
     .option('--node <url>', 'this node rather than the best of the ranking')
     .option('--count <n>', 'how many nodes (default 1)')
-    .option('--policy <p>', 'random (default), cheapest, fastest or devfund'),
+    .option('--policy <p>', 'random (default), cheapest, fastest or devfund')
+    .option('--rpc-url <url>', 'the chain, for nodes paid on chain (or HANSA_RPC_URL)'),
   true,
 ).action((opts) => runCommand(() => import('./commands/subscribe.js'), opts))
 const inbox = program.command('inbox').description('NIP-17 private messages through inbox nodes')

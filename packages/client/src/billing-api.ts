@@ -138,7 +138,46 @@ export type BillingReport = {
   } | null
   subscriptions: { active: Record<string, number>; list: SubscriptionInfo[] }
   cheques: number
+  /** The evm rail: its contracts, and (hard mode) what is uncashed, cashed and bounced. */
+  settlement?: SettlementReport | null
   recentPayments: PaymentInfo[]
+}
+
+export type CashOutInfo = {
+  tx: string
+  chequebook: string
+  cumulative: string
+  paid: string
+  devTax: string
+  bounced: string
+  gasUsed: string
+  at: number
+}
+
+export type SettlementReport = {
+  rail: 'evm'
+  token: string
+  router: string
+  chequebookFactory: string | null
+  registry: string | null
+  confirmations: number
+  cashOuts: {
+    uncashed: string
+    cashed: string
+    cashedDevTax: string
+    bounced: string
+    chequebooks: Array<{
+      chequebook: string
+      cumulative: string
+      cashed: string
+      bounced: string
+      status: string
+      tx: string | null
+      attempts: number
+      lastError: string | null
+    }>
+    cashOuts: CashOutInfo[]
+  } | null
 }
 
 /**

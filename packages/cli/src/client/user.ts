@@ -287,6 +287,7 @@ export type SubscribeOptions = UserOptions & {
   node?: string
   count?: string
   policy?: string
+  rpcUrl?: string
 }
 
 export type SubscribeOutput = SubscribeResult & { pubkey: string; npub: string }
@@ -315,6 +316,9 @@ export async function subscribeCommand(opts: SubscribeOptions): Promise<Subscrib
     count: wholeNumber(opts.count, '--count', 1),
     ...(opts.node ? { node: opts.node } : {}),
     ...(policy ? { policy } : {}),
+    ...(opts.rpcUrl || process.env.HANSA_RPC_URL
+      ? { rpcUrl: opts.rpcUrl ?? process.env.HANSA_RPC_URL }
+      : {}),
   })
   return { ...result, pubkey: client.pubkey!, npub: nip19.npubEncode(client.pubkey!) }
 }
