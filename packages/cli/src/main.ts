@@ -144,9 +144,12 @@ federation
 
 program
   .command('devnet')
-  .description('start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes')
+  .description(
+    'start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes, a local chain',
+  )
   .option('--data-dir <dir>', 'where the nodes, keys and devnet.json live (default ./hansa-devnet)')
   .option('--sample-orders', "add a few sample orders to each coordinator's order book")
+  .option('--no-chain', 'no local chain: every node free (default: anvil, node-2 and node-3 paid)')
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/devnet.js'), opts))
 
