@@ -142,6 +142,19 @@ federation
     runCommand(() => import('./commands/federation-verify.js'), { ...opts, file }),
   )
 
+federation
+  .command('anchor')
+  .description(
+    'write the manifest versions the on-chain FederationRegistry lacks (guardians sign, anyone sends)',
+  )
+  .option('--node <url>', 'a node of the federation (default ws://127.0.0.1:7447)')
+  .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+  .option('--registry <address>', "the registry (default: the node's terms)")
+  .option('--guardian <dir>', "a guardian's folder whose key signs (repeat)", collect)
+  .option('--key <file>', 'the key that pays the gas (default ./hansa.key)')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-anchor.js'), opts))
+
 program
   .command('devnet')
   .description(
@@ -338,7 +351,9 @@ userOptions(
     .description(
       "find the federation's nodes (invite, manifest, discv5, yours), verify each, show terms and why any is rejected",
     )
-    .option('--no-discv5', 'skip the Discovery v5 lookup'),
+    .option('--no-discv5', 'skip the Discovery v5 lookup')
+    .option('--registry-rpc <url>', 'check each node in the on-chain registry on this chain')
+    .option('--require-registry', 'reject nodes the on-chain registry does not list'),
 ).action((opts) => runCommand(() => import('./commands/nodes.js'), opts))
 const trust = program
   .command('trust')

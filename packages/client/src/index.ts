@@ -167,3 +167,4 @@ export {
   watchInbox,
 } from './actions/inbox-watch.js'
 export * from './evm-wallet.js'
+export * from './registry-check.js'

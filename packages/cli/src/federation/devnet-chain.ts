@@ -15,7 +15,6 @@ import {
   FederationRegistry,
   type HansaDeployment,
   HansaTestToken,
-  bytes32,
   clientsFor,
   deployHansa,
   registryUpdateTypedData,
@@ -24,6 +23,7 @@ import {
 } from '@hansa/contracts'
 import { type KeyPair, createKeyFile, readKeyFile } from '@hansa/node'
 import type { Manifest } from '@hansa/protocol'
+import { registryUpdateFor } from './anchor.js'
 import { type Address, type Hex, getAddress } from 'viem'
 import { signTypedData } from 'viem/accounts'
 
@@ -132,15 +132,7 @@ export async function startDevnetChain(
         }
       },
       async anchor(federationId, manifest, guardianKeys) {
-        const update = {
-          federationId: bytes32(federationId),
-          version: BigInt(manifest.version),
-          manifestHash: bytes32(federationId),
-          guardians: manifest.guardians.map((g) => bytes32(g.pubkey)),
-          threshold: manifest.threshold,
-          nodes: manifest.coordinators.flatMap((c) => c.nodes.map((n) => bytes32(n.pubkey))),
-          services: manifest.coordinators.flatMap((c) => c.nodes.map((n) => n.services.join(','))),
-        }
+        const update = registryUpdateFor(federationId, manifest)
         const typed = registryUpdateTypedData(update, anvil.chainId, info.registry as Address)
         const signatures = await Promise.all(
           guardianKeys.map((k) => signTypedData({ privateKey: hex(k), ...typed })),
