@@ -3,9 +3,10 @@
 //    tax on chain; the transaction hash is the proof. `verifyTransaction` reads the receipt
 //    and the router's `Paid` event and refuses, each with its own code, a payment that is not
 //    confirmed, reverted, not through the router, for another node, quote or amount.
-//  - Metered services in hard mode take cheques only from chequebooks the factory deployed,
-//    that have not bounced, and whose balance and hard deposit for this node cover everything
-//    uncashed (`chequeIssuer`, `checkCover`); credited cheques are cashed by CashOuts.
+//  - Metered services in hard mode take cheques only from chequebooks the factory deployed
+//    (`chequeIssuer`; factory and issuer are read once per chequebook, they never change),
+//    that have not bounced and whose balance and hard deposit for this node cover everything
+//    uncashed (`checkCover`: one round of reads per cheque); CashOuts cashes what is credited.
 //  - At start the node sets its payout address and dev-tax rate on the router (one
 //    transaction, only when they differ), so payers and chequebooks split at the rate the
 //    terms state.
@@ -32,6 +33,7 @@ import {
   nodeClients,
   onChain,
 } from './evm-chain.js'
+import { BillingRequestError } from '../errors.js'
 import { evmRefusal } from './evm-errors.js'
 import type { EvmConfig } from './evm-options.js'
 import type { IssuerAnswer, SettleOutcome, SettlementRail } from './rail.js'
@@ -82,6 +84,7 @@ export class EvmRail implements SettlementRail {
   private events: CashOutEvents | undefined
   private timer: NodeJS.Timeout | undefined
   private routerReady = false
+  private readonly issuers = new Map<Address, Address>()
 
   constructor(private readonly o: EvmRailOptions) {
     this.addresses = evmAddresses(o.evm, o.key.address)
@@ -190,21 +193,27 @@ export class EvmRail implements SettlementRail {
       }
     }
     const address = getAddress(chequebook)
-    const deployed = await this.read<boolean>(factory, ChequebookFactory.abi, 'deployed', [address])
-    if (!deployed) {
+    // A chequebook's factory and issuer never change: read once. Whether it bounced is read
+    // every time (and its balance, in checkCover).
+    let issuer: Address | null | undefined = this.issuers.get(address)
+    if (issuer === undefined) {
+      const [deployed, onChainIssuer] = await Promise.all([
+        this.read<boolean>(factory, ChequebookFactory.abi, 'deployed', [address]),
+        this.read<Address>(address, Chequebook.abi, 'issuer').catch((error) => {
+          if (error instanceof BillingRequestError) throw error // the RPC is down
+          return null // no chequebook there
+        }),
+      ])
+      issuer = deployed && onChainIssuer ? onChainIssuer : null
+      if (issuer !== null) {
+        if (this.issuers.size >= 100_000) this.issuers.clear()
+        this.issuers.set(address, issuer)
+      }
+    }
+    if (issuer === null) {
       return {
         refused: `${address} is not a chequebook deployed by the factory ${factory} this node's terms name; deploy one with hansa chequebook deploy`,
         code: 'HANSA_CHEQUE_CHEQUEBOOK',
-      }
-    }
-    const [issuer, bounced] = await Promise.all([
-      this.read<Address>(address, Chequebook.abi, 'issuer'),
-      this.read<boolean>(address, Chequebook.abi, 'bounced'),
-    ])
-    if (bounced) {
-      return {
-        refused: `chequebook ${address} bounced a cheque; this node takes no more cheques from it`,
-        code: 'HANSA_CHEQUE_BOUNCED',
       }
     }
     return { issuer }
@@ -213,10 +222,17 @@ export class EvmRail implements SettlementRail {
   /** Hard mode: refuses a cheque its chequebook cannot cover now. */
   async checkCover(chequebook: string, cumulativePayout: bigint): Promise<void> {
     const address = getAddress(chequebook)
-    const [paidOut, available] = await Promise.all([
+    const [paidOut, available, bounced] = await Promise.all([
       this.read<bigint>(address, Chequebook.abi, 'paidOut', [this.node]),
       this.read<bigint>(address, Chequebook.abi, 'liquidBalanceFor', [this.node]),
+      this.read<boolean>(address, Chequebook.abi, 'bounced'),
     ])
+    if (bounced) {
+      throw evmRefusal(
+        'HANSA_CHEQUE_BOUNCED',
+        `chequebook ${address} bounced a cheque; this node takes no more cheques from it`,
+      )
+    }
     const uncashed = cumulativePayout > paidOut ? cumulativePayout - paidOut : 0n
     if (uncashed > available) {
       throw evmRefusal(
