@@ -271,6 +271,11 @@ export async function subscribeWith(
   const { cheque: signWith, ...api } = options
   const quote = await quoteSubscription(nodeUrl, request, secretKey, api)
   const amount = BigInt(quote.quote.amount)
+  if (quote.pay.beneficiary === undefined || quote.pay.lastCumulativePayout === undefined) {
+    throw new Error(
+      `${nodeUrl} is paid on the ${quote.pay.rail} rail, not with cheques: use subscribeOnChain`,
+    )
+  }
   const cheque = signWith
     ? await signWith(amount)
     : await signCheque(

@@ -26,7 +26,7 @@ export function createRail(name: string, evm?: EvmRailOptions): SettlementRail {
 
 export { LedgerRail } from './ledger-rail.js'
 export { EvmRail } from './evm-rail.js'
-export { EVM_ERRORS } from './evm-errors.js'
+export { EVM_ERROR_CODES } from './evm-errors.js'
 export type {
   SettlementRail,
   IssuerAnswer,
