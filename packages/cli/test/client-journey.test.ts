@@ -96,7 +96,7 @@ describe('the client journey against a devnet', () => {
       billing: { metered: { paymentThreshold: 60 } },
       discovery,
     })
-    devnet = await startDevnet({ dataDir, syncIntervalSeconds: 1, chain: false })
+    devnet = await startDevnet({ dataDir, syncIntervalSeconds: 1 })
     const env = {
       HANSA_FEDERATION_INVITE_CODE: devnet.info.inviteCode,
       HANSA_INBOX_ACCESS: 'subscription',

@@ -10,6 +10,8 @@ export type AnvilOptions = {
   chainId?: number
   /** Loads the chain from this file if it exists and writes it back on exit (devnet resume). */
   statePath?: string
+  /** A fixed port (a chain restarted where its users expect it); default: one the OS picks. */
+  port?: number
   /** Seconds between blocks; by default every transaction is mined at once. */
   blockTime?: number
   /** How long to wait for anvil to listen, in ms (default 20 s). */
@@ -44,7 +46,14 @@ export function anvilBinary(): string {
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
   const chainId = options.chainId ?? 31337
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId)]
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port ?? 0),
+    '--chain-id',
+    String(chainId),
+  ]
   if (options.statePath) args.push('--state', options.statePath)
   if (options.blockTime) args.push('--block-time', String(options.blockTime))
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -532,6 +532,122 @@ describe('SWAP hard mode', () => {
   })
 })
 
+describe('cash-outs when the chain goes away', () => {
+  it('a cash-out that fails while the RPC is down is retried and cashed once when it is back', async () => {
+    // a chain of its own, restarted on the same port from its saved state
+    const stateDir = mkdtempSync(join(tmpdir(), 'hansa-evm-state-'))
+    dirs.push(stateDir)
+    const statePath = join(stateDir, 'state.json')
+    let chain = await startAnvil({ statePath })
+    const port = chain.port
+    const deployer = generateSecretKey()
+    await setEthBalance(chain.rpcUrl, getAddress(ethereumAddress(deployer)), 10n ** 20n)
+    const d = await deployHansa({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      deployer: `0x${Buffer.from(deployer).toString('hex')}`,
+      devFund,
+    })
+    const dir = mkdtempSync(join(tmpdir(), 'hansa-evm-'))
+    dirs.push(dir)
+    const key = createKeyFile(join(dir, 'node.key'))
+    await setEthBalance(chain.rpcUrl, getAddress(key.address), 10n ** 20n)
+    const flags = (unitsPerEth: string) => ({
+      'inbox.access': 'metered',
+      'billing.metered.swap': 'hard',
+      'billing.unit': 'HTT',
+      'billing.rail': 'evm',
+      'billing.chainId': chain.chainId,
+      'billing.evm.rpcUrl': chain.rpcUrl,
+      'billing.evm.token': d.token,
+      'billing.evm.router': d.router,
+      'billing.evm.chequebookFactory': d.chequebookFactory,
+      'billing.evm.unitsPerEth': unitsPerEth,
+      'billing.evm.cashOutIntervalSeconds': 1,
+    })
+    const userSk = generateSecretKey()
+    await setEthBalance(chain.rpcUrl, getAddress(ethereumAddress(userSk)), 10n ** 20n)
+    const wallet = new EvmWallet({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      secretKey: userSk,
+    })
+    await wallet.faucet(d.token, 10_000n)
+    const book = await wallet.deployChequebook(d.chequebookFactory, 3600n)
+    await wallet.deposit(book, d.token, 5000n)
+    // credited while gas is priced too high to cash: it waits
+    let node = await startTestNode(flags('1000000000000000'), dir)
+    nodes.push(node)
+    const signed = await signCheque(
+      {
+        chequebook: book,
+        beneficiary: key.address,
+        cumulativePayout: 700n,
+        chainId: chain.chainId,
+      },
+      userSk,
+    )
+    expect((await sendCheque(node.url, signed, userSk)).credited).toBe('700')
+    await node.stop()
+    await chain.stop()
+    // the node comes back cheap to cash, but the chain is gone: the cash-out fails and waits
+    node = await startTestNode(flags('0'), dir)
+    nodes.push(node)
+    type Books = {
+      settlement: {
+        cashOuts: {
+          chequebooks: Array<{ status: string; attempts: number; lastError: string | null }>
+          cashed: string
+          cashOuts: unknown[]
+        }
+      }
+    }
+    const books = async () => (await getBilling(node.url, key.secretKey)) as unknown as Books
+    let failed: Books['settlement']['cashOuts']['chequebooks'][number] | undefined
+    for (let i = 0; i < 100 && !failed; i++) {
+      failed = (await books()).settlement.cashOuts.chequebooks.find((c) => c.attempts > 0)
+      if (!failed) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(failed).toMatchObject({ status: 'failed' })
+    expect(failed?.lastError).toBeTruthy()
+    // a cheque sent meanwhile is refused, and nothing is credited
+    const more = await signCheque(
+      {
+        chequebook: book,
+        beneficiary: key.address,
+        cumulativePayout: 900n,
+        chainId: chain.chainId,
+      },
+      userSk,
+    )
+    expect(await refusal(sendCheque(node.url, more, userSk))).toMatchObject({
+      code: 'HANSA_CHAIN_UNAVAILABLE',
+      status: 503,
+    })
+    // the chain is back where it was: the next retry cashes, once
+    chain = await startAnvil({ statePath, port })
+    try {
+      let cashed = ''
+      for (let i = 0; i < 100 && cashed !== '700'; i++) {
+        cashed = (await books()).settlement.cashOuts.cashed
+        if (cashed !== '700') await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(cashed).toBe('700')
+      const logs = await wallet.clients.publicClient.getContractEvents({
+        address: book,
+        abi: Chequebook.abi,
+        eventName: 'ChequeCashed',
+        fromBlock: 0n,
+      })
+      expect(logs.map((l) => l.args.paid)).toEqual([700n])
+      expect((await getAccount(node.url, userSk)).swap?.paid).toBe('700')
+    } finally {
+      await node.stop()
+      await chain.stop()
+    }
+  })
+})
+
 describe('the chain unreachable', () => {
   it('refuses a payment with HANSA_CHAIN_UNAVAILABLE and credits nothing', async () => {
     const { dir, key } = await nodeDir()

@@ -12,8 +12,8 @@
 //   guardians/NAME/                guardian.key, guardian.json, setup-code.txt
 //   coordinators/ALIAS/coordinator.key
 //   chain/, users/                 the local chain and its funded users (devnet-chain.ts)
-// With the chain (the default), node-1 is free, node-2 meters its inbox in SWAP's hard mode
-// and node-3 sells it by subscription, both paid on chain (the evm rail).
+// With the chain (`hansa devnet`'s default; `chain: true` here), node-1 is free, node-2 meters
+// its inbox in SWAP's hard mode and node-3 sells it by subscription, both paid on chain.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -85,7 +85,10 @@ export type DevnetOptions = {
   syncIntervalSeconds?: number
   /** Aborting stops the nodes started so far; startDevnet then rejects. */
   signal?: AbortSignal
-  /** Run a local chain with paid nodes (default true); false: every node free, no chain. */
+  /**
+   * Run a local chain with node-2 and node-3 paid on it (`hansa devnet` does by default);
+   * default false here: every node free, no chain (what most tests want).
+   */
   chain?: boolean
 }
 
@@ -188,7 +191,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         log: join(dir, 'node.log'),
       }
     })
-    if (options.chain ?? true) {
+    if (options.chain ?? false) {
       // Node keys first, so the chain can give them gas before they start.
       const addresses = nodes.map((node) => {
         mkdirSync(node.dataDir, { recursive: true, mode: 0o700 })
