@@ -1,22 +1,28 @@
 // The client's side of the evm rail: a wallet on the same secp256k1 key as the user's Nostr
 // identity, paying subscriptions through the node's PaymentRouter by transaction, and a
 // chequebook of her own (deploy through the factory the node's terms name, deposit,
-// withdraw, status) whose cheques pay metered use in SWAP's hard mode.
-import {
-  type ChainClients,
-  Chequebook,
-  ChequebookFactory,
-  HansaTestToken,
-  PaymentRouter,
-  clientsFor,
-} from '@hansa/contracts'
+// withdraw, status) whose cheques pay metered use in SWAP's hard mode. viem and the contracts
+// are loaded on first use, so importing @hansa/client stays cheap for everyone else.
+import type { ChainClients } from '@hansa/contracts'
 import { ethereumAddress } from '@hansa/protocol'
-import { type Address, type Hex, getAddress, parseEventLogs } from 'viem'
+import type { Address, Hex } from 'viem'
 import { type BillingApiOptions, quoteSubscription } from './billing-api.js'
 import { NodeRequestError, callNode } from './node-request.js'
 
 const hexKey = (k: Uint8Array): Hex =>
   `0x${Array.from(k, (b) => b.toString(16).padStart(2, '0')).join('')}`
+
+type Lib = typeof import('@hansa/contracts') &
+  Pick<typeof import('viem'), 'getAddress' | 'parseEventLogs'>
+let libP: Promise<Lib> | undefined
+const lib = (): Promise<Lib> => {
+  libP ??= Promise.all([import('@hansa/contracts'), import('viem')]).then(([c, v]) => ({
+    ...c,
+    getAddress: v.getAddress,
+    parseEventLogs: v.parseEventLogs,
+  }))
+  return libP
+}
 
 export type EvmWalletOptions = { rpcUrl: string; chainId: number; secretKey: Uint8Array }
 
@@ -38,16 +44,27 @@ export type EvmPay = {
 }
 
 export class EvmWallet {
+  /** EIP-55 address of the key (the same key as the Nostr identity). */
   readonly address: Address
-  readonly clients: ChainClients
+  private clients_: ChainClients | undefined
 
   constructor(readonly options: EvmWalletOptions) {
-    this.address = getAddress(ethereumAddress(options.secretKey))
-    this.clients = clientsFor(options.rpcUrl, options.chainId, hexKey(options.secretKey))
+    this.address = ethereumAddress(options.secretKey) as Address
+  }
+
+  /** viem clients on the wallet's chain, signing with its key. */
+  async chainClients(): Promise<ChainClients> {
+    const { clientsFor } = await lib()
+    this.clients_ ??= clientsFor(
+      this.options.rpcUrl,
+      this.options.chainId,
+      hexKey(this.options.secretKey),
+    )
+    return this.clients_
   }
 
   private async send(call: Record<string, unknown>): Promise<{ hash: Hex; logs: unknown[] }> {
-    const { publicClient, walletClient } = this.clients
+    const { publicClient, walletClient } = await this.chainClients()
     const { request } = await publicClient.simulateContract({
       ...call,
       account: walletClient!.account,
@@ -59,11 +76,12 @@ export class EvmWallet {
   }
 
   async ethBalance(): Promise<bigint> {
-    return this.clients.publicClient.getBalance({ address: this.address })
+    return (await this.chainClients()).publicClient.getBalance({ address: this.address })
   }
 
   async tokenBalance(token: string, of: string = this.address): Promise<bigint> {
-    return this.clients.publicClient.readContract({
+    const { HansaTestToken, getAddress } = await lib()
+    return (await this.chainClients()).publicClient.readContract({
       address: getAddress(token),
       abi: HansaTestToken.abi,
       functionName: 'balanceOf',
@@ -73,6 +91,7 @@ export class EvmWallet {
 
   /** Devnets only: mints test tokens (HansaTestToken lets anyone). */
   async faucet(token: string, amount: bigint): Promise<Hex> {
+    const { HansaTestToken, getAddress } = await lib()
     return (
       await this.send({
         address: getAddress(token),
@@ -85,6 +104,7 @@ export class EvmWallet {
 
   /** Pays a quote through the router: approve, then pay. Returns the payment's tx hash. */
   async payQuote(pay: EvmPay): Promise<Hex> {
+    const { HansaTestToken, PaymentRouter, getAddress } = await lib()
     const amount = BigInt(pay.call.amount)
     await this.send({
       address: getAddress(pay.token),
@@ -111,6 +131,7 @@ export class EvmWallet {
 
   /** Deploys a chequebook for this key through `factory`; returns its address. */
   async deployChequebook(factory: string, hardDepositTimeout = 86_400n): Promise<Address> {
+    const { ChequebookFactory, getAddress, parseEventLogs } = await lib()
     const salt = `0x${Date.now().toString(16).padStart(64, '0')}` as Hex
     const { logs } = await this.send({
       address: getAddress(factory),
@@ -124,6 +145,7 @@ export class EvmWallet {
   }
 
   async deposit(chequebook: string, token: string, amount: bigint): Promise<Hex> {
+    const { HansaTestToken, getAddress } = await lib()
     return (
       await this.send({
         address: getAddress(token),
@@ -135,6 +157,7 @@ export class EvmWallet {
   }
 
   async withdraw(chequebook: string, amount: bigint): Promise<Hex> {
+    const { Chequebook, getAddress } = await lib()
     return (
       await this.send({
         address: getAddress(chequebook),
@@ -146,6 +169,7 @@ export class EvmWallet {
   }
 
   async increaseHardDeposit(chequebook: string, beneficiary: string, amount: bigint): Promise<Hex> {
+    const { Chequebook, getAddress } = await lib()
     return (
       await this.send({
         address: getAddress(chequebook),
@@ -158,9 +182,11 @@ export class EvmWallet {
 
   /** A chequebook's balance, what is not promised, what it paid out, and whether it bounced. */
   async chequebookStatus(chequebook: string, beneficiary?: string) {
+    const { Chequebook, getAddress } = await lib()
     const address = getAddress(chequebook)
+    const { publicClient } = await this.chainClients()
     const read = <T>(functionName: string, args: unknown[] = []) =>
-      this.clients.publicClient.readContract({
+      publicClient.readContract({
         address,
         abi: Chequebook.abi,
         functionName,
@@ -243,10 +269,11 @@ export async function subscribeOnChain(
       const waiting =
         error instanceof NodeRequestError && error.code === 'HANSA_PAYMENT_UNCONFIRMED'
       if (!waiting || Date.now() > deadline) throw error
-      const block = await wallet.clients.publicClient.getBlockNumber({ cacheTime: 0 })
+      const { publicClient } = await wallet.chainClients()
+      const block = await publicClient.getBlockNumber({ cacheTime: 0 })
       for (let i = 0; i < 600 && Date.now() < deadline; i++) {
         await new Promise((r) => setTimeout(r, 200))
-        if ((await wallet.clients.publicClient.getBlockNumber({ cacheTime: 0 })) > block) break
+        if ((await publicClient.getBlockNumber({ cacheTime: 0 })) > block) break
       }
     }
   }

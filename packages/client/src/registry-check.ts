@@ -4,8 +4,7 @@
 // older version), `ahead` (the registry holds a newer one: refresh the manifest), `mismatch`
 // (same version, another hash: someone is lying), `unanchored` (never anchored). With
 // `required`, a node the registry does not list is rejected, with the reason.
-import { FederationRegistry, clientsFor } from '@hansa/contracts'
-import { type Address, type Hex, getAddress } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { NodeReport } from './policy.js'
 
 export type RegistryOptions = {
@@ -51,6 +50,11 @@ export async function checkRegistry(
   const address = options.address ?? withTerms?.terms?.settlement.evm?.registry ?? null
   const chainId = options.chainId ?? withTerms?.terms?.settlement.chainId
   if (address === null || chainId === undefined) return null
+  // loaded here, not with the package: only a client that checks a registry needs viem
+  const [{ FederationRegistry, clientsFor }, { getAddress }] = await Promise.all([
+    import('@hansa/contracts'),
+    import('viem'),
+  ])
   const { publicClient } = clientsFor(options.rpcUrl, chainId)
   const fed = `0x${federationId}` as Hex
   const [version, hash] = await publicClient.readContract({

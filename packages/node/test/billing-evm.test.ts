@@ -239,7 +239,7 @@ describe('subscriptions paid by transaction', () => {
       chainId: anvil.chainId,
       secretKey: other,
     })
-    const { walletClient, publicClient } = otherWallet.clients
+    const { walletClient, publicClient } = await otherWallet.chainClients()
     await publicClient.waitForTransactionReceipt({
       hash: await walletClient!.writeContract({
         address: dep.router,
@@ -295,7 +295,7 @@ describe('subscriptions paid by transaction', () => {
         amount: string
       }
     }
-    const { walletClient, publicClient } = wallet.clients
+    const { walletClient, publicClient } = await wallet.chainClients()
     // no allowance: the router's transferFrom fails; sent with a fixed gas limit, unsimulated
     await publicClient.waitForTransactionReceipt({
       hash: await walletClient!.writeContract({
@@ -329,7 +329,7 @@ describe('subscriptions paid by transaction', () => {
   })
 
   it("the node's books equal the sums of the router's Paid events for it", async () => {
-    const { publicClient } = wallet.clients
+    const { publicClient } = await wallet.chainClients()
     const logs = await publicClient.getContractEvents({
       address: dep.router,
       abi: PaymentRouter.abi,
@@ -437,7 +437,7 @@ describe('SWAP hard mode', () => {
     expect(cash).toMatchObject({ cashed: '400', uncashed: '0', bounced: '0' })
     expect(await tokenBalance(payout)).toBe(300n)
     expect((await tokenBalance(devFund)) - devBefore).toBe(100n)
-    const receiptOnChain = await wallet.clients.publicClient.getTransactionReceipt({
+    const receiptOnChain = await (await wallet.chainClients()).publicClient.getTransactionReceipt({
       hash: cash.cashOuts[0]!.tx as Hex,
     })
     expect(receiptOnChain.status).toBe('success')
@@ -520,7 +520,7 @@ describe('SWAP hard mode', () => {
     // chain and books agree: what was cashed is the sum of the ChequeCashed events
     let onChain = 0n
     for (const address of [chequebook, book]) {
-      const logs = await carolWallet.clients.publicClient.getContractEvents({
+      const logs = await (await carolWallet.chainClients()).publicClient.getContractEvents({
         address,
         abi: Chequebook.abi,
         eventName: 'ChequeCashed',
@@ -633,7 +633,7 @@ describe('cash-outs when the chain goes away', () => {
         if (cashed !== '700') await new Promise((r) => setTimeout(r, 100))
       }
       expect(cashed).toBe('700')
-      const logs = await wallet.clients.publicClient.getContractEvents({
+      const logs = await (await wallet.chainClients()).publicClient.getContractEvents({
         address: book,
         abi: Chequebook.abi,
         eventName: 'ChequeCashed',

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { getFederation, requestSync } from '@hansa/client'
 import { createKeyFile, readKeyFile } from '@hansa/node'
 import { HansaError } from '@hansa/protocol'
-import { type DevnetChain, type DevnetChainInfo, startDevnetChain } from './devnet-chain.js'
+import type { DevnetChain, DevnetChainInfo } from './devnet-chain.js'
 import { draftFederation } from './draft.js'
 import { guardianInit, loadGuardian } from './guardian.js'
 import { signProposal } from './governance.js'
@@ -198,6 +198,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         const keyFile = join(node.dataDir, 'node.key')
         return (existsSync(keyFile) ? readKeyFile(keyFile) : createKeyFile(keyFile)).address
       })
+      // loaded only here: viem and the contracts stay out of every other command's start
+      const { startDevnetChain } = await import('./devnet-chain.js')
       chain = await startDevnetChain(dataDir, addresses, progress)
     }
     for (const [i, node] of nodes.entries()) {

@@ -1,9 +1,9 @@
 // The evm rail's view of the chain: viem clients for the node key, the contracts' addresses,
 // and one rule for failures — an RPC that does not answer becomes HANSA_CHAIN_UNAVAILABLE
 // (503, "nothing was credited, try again"), never a credit and never a crash.
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
-import { type ChainClients, clientsFor } from '@hansa/contracts'
-import { type Address, BaseError, type Hex, getAddress } from 'viem'
+import type { Address } from 'viem'
 import { ConfigError } from '../../config.js'
 import type { EvmConfig } from './evm-options.js'
 import { evmRefusal } from './evm-errors.js'
@@ -50,15 +50,23 @@ export function evmAddresses(evm: EvmConfig, nodeAddress: string): EvmAddresses 
   }
 }
 
-export function nodeClients(rpcUrl: string, chainId: number, secretKey: Uint8Array): ChainClients {
-  return clientsFor(rpcUrl, chainId, `0x${bytesToHex(secretKey)}` as Hex)
+/** EIP-55 checksummed form of an address (0x and 40 hex digits), without loading viem. */
+export function getAddress(address: string): Address {
+  const lower = address.slice(2).toLowerCase()
+  const hash = bytesToHex(keccak_256(new TextEncoder().encode(lower)))
+  let out = '0x'
+  for (let i = 0; i < 40; i++) {
+    out += Number.parseInt(hash[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!
+  }
+  return out as Address
 }
 
 /** Whether an error means the RPC did not answer (as opposed to the chain answering "no"). */
 export function isUnreachable(error: unknown): boolean {
-  if (!(error instanceof BaseError)) return false
+  const walk = (error as { walk?: (fn: (e: unknown) => boolean) => unknown } | null)?.walk
+  if (typeof walk !== 'function') return false // not a viem error
   const names = new Set<string>()
-  error.walk((e) => {
+  walk.call(error, (e) => {
     names.add((e as Error).name)
     return false
   })

@@ -14,25 +14,12 @@
 // nothing. Whether a transaction was already used is checked by billing, in the transaction
 // that credits it.
 import { join } from 'node:path'
-import { type ChainClients, ChequebookFactory, Chequebook, PaymentRouter } from '@hansa/contracts'
+import type { ChainClients } from '@hansa/contracts'
 import type { EvmSettlement, SignedCheque } from '@hansa/protocol'
 import type { Logger } from 'pino'
-import {
-  type Address,
-  type Hex,
-  getAddress,
-  isAddressEqual,
-  parseEventLogs,
-  stringToHex,
-} from 'viem'
-import { type CashOutEvents, CashOuts } from './evm-cashouts.js'
-import {
-  type EvmAddresses,
-  evmAddresses,
-  isUnreachable,
-  nodeClients,
-  onChain,
-} from './evm-chain.js'
+import type { Address, Hex } from 'viem'
+import type { CashOutEvents, CashOuts } from './evm-cashouts.js'
+import { type EvmAddresses, evmAddresses, getAddress, isUnreachable, onChain } from './evm-chain.js'
 import { BillingRequestError } from '../errors.js'
 import { evmRefusal } from './evm-errors.js'
 import type { EvmConfig } from './evm-options.js'
@@ -70,7 +57,10 @@ export type ChainPayment = {
 
 /** The router's bytes32 forms of a quote id (hex), a service name and a pubkey. */
 export const quoteWord = (id: string): Hex => `0x${id.padStart(64, '0')}`
-export const serviceWord = (service: string): Hex => stringToHex(service, { size: 32 })
+export const serviceWord = (service: string): Hex =>
+  `0x${Buffer.from(service, 'utf8').toString('hex').padEnd(64, '0').slice(0, 64)}`
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+type EvmLib = typeof import('./evm-lib.js')
 export const pubkeyWord = (pubkey: string): Hex => `0x${pubkey}`
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
@@ -78,7 +68,8 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 export class EvmRail implements SettlementRail {
   readonly name = 'evm' as const
   readonly addresses: EvmAddresses
-  readonly clients: ChainClients
+  private lib_: EvmLib | undefined
+  private clients_: ChainClients | undefined
   private readonly node: Address
   private cashOuts: CashOuts | undefined
   private events: CashOutEvents | undefined
@@ -89,7 +80,17 @@ export class EvmRail implements SettlementRail {
   constructor(private readonly o: EvmRailOptions) {
     this.addresses = evmAddresses(o.evm, o.key.address)
     this.node = getAddress(o.key.address)
-    this.clients = nodeClients(o.evm.rpcUrl, o.chainId, o.key.secretKey)
+  }
+
+  /** viem and the contracts, loaded by start(). */
+  private get lib(): EvmLib {
+    if (!this.lib_) throw new Error('the evm rail is not started')
+    return this.lib_
+  }
+
+  get clients(): ChainClients {
+    if (!this.clients_) throw new Error('the evm rail is not started')
+    return this.clients_
   }
 
   /** What the terms say about this rail. */
@@ -109,8 +110,10 @@ export class EvmRail implements SettlementRail {
   }
 
   async start(): Promise<void> {
+    this.lib_ = await import('./evm-lib.js')
+    this.clients_ = this.lib_.nodeClients(this.o.evm.rpcUrl, this.o.chainId, this.o.key.secretKey)
     if (this.o.hard) {
-      this.cashOuts = new CashOuts({
+      this.cashOuts = new this.lib_.CashOuts({
         path: join(this.o.dataDir, 'settlement.sqlite'),
         clients: this.clients,
         node: this.node,
@@ -147,15 +150,15 @@ export class EvmRail implements SettlementRail {
     const { publicClient, walletClient } = this.clients
     const [payout, bps] = await publicClient.readContract({
       address: this.addresses.router,
-      abi: PaymentRouter.abi,
+      abi: this.lib.PaymentRouter.abi,
       functionName: 'termsOf',
       args: [this.node],
     })
-    if (isAddressEqual(payout, this.addresses.payout) && bps === this.o.rateBps) {
+    if (same(payout, this.addresses.payout) && bps === this.o.rateBps) {
       // set before, or (payout = node, 0 %) by default: only an explicit setting counts
       const logs = await publicClient.getContractEvents({
         address: this.addresses.router,
-        abi: PaymentRouter.abi,
+        abi: this.lib.PaymentRouter.abi,
         eventName: 'NodeTermsSet',
         args: { node: this.node },
         fromBlock: 0n,
@@ -164,7 +167,7 @@ export class EvmRail implements SettlementRail {
     }
     const hash = await walletClient!.writeContract({
       address: this.addresses.router,
-      abi: PaymentRouter.abi,
+      abi: this.lib.PaymentRouter.abi,
       functionName: 'setNodeTerms',
       args: [this.addresses.payout, this.o.rateBps],
       chain: null,
@@ -198,8 +201,8 @@ export class EvmRail implements SettlementRail {
     let issuer: Address | null | undefined = this.issuers.get(address)
     if (issuer === undefined) {
       const [deployed, onChainIssuer] = await Promise.all([
-        this.read<boolean>(factory, ChequebookFactory.abi, 'deployed', [address]),
-        this.read<Address>(address, Chequebook.abi, 'issuer').catch((error) => {
+        this.read<boolean>(factory, this.lib.ChequebookFactory.abi, 'deployed', [address]),
+        this.read<Address>(address, this.lib.Chequebook.abi, 'issuer').catch((error) => {
           if (error instanceof BillingRequestError) throw error // the RPC is down
           return null // no chequebook there
         }),
@@ -223,9 +226,9 @@ export class EvmRail implements SettlementRail {
   async checkCover(chequebook: string, cumulativePayout: bigint): Promise<void> {
     const address = getAddress(chequebook)
     const [paidOut, available, bounced] = await Promise.all([
-      this.read<bigint>(address, Chequebook.abi, 'paidOut', [this.node]),
-      this.read<bigint>(address, Chequebook.abi, 'liquidBalanceFor', [this.node]),
-      this.read<boolean>(address, Chequebook.abi, 'bounced'),
+      this.read<bigint>(address, this.lib.Chequebook.abi, 'paidOut', [this.node]),
+      this.read<bigint>(address, this.lib.Chequebook.abi, 'liquidBalanceFor', [this.node]),
+      this.read<boolean>(address, this.lib.Chequebook.abi, 'bounced'),
     ])
     if (bounced) {
       throw evmRefusal(
@@ -294,11 +297,13 @@ export class EvmRail implements SettlementRail {
         `transaction ${hash} has ${confirmations} confirmation(s); this node needs ${this.o.evm.confirmations} — send the proof again in ${BigInt(this.o.evm.confirmations) - confirmations} block(s)`,
       )
     }
-    const paid = parseEventLogs({
-      abi: PaymentRouter.abi,
-      logs: receipt.logs,
-      eventName: 'Paid',
-    }).filter((l) => isAddressEqual(l.address, this.addresses.router))
+    const paid = this.lib
+      .parseEventLogs({
+        abi: this.lib.PaymentRouter.abi,
+        logs: receipt.logs,
+        eventName: 'Paid',
+      })
+      .filter((l) => same(l.address, this.addresses.router))
     if (paid.length !== 1) {
       throw evmRefusal(
         'HANSA_PAYMENT_CONTRACT',
@@ -306,7 +311,7 @@ export class EvmRail implements SettlementRail {
       )
     }
     const ev = paid[0]!.args
-    if (!isAddressEqual(ev.node, this.node)) {
+    if (!same(ev.node, this.node)) {
       throw evmRefusal(
         'HANSA_PAYMENT_NODE',
         `transaction ${hash} pays node ${ev.node}, not this node (${this.node})`,
