@@ -1,7 +1,6 @@
 // What the evm rail needs from viem and the compiled contracts, in one module the rail loads
 // when it starts (import('./evm-lib.js')): a node on another rail never loads viem, and one
 // on this rail loads it once, off the path of its first request.
-import { bytesToHex } from '@noble/hashes/utils.js'
 import {
   type ChainClients,
   Chequebook,
@@ -15,5 +14,5 @@ export { CashOuts } from './evm-cashouts.js'
 export { Chequebook, ChequebookFactory, PaymentRouter, getAddress, isAddressEqual, parseEventLogs }
 
 export function nodeClients(rpcUrl: string, chainId: number, secretKey: Uint8Array): ChainClients {
-  return clientsFor(rpcUrl, chainId, `0x${bytesToHex(secretKey)}` as Hex)
+  return clientsFor(rpcUrl, chainId, `0x${Buffer.from(secretKey).toString('hex')}` as Hex)
 }

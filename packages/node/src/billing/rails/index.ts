@@ -31,6 +31,4 @@ export type {
   SettlementRail,
   IssuerAnswer,
   SettleOutcome,
-  DirectPaymentProof,
-  DirectPaymentResult,
 } from './rail.js'
