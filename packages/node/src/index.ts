@@ -44,10 +44,21 @@ export type {
   QueryOptions,
   QueryResult,
   ReadAccess,
+  SyncItems,
+  SyncItemsOptions,
 } from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
+export { NegentropyServer } from './relay/negentropy.js'
+export { NegentropyResponder } from './relay/negentropy-responder.js'
+export {
+  nip77,
+  type Nip77,
+  type Negentropy,
+  type NegentropyStorageVector,
+  type NegentropySync,
+} from './relay/nip77.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'
 export {
   orderbookService,

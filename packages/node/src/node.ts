@@ -24,6 +24,7 @@ import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { NegentropyServer } from './relay/negentropy.js'
 import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
@@ -121,6 +122,19 @@ export async function startNode(
     const metrics = createMetrics()
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
+    // NIP-77: any client (a member node's replication among them) reconciles with this node.
+    const negentropy = new NegentropyServer({
+      config,
+      store,
+      log: log.child({ component: 'negentropy' }),
+      registry: metrics.registry,
+      now,
+      nowMs: () => clock.nowMs(),
+      requestRefusal: (filters, conn) => relay.requestRefusal(filters, conn, 'REQ'),
+      readAccess: (conn) => relay.readAccess(conn),
+    })
+    relay.negentropy = negentropy
+    relay.addHook('onClose', (conn) => negentropy.onClose(conn))
 
     const enabled = enabledServices(config, options.services ?? [])
     const services = enabled.map((s) => s.service)
