@@ -25,6 +25,9 @@ import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
 import { NegentropyServer } from './relay/negentropy.js'
+import { exemptMemberNodes } from './replication/member-exemption.js'
+import { Replicator } from './replication/replicator.js'
+import { replicationRoutes } from './http/replication-routes.js'
 import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
@@ -55,6 +58,8 @@ export type HansaNode = {
   billing: Billing
   /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
   discovery: NodeDiscovery | null
+  /** Replication with the other member nodes (replication/): peers, push, catch-up, status. */
+  replication: Replicator
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -159,6 +164,22 @@ export async function startNode(
       now,
     })
     cleanups.unshift(() => sync.stop())
+    // Replication (replication/): peers from the manifest, live push, NIP-77 catch-up.
+    const replication = new Replicator({
+      config,
+      nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
+      selfUrl: () => relay.relayUrl,
+      store,
+      services: services
+        .filter((s) => (s.replication ?? []).length > 0)
+        .map((s) => ({ name: s.name, filters: s.replication ?? [] })),
+      manifest: () => federation.manifest(),
+      log: log.child({ component: 'replication' }),
+      registry: metrics.registry,
+      now,
+    })
+    cleanups.unshift(async () => replication.stop())
+    relay.replicationPeer = (conn) => replication.isMemberConnection(conn)
     // Services the manifest does not list for this node stay off (see federation/service-gate.ts).
     const gate = createServiceGate(
       relay,
@@ -193,7 +214,11 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
         nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-        publish: (event) => relay.publishOwn(event),
+        publish: async (event) => {
+          const status = await relay.publishOwn(event)
+          if (status === 'stored') replication.onStored(event, null)
+          return status
+        },
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
           active: () => federation.activeServices().includes(service.name),
@@ -211,7 +236,16 @@ export async function startNode(
         })
       }
     }
-    billing.registerHooks((name, fn) => relay.addHook(name, fn))
+    // Member nodes replicating are outside paid access (replication/member-exemption.ts).
+    billing.registerHooks((name, fn) =>
+      relay.addHook(
+        name,
+        exemptMemberNodes(name, fn, (c) => replication.isMemberConnection(c)),
+      ),
+    )
+    relay.addHook('onServed', (served, conn) => {
+      if (served.verb === 'EVENT') replication.onStored(served.event, conn)
+    })
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     maintenance.push({
       name: 'expiration',
@@ -295,6 +329,7 @@ export async function startNode(
                 serialized: eventIdPreimage(e),
               })) === 'ok',
           }),
+        (http) => replicationRoutes(http, { replication }),
         ...serviceRoutes,
       ],
       beforeMetrics: async () => {
@@ -310,6 +345,8 @@ export async function startNode(
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
     sync.start()
+    replication.refresh()
+    federation.onChange(() => replication.refresh())
     // Discovery v5 announces the URL, so it starts once the port is known.
     if (config.discovery.enabled) {
       const udpPort =
@@ -356,6 +393,7 @@ export async function startNode(
       sync,
       billing,
       discovery,
+      replication,
       runMaintenance,
       close() {
         closing ??= (async () => {
