@@ -51,6 +51,9 @@ export { SqliteStore } from './store/sqlite-store.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
 export { NegentropyServer } from './relay/negentropy.js'
+export { PeerSocket, PeerError, type ReconcileResult } from './replication/peer-socket.js'
+export { Replicator, type PeerStatus } from './replication/replicator.js'
+export { replicationPeers, sharedFilters, memberNodeKeys } from './replication/peers.js'
 export { NegentropyResponder } from './relay/negentropy-responder.js'
 export {
   nip77,
