@@ -216,14 +216,15 @@ describe('replication between member nodes (3 node processes)', () => {
       await waitFor(
         () => syncStatus(i),
         (s) => s.peers.length === 2 && s.peers.every((p) => p.connected),
+        60_000,
       )
     }
-  })
+  }, 180_000)
 
   afterAll(async () => {
     for (const n of nodes) await n?.stop()
     rmSync(root, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   it('mail accepted by node-1 is on node-2 and node-3 at once (live push)', async () => {
     const wrap = wrapFor('live')

@@ -23,7 +23,7 @@ export function syncStatusRows(doc: SyncStatusDocument, now: number): string[][]
         ? 'not yet'
         : r.error !== null
           ? `failed ${ago(r.at, now)}: ${r.error}`
-          : `${ago(r.at, now)}, ${Math.round(r.durationMs)} ms, ${r.bytes} B, ${r.fetched} in / ${r.pushed} out`
+          : `${ago(r.at, now)}, ${Math.round(r.durationMs)} ms, ${r.bytes} B, ${r.fetched} fetched, peer lacks ${r.peerLacks}`
     return [
       `${p.pubkey.slice(0, 12)}… ${p.url}`,
       p.coordinator,

@@ -12,9 +12,12 @@
 // a queue that overflowed) the catch-up finds.
 //
 // Catch-up: NIP-77 negentropy as the initiator, per peer and shared filter — at start, when
-// the manifest changes, when a peer comes back, and on a jittered timer. Ids the peer lacks
-// are pushed to it; ids we lack are fetched (REQ by ids) and published into our own relay over
-// a loopback connection authenticated as this node, so they pass the same checks as any event.
+// the manifest changes, when a peer comes back, and on a jittered timer. Catch-up PULLS: ids
+// we lack are fetched (REQ by ids) and published into our own relay over a loopback connection
+// authenticated as this node, so they pass the same checks as any event; ids the peer lacks are
+// only counted, since the peer's own catch-up with us (it runs the same schedule) fetches them —
+// pushing them too would send everything twice. Catch-ups run one at a time per node, so an
+// empty node that lacks the same events at every peer fetches them once.
 import type { Manifest, NostrEvent } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
@@ -64,9 +67,10 @@ export type PeerStatus = {
     at: number
     durationMs: number
     bytes: number
-    /** Ids fetched from the peer / pushed to it. */
+    /** Events fetched from the peer and stored here. */
     fetched: number
-    pushed: number
+    /** Events the peer lacks: it fetches them in its own catch-up with this node. */
+    peerLacks: number
     error: string | null
   } | null
 }
@@ -82,6 +86,8 @@ export class Replicator {
   private self: PeerSocket | null = null
   private selfConnecting: Promise<PeerSocket> | null = null
   private stopped = false
+  /** Catch-ups run one at a time: a node that lacks the same events at three peers fetches them once. */
+  private catchUps: Promise<unknown> = Promise.resolve()
   readonly metrics: ReplicationMetrics
 
   constructor(readonly options: ReplicatorOptions) {
@@ -177,6 +183,13 @@ export class Replicator {
   /** Reconciles every peer now; resolves when all are done (tests, `POST` on demand). */
   async reconcileAll(reason = 'on demand'): Promise<void> {
     await Promise.all([...this.links.values()].map((l) => l.reconcileNow(reason)))
+  }
+
+  /** Runs `task` after every catch-up queued before it. */
+  serialise<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.catchUps.then(task, task)
+    this.catchUps = run.catch(() => {})
+    return run
   }
 
   link(pubkey: string): PeerLink | undefined {
@@ -364,7 +377,7 @@ export class PeerLink {
     this.reconciling = (async () => {
       do {
         this.again = false
-        await this.reconcileOnce(reason)
+        await this.owner.serialise(() => this.reconcileOnce(reason))
       } while (this.again && !this.stopped && this.socket?.open)
     })().finally(() => {
       this.reconciling = null
@@ -380,7 +393,7 @@ export class PeerLink {
     const all = { privateKinds: [], readerPubkeys: [] }
     let bytes = 0
     let fetched = 0
-    let pushed = 0
+    let peerLacks = 0
     let error: string | null = null
     try {
       for (const name of this.peer.services) {
@@ -403,8 +416,8 @@ export class PeerLink {
             config.replication.negentropyFrameBytes,
           )
           bytes += result.bytes
+          peerLacks += result.have.length
           fetched += await this.fetchInto(socket, result.need)
-          pushed += await this.pushIds(socket, result.have)
         }
       }
       this.owner.metrics.reconciles.inc({ ...this.label, result: 'ok' })
@@ -418,17 +431,17 @@ export class PeerLink {
       )
     }
     const durationMs = performance.now() - started
-    this.last = { at: now(), durationMs, bytes, fetched, pushed, error }
+    this.last = { at: now(), durationMs, bytes, fetched, peerLacks, error }
     this.owner.metrics.reconcileSeconds.set(this.label, durationMs / 1000)
     this.owner.metrics.reconcileBytes.set(this.label, bytes)
     this.owner.metrics.lastReconcile.set(this.label, now())
-    if (fetched + pushed > 0 || error) {
+    if (fetched > 0 || error) {
       this.opts.log.info(
         {
           peer: this.peer.pubkey,
           reason,
           fetched,
-          pushed,
+          peerLacks,
           bytes,
           ms: Math.round(durationMs),
           error,
@@ -451,27 +464,6 @@ export class PeerLink {
       if (ok > 0) this.received(ok)
     }
     return stored
-  }
-
-  /** Reads the ids from this node's store and pushes them to the peer. */
-  private async pushIds(socket: PeerSocket, ids: readonly string[]): Promise<number> {
-    const { store, now } = this.opts
-    let accepted = 0
-    for (let i = 0; i < ids.length; i += FETCH_BATCH) {
-      const batch = ids.slice(i, i + FETCH_BATCH)
-      const found = await store.query(
-        { ids: batch },
-        { privateKinds: [], readerPubkeys: [], limit: batch.length, now: now() },
-      )
-      const results = await Promise.all(
-        found.events.map((raw) => socket.publish(JSON.parse(raw) as NostrEvent)),
-      )
-      const ok = results.filter((r) => r.ok).length
-      accepted += ok
-      this.sent += ok
-      this.owner.metrics.sent.inc(this.label, ok)
-    }
-    return accepted
   }
 
   status(): PeerStatus {
@@ -522,7 +514,7 @@ function replicationMetrics(registry: Registry, collectLag: () => void) {
     }),
     sent: new Counter({
       name: 'hansa_replication_events_sent_total',
-      help: 'Events a peer accepted from this node (pushed live or by catch-up)',
+      help: 'Events a peer accepted from this node (pushed live)',
       labelNames: peer,
       registers,
     }),

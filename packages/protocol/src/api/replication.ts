@@ -22,7 +22,7 @@ export const PeerSyncStatusSchema = Type.Object({
       durationMs: Type.Number(),
       bytes: Type.Integer(),
       fetched: Type.Integer(),
-      pushed: Type.Integer(),
+      peerLacks: Type.Integer(),
       error: Type.Union([Type.String(), Type.Null()]),
     }),
     Type.Null(),
