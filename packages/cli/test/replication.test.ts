@@ -143,6 +143,8 @@ describe('replication between member nodes (3 node processes)', () => {
   const url = (i: number) => `ws://127.0.0.1:${ports[i]}`
   let genesis: Manifest
   let chainFile: string
+  /** Lubeck's order as node-1 holds it (signed by node-3's key). */
+  let order: NostrEvent | undefined
 
   const start = async (i: number) => {
     nodes[i] = await startNodeProcess(
@@ -283,7 +285,16 @@ describe('replication between member nodes (3 node processes)', () => {
         (found) => found.length === 1,
       )
       expect(events[0]!.pubkey).toBe(keys[2]!.pubkey)
+      order = events[0]
     }
+    // Verified, not trusted: the same order signed by anyone else is refused by every member.
+    const forged = finalizeEvent(
+      { kind: 38383, created_at: now(), tags: order!.tags, content: order!.content },
+      generateSecretKey(),
+    )
+    const refused = await publish(url(0), forged)
+    expect(refused[2]).toBe(false)
+    expect(refused[3]).toMatch(/^blocked: /)
   })
 
   it('a deletion by its author propagates to every member', async () => {
@@ -359,6 +370,9 @@ describe('replication between member nodes (3 node processes)', () => {
     const asRemoved = await negentropyIds(url(0), { kinds: [1059] }, keys[2]!.secretKey)
     expect(asRemoved).toEqual([])
     expect(await read(url(0), { kinds: [1059] }, keys[2]!.secretKey)).toEqual([])
+    // Its orders are no longer a member's: a copy passed on is refused.
+    const copy = await publish(url(1), order!)
+    expect([copy[2], copy[3]]).toEqual([false, expect.stringMatching(/^blocked: /)])
     // And node-3 itself replicates with nobody.
     await waitFor(
       () => syncStatus(2),

@@ -18,7 +18,7 @@
 // only counted, since the peer's own catch-up with us (it runs the same schedule) fetches them —
 // pushing them too would send everything twice. Catch-ups run one at a time per node, so an
 // empty node that lacks the same events at every peer fetches them once.
-import type { Manifest, NostrEvent } from '@hansa/protocol'
+import { type Manifest, type NostrEvent, matchFilters } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { NodeConfig } from '../config.js'
@@ -32,7 +32,6 @@ import {
   memberNodeKeys,
   replicationPeers,
   sharedFilters,
-  sharesEvent,
 } from './peers.js'
 
 export type ReplicatorOptions = {
@@ -90,7 +89,11 @@ export class Replicator {
   private catchUps: Promise<unknown> = Promise.resolve()
   readonly metrics: ReplicationMetrics
 
+  /** Each service with the filters it shares (its own and its deletions), computed once. */
+  private readonly shared: SharedService[]
+
   constructor(readonly options: ReplicatorOptions) {
+    this.shared = options.services.map((s) => ({ name: s.name, filters: sharedFilters(s) }))
     this.metrics = replicationMetrics(options.registry, () => {
       for (const link of this.links.values()) link.status() // sets each peer's lag
     })
@@ -153,7 +156,7 @@ export class Replicator {
       }
       return
     }
-    const services = this.options.services.filter((s) => sharesEvent(s, event))
+    const services = this.shared.filter((s) => matchFilters(s.filters, event))
     if (services.length === 0 && event.kind !== DELETION_KIND) return
     for (const link of this.links.values()) {
       if (services.some((s) => link.peer.services.includes(s.name))) link.push(event)
