@@ -9,7 +9,6 @@
 // IdList branch of the Negentropy v1 specification put back; everything else (storage,
 // fingerprints, bounds, range splitting, frame limits) is the library's own code, called on
 // the instance. Tests reconcile empty, small and large sets against it with NegentropySync.
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import type { Negentropy, NegentropyStorageVector } from './nip77.js'
 
 const PROTOCOL_VERSION = 0x61
@@ -89,7 +88,7 @@ export class NegentropyResponder {
   reconcile(message: string): string {
     const neg = this.neg
     const { storage } = neg
-    const query = new this.Buf(hexToBytes(message))
+    const query = new this.Buf(new Uint8Array(Buffer.from(message, 'hex')))
     neg.lastTimestampIn = 0
     neg.lastTimestampOut = 0
     const full = new this.Buf()
@@ -165,6 +164,6 @@ export class NegentropyResponder {
       prevIndex = upper
       prevBound = currBound
     }
-    return bytesToHex(full.unwrap())
+    return Buffer.from(full.unwrap()).toString('hex')
   }
 }
