@@ -50,6 +50,7 @@ const EXPORTS = [
   'getFederation',
   'getProposals',
   'getSubscriptions',
+  'getSyncStatus',
   'getTerms',
   'headStorageOf',
   'httpUrlOf',
