@@ -130,10 +130,33 @@ export class PeerSocket {
   }
 
   private send(message: unknown): number {
+    return this.sendText(JSON.stringify(message))
+  }
+
+  private sendText(text: string): number {
     if (!this.open) throw new PeerError(`${this.url}: ${this.closedReason ?? 'not connected'}`)
-    const text = JSON.stringify(message)
     this.ws.send(text)
     return Buffer.byteLength(text)
+  }
+
+  /**
+   * Runs `fn` with the TCP socket corked, so the frames it sends leave in one write (`ws` keeps
+   * the socket in `_socket` and corks it the same way for its own multi-part frames).
+   */
+  corked(fn: () => void): void {
+    const tcp = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+    tcp?.cork()
+    try {
+      fn()
+    } finally {
+      tcp?.uncork()
+    }
+  }
+
+  /** Publishes an event already serialised as its `["EVENT", …]` frame. */
+  async publishFrame(id: string, frame: string): Promise<{ ok: boolean; message: string }> {
+    const m = await this.awaitOk(id, 'EVENT', frame)
+    return { ok: m[2] === true, message: typeof m[3] === 'string' ? m[3] : '' }
   }
 
   private wait(match: (m: unknown[]) => boolean, what: string): Promise<unknown[]> {
@@ -184,22 +207,27 @@ export class PeerSocket {
   }
 
   private publishRaw(event: NostrEvent, verb: 'EVENT' | 'AUTH'): Promise<unknown[]> {
+    return this.awaitOk(event.id, verb, JSON.stringify([verb, event]))
+  }
+
+  /** Sends a ready EVENT (or AUTH) frame and waits for the OK naming `id`. */
+  private awaitOk(id: string, verb: 'EVENT' | 'AUTH', frame: string): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
       const pending = {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.dropOk(event.id, pending)
+          this.dropOk(id, pending)
           reject(new PeerError(`${this.url} did not answer ${verb} within ${this.timeoutMs} ms`))
         }, this.timeoutMs),
       }
-      const list = this.pendingOk.get(event.id) ?? []
+      const list = this.pendingOk.get(id) ?? []
       list.push(pending)
-      this.pendingOk.set(event.id, list)
+      this.pendingOk.set(id, list)
       try {
-        this.send([verb, event])
+        this.sendText(frame)
       } catch (err) {
-        this.dropOk(event.id, pending)
+        this.dropOk(id, pending)
         clearTimeout(pending.timer)
         reject(err)
       }

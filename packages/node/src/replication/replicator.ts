@@ -158,9 +158,17 @@ export class Replicator {
     }
     const services = this.shared.filter((s) => matchFilters(s.filters, event))
     if (services.length === 0 && event.kind !== DELETION_KIND) return
+    // One EVENT frame, serialised once for every peer.
+    let message: string | undefined
+    const frame = () => {
+      message ??= JSON.stringify(['EVENT', event])
+      return message
+    }
     for (const link of this.links.values()) {
-      if (services.some((s) => link.peer.services.includes(s.name))) link.push(event)
-      else if (event.kind === DELETION_KIND && services.length === 0) link.push(event, true)
+      if (services.some((s) => link.peer.services.includes(s.name))) link.push(event, frame())
+      else if (event.kind === DELETION_KIND && services.length === 0) {
+        link.push(event, frame(), true)
+      }
     }
   }
 
@@ -207,7 +215,7 @@ export class Replicator {
   }
 }
 
-type Pending = { event: NostrEvent; at: number }
+type Pending = { event: NostrEvent; message: string; at: number }
 
 /** This node's side of one peer: the connection, the push queue and the catch-up. */
 export class PeerLink {
@@ -220,6 +228,7 @@ export class PeerLink {
   private readonly queue: Pending[] = []
   private readonly inFlight = new Map<string, number>()
   private reconciling: Promise<void> | null = null
+  private pumpScheduled = false
   private again = false
   private sent = 0
   private got = 0
@@ -267,28 +276,45 @@ export class PeerLink {
   }
 
   /** Queues an event for the peer (bounded: past the bound the oldest is dropped). */
-  push(event: NostrEvent, deletionOnly = false): void {
+  push(event: NostrEvent, message: string, deletionOnly = false): void {
     if (this.stopped) return
     // A deletion that names no shared kind still goes out if it names events by id: the peer
     // applies it only to its author's own events, so passing it on costs one check.
     if (deletionOnly && !event.tags.some((t) => t[0] === 'e')) return
-    this.queue.push({ event, at: Date.now() })
+    this.queue.push({ event, message, at: Date.now() })
     if (this.queue.length > this.opts.config.replication.pushQueue) {
       this.queue.shift()
       this.owner.metrics.dropped.inc(this.label)
       this.again = true // the catch-up will carry what was dropped
     }
-    this.pump()
+    this.schedulePump()
+  }
+
+  /**
+   * Pushes run once per turn of the event loop: the events a write batch accepted leave in one
+   * corked socket write per peer, not one system call each.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
   }
 
   private pump(): void {
     const socket = this.socket
     if (!socket?.open) return
+    socket.corked(() => this.sendWindow(socket))
+  }
+
+  private sendWindow(socket: PeerSocket): void {
     while (this.queue.length > 0 && this.inFlight.size < PUSH_WINDOW) {
       const item = this.queue.shift()!
       this.inFlight.set(item.event.id, item.at)
       socket
-        .publish(item.event)
+        .publishFrame(item.event.id, item.message)
         .then((ok) => {
           if (ok.ok) {
             this.sent++
@@ -307,7 +333,7 @@ export class PeerLink {
         })
         .finally(() => {
           this.inFlight.delete(item.event.id)
-          this.pump()
+          this.schedulePump()
         })
     }
   }
