@@ -47,6 +47,8 @@ export class PeerSocket {
   /** Events sent and waiting for their OK, by id. */
   private readonly pendingOk = new Map<string, PendingOk[]>()
   onClose: (reason: string) => void = () => {}
+  /** OKs for events sent with `sendFrame` (the live path keeps its own books). */
+  onOk: (id: string, ok: boolean, message: string) => void = () => {}
 
   private constructor(
     readonly url: string,
@@ -97,6 +99,16 @@ export class PeerSocket {
   }
 
   private onMessage(text: string): void {
+    // The live path's OKs, read without JSON.parse: `["OK","<64 hex>",true|false,"…"]`.
+    if (text.startsWith('["OK","') && text.charCodeAt(71) === 0x22) {
+      const id = text.slice(7, 71)
+      if (!this.pendingOk.has(id)) {
+        const ok = text.startsWith('true', 73)
+        const rest = text.slice(ok ? 77 : 78)
+        this.onOk(id, ok, rest.startsWith(',"') ? rest.slice(2, -2) : '')
+        return
+      }
+    }
     let m: unknown
     try {
       m = JSON.parse(text)
@@ -151,6 +163,15 @@ export class PeerSocket {
     } finally {
       tcp?.uncork()
     }
+  }
+
+  /**
+   * Sends a ready `["EVENT", …]` frame without waiting: its OK goes to `onOk`. The live path
+   * pushes this way (no promise and timer per event); it times out the oldest unanswered
+   * event itself.
+   */
+  sendFrame(frame: string): void {
+    this.sendText(frame)
   }
 
   /** Publishes an event already serialised as its `["EVENT", …]` frame. */

@@ -229,6 +229,7 @@ export class PeerLink {
   private readonly inFlight = new Map<string, number>()
   private reconciling: Promise<void> | null = null
   private pumpScheduled = false
+  private stallTimer: NodeJS.Timeout | undefined
   private again = false
   private sent = 0
   private got = 0
@@ -255,6 +256,8 @@ export class PeerLink {
   start(): void {
     void this.connect()
     this.schedule()
+    this.stallTimer = setInterval(() => this.checkStalled(), 1000)
+    this.stallTimer.unref()
   }
 
   update(peer: Peer): void {
@@ -265,6 +268,7 @@ export class PeerLink {
     this.stopped = true
     clearTimeout(this.retry)
     clearTimeout(this.timer)
+    clearInterval(this.stallTimer)
     this.socket?.close()
     this.socket = null
     this.queue.length = 0
@@ -313,29 +317,47 @@ export class PeerLink {
     while (this.queue.length > 0 && this.inFlight.size < PUSH_WINDOW) {
       const item = this.queue.shift()!
       this.inFlight.set(item.event.id, item.at)
-      socket
-        .publishFrame(item.event.id, item.message)
-        .then((ok) => {
-          if (ok.ok) {
-            this.sent++
-            this.owner.metrics.sent.inc(this.label)
-            this.owner.metrics.pushSeconds.set(this.label, (Date.now() - item.at) / 1000)
-          } else {
-            this.owner.metrics.refused.inc(this.label)
-            this.opts.log.debug(
-              { peer: this.peer.pubkey, id: item.event.id, reason: ok.message },
-              'replication: peer refused an event',
-            )
-          }
-        })
-        .catch(() => {
-          this.again = true // lost with the connection: the catch-up after reconnecting finds it
-        })
-        .finally(() => {
-          this.inFlight.delete(item.event.id)
-          this.schedulePump()
-        })
+      try {
+        socket.sendFrame(item.message)
+      } catch {
+        this.inFlight.delete(item.event.id)
+        this.again = true // lost with the connection: the catch-up after reconnecting finds it
+        return
+      }
     }
+  }
+
+  /** The peer's OK for a pushed event. */
+  private acknowledged(id: string, ok: boolean, message: string): void {
+    const at = this.inFlight.get(id)
+    if (at === undefined) return
+    this.inFlight.delete(id)
+    if (ok) {
+      this.sent++
+      this.owner.metrics.sent.inc(this.label)
+      this.owner.metrics.pushSeconds.set(this.label, (Date.now() - at) / 1000)
+    } else {
+      this.owner.metrics.refused.inc(this.label)
+      this.opts.log.debug(
+        { peer: this.peer.pubkey, id, reason: message },
+        'replication: peer refused an event',
+      )
+    }
+    this.schedulePump()
+  }
+
+  /**
+   * A peer that leaves a pushed event unanswered past the timeout is treated as gone: the link
+   * is closed, reconnects with backoff and catches up.
+   */
+  private checkStalled(): void {
+    const socket = this.socket
+    if (!socket?.open || this.inFlight.size === 0) return
+    const oldest = this.inFlight.values().next().value as number
+    if (Date.now() - oldest <= this.timeoutMs) return
+    this.opts.log.warn({ peer: this.peer.pubkey }, 'replication: peer stopped answering pushes')
+    this.lastError = `no OK within ${this.timeoutMs} ms`
+    socket.close()
   }
 
   private async connect(): Promise<void> {
@@ -349,11 +371,15 @@ export class PeerLink {
         return
       }
       this.socket = socket
+      socket.onOk = (id, ok, message) => this.acknowledged(id, ok, message)
       this.backoffMs = 1000
       this.lastError = null
       this.owner.metrics.up.set(this.label, 1)
       socket.onClose = (reason) => {
         this.owner.metrics.up.set(this.label, 0)
+        // What was in flight is lost with the connection; the catch-up after reconnecting finds it.
+        if (this.inFlight.size > 0) this.again = true
+        this.inFlight.clear()
         if (this.stopped) return
         this.lastError = `disconnected: ${reason}`
         this.reconnectLater()
