@@ -62,7 +62,11 @@ export class PeerSocket {
 
   /** Opens a connection; rejects after the timeout when the peer does not answer. */
   static async connect(url: string, timeoutMs: number): Promise<PeerSocket> {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024 })
+    const ws = new WebSocket(url, {
+      handshakeTimeout: timeoutMs,
+      maxPayload: 64 * 1024 * 1024,
+      perMessageDeflate: false,
+    })
     const socket = new PeerSocket(url, ws, timeoutMs)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
