@@ -179,6 +179,13 @@ federation
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/federation-show.js'), opts))
 federation
+  .command('sync-status')
+  .description('replication with each peer member node: lag, events sent/received, last catch-up')
+  .option('--node <url>', 'node to ask (default: your node)')
+  .option('--data-dir <dir>', 'guardian folder, for its node')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-sync-status.js'), opts))
+federation
   .command('verify')
   .description('verify a chain file offline (a JSON array of signed manifests, oldest first)')
   .argument('<file>', 'chain file')

@@ -52,6 +52,7 @@ const EXPORTS = [
   'getFederation',
   'getProposals',
   'getSubscriptions',
+  'getSyncStatus',
   'getTerms',
   'headStorageOf',
   'httpUrlOf',

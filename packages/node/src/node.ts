@@ -24,6 +24,10 @@ import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { NegentropyServer } from './relay/negentropy.js'
+import { exemptMemberNodes } from './replication/member-exemption.js'
+import { Replicator } from './replication/replicator.js'
+import { replicationRoutes } from './http/replication-routes.js'
 import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
@@ -55,6 +59,8 @@ export type HansaNode = {
   billing: Billing
   /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
   discovery: NodeDiscovery | null
+  /** Replication with the other member nodes (replication/): peers, push, catch-up, status. */
+  replication: Replicator
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -130,6 +136,19 @@ export async function startNode(
     }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
+    // NIP-77: any client (a member node's replication among them) reconciles with this node.
+    const negentropy = new NegentropyServer({
+      config,
+      store,
+      log: log.child({ component: 'negentropy' }),
+      registry: metrics.registry,
+      now,
+      nowMs: () => clock.nowMs(),
+      requestRefusal: (filters, conn) => relay.requestRefusal(filters, conn, 'REQ'),
+      readAccess: (conn) => relay.readAccess(conn),
+    })
+    relay.negentropy = negentropy
+    relay.addHook('onClose', (conn) => negentropy.onClose(conn))
 
     const enabled = enabledServices(config, options.services ?? [])
     const services = enabled.map((s) => s.service)
@@ -154,6 +173,22 @@ export async function startNode(
       now,
     })
     cleanups.unshift(() => sync.stop())
+    // Replication (replication/): peers from the manifest, live push, NIP-77 catch-up.
+    const replication = new Replicator({
+      config,
+      nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
+      selfUrl: () => relay.relayUrl,
+      store,
+      services: services
+        .filter((s) => (s.replication ?? []).length > 0)
+        .map((s) => ({ name: s.name, filters: s.replication ?? [] })),
+      manifest: () => federation.manifest(),
+      log: log.child({ component: 'replication' }),
+      registry: metrics.registry,
+      now,
+    })
+    cleanups.unshift(async () => replication.stop())
+    relay.replicationPeer = (conn) => replication.isMemberConnection(conn)
     // Services the manifest does not list for this node stay off (see federation/service-gate.ts).
     const gate = createServiceGate(
       relay,
@@ -189,7 +224,11 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
         nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-        publish: (event) => relay.publishOwn(event),
+        publish: async (event) => {
+          const status = await relay.publishOwn(event)
+          if (status === 'stored') replication.onStored(event, null)
+          return status
+        },
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
           active: () => federation.activeServices().includes(service.name),
@@ -207,7 +246,16 @@ export async function startNode(
         })
       }
     }
-    billing.registerHooks((name, fn) => relay.addHook(name, fn))
+    // Member nodes replicating are outside paid access (replication/member-exemption.ts).
+    billing.registerHooks((name, fn) =>
+      relay.addHook(
+        name,
+        exemptMemberNodes(name, fn, (c) => replication.isMemberConnection(c)),
+      ),
+    )
+    relay.addHook('onServed', (served, conn) => {
+      if (served.verb === 'EVENT') replication.onStored(served.event, conn)
+    })
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     maintenance.push({
       name: 'expiration',
@@ -291,6 +339,7 @@ export async function startNode(
                 serialized: eventIdPreimage(e),
               })) === 'ok',
           }),
+        (http) => replicationRoutes(http, { replication }),
         ...serviceRoutes,
       ],
       health: async () => {
@@ -312,6 +361,8 @@ export async function startNode(
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
     sync.start()
+    replication.refresh()
+    federation.onChange(() => replication.refresh())
     // Discovery v5 announces the URL, so it starts once the port is known.
     if (config.discovery.enabled) {
       const udpPort =
@@ -358,6 +409,7 @@ export async function startNode(
       sync,
       billing,
       discovery,
+      replication,
       runMaintenance,
       close() {
         closing ??= (async () => {

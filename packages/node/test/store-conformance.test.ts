@@ -207,6 +207,19 @@ for (const backend of backends) {
       expect(await ids({ kinds: [1059] })).toEqual([wrap.id]) // not private: everyone
     })
 
+    it('lists (created_at, id) for negentropy under the same rules, its limit ignored, null past max', async () => {
+      const events = [0, 1, 2].map((i) => sign(bob, 7005, NOW - 20 - i, [['p', ALICE]]))
+      await write(...events)
+      const sync = (filter: Filter, options: Partial<typeof access> = {}, max = 100) =>
+        store.syncItems(filter, { ...access, ...options, now: NOW, max })
+      const expected = events.map((e) => [e.created_at, e.id]).sort()
+      expect((await sync({ kinds: [7005], limit: 1 }))?.sort()).toEqual(expected)
+      expect(await sync({ kinds: [7005] }, {}, 2)).toBeNull()
+      const priv = { privateKinds: [7005] }
+      expect(await sync({ kinds: [7005] }, priv)).toEqual([])
+      expect((await sync({ kinds: [7005] }, { ...priv, readerPubkeys: [ALICE] }))?.length).toBe(3)
+    })
+
     it('prunes kinds received before a time', async () => {
       const old = sign(bob, 7004, NOW - 2)
       await store.writeBatch([{ event: old, raw: JSON.stringify(old), receivedAt: NOW - 1000 }])

@@ -102,3 +102,16 @@ export function countQuery(filters: readonly Filter[], access: ReadAccess, now: 
   const clauses = filters.map((f) => `(${whereClause(f, access, now, p, false)})`)
   return query(`SELECT count(*)::bigint AS n FROM events e WHERE ${clauses.join(' OR ')}`, p.values)
 }
+
+/**
+ * NIP-77: (created_at, hex id) of every event the filter matches, its `limit` ignored, at most
+ * `max + 1` rows (one more than allowed tells the caller the set is too big).
+ */
+export function syncQuery(filter: Filter, access: ReadAccess, now: number, max: number): PgQuery {
+  const p = new Params()
+  const where = whereClause({ ...filter, limit: undefined }, access, now, p, false)
+  return query(
+    `SELECT e.created_at::float8, encode(e.id, 'hex') FROM events e WHERE ${where} LIMIT ${p.add(max + 1)}`,
+    p.values,
+  )
+}

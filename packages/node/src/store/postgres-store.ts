@@ -20,9 +20,11 @@ import type {
   QueryResult,
   ReadAccess,
   StoredEventInput,
+  SyncItems,
+  SyncItemsOptions,
   WriteOutcome,
 } from './event-store.js'
-import { countQuery, filterQuery } from './postgres-query.js'
+import { countQuery, filterQuery, syncQuery } from './postgres-query.js'
 import { type LiveListener, PostgresLive } from './postgres-live.js'
 import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-schema.js'
 
@@ -217,6 +219,16 @@ export class PostgresStore implements EventStore {
     const q = countQuery(filters, options, options.now)
     const result = await this.timed('count', () => this.readPool.query<{ n: string }>(q))
     return Number(result.rows[0]!.n)
+  }
+
+  /** NIP-77: (created_at, id) of every match under the same access rules; null past `max`. */
+  async syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null> {
+    if (filter.search !== undefined) return []
+    const q = syncQuery(filter, options, options.now, options.max)
+    const result = await this.timed('query', () =>
+      this.readPool.query<[number, string]>({ ...q, rowMode: 'array' }),
+    )
+    return result.rows.length > options.max ? null : (result.rows as SyncItems)
   }
 
   async pruneExpired(now: number): Promise<number> {

@@ -5,7 +5,7 @@
 // the writer commits.
 import type Database from 'better-sqlite3'
 import { type Filter, tagConditions } from '@hansa/protocol'
-import type { QueryOptions, ReadAccess } from './event-store.js'
+import type { QueryOptions, ReadAccess, SyncItems, SyncItemsOptions } from './event-store.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -120,5 +120,17 @@ export class SqliteReader {
     return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
       .pluck()
       .get(...where.params) as number
+  }
+
+  /** (created_at, id) of every match, for negentropy; null past `max` (one row more is read). */
+  syncItems(filter: Filter, options: SyncItemsOptions): SyncItems | null {
+    if (filter.search !== undefined) return []
+    const where = this.whereClause(filter, options, options.now)
+    const rows = this.prepared(
+      `SELECT e.created_at, lower(hex(e.id)) FROM events e WHERE ${where.sql} LIMIT ?`,
+    )
+      .raw()
+      .all(...where.params, options.max + 1) as SyncItems
+    return rows.length > options.max ? null : rows
   }
 }
