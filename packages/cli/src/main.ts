@@ -82,6 +82,11 @@ keyOptions(
     .option('--dev-fund-rate <r>', 'suggested share of income, 0 to 1 (default 0.2)')
     .option('--valid-days <d>', 'days the manifest stays valid (default 365)')
     .option('--out <file>', 'also write the draft manifest to this file')
+    .option(
+      '--setup-token <url=token>',
+      "a standalone node's one-time setup token, printed when it starts (repeat per node)",
+      collect,
+    )
     .option('--check-only', 'run the checks, post nothing')
     .option('--json', 'print JSON')
     .action((opts) => runCommand(() => import('./commands/federation-draft.js'), opts)),

@@ -235,6 +235,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     "A manifest chain file (JSON array of signed manifests, oldest first) to adopt at start. Its genesis must hash to the invite code's federation id when both are set.",
   ),
   opt(
+    'federation.adminPubkeys',
+    'string[]',
+    [],
+    'Keys (hex) besides the node key whose NIP-98 requests may make this standalone node adopt a federation (a genesis draft or chain). Put the drafting guardian here, or use the setup token.',
+    { restart: false },
+  ),
+  opt(
+    'federation.setupToken',
+    'string',
+    '',
+    'The one-time setup token a standalone node accepts (Hansa-Setup-Token header) for the genesis at the ceremony. Empty: a random one, printed at start. Spent by its first use.',
+  ),
+  opt(
     'federation.peers',
     'string[]',
     [],
@@ -436,6 +449,8 @@ export type NodeConfig = {
   federation: {
     inviteCode: string
     chainFile: string
+    adminPubkeys: string[]
+    setupToken: string
     peers: string[]
     syncIntervalSeconds: number
   }

@@ -10,6 +10,7 @@ import type { NodeConfig } from './config.js'
 import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
 import { createServiceGate } from './federation/service-gate.js'
+import { SetupToken } from './federation/setup-token.js'
 import { NodeDiscovery } from './discovery/node-discovery.js'
 import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
@@ -44,6 +45,11 @@ export type HansaNode = {
   sync: ManifestSync
   /** Paid access: terms, subscriptions, SWAP accounts, the books (billing/). */
   billing: Billing
+  /**
+   * The one-time token that lets the setup ceremony found a federation on this standalone node
+   * (printed at start), or null once spent or when the node follows or is pinned to one.
+   */
+  setupToken(): string | null
   /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
   discovery: NodeDiscovery | null
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
@@ -101,6 +107,9 @@ export async function startNode(
     })
     cleanups.push(async () => federation.close())
     if (federation.status() === 'not-member') log.warn(federation.statusMessage())
+    const setupToken = federation.needsAuthorisation()
+      ? new SetupToken(config.federation.setupToken)
+      : null
     const sync = new ManifestSync({
       federation,
       nodePubkey: key.pubkey,
@@ -229,6 +238,8 @@ export async function startNode(
             publicUrl: () => relay.relayUrl,
             configuredServices: services.map((s) => s.name),
             now,
+            adminPubkeys: () => config.federation.adminPubkeys,
+            setupToken,
           }),
         (http) =>
           billingRoutes(http, {
@@ -257,6 +268,11 @@ export async function startNode(
     relay.relayUrl = url // a port of 0 is only known now; NIP-42 checks against this URL
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
+    if (setupToken?.current()) {
+      log.info(
+        "standalone: to found or join a federation at the setup ceremony, give the drafting guardian this node's one-time setup token (printed at start)",
+      )
+    }
     sync.start()
     // Discovery v5 announces the URL, so it starts once the port is known.
     if (config.discovery.enabled) {
@@ -301,6 +317,7 @@ export async function startNode(
       sync,
       billing,
       discovery,
+      setupToken: () => (federation.needsAuthorisation() ? (setupToken?.current() ?? null) : null),
       runMaintenance,
       close() {
         closing ??= (async () => {

@@ -11,6 +11,8 @@ export type FederationRequestCode =
   | 'HANSA_PROPOSALS_FULL'
   | 'HANSA_FEDERATION_NONE'
   | 'HANSA_FEDERATION_MISMATCH'
+  | 'HANSA_FEDERATION_UNINVITED'
+  | 'HANSA_RATE_LIMITED'
 
 /** A federation request the node refuses for a reason only the node can judge. */
 export class FederationRequestError extends HansaError {
@@ -31,6 +33,8 @@ const STATUS: Record<string, number> = {
   HANSA_SETUP_CODE_INVALID: 400,
   HANSA_HTTP_AUTH: 401,
   HANSA_NOT_GUARDIAN: 403,
+  HANSA_FEDERATION_UNINVITED: 403,
+  HANSA_RATE_LIMITED: 429,
   HANSA_PROPOSAL_NOT_FOUND: 404,
   HANSA_MANIFEST_GENESIS: 409,
   HANSA_MANIFEST_VERSION: 409,

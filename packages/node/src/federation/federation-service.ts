@@ -3,9 +3,13 @@
 //
 // States (GET /federation `status`):
 // - `standalone`: no federation (the quick start). Every configured service runs. The node
-//   accepts a sealed genesis (POST /federation/chain) and genesis drafts from their guardians.
-//   Unless `federation.inviteCode` pins a federation id, the first valid genesis wins (trust on
-//   first use, as when pairing a device); after that the node never switches federation.
+//   adopts a federation only when its own coordinator asked for it: an invite code or a chain
+//   file in its configuration pins the federation id; otherwise a genesis (a sealed chain or a
+//   genesis draft) is taken only from a request the coordinator authorised — NIP-98 by the
+//   node key or a `federation.adminPubkeys` key, or the one-time setup token the node prints
+//   at start. Such a request pins the draft's hash, so the sealed genesis pushed later by
+//   another node is adopted too. Anything else is refused with HANSA_FEDERATION_UNINVITED
+//   (403) and changes nothing. After adopting, the node never switches federation.
 // - `member`: the head lists this node's key. It runs the services both its configuration and
 //   its manifest entry list (and the federation runs): the federation's consensus on modules.
 // - `not-member`: the head does not list this node's key (never did, or it was removed). The
@@ -48,6 +52,8 @@ import { ManifestStore, type StoredProposal } from './manifest-store.js'
 
 /** Pending proposals a node keeps at once; more are refused until some are adopted. */
 export const MAX_PENDING_PROPOSALS = 64
+/** Pending proposals one guardian may have proposed at once on a node. */
+export const MAX_PROPOSALS_PER_GUARDIAN = 4
 
 export type FederationStatusName = 'standalone' | 'member' | 'not-member'
 
@@ -108,16 +114,19 @@ export class Federation {
   private head: Head | null = null
   private readonly listeners: Array<(change: FederationChange) => void> = []
   /** The federation id an invite code pins, if any. */
-  readonly pinnedId: string | null
+  private readonly invitePin: string | null
+  /** The genesis hash an authorised request pinned (kept in federation.sqlite), if any. */
+  private authorisedPin: string | null
   /** Node URLs from the invite code: where to fetch the chain when joining. */
   readonly inviteUrls: readonly string[]
   fork: ForkReport | null = null
 
   constructor(private readonly options: FederationOptions) {
     const invite = options.inviteCode === '' ? null : decodeInviteCode(options.inviteCode)
-    this.pinnedId = invite?.federationId ?? null
+    this.invitePin = invite?.federationId ?? null
     this.inviteUrls = invite?.urls ?? []
     this.store = new ManifestStore(options.path)
+    this.authorisedPin = this.store.meta('authorised_genesis')
     try {
       this.load()
     } catch (error) {
@@ -126,13 +135,38 @@ export class Federation {
     }
   }
 
+  /** The federation id this node may adopt: the invite code's, or the one its coordinator authorised. */
+  get pinnedId(): string | null {
+    return this.invitePin ?? this.authorisedPin
+  }
+
+  /** Whether adopting a federation now needs a request its coordinator authorised. */
+  needsAuthorisation(): boolean {
+    return this.head === null && this.pinnedId === null
+  }
+
+  /** Pins the genesis an authorised request named (a draft or a sealed chain). */
+  private pin(hash: string): void {
+    if (this.invitePin !== null || this.authorisedPin === hash) return
+    this.authorisedPin = hash
+    this.store.setMeta('authorised_genesis', hash)
+  }
+
+  private uninvited(what: string): FederationRequestError {
+    return new FederationRequestError(
+      'HANSA_FEDERATION_UNINVITED',
+      403,
+      `${what} refused: this node joins a federation only when its coordinator asks (an invite code or chain file in its configuration, NIP-98 by the node key or an admin key, or the setup token the node printed at start)`,
+    )
+  }
+
   private load(): void {
     const storedId = this.store.federationId()
-    if (storedId !== null && this.pinnedId !== null && storedId !== this.pinnedId) {
+    if (storedId !== null && this.invitePin !== null && storedId !== this.invitePin) {
       throw new FederationRequestError(
         'HANSA_FEDERATION_MISMATCH',
         409,
-        `this data folder belongs to federation ${storedId.slice(0, 12)}…, but federation.inviteCode names ${this.pinnedId.slice(0, 12)}…`,
+        `this data folder belongs to federation ${storedId.slice(0, 12)}…, but federation.inviteCode names ${this.invitePin.slice(0, 12)}…`,
         `A node follows one federation. Use another data folder, or delete ${this.options.path} to leave the stored federation.`,
       )
     }
@@ -165,6 +199,7 @@ export class Federation {
       }
       const result = this.offerChain(entries, `chain file ${this.options.chainFile}`, {
         allowSame: true,
+        authorised: true,
       })
       if (result.adopted) {
         this.options.log.info(
@@ -230,8 +265,10 @@ export class Federation {
     const version = this.version()
     switch (this.status()) {
       case 'standalone':
-        return this.pinnedId === null
-          ? 'This node belongs to no federation; it runs standalone with the services its configuration turns on.'
+        if (this.pinnedId === null)
+          return 'This node belongs to no federation; it runs standalone with the services its configuration turns on.'
+        return this.invitePin === null
+          ? `This node awaits the sealed genesis ${this.pinnedId.slice(0, 12)}… its coordinator authorised.`
           : `This node is joining federation ${this.pinnedId.slice(0, 12)}… and has not fetched its manifest chain yet (from ${this.inviteUrls.join(', ')}).`
       case 'not-member':
         return `This node's key ${this.options.nodePubkey.slice(0, 12)}… is not in manifest version ${version} of federation ${id?.slice(0, 12)}…: it is not a member and serves no federation service.`
@@ -286,14 +323,19 @@ export class Federation {
    * it is newer. A tail starts at most one version above the stored head; the stored versions
    * before it complete it. Throws the protocol's error for the first rule broken.
    */
-  offerChain(entries: unknown, source: string, options: { allowSame?: boolean } = {}): OfferResult {
-    if (!Array.isArray(entries) || entries.length === 0) {
+  offerChain(
+    offered: unknown,
+    source: string,
+    options: { allowSame?: boolean; authorised?: boolean } = {},
+  ): OfferResult {
+    if (!Array.isArray(offered) || offered.length === 0) {
       throw new FederationRequestError(
         'HANSA_REQUEST_INVALID',
         400,
         'a chain is a non-empty JSON array of signed manifests, oldest first',
       )
     }
+    const entries: unknown[] = offered.map(firstSignaturePerKey)
     const stored = this.head
     const firstVersion = (entries[0] as { manifest?: { version?: unknown } } | null)?.manifest
       ?.version
@@ -310,7 +352,16 @@ export class Federation {
         `This node has no federation yet: send the whole chain, from the genesis manifest (version 1); it starts at version ${firstVersion}`,
       )
     }
-    const federationId = stored?.federationId ?? this.pinnedId ?? genesisHash(entries[0])
+    const authorised = options.authorised ?? false
+    if (stored === null && this.pinnedId === null && !authorised) {
+      throw this.uninvited('a genesis chain')
+    }
+    // An authorised request may name another genesis than an earlier authorised draft; an
+    // invite code's pin holds against everyone.
+    const federationId =
+      stored?.federationId ??
+      (authorised && this.invitePin === null ? genesisHash(entries[0]) : this.pinnedId) ??
+      genesisHash(entries[0])
     const result = verifyChain(federationId, combined, { now: this.options.now() })
     if (!result.ok) throw result.error
     return this.adoptVerified(result.head, source, options.allowSame ?? false)
@@ -449,7 +500,7 @@ export class Federation {
   }
 
   /** Checks a proposed manifest against the head: the rules a proposal must meet to be kept. */
-  private checkProposal(value: unknown): Manifest {
+  private checkProposal(value: unknown, authorised = false): Manifest {
     const issues = manifestIssues(value)
     if (issues.length > 0) throw new ManifestInvalidError(issues)
     const manifest = value as Manifest
@@ -462,7 +513,10 @@ export class Federation {
           `this node belongs to no federation: only a genesis draft (version 1) can be proposed here, not version ${manifest.version}`,
         )
       }
-      if (this.pinnedId !== null && manifestHash(manifest) !== this.pinnedId) {
+      const hash = manifestHash(manifest)
+      if (this.pinnedId === null && !authorised) throw this.uninvited('a genesis draft')
+      const repin = authorised && this.invitePin === null
+      if (this.pinnedId !== null && hash !== this.pinnedId && !repin) {
         throw new ManifestGenesisError(
           'other-federation',
           `this node is pinned to federation ${this.pinnedId.slice(0, 12)}…; this genesis draft would found another`,
@@ -526,8 +580,9 @@ export class Federation {
     value: unknown,
     author: string,
     signatures: readonly unknown[] = [],
+    options: { authorised?: boolean } = {},
   ): { proposal: ProposalView; adopted: boolean; created: boolean } {
-    const manifest = this.checkProposal(value)
+    const manifest = this.checkProposal(value, options.authorised ?? false)
     // A genesis draft comes from one of its guardians; a later version from a guardian of the
     // head (a guardian the proposal adds may sign it, not propose it).
     const proposers = (this.manifest() ?? manifest).guardians
@@ -549,7 +604,18 @@ export class Federation {
         `this node already holds ${MAX_PENDING_PROPOSALS} pending proposals; sign one to adoption first`,
       )
     }
+    if (
+      created &&
+      existing.filter((p) => p.proposer === author).length >= MAX_PROPOSALS_PER_GUARDIAN
+    ) {
+      throw new FederationRequestError(
+        'HANSA_PROPOSALS_FULL',
+        409,
+        `guardian ${author.slice(0, 12)}… already has ${MAX_PROPOSALS_PER_GUARDIAN} pending proposals on this node; let one be adopted or superseded first`,
+      )
+    }
     const checked = signatures.map((s) => this.checkSignature(manifest, hash, s))
+    if (manifest.version === 1 && this.head === null) this.pin(hash)
     if (created) {
       this.store.addProposal({
         hash,
@@ -653,6 +719,24 @@ export class Federation {
   close(): void {
     this.store.close()
   }
+}
+
+/**
+ * A signed manifest with only the first signature each key made: verifying then costs at most
+ * one check per guardian key, however many entries an offered chain repeats (signatures by
+ * other keys are skipped unverified by verifyChain itself). Anything else passes unchanged.
+ */
+function firstSignaturePerKey(entry: unknown): unknown {
+  const signatures = (entry as { signatures?: unknown } | null)?.signatures
+  if (!Array.isArray(signatures)) return entry
+  const seen = new Set<unknown>()
+  const kept = signatures.filter((s) => {
+    const key = (s as { pubkey?: unknown } | null)?.pubkey
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  return kept.length === signatures.length ? entry : { ...(entry as object), signatures: kept }
 }
 
 /** The hash a structurally valid genesis would give, or a placeholder verifyChain refuses. */
