@@ -424,8 +424,7 @@ export class Relay {
     metrics.queries.inc({ verb })
     if (verb === 'COUNT') {
       try {
-        let count = 0
-        for (const f of filters) count += await store.count(f, { ...access, now })
+        const count = await store.count(filters, { ...access, now })
         stop()
         conn.send(countMessage(subId, count))
         if (this.hooks.onServed.length > 0) {

@@ -41,12 +41,24 @@ export const utf8Bytes = (events: readonly string[]): number => {
   return bytes
 }
 
+/**
+ * The rules every backend keeps (SQLite here; PostgreSQL follows the same):
+ * - NIP-01 replaceable and addressable kinds keep only the newest (equal created_at: lowest id).
+ * - NIP-09 deletion is by the author only. A kind-5's `e` tags remove events with that id *and
+ *   the kind-5's pubkey*, and leave a tombstone keyed by (id, pubkey) that refuses that
+ *   author's event later (`deleted`); its `a` tags (`kind:pubkey:d`) count only when the
+ *   pubkey is the kind-5's own, and remove that address up to the kind-5's created_at. A
+ *   stranger's kind-5 removes and blocks nothing. Kind-5 events themselves are not deleted.
+ * - COUNT (NIP-45) counts distinct events: `count` takes all filters of one COUNT and counts an
+ *   event that matches several of them once.
+ */
 export interface EventStore {
   /** Writes a batch in one transaction; resolves once the batch is durably committed. */
   writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
   /** Serialised events matching the filter, newest first, and their size in bytes. */
   query(filter: Filter, options: QueryOptions): Promise<QueryResult>
-  count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
+  /** The distinct events matching any of the filters (one NIP-45 COUNT), each counted once. */
+  count(filters: readonly Filter[], options: ReadAccess & { now: number }): Promise<number>
   /** Deletes events past their NIP-40 expiration; returns how many. */
   pruneExpired(now: number): Promise<number>
   /** Deletes events of these kinds received before `receivedBefore`; returns how many. */

@@ -9,7 +9,7 @@ import { serveRequests } from './thread-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
-  | { id: number; op: 'count'; filter: Filter; options: CountOptions }
+  | { id: number; op: 'count'; filters: Filter[]; options: CountOptions }
   | { id: number; op: 'close' }
 
 const { path, synchronous } = workerData as { path: string; synchronous: Synchronous }
@@ -23,7 +23,7 @@ serveRequests<ReaderRequest>((request) => {
       return { events, bytes: utf8Bytes(events) }
     }
     case 'count':
-      return reader.count(request.filter, request.options)
+      return reader.count(request.filters, request.options)
     case 'close':
       db.close()
       return null

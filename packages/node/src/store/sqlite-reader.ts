@@ -111,10 +111,15 @@ export class SqliteReader {
       .all(...where.params, limit) as string[]
   }
 
-  count(filter: Filter, options: ReadAccess & { now: number }): number {
-    const where = this.whereClause(filter, options, options.now)
-    return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
+  /** NIP-45: the distinct events matching any of the filters, each counted once. */
+  count(filters: readonly Filter[], options: ReadAccess & { now: number }): number {
+    const parts = filters
+      .filter((f) => f.search === undefined)
+      .map((f) => this.whereClause(f, options, options.now))
+    if (parts.length === 0) return 0
+    const sql = `SELECT count(*) FROM events e WHERE ${parts.map((p) => `(${p.sql})`).join(' OR ')}`
+    return this.prepared(sql)
       .pluck()
-      .get(...where.params) as number
+      .get(...parts.flatMap((p) => p.params)) as number
   }
 }

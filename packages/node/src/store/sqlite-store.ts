@@ -76,10 +76,11 @@ export class SqliteStore implements EventStore {
     return { events, bytes: utf8Bytes(events) }
   }
 
-  async count(filter: Filter, options: CountOptions): Promise<number> {
-    if (this.readers)
-      return (await this.readers.request({ op: 'count', filter, options })) as number
-    return this.reader.count(filter, options)
+  async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
+    if (this.readers) {
+      return (await this.readers.request({ op: 'count', filters: [...filters], options })) as number
+    }
+    return this.reader.count(filters, options)
   }
 
   async pruneExpired(now: number): Promise<number> {
