@@ -16,6 +16,7 @@ import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
 import { Billing } from './billing/billing.js'
 import { billingRoutes } from './http/billing-routes.js'
+import { Nip98Auth } from './http/nip98-auth.js'
 import { createHttpServer } from './http/server.js'
 import { relayInformation } from './http/relay-info.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
@@ -32,6 +33,8 @@ export type HansaNode = {
   url: string
   /** http:// URL of the same port. */
   httpUrl: string
+  /** The TCP port it listens on (the public URL may name a proxy's). */
+  port: number
   key: Omit<KeyPair, 'secretKey'>
   config: NodeConfig
   relay: Relay
@@ -90,6 +93,23 @@ export async function startNode(
   try {
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, now })
+    if (config.publicUrl === '') {
+      log.warn(
+        'no publicUrl configured: NIP-98 (HTTP auth) is accepted only from this machine, and NIP-42 names the listening address; set publicUrl to the URL clients use',
+      )
+    }
+    const nip98 = new Nip98Auth({
+      publicUrl: config.publicUrl,
+      listenUrl: () => relay.relayUrl,
+      now,
+      verify: async (e) =>
+        (await verifier.check({
+          id: e.id,
+          pubkey: e.pubkey,
+          sig: e.sig,
+          serialized: eventIdPreimage(e),
+        })) === 'ok',
+    })
 
     const services = [
       ...(config.inbox.enabled ? [inboxService] : []),
@@ -148,6 +168,7 @@ export async function startNode(
         nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
         publish: (event) => relay.publishOwn(event),
         addRoutes: (routes) => serviceRoutes.push(routes),
+        httpAuth: nip98,
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
           active: () => federation.activeServices().includes(service.name),
@@ -176,6 +197,7 @@ export async function startNode(
       task: async () => void (await store.pruneExpired(now())),
     })
     maintenance.push({ name: 'rate-buckets', task: async () => relay.sweepIdleBudgets() })
+    maintenance.push({ name: 'nip98-replay', task: async () => nip98.sweep() })
     let discovery: NodeDiscovery | null = null
     const nodeRecord = () => ({
       federationId: federation.federationId(),
@@ -238,21 +260,14 @@ export async function startNode(
             publicUrl: () => relay.relayUrl,
             configuredServices: services.map((s) => s.name),
             now,
+            nip98,
             adminPubkeys: () => config.federation.adminPubkeys,
             setupToken,
           }),
         (http) =>
           billingRoutes(http, {
             billing,
-            publicUrl: () => relay.relayUrl,
-            now,
-            verify: async (e) =>
-              (await verifier.check({
-                id: e.id,
-                pubkey: e.pubkey,
-                sig: e.sig,
-                serialized: eventIdPreimage(e),
-              })) === 'ok',
+            nip98,
           }),
         ...serviceRoutes,
       ],
@@ -306,6 +321,7 @@ export async function startNode(
     return {
       url,
       httpUrl,
+      port,
       key: { pubkey: key.pubkey, address: key.address },
       config,
       relay,

@@ -13,7 +13,7 @@ import { TokenBucket } from '../relay/rate-limiter.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
-import { nip98Pubkey } from './nip98-auth.js'
+import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
@@ -25,6 +25,8 @@ export type FederationRoutesOptions = {
   publicUrl: () => string
   configuredServices: readonly string[]
   now: () => number
+  /** NIP-98 for this node (its public URL, the replay cache). */
+  nip98: Nip98Auth
   /** Largest chain accepted by POST /federation/chain, in bytes. */
   chainBodyLimit?: number
   /** Keys besides the node key whose NIP-98 requests may make the node adopt a federation. */
@@ -98,16 +100,14 @@ export async function federationRoutes(
     })
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
-    const authenticate = (request: FastifyRequest): string =>
-      nip98Pubkey(
-        {
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          rawBody: rawBodyOf(request),
-        },
-        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
-      )
+    const authenticate = (request: FastifyRequest): Promise<string> =>
+      options.nip98.pubkey({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        rawBody: rawBodyOf(request),
+        ip: request.ip,
+      })
 
     /** Whether the request speaks for the node's coordinator: its setup token, or NIP-98 by an admin. */
     const admins = () => new Set([options.nodePubkey, ...(options.adminPubkeys?.() ?? [])])
@@ -159,7 +159,7 @@ export async function federationRoutes(
         if (federation.needsAuthorisation() || request.headers.authorization !== undefined) {
           if (byToken(request)) authorised = true
           else if (request.headers.authorization !== undefined) {
-            authorised = admins().has(authenticate(request))
+            authorised = admins().has(await authenticate(request))
           }
         }
         const result = federation.offerChain(request.body, `HTTP from ${request.ip}`, {
@@ -182,7 +182,7 @@ export async function federationRoutes(
       '/federation/proposals',
       { schema: routeSchemas.propose },
       async (request, reply) => {
-        const author = authenticate(request)
+        const author = await authenticate(request)
         const body = request.body as { manifest: unknown; signatures?: unknown[] }
         const token = byToken(request)
         const result = federation.propose(body.manifest, author, body.signatures ?? [], {
@@ -198,7 +198,7 @@ export async function federationRoutes(
       '/federation/proposals/:hash/signatures',
       { schema: routeSchemas.sign },
       async (request) => {
-        const author = authenticate(request)
+        const author = await authenticate(request)
         return federation.sign((request.params as { hash: string }).hash, request.body, author)
       },
     )

@@ -8,7 +8,7 @@
 import { HansaError, ORDER_LIMITS, ORDER_STATUSES } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { unauthorized } from '../billing/errors.js'
-import { nip98Pubkey } from './nip98-auth.js'
+import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { OrderbookRequestError } from '../services/orderbook/errors.js'
 import {
@@ -22,8 +22,8 @@ export type OrderbookRoutesOptions = {
   book: OrderBook
   /** Whether the service is on (the federation's gate). */
   active: () => boolean
-  /** The node's configured public ws:// URL, or '' (NIP-98 then names the Host header's). */
-  publicUrl: () => string
+  /** NIP-98 for this node (its public URL, the replay cache). */
+  nip98: Nip98Auth
   now: () => number
   /** Counts each action's result (ok, or the refusal's code). */
   count: (action: string, result: string) => void
@@ -128,36 +128,30 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           'the order book is off on this node: its manifest entry does not list the orderbook service',
         )
       }
-      return nip98Pubkey(
+      return options.nip98.pubkey(
         {
           method: request.method,
           url: request.url,
           headers: request.headers,
           rawBody: rawBodyOf(request),
+          ip: request.ip,
         },
-        {
-          publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
-          now: options.now(),
-          refused: unauthorized,
-        },
+        unauthorized,
       )
     }
     /** A reader's key, when she signs the request (NIP-98): the parties see their trade. */
     const reader = async (request: FastifyRequest): Promise<string | null> =>
       request.headers.authorization === undefined
         ? null
-        : nip98Pubkey(
+        : options.nip98.pubkey(
             {
               method: request.method,
               url: request.url,
               headers: request.headers,
               rawBody: undefined,
+              ip: request.ip,
             },
-            {
-              publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
-              now: options.now(),
-              refused: unauthorized,
-            },
+            unauthorized,
           )
     const counted = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
       try {

@@ -1,6 +1,7 @@
 // A service is a plugin (Fastify's rule: if it could be a plugin, it should be): a name,
 // the services it needs, and `register(ctx)`, where it adds hooks to the relay engine's
 // fixed list. Adding a service is adding a folder; the engine does not change.
+import type { Nip98Auth } from '../http/nip98-auth.js'
 import type { Filter, JsonValue, Manifest, ManifestCoordinator, NostrEvent } from '@hansa/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -70,6 +71,8 @@ export type ServiceContext = {
   publish(event: NostrEvent): Promise<WriteOutcome['status']>
   /** HTTP routes of the service, registered beside the node's own (and in /openapi.json). */
   addRoutes(routes: (app: FastifyInstance) => Promise<void>): void
+  /** NIP-98 for the service's routes: bound to the node's public URL, each token once. */
+  httpAuth: Nip98Auth
   /** Run when the node stops, after the relay has answered everything (close databases). */
   addCleanup(cleanup: () => Promise<void> | void): void
   /** The federation, as the service needs it. */

@@ -98,7 +98,7 @@ export const orderbookService: Service = {
       orderbookRoutes(app, {
         book,
         active: () => ctx.federation.active(),
-        publicUrl: () => ctx.config.publicUrl,
+        nip98: ctx.httpAuth,
         now: ctx.now,
         count: (action, result) => actions.inc({ action, result }),
       }),
