@@ -74,6 +74,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Threads that answer REQ and COUNT from the store. 0 answers them on the main thread.',
     { min: 0 },
   ),
+  opt(
+    'storage.maxQueuedQueries',
+    'integer',
+    512,
+    'Queries waiting for the reader threads at most; past it a REQ or COUNT is refused CLOSED "rate-limited: the node is busy…".',
+    { min: 1 },
+  ),
+  opt(
+    'storage.queryTimeoutMs',
+    'integer',
+    5000,
+    'Time budget of one query on a reader thread; past it the thread is stopped and replaced, and the REQ is closed (CLOSED "error: …").',
+    { min: 10 },
+  ),
   opt('limits.maxMessageBytes', 'integer', 262144, 'Largest WebSocket message accepted.', {
     min: 1024,
   }),
@@ -121,6 +135,55 @@ export const OPTIONS: readonly OptionSpec[] = [
     200,
     'Open WebSocket connections from one IP address.',
     { min: 1 },
+  ),
+  opt(
+    'limits.queriesPerSecond',
+    'number',
+    20,
+    'REQ and COUNT per second per connection (burst twice that); past it CLOSED "rate-limited: …". 0 for no limit.',
+    { min: 0 },
+  ),
+  opt(
+    'limits.maxQueriesInFlight',
+    'integer',
+    4,
+    'Queries one connection may have being read at once; more wait their turn (up to limits.maxSubscriptions of them, then CLOSED "rate-limited: …").',
+    { min: 1 },
+  ),
+  opt(
+    'limits.authPerSecond',
+    'number',
+    2,
+    'AUTH messages per second per connection (burst twice that). 0 for no limit.',
+    { min: 0 },
+  ),
+  opt(
+    'limits.maxAuthKeys',
+    'integer',
+    8,
+    'Pubkeys one connection may authenticate as (NIP-42); more AUTH is refused.',
+    { min: 1 },
+  ),
+  opt(
+    'limits.maxSendBufferBytes',
+    'integer',
+    4 * 1024 * 1024,
+    'Bytes queued for a client that does not read before its subscriptions are closed (CLOSED "error: …"); at four times this the connection is closed. Stored results are sent in steps that stay within it.',
+    { min: 65536 },
+  ),
+  opt(
+    'limits.maxBacklog',
+    'integer',
+    1000,
+    'Live events one subscription may hold while its stored events are read; past it the subscription is closed (CLOSED "error: …").',
+    { min: 1 },
+  ),
+  opt(
+    'limits.maxResultBytes',
+    'integer',
+    16 * 1024 * 1024,
+    'Most bytes of stored events one REQ reads; a query stops there (EOSE follows), so one REQ cannot hold more memory.',
+    { min: 65536 },
   ),
   opt('policy.allowedPubkeys', 'string[]', [], 'If not empty, only these authors may publish.', {
     restart: false,
@@ -405,7 +468,12 @@ export type NodeConfig = {
   contact: string
   logLevel: string
   verify: { threads: number; backend: 'auto' | 'native' | 'wasm' | 'noble' }
-  storage: { synchronous: 'full' | 'normal'; readerThreads: number }
+  storage: {
+    synchronous: 'full' | 'normal'
+    readerThreads: number
+    maxQueuedQueries: number
+    queryTimeoutMs: number
+  }
   limits: {
     maxMessageBytes: number
     maxContentBytes: number
@@ -419,6 +487,13 @@ export type NodeConfig = {
     eventsPerSecond: number
     eventsPerSecondPerIp: number
     maxConnectionsPerIp: number
+    queriesPerSecond: number
+    maxQueriesInFlight: number
+    authPerSecond: number
+    maxAuthKeys: number
+    maxSendBufferBytes: number
+    maxBacklog: number
+    maxResultBytes: number
   }
   policy: {
     allowedPubkeys: string[]

@@ -83,6 +83,8 @@ export async function startNode(
     path: join(dataDir, 'events.sqlite'),
     synchronous: config.storage.synchronous,
     readerThreads: config.storage.readerThreads,
+    maxQueuedQueries: config.storage.maxQueuedQueries,
+    queryTimeoutMs: config.storage.queryTimeoutMs,
   })
   const verifier = await VerifyPool.create({
     threads: config.verify.threads,

@@ -1,13 +1,19 @@
 // One WebSocket client: its subscriptions, the pubkeys it has proven (NIP-42), its AUTH
-// challenge and its publishing budget. Services see it read-only, as ConnectionInfo.
+// challenge and its budgets (events, queries, AUTH). Services see it read-only, as
+// ConnectionInfo.
 import { randomBytes } from 'node:crypto'
 import type { Filter } from '@hansa/protocol'
 import type { WebSocket } from 'ws'
 import { TokenBucket } from './rate-limiter.js'
+import type { CompiledFilter } from './subscription-index.js'
 
 /** An open REQ. */
 export type Subscription = {
+  id: string
+  conn: Connection
   filters: Filter[]
+  /** The filters as sets, for matching live events (subscription-index.ts). */
+  compiled: CompiledFilter[]
   /**
    * Live events that matched while the stored ones were still being read (on a reader
    * thread); they are sent after EOSE, so nothing committed meanwhile is missed.
@@ -31,18 +37,41 @@ export class Connection implements ConnectionInfo {
   readonly authed = new Set<string>()
   readonly subscriptions = new Map<string, Subscription>()
   readonly eventBudget: TokenBucket
+  /** REQ and COUNT together. */
+  readonly queryBudget: TokenBucket
+  readonly authBudget: TokenBucket
+  /** Queries of this connection being read now, and those waiting for their turn. */
+  queriesInFlight = 0
+  readonly queryWaiters: Array<() => void> = []
   closed = false
 
   constructor(
     readonly socket: WebSocket,
     readonly ip: string,
-    eventsPerSecond: number,
+    budgets: { eventsPerSecond: number; queriesPerSecond: number; authPerSecond: number },
+    /** Bytes queued for the client past which the connection is dropped at once. */
+    private readonly hardBufferLimit = Number.POSITIVE_INFINITY,
   ) {
-    this.eventBudget = new TokenBucket(eventsPerSecond, eventsPerSecond * 2, Date.now())
+    const now = Date.now()
+    const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, rate * 2), now)
+    this.eventBudget = bucket(budgets.eventsPerSecond)
+    this.queryBudget = bucket(budgets.queriesPerSecond)
+    this.authBudget = bucket(budgets.authPerSecond)
+  }
+
+  /** Bytes queued for this client and not yet taken by the kernel. */
+  get buffered(): number {
+    return this.socket.bufferedAmount
   }
 
   send(text: string): void {
-    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(text)
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > this.hardBufferLimit) {
+      // It does not read: drop it now rather than hold more for it (close() would wait).
+      this.socket.terminate()
+      return
+    }
+    this.socket.send(text)
   }
 
   /**
@@ -52,6 +81,10 @@ export class Connection implements ConnectionInfo {
    */
   sendMany(texts: readonly string[]): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > this.hardBufferLimit) {
+      this.socket.terminate()
+      return
+    }
     const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
     tcp?.cork()
     for (const text of texts) this.socket.send(text)

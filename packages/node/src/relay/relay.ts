@@ -2,7 +2,14 @@
 // gives each a paragraph).
 //
 //   EVENT: parse → shape → rate → policy → verify → service hooks → write (batched) → OK → fan-out
-//   REQ:   parse → validate filters → service hooks → query → EOSE → live subscription
+//   REQ:   parse → rate → validate filters → service hooks → query → EOSE → live subscription
+//
+// Every buffer a client can fill has a bound (docs/security.md): a client that stops reading
+// has its subscriptions closed past `limits.maxSendBufferBytes` queued for it and is dropped at
+// four times that; stored results are sent in steps within it; a subscription's backlog holds
+// at most `limits.maxBacklog` live events; REQ/COUNT and AUTH are rate-limited per connection,
+// its queries in flight and its authenticated keys are capped. Live events find their
+// subscriptions through an index (subscription-index.ts), not by trying every filter.
 //
 // Services never change this file: they add hooks (onConnect, onAuth, onEvent, onReq,
 // onClose) and declare private kinds through their ServiceContext.
@@ -19,7 +26,6 @@ import {
   eventShapeError,
   filterError,
   kindClass,
-  matchFilters,
   noticeMessage,
   okMessage,
   parseClientMessage,
@@ -37,6 +43,8 @@ import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
 import { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refusalText, refuse } from './refusal.js'
+import { SubscriptionIndex, compileFilter } from './subscription-index.js'
+import { StoreBusyError, StoreTimeoutError } from '../store/event-store.js'
 
 export type CheckResult = 'ok' | 'bad-id' | 'bad-sig'
 export type EventCheck = { id: string; pubkey: string; sig: string; serialized: string }
@@ -59,8 +67,13 @@ export type RelayOptions = {
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
 const eventIdOf = (raw: string): string => raw.slice(7, 71)
 
-/** A connection whose send buffer grows past this is too slow to follow; it is closed. */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+/** How long a REQ's stored results wait for a client to read before its subscription closes. */
+const DRAIN_WAIT_MS = 10_000
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref()
+  })
 
 export class Relay {
   readonly connections = new Set<Connection>()
@@ -73,6 +86,8 @@ export class Relay {
     onServed: [],
   }
   private readonly privateKinds = new Set<number>()
+  /** Every open subscription, indexed for fan-out. */
+  private readonly index = new SubscriptionIndex<Subscription>()
   private readonly writer: EventWriter
   private readonly ipBudgets = new Map<string, TokenBucket>()
   private readonly ipConnections = new Map<string, number>()
@@ -119,7 +134,16 @@ export class Relay {
       return false
     }
     this.ipConnections.set(ip, open + 1)
-    const conn = new Connection(socket, ip, config.limits.eventsPerSecond)
+    const conn = new Connection(
+      socket,
+      ip,
+      {
+        eventsPerSecond: config.limits.eventsPerSecond,
+        queriesPerSecond: config.limits.queriesPerSecond,
+        authPerSecond: config.limits.authPerSecond,
+      },
+      config.limits.maxSendBufferBytes * 4,
+    )
     this.connections.add(conn)
     metrics.connections.inc()
     metrics.connectionsTotal.inc()
@@ -148,7 +172,9 @@ export class Relay {
     else this.ipConnections.set(conn.ip, open)
     this.options.metrics.connections.dec()
     this.options.metrics.subscriptions.dec(conn.subscriptions.size)
+    for (const sub of conn.subscriptions.values()) this.index.remove(sub)
     conn.subscriptions.clear()
+    for (const wake of conn.queryWaiters.splice(0)) wake()
     for (const hook of this.hooks.onClose) this.track(Promise.resolve(hook(conn)))
   }
 
@@ -186,10 +212,40 @@ export class Relay {
       case 'COUNT':
         return this.onReq(conn, m.subId, m.filters, 'COUNT')
       case 'CLOSE':
-        if (conn.subscriptions.delete(m.subId)) this.options.metrics.subscriptions.dec()
+        this.dropSubscription(conn, m.subId)
         return
       case 'AUTH':
         return this.onAuth(conn, m.event)
+    }
+  }
+
+  /** Forgets a subscription (CLOSE, a replacing REQ, a refusal); false when there was none. */
+  private dropSubscription(conn: Connection, subId: string, only?: Subscription): boolean {
+    const sub = conn.subscriptions.get(subId)
+    if (!sub || (only !== undefined && sub !== only)) return false
+    conn.subscriptions.delete(subId)
+    this.index.remove(sub)
+    this.options.metrics.subscriptions.dec()
+    return true
+  }
+
+  /** Closes a subscription with a reason the client sees (CLOSED). */
+  private closeSubscription(conn: Connection, sub: Subscription, rule: string, text: string): void {
+    if (!this.dropSubscription(conn, sub.id, sub)) return
+    this.options.metrics.queriesRefused.inc({ prefix: text.slice(0, text.indexOf(':')), rule })
+    conn.send(closedMessage(sub.id, text))
+  }
+
+  /** A client that does not read: its subscriptions are closed, so nothing more queues for it. */
+  private slowReader(conn: Connection): void {
+    const max = this.options.config.limits.maxSendBufferBytes
+    for (const sub of [...conn.subscriptions.values()]) {
+      this.closeSubscription(
+        conn,
+        sub,
+        'slow-reader',
+        `error: you are not reading: more than ${max} bytes wait to be sent to you; subscriptions closed`,
+      )
     }
   }
 
@@ -360,23 +416,66 @@ export class Relay {
   }
 
   private fanOut(event: NostrEvent, raw: string): void {
-    for (const conn of this.connections) {
-      if (conn.subscriptions.size === 0) continue
-      for (const [subId, sub] of conn.subscriptions) {
-        if (matchFilters(sub.filters, event) && this.canRead(event, conn)) {
-          const message = relayEventMessage(subId, raw)
-          if (sub.backlog) {
-            sub.backlog.push({ id: event.id, message })
-            continue
-          }
-          if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-            conn.socket.close(1008, 'too slow to follow the subscription')
-            break
-          }
-          conn.send(message)
+    if (this.index.size === 0) return
+    const { maxSendBufferBytes, maxBacklog } = this.options.config.limits
+    for (const sub of this.index.matching(event)) {
+      const conn = sub.conn
+      if (conn.closed || !this.canRead(event, conn)) continue
+      const message = relayEventMessage(sub.id, raw)
+      if (sub.backlog) {
+        if (sub.backlog.length >= maxBacklog) {
+          this.closeSubscription(
+            conn,
+            sub,
+            'backlog',
+            `error: more than ${maxBacklog} new events arrived while your stored events were read; subscribe again with a narrower filter`,
+          )
+          continue
         }
+        sub.backlog.push({ id: event.id, message })
+        continue
       }
+      if (conn.buffered > maxSendBufferBytes) {
+        this.slowReader(conn)
+        continue
+      }
+      conn.send(message)
     }
+  }
+
+  /**
+   * Sends a REQ's stored results in steps, each within the send-buffer bound, waiting for the
+   * client to read between them. False when the subscription ended meanwhile (closed,
+   * replaced, or the client stopped reading: then it is closed with a reason).
+   */
+  private async sendStored(
+    conn: Connection,
+    sub: Subscription,
+    messages: string[],
+  ): Promise<boolean> {
+    const max = this.options.config.limits.maxSendBufferBytes
+    let i = 0
+    while (i < messages.length) {
+      if (conn.closed || conn.subscriptions.get(sub.id) !== sub) return false
+      if (conn.buffered > max / 2) {
+        const deadline = Date.now() + DRAIN_WAIT_MS
+        while (conn.buffered > max / 2 && !conn.closed && Date.now() < deadline) await sleep(20)
+        if (conn.buffered > max / 2) {
+          this.slowReader(conn)
+          return false
+        }
+        continue
+      }
+      const step: string[] = []
+      let bytes = 0
+      while (i < messages.length && bytes < max / 4) {
+        const m = messages[i++]!
+        step.push(m)
+        bytes += m.length
+      }
+      conn.sendMany(step)
+    }
+    return !conn.closed && conn.subscriptions.get(sub.id) === sub
   }
 
   // ---- REQ and COUNT ----------------------------------------------------------------
@@ -392,6 +491,15 @@ export class Relay {
     const close = (r: Refusal) => {
       metrics.queriesRefused.inc({ prefix: r.prefix, rule: r.rule })
       conn.send(closedMessage(subId, refusalText(r)))
+    }
+    if (!conn.queryBudget.take(Date.now())) {
+      return close(
+        refuse(
+          'rate-limited',
+          'query-rate',
+          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT a second`,
+        ),
+      )
     }
     if (rawFilters.length > limits.maxFilters) {
       return close(refuse('invalid', 'too-many-filters', `more than ${limits.maxFilters} filters`))
@@ -418,6 +526,54 @@ export class Relay {
       const refusal = await hook(filters, conn, verb)
       if (refusal) return close(refusal)
     }
+    // A connection's queries are read a few at a time; the rest wait their turn, in a queue
+    // as long as its subscription limit.
+    if (conn.queriesInFlight >= limits.maxQueriesInFlight) {
+      if (conn.queryWaiters.length >= limits.maxSubscriptions) {
+        return close(
+          refuse(
+            'rate-limited',
+            'queries-in-flight',
+            `wait for your other queries: ${conn.queryWaiters.length} are waiting already`,
+          ),
+        )
+      }
+      await new Promise<void>((resolve) => conn.queryWaiters.push(resolve))
+      if (conn.closed) return
+    }
+    conn.queriesInFlight++
+    try {
+      await this.answerQuery(conn, subId, filters, verb, close)
+    } finally {
+      conn.queriesInFlight--
+      conn.queryWaiters.shift()?.()
+    }
+  }
+
+  /** Why a query failed, for the client. */
+  private queryFailure(err: unknown): Refusal {
+    if (err instanceof StoreBusyError) {
+      return refuse('rate-limited', 'busy', 'the node is busy; try again shortly')
+    }
+    if (err instanceof StoreTimeoutError) {
+      return refuse(
+        'error',
+        'query-timeout',
+        `the query took longer than ${err.ms} ms and was stopped; narrow the filter`,
+      )
+    }
+    return refuse('error', 'store', 'the query failed; try again')
+  }
+
+  private async answerQuery(
+    conn: Connection,
+    subId: string,
+    filters: Filter[],
+    verb: 'REQ' | 'COUNT',
+    close: (r: Refusal) => void,
+  ): Promise<void> {
+    const { metrics, store } = this.options
+    const { limits } = this.options.config
     const access = { privateKinds: [...this.privateKinds], readerPubkeys: [...conn.authed] }
     const now = this.now()
     const stop = metrics.querySeconds.startTimer()
@@ -433,18 +589,30 @@ export class Relay {
         return
       } catch (err) {
         stop()
-        this.options.log.error({ err, subId }, 'count failed')
-        return close(refuse('error', 'store', 'the count failed; try again'))
+        if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
+          this.options.log.error({ err, subId }, 'count failed')
+        }
+        return close(this.queryFailure(err))
       }
     }
     // The subscription is live before the store is read: events committed while the read
     // runs wait in its backlog and follow EOSE, so none falls between the two.
-    const sub: Subscription = { filters, backlog: [] }
-    if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
+    // A REQ with the id of an open subscription replaces it (NIP-01).
+    this.dropSubscription(conn, subId)
+    const sub: Subscription = {
+      id: subId,
+      conn,
+      filters,
+      compiled: filters.map(compileFilter),
+      backlog: [],
+    }
+    metrics.subscriptions.inc()
     conn.subscriptions.set(subId, sub)
+    this.index.add(sub)
     let results: QueryResult
     try {
-      const options = { ...access, limit: limits.maxLimit, now }
+      const maxBytes = Math.floor(limits.maxResultBytes / filters.length)
+      const options = { ...access, limit: limits.maxLimit, now, maxBytes }
       results =
         filters.length === 1
           ? await store.query(filters[0]!, {
@@ -455,23 +623,24 @@ export class Relay {
       stop()
     } catch (err) {
       stop()
-      this.options.log.error({ err, subId }, 'query failed')
-      if (conn.subscriptions.get(subId) === sub) {
-        conn.subscriptions.delete(subId)
-        metrics.subscriptions.dec()
+      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
+        this.options.log.error({ err, subId }, 'query failed')
       }
-      return close(refuse('error', 'store', 'the query failed; try again'))
+      if (this.dropSubscription(conn, subId, sub)) close(this.queryFailure(err))
+      return
     }
     // Closed, or replaced by a newer REQ with the same id, while it was read: say nothing.
     if (conn.closed || conn.subscriptions.get(subId) !== sub) return
     const messages = results.events.map((raw) => relayEventMessage(subId, raw))
     messages.push(eoseMessage(subId))
-    if (sub.backlog && sub.backlog.length > 0) {
-      const sent = new Set(results.events.map(eventIdOf))
-      for (const live of sub.backlog) if (!sent.has(live.id)) messages.push(live.message)
-    }
+    if (!(await this.sendStored(conn, sub, messages))) return
+    // The backlog (live events that arrived meanwhile, bounded) follows EOSE, less repeats.
+    const backlog = sub.backlog ?? []
     sub.backlog = null
-    conn.sendMany(messages)
+    if (backlog.length > 0) {
+      const sent = new Set(results.events.map(eventIdOf))
+      conn.sendMany(backlog.filter((live) => !sent.has(live.id)).map((live) => live.message))
+    }
     if (this.hooks.onServed.length > 0) {
       this.served(conn, {
         verb: 'REQ',
@@ -542,6 +711,23 @@ export class Relay {
     const shapeError = eventShapeError(value)
     if (shapeError) return this.notice(conn, 'auth-shape', `invalid: AUTH ${shapeError}`)
     const event = value as NostrEvent
+    const { limits } = this.options.config
+    if (!conn.authBudget.take(Date.now())) {
+      conn.send(
+        okMessage(event.id, false, `rate-limited: at most ${limits.authPerSecond} AUTH a second`),
+      )
+      return
+    }
+    if (!conn.authed.has(event.pubkey) && conn.authed.size >= limits.maxAuthKeys) {
+      conn.send(
+        okMessage(
+          event.id,
+          false,
+          `restricted: this connection is already authenticated as ${limits.maxAuthKeys} keys; open another`,
+        ),
+      )
+      return
+    }
     const error = authEventError(event, {
       challenge: conn.challenge,
       relayUrl: this.relayUrl,

@@ -27,7 +27,28 @@ export type ReadAccess = {
   readerPubkeys: readonly string[]
 }
 
-export type QueryOptions = ReadAccess & { limit: number; now: number }
+export type QueryOptions = ReadAccess & {
+  limit: number
+  now: number
+  /** Stop reading once the events read reach this many bytes (the relay's memory bound). */
+  maxBytes?: number
+}
+
+/** The store refuses a query at once: too many are waiting (a backend's bounded queue). */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError'
+  constructor(readonly queued: number) {
+    super(`the store is busy: ${queued} queries are waiting`)
+  }
+}
+
+/** A query ran past its time budget and was stopped. */
+export class StoreTimeoutError extends Error {
+  override name = 'StoreTimeoutError'
+  constructor(readonly ms: number) {
+    super(`the query ran longer than ${ms} ms and was stopped`)
+  }
+}
 
 /**
  * A query's answer. `bytes` (UTF-8) is measured where the rows are read, on a reader

@@ -84,6 +84,9 @@ export class SqliteReader {
     if (filter.search !== undefined) return [] // NIP-50 search is not offered.
     const limit = Math.min(filter.limit ?? options.limit, options.limit)
     if (limit === 0) return []
+    // Rows are read one by one and the read stops at maxBytes (in UTF-16 units, close enough
+    // to bytes for a bound), so one query never holds more than that.
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const tag = tagConditions(filter)[0]
     if (tag && !filter.ids && !filter.authors) {
       // Lead with the tag index; an event tagged twice with matching values comes back
@@ -94,21 +97,31 @@ export class SqliteReader {
         ORDER BY t.created_at DESC LIMIT ?`
       const rows = this.prepared(sql)
         .raw()
-        .all(tag[0], ...tag[1], ...where.params, limit) as Array<[number, string]>
+        .iterate(tag[0], ...tag[1], ...where.params, limit) as IterableIterator<[number, string]>
       const seen = new Set<number>()
       const out: string[] = []
+      let bytes = 0
       for (const [seq, raw] of rows) {
         if (seen.has(seq)) continue
         seen.add(seq)
         out.push(raw)
+        bytes += raw.length
+        if (bytes >= maxBytes) break
       }
       return out
     }
     const where = this.whereClause(filter, options, options.now)
     const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
-    return this.prepared(sql)
+    const out: string[] = []
+    let bytes = 0
+    for (const raw of this.prepared(sql)
       .pluck()
-      .all(...where.params, limit) as string[]
+      .iterate(...where.params, limit) as IterableIterator<string>) {
+      out.push(raw)
+      bytes += raw.length
+      if (bytes >= maxBytes) break
+    }
+    return out
   }
 
   /** NIP-45: the distinct events matching any of the filters, each counted once. */

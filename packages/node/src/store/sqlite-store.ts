@@ -27,6 +27,10 @@ export type SqliteStoreOptions = {
   writerThread?: boolean
   /** Threads that answer queries; 0 (the default) answers them on the calling thread. */
   readerThreads?: number
+  /** Queries waiting for a reader thread at most (StoreBusyError past it). */
+  maxQueuedQueries?: number
+  /** A query's time budget on a reader thread (StoreTimeoutError past it). */
+  queryTimeoutMs?: number
 }
 
 export class SqliteStore implements EventStore {
@@ -53,6 +57,14 @@ export class SqliteStore implements EventStore {
             new URL('./sqlite-reader-thread.js', import.meta.url),
             threadData,
             readerThreads,
+            {
+              ...(options.maxQueuedQueries === undefined
+                ? {}
+                : { maxQueued: options.maxQueuedQueries }),
+              ...(options.queryTimeoutMs === undefined
+                ? {}
+                : { timeoutMs: options.queryTimeoutMs }),
+            },
           )
         : undefined
   }
