@@ -82,7 +82,10 @@ export class SqliteStore implements EventStore {
 
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
     if (this.readers) {
-      return (await this.readers.request({ op: 'query', filter, options })) as QueryResult
+      return (await this.readers.request(
+        { op: 'query', filter, options },
+        options.client,
+      )) as QueryResult
     }
     const events = this.reader.query(filter, options)
     return { events, bytes: utf8Bytes(events) }
@@ -90,7 +93,10 @@ export class SqliteStore implements EventStore {
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
     if (this.readers) {
-      return (await this.readers.request({ op: 'count', filters: [...filters], options })) as number
+      return (await this.readers.request(
+        { op: 'count', filters: [...filters], options },
+        options.client,
+      )) as number
     }
     return this.reader.count(filters, options)
   }
