@@ -65,7 +65,10 @@ storageOptions(
 program
   .command('keygen')
   .description('create a new secp256k1 key file (mode 0600) and print its public key')
-  .option('--out <file>', 'where to write the key', 'hansa.key')
+  .option(
+    '--out <file>',
+    'where to write the key (default: hansa.key in your config folder, $XDG_CONFIG_HOME/hansa or ~/.config/hansa — never the current folder, where a key could end up committed)',
+  )
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/keygen.js'), opts))
 
@@ -128,6 +131,11 @@ keyOptions(
     .option('--dev-fund-rate <r>', 'suggested share of income, 0 to 1 (default 0.2)')
     .option('--valid-days <d>', 'days the manifest stays valid (default 365)')
     .option('--out <file>', 'also write the draft manifest to this file')
+    .option(
+      '--setup-token <url=token>',
+      "a standalone node's one-time setup token, printed when it starts (repeat per node)",
+      collect,
+    )
     .option('--check-only', 'run the checks, post nothing')
     .option('--json', 'print JSON')
     .action((opts) => runCommand(() => import('./commands/federation-draft.js'), opts)),

@@ -53,6 +53,7 @@ describe('the setup ceremony across separate node processes', () => {
     `hanseatic=${nodes[1]!.url}`,
     '--node',
     `lubeck=${nodes[2]!.url}`,
+    ...nodes.flatMap((n) => ['--setup-token', `${n.url}=${n.setupToken}`]),
   ]
 
   it('each guardian makes a key and a setup code', async () => {

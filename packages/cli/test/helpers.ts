@@ -26,6 +26,8 @@ export type NodeProcess = {
   child: ChildProcess
   url: string
   httpUrl: string
+  /** The one-time setup token it printed (a standalone node), or null. */
+  setupToken: string | null
   stop(): Promise<number | null>
 }
 
@@ -50,11 +52,15 @@ export async function startNodeProcess(
     },
   )
   let out = ''
+  let setupToken: string | null = null
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d
-      const m = /Hansa node running at (ws:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
+      const m = /Hansa node running at (ws:\/\/\S+)[\s\S]*Press Ctrl-C/.exec(out)
+      if (m) {
+        setupToken = /\n {2}setup {4}(\S+)/.exec(out)?.[1] ?? null
+        resolve(m[1]!)
+      }
     })
     child.stderr!.on('data', (d) => {
       out += d
@@ -66,6 +72,7 @@ export async function startNodeProcess(
     child,
     url,
     httpUrl: url.replace(/^ws/, 'http'),
+    setupToken,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM')
       return exited

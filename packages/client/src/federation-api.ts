@@ -58,13 +58,19 @@ export function postProposal(
   nodeUrl: string,
   proposal: { manifest: Manifest; signatures?: ManifestSignature[] },
   secretKey: Uint8Array,
-  options?: ApiOptions,
+  options?: ApiOptions & { setupToken?: string },
 ): Promise<ProposalResult> {
+  const { setupToken, ...rest } = options ?? {}
   return callNode(
     nodeUrl,
     '/federation/proposals',
-    { method: 'POST', body: proposal, secretKey },
-    options,
+    {
+      method: 'POST',
+      body: proposal,
+      secretKey,
+      ...(setupToken === undefined ? {} : { headers: { 'hansa-setup-token': setupToken } }),
+    },
+    rest,
   )
 }
 

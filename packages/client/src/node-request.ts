@@ -33,7 +33,13 @@ export type NodeRequestOptions = {
   now?: () => number
 }
 
-export type NodeRequestInit = { method?: string; body?: unknown; secretKey?: Uint8Array }
+export type NodeRequestInit = {
+  method?: string
+  body?: unknown
+  secretKey?: Uint8Array
+  /** More request headers (a node's setup token). */
+  headers?: Record<string, string>
+}
 
 /** ws://host:port/path → http://host:port/path (wss → https); http(s) URLs unchanged. */
 export function httpUrlOf(nodeUrl: string): string {
@@ -48,7 +54,7 @@ export async function callNode<T>(
 ): Promise<T> {
   const url = `${httpUrlOf(nodeUrl)}${path}`
   const method = init.method ?? 'GET'
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...init.headers }
   let body: string | undefined
   if (init.body !== undefined) {
     body = JSON.stringify(init.body)

@@ -16,9 +16,11 @@ import { NodeDiscovery } from './discovery/node-discovery.js'
 import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
 import { createServiceGate } from './federation/service-gate.js'
+import { SetupToken } from './federation/setup-token.js'
 import { billingRoutes } from './http/billing-routes.js'
 import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
+import { Nip98Auth } from './http/nip98-auth.js'
 import { relayInformation } from './http/relay-info.js'
 import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
@@ -40,6 +42,8 @@ export type HansaNode = {
   url: string
   /** http:// URL of the same port. */
   httpUrl: string
+  /** The TCP port it listens on (the public URL may name a proxy's). */
+  port: number
   key: Omit<KeyPair, 'secretKey'>
   config: NodeConfig
   relay: Relay
@@ -61,6 +65,11 @@ export type HansaNode = {
   discovery: NodeDiscovery | null
   /** Replication with the other member nodes (replication/): peers, push, catch-up, status. */
   replication: Replicator
+  /**
+   * The one-time token that lets the setup ceremony found a federation on this standalone node
+   * (printed at start), or null once spent or when the node follows or is pinned to one.
+   */
+  setupToken(): string | null
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -149,6 +158,24 @@ export async function startNode(
     })
     relay.negentropy = negentropy
     relay.addHook('onClose', (conn) => negentropy.onClose(conn))
+    if (config.publicUrl === '') {
+      log.warn(
+        'no publicUrl configured: NIP-98 (HTTP auth) is accepted only from this machine, and NIP-42 names the listening address; set publicUrl to the URL clients use',
+      )
+    }
+    // NIP-98 for every route set: bound to the public URL, each token once (http/nip98-auth.ts).
+    const nip98 = new Nip98Auth({
+      publicUrl: config.publicUrl,
+      listenUrl: () => relay.relayUrl,
+      now,
+      verify: async (e) =>
+        (await verifier.check({
+          id: e.id,
+          pubkey: e.pubkey,
+          sig: e.sig,
+          serialized: eventIdPreimage(e),
+        })) === 'ok',
+    })
 
     const enabled = enabledServices(config, options.services ?? [])
     const services = enabled.map((s) => s.service)
@@ -163,6 +190,9 @@ export async function startNode(
     })
     cleanups.push(async () => federation.close())
     if (federation.status() === 'not-member') log.warn(federation.statusMessage())
+    const setupToken = federation.needsAuthorisation()
+      ? new SetupToken(config.federation.setupToken)
+      : null
     const sync = new ManifestSync({
       federation,
       nodePubkey: key.pubkey,
@@ -229,6 +259,7 @@ export async function startNode(
           if (status === 'stored') replication.onStored(event, null)
           return status
         },
+        httpAuth: nip98,
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
           active: () => federation.activeServices().includes(service.name),
@@ -262,6 +293,7 @@ export async function startNode(
       task: async () => void (await store.pruneExpired(now())),
     })
     maintenance.push({ name: 'rate-buckets', task: async () => relay.sweepIdleBudgets() })
+    maintenance.push({ name: 'nip98-replay', task: async () => nip98.sweep() })
     let discovery: NodeDiscovery | null = null
     const nodeRecord = () => ({
       federationId: federation.federationId(),
@@ -325,20 +357,11 @@ export async function startNode(
             publicUrl: () => relay.relayUrl,
             configuredServices: services.map((s) => s.name),
             now,
+            nip98,
+            adminPubkeys: () => config.federation.adminPubkeys,
+            setupToken,
           }),
-        (http) =>
-          billingRoutes(http, {
-            billing,
-            publicUrl: () => relay.relayUrl,
-            now,
-            verify: async (e) =>
-              (await verifier.check({
-                id: e.id,
-                pubkey: e.pubkey,
-                sig: e.sig,
-                serialized: eventIdPreimage(e),
-              })) === 'ok',
-          }),
+        (http) => billingRoutes(http, { billing, nip98 }),
         (http) => replicationRoutes(http, { replication }),
         ...serviceRoutes,
       ],
@@ -360,6 +383,11 @@ export async function startNode(
     relay.relayUrl = url // a port of 0 is only known now; NIP-42 checks against this URL
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
+    if (setupToken?.current()) {
+      log.info(
+        "standalone: to found or join a federation at the setup ceremony, give the drafting guardian this node's one-time setup token (printed at start)",
+      )
+    }
     sync.start()
     replication.refresh()
     federation.onChange(() => replication.refresh())
@@ -395,6 +423,7 @@ export async function startNode(
     return {
       url,
       httpUrl,
+      port,
       key: { pubkey: key.pubkey, address: key.address },
       config,
       relay,
@@ -410,6 +439,7 @@ export async function startNode(
       billing,
       discovery,
       replication,
+      setupToken: () => (federation.needsAuthorisation() ? (setupToken?.current() ?? null) : null),
       runMaintenance,
       close() {
         closing ??= (async () => {

@@ -138,7 +138,11 @@ export class WorkerPool {
    */
   async terminateWorker(index: number): Promise<void> {
     const slot = this.slots[index]
-    if (slot) await slot.worker.terminate()
+    if (!slot) return
+    // Resolves once the pool has seen the exit (its listener came first) and replaced the worker.
+    const replaced = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()))
+    await slot.worker.terminate()
+    await replaced
   }
 
   /**

@@ -109,9 +109,10 @@ describe('discovery v5 on loopback', () => {
       { manifest: genesis, signatures: guardians.map((g) => signManifest(genesis, g.secretKey)) },
     ]
     for (const node of nodes) {
+      // Each node's coordinator hands over its setup token (a stranger's chain is refused).
       const response = await fetch(`${node.httpUrl}/federation/chain`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'hansa-setup-token': node.setupToken()! },
         body: JSON.stringify(chain),
       })
       expect(response.status).toBe(200)

@@ -124,7 +124,14 @@ describe('federation: chain, proposals and membership on live nodes', () => {
 
   const start = async (i: number, flags: Record<string, unknown> = {}) => {
     nodes[i] = await startTestNode(
-      { port: ports[i], 'federation.syncIntervalSeconds': 2, ...flags },
+      {
+        port: ports[i],
+        'federation.syncIntervalSeconds': 2,
+        // ana drafts the genesis: her NIP-98 speaks for each node's coordinator (the ceremony
+        // uses the nodes' setup tokens instead; ceremony.test.ts in the CLI).
+        'federation.adminPubkeys': [ana.pubkey],
+        ...flags,
+      },
       dirs[i],
     )
     dirs[i] = nodes[i]!.dataDir
@@ -203,6 +210,14 @@ describe('federation: chain, proposals and membership on live nodes', () => {
     })
     expect(posted.status).toBe(201)
     expect(posted.body.adopted).toBe(false)
+    // the draft reaches the other nodes too: each adopts only the genesis its coordinator asked for
+    for (const node of nodes.slice(1)) {
+      const copy = await http(node, '/federation/proposals', {
+        body: { manifest: genesis },
+        as: ana,
+      })
+      expect(copy.status).toBe(201)
+    }
     const hash = manifestHash(genesis)
     expect((posted.body.proposal as { hash: string }).hash).toBe(hash)
     // one signature short of the threshold: nothing adopted

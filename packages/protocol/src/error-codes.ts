@@ -306,6 +306,17 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'The manifest belongs to another federation than the one this node follows.',
   },
+  HANSA_FEDERATION_UNINVITED: {
+    status: 403,
+    from: 'node',
+    summary:
+      "A genesis (draft or chain) the node's coordinator did not ask for: a standalone node adopts a federation only from its configuration, NIP-98 by the node key or an admin key, or its one-time setup token.",
+  },
+  HANSA_RATE_LIMITED: {
+    status: 429,
+    from: 'node',
+    summary: 'Too many requests of this kind from one address; wait and try again.',
+  },
   // ---- node: discovery API ----
   HANSA_DISCOVERY_OFF: { status: 409, from: 'node', summary: "The node's Discovery v5 is off." },
   HANSA_ENR_INVALID: { status: 400, from: 'node', summary: 'An ENR does not decode.' },

@@ -34,6 +34,7 @@ export type HttpAuthRule =
   | 'method'
   | 'payload'
   | 'signature'
+  | 'replay'
 
 /** A request's NIP-98 authorization is missing or does not fit the request. */
 export class HttpAuthError extends HansaError {

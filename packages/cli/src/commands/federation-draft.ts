@@ -22,6 +22,20 @@ export type DraftFlags = {
   out?: string
   checkOnly?: boolean
   json?: boolean
+  setupToken?: string[]
+}
+
+/** URL=TOKEN pairs: the token is after the last "=" (a node URL has none). */
+function setupTokens(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.lastIndexOf('=')
+    if (at <= 0) {
+      throw new HansaError('HANSA_USAGE', `--setup-token takes URL=TOKEN, not "${pair}"`)
+    }
+    out[pair.slice(0, at).replace(/\/+$/, '')] = pair.slice(at + 1)
+  }
+  return out
 }
 
 export default async function run(opts: DraftFlags): Promise<void> {
@@ -41,6 +55,7 @@ export default async function run(opts: DraftFlags): Promise<void> {
     ...(opts.devFundRate === undefined ? {} : { devFundRate: Number(opts.devFundRate) }),
     ...(opts.validDays === undefined ? {} : { validDays: Number(opts.validDays) }),
     guardian,
+    setupTokens: setupTokens(opts.setupToken ?? []),
     checkOnly: opts.checkOnly ?? false,
     now: Math.floor(Date.now() / 1000),
   })

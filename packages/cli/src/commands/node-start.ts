@@ -55,6 +55,7 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
   })
 
   node = await startNode(config, { log })
+  const token = node.setupToken()
   process.stdout.write(
     `Hansa node running at ${node.url}\n` +
       `  pubkey   ${node.key.pubkey}\n` +
@@ -62,6 +63,11 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
       `  events   ${eventStoreText(node.config)}\n` +
       `  verifier ${node.verifierBackend}\n` +
       `  info     ${node.httpUrl}/ (NIP-11)  metrics ${node.httpUrl}/metrics\n` +
+      (token === null
+        ? ''
+        : `  setup    ${token}\n` +
+          `           (one-time token: lets the setup ceremony found a federation on this node;\n` +
+          `            hansa federation draft --setup-token ${node.url}=TOKEN)\n`) +
       'Press Ctrl-C to stop.\n',
   )
   if (stopRequested) {

@@ -15,6 +15,7 @@
 // With the chain (`hansa devnet`'s default; `chain: true` here), node-1 is free, node-2 meters
 // its inbox in SWAP's hard mode and node-3 sells it by subscription, both paid on chain.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -191,6 +192,11 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         log: join(dir, 'node.log'),
       }
     })
+    // Each node's one-time setup token: the ceremony's draft carries it, so each node adopts
+    // the devnet's genesis and nothing else (docs/security.md).
+    const setupTokens = Object.fromEntries(
+      nodes.map((n) => [n.url, `hst_${randomBytes(18).toString('base64url')}`]),
+    )
     if (options.chain ?? false) {
       // Node keys first, so the chain can give them gas before they start.
       const addresses = nodes.map((node) => {
@@ -226,6 +232,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           env: {
             ...process.env,
             HANSA_NAME: `Hansa devnet ${node.name}`,
+            HANSA_FEDERATION_SETUP_TOKEN: setupTokens[node.url]!,
             HANSA_LOG_LEVEL: process.env.HANSA_LOG_LEVEL ?? 'info',
             HANSA_FEDERATION_SYNC_INTERVAL_SECONDS: String(options.syncIntervalSeconds ?? 5),
             HANSA_VERIFY_THREADS: process.env.HANSA_VERIFY_THREADS ?? '1',
@@ -325,6 +332,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       coordinators: coordinators.map((c) => `${c.alias}=${c.pubkey}`),
       nodes: nodes.map((n) => `${n.coordinator}=${n.url}`),
       guardian: drafter,
+      setupTokens,
       now: Math.floor(Date.now() / 1000),
     })
     if (!draft.ok || draft.hash === null) {

@@ -63,6 +63,8 @@ export type DraftParams = {
   validDays?: number
   /** The drafting guardian (posts the draft to the nodes, NIP-98). */
   guardian: Guardian
+  /** Nodes' one-time setup tokens by node URL: a standalone node adopts a genesis only with it. */
+  setupTokens?: Record<string, string>
   /** Only check; post nothing. */
   checkOnly?: boolean
   now: number
@@ -360,7 +362,11 @@ export async function draftFederation(params: DraftParams): Promise<DraftResult>
   // Post the draft to every guardian's node and every federation node, as the drafter.
   for (const url of urls) {
     try {
-      await postProposal(url, { manifest }, params.guardian.key.secretKey, { timeoutMs })
+      const setupToken = params.setupTokens?.[url.replace(/\/+$/, '')]
+      await postProposal(url, { manifest }, params.guardian.key.secretKey, {
+        timeoutMs,
+        ...(setupToken === undefined ? {} : { setupToken }),
+      })
       result.posted.push({ url, ok: true })
     } catch (error) {
       result.posted.push({ url, ok: false, error: (error as Error).message })

@@ -18,6 +18,7 @@ import {
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import { FederationRequestError } from './errors.js'
+import type { GenesisPin } from './genesis-pin.js'
 import type { ManifestStore } from './manifest-store.js'
 import {
   type FederationStatusName,
@@ -55,6 +56,8 @@ export type ChainFollowerOptions = {
   path: string
   chainFile: string
   self: Self
+  /** Which genesis a standalone node may adopt (genesis-pin.ts). */
+  pin: GenesisPin
   log: Logger
   now: () => number
 }
@@ -74,16 +77,17 @@ export class ChainFollower {
   }
 
   private get pinnedId(): string | null {
-    return this.options.self.pinnedId
+    return this.options.pin.id
   }
 
   private load(): void {
     const storedId = this.store.federationId()
-    if (storedId !== null && this.pinnedId !== null && storedId !== this.pinnedId) {
+    const invite = this.options.pin.invite
+    if (storedId !== null && invite !== null && storedId !== invite) {
       throw new FederationRequestError(
         'HANSA_FEDERATION_MISMATCH',
         409,
-        `this data folder belongs to federation ${storedId.slice(0, 12)}…, but federation.inviteCode names ${this.pinnedId.slice(0, 12)}…`,
+        `this data folder belongs to federation ${storedId.slice(0, 12)}…, but federation.inviteCode names ${invite.slice(0, 12)}…`,
         `A node follows one federation. Use another data folder, or delete ${this.options.path} to leave the stored federation.`,
       )
     }
@@ -116,6 +120,7 @@ export class ChainFollower {
       }
       const result = this.offerChain(entries, `chain file ${this.options.chainFile}`, {
         allowSame: true,
+        authorised: true,
       })
       if (result.adopted) {
         this.options.log.info(
@@ -202,14 +207,19 @@ export class ChainFollower {
    * it is newer. A tail starts at most one version above the stored head; the stored versions
    * before it complete it. Throws the protocol's error for the first rule broken.
    */
-  offerChain(entries: unknown, source: string, options: { allowSame?: boolean } = {}): OfferResult {
-    if (!Array.isArray(entries) || entries.length === 0) {
+  offerChain(
+    offered: unknown,
+    source: string,
+    options: { allowSame?: boolean; authorised?: boolean } = {},
+  ): OfferResult {
+    if (!Array.isArray(offered) || offered.length === 0) {
       throw new FederationRequestError(
         'HANSA_REQUEST_INVALID',
         400,
         'a chain is a non-empty JSON array of signed manifests, oldest first',
       )
     }
+    const entries: unknown[] = offered.map(firstSignaturePerKey)
     const stored = this.head
     const firstVersion = (entries[0] as { manifest?: { version?: unknown } } | null)?.manifest
       ?.version
@@ -226,7 +236,15 @@ export class ChainFollower {
         `This node has no federation yet: send the whole chain, from the genesis manifest (version 1); it starts at version ${firstVersion}`,
       )
     }
-    const federationId = stored?.federationId ?? this.pinnedId ?? genesisHash(entries[0])
+    // A standalone node adopts only the genesis its coordinator asked for (genesis-pin.ts).
+    const authorised = options.authorised ?? false
+    if (stored === null && this.pinnedId === null && !authorised) {
+      throw this.options.pin.uninvited('a genesis chain')
+    }
+    const federationId =
+      stored?.federationId ??
+      (authorised && this.options.pin.movable ? genesisHash(entries[0]) : this.pinnedId) ??
+      genesisHash(entries[0])
     const result = verifyChain(federationId, combined, { now: this.options.now() })
     if (!result.ok) throw result.error
     return this.adoptVerified(result.head, source, options.allowSame ?? false)
@@ -321,6 +339,24 @@ export class ChainFollower {
       previousVersion,
     }
   }
+}
+
+/**
+ * A signed manifest with only the first signature each key made: verifying then costs at most
+ * one check per guardian key, however many entries an offered chain repeats (signatures by
+ * other keys are skipped unverified by verifyChain itself). Anything else passes unchanged.
+ */
+function firstSignaturePerKey(entry: unknown): unknown {
+  const signatures = (entry as { signatures?: unknown } | null)?.signatures
+  if (!Array.isArray(signatures)) return entry
+  const seen = new Set<unknown>()
+  const kept = signatures.filter((s) => {
+    const key = (s as { pubkey?: unknown } | null)?.pubkey
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  return kept.length === signatures.length ? entry : { ...(entry as object), signatures: kept }
 }
 
 /** The hash a structurally valid genesis would give, or a placeholder verifyChain refuses. */

@@ -11,6 +11,8 @@ export type FederationRequestCode =
   | 'HANSA_PROPOSALS_FULL'
   | 'HANSA_FEDERATION_NONE'
   | 'HANSA_FEDERATION_MISMATCH'
+  | 'HANSA_FEDERATION_UNINVITED'
+  | 'HANSA_RATE_LIMITED'
 
 /** A federation request the node refuses for a reason only the node can judge. */
 export class FederationRequestError extends HansaError {

@@ -5,9 +5,10 @@
 //
 // States (GET /federation `status`):
 // - `standalone`: no federation (the quick start). Every configured service runs. The node
-//   accepts a sealed genesis (POST /federation/chain) and genesis drafts from their guardians.
-//   Unless `federation.inviteCode` pins a federation id, the first valid genesis wins (trust on
-//   first use, as when pairing a device); after that the node never switches federation.
+//   adopts a federation only when its own coordinator asked for it (genesis-pin.ts): an invite
+//   code or a chain file in its configuration, or a genesis draft or chain sent with its
+//   one-time setup token or NIP-98 by the node key or a `federation.adminPubkeys` key. Anything
+//   else is refused HANSA_FEDERATION_UNINVITED (403). After adopting, it never switches.
 // - `member`: the head lists this node's key. It runs the services both its configuration and
 //   its manifest entry list (and the federation runs): the federation's consensus on modules.
 // - `not-member`: the head does not list this node's key (never did, or it was removed). The
@@ -33,6 +34,7 @@ import {
   type ForkReport,
   type OfferResult,
 } from './chain-follower.js'
+import { GenesisPin } from './genesis-pin.js'
 import { ManifestStore } from './manifest-store.js'
 import {
   type FederationStatusName,
@@ -65,27 +67,31 @@ export class Federation {
   private readonly follower: ChainFollower
   private readonly pool: ProposalPool
   private readonly self: Self
-  /** The federation id an invite code pins, if any. */
-  readonly pinnedId: string | null
+  /** Which genesis a standalone node may adopt (genesis-pin.ts). */
+  private readonly pin: GenesisPin
   /** Node URLs from the invite code: where to fetch the chain when joining. */
   readonly inviteUrls: readonly string[]
 
   constructor(options: FederationOptions) {
     const invite = options.inviteCode === '' ? null : decodeInviteCode(options.inviteCode)
-    this.pinnedId = invite?.federationId ?? null
     this.inviteUrls = invite?.urls ?? []
+    this.store = new ManifestStore(options.path)
+    this.pin = new GenesisPin(invite?.federationId ?? null, this.store)
+    const pin = this.pin
     this.self = {
       nodePubkey: options.nodePubkey,
       configuredServices: options.configuredServices,
-      pinnedId: this.pinnedId,
+      get pinnedId() {
+        return pin.id
+      },
       inviteUrls: this.inviteUrls,
     }
-    this.store = new ManifestStore(options.path)
     try {
       this.follower = new ChainFollower(this.store, {
         path: options.path,
         chainFile: options.chainFile,
         self: this.self,
+        pin: this.pin,
         log: options.log,
         now: options.now,
       })
@@ -94,10 +100,20 @@ export class Federation {
       throw error
     }
     this.pool = new ProposalPool(this.store, this.follower, {
-      pinnedId: this.pinnedId,
+      pin: this.pin,
       log: options.log,
       now: options.now,
     })
+  }
+
+  /** The federation id this node may adopt: its invite code's, or one its coordinator authorised. */
+  get pinnedId(): string | null {
+    return this.pin.id
+  }
+
+  /** Whether adopting a federation now needs a request its coordinator authorised. */
+  needsAuthorisation(): boolean {
+    return this.federationId() === null && this.pin.id === null
   }
 
   // ---- the chain (chain-follower.ts) ---------------------------------------------------------
@@ -141,7 +157,11 @@ export class Federation {
    * Verifies a chain or the tail of one (signed manifests, oldest first) and adopts its head if
    * it is newer. Throws the protocol's error for the first rule broken.
    */
-  offerChain(entries: unknown, source: string, options: { allowSame?: boolean } = {}): OfferResult {
+  offerChain(
+    entries: unknown,
+    source: string,
+    options: { allowSame?: boolean; authorised?: boolean } = {},
+  ): OfferResult {
     return this.follower.offerChain(entries, source, options)
   }
 
@@ -185,8 +205,9 @@ export class Federation {
     value: unknown,
     author: string,
     signatures: readonly unknown[] = [],
+    options: { authorised?: boolean } = {},
   ): { proposal: ProposalView; adopted: boolean; created: boolean } {
-    return this.pool.propose(value, author, signatures)
+    return this.pool.propose(value, author, signatures, options)
   }
 
   /** A guardian's signature on a pending proposal (the request authenticated as `author`). */

@@ -61,6 +61,17 @@ export class ManifestStore {
     return row?.value ?? null
   }
 
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined
+    return row?.value ?? null
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+  }
+
   /** The stored chain, oldest first. */
   chain(): SignedManifest[] {
     const rows = this.db.prepare('SELECT signed FROM chain ORDER BY version').all() as {

@@ -45,8 +45,11 @@ export function statusMessageOf(head: HeadView, self: Self): string {
   const version = head?.manifest.version ?? null
   switch (statusOf(head, self)) {
     case 'standalone':
-      return self.pinnedId === null
-        ? 'This node belongs to no federation; it runs standalone with the services its configuration turns on.'
+      if (self.pinnedId === null) {
+        return 'This node belongs to no federation; it runs standalone with the services its configuration turns on.'
+      }
+      return self.inviteUrls.length === 0
+        ? `This node awaits the sealed genesis ${self.pinnedId.slice(0, 12)}… its coordinator authorised.`
         : `This node is joining federation ${self.pinnedId.slice(0, 12)}… and has not fetched its manifest chain yet (from ${self.inviteUrls.join(', ')}).`
     case 'not-member':
       return `This node's key ${self.nodePubkey.slice(0, 12)}… is not in manifest version ${version} of federation ${id?.slice(0, 12)}…: it is not a member and serves no federation service.`

@@ -10,6 +10,15 @@ export const federationOptions = option.section({
     '',
     "A manifest chain file (JSON array of signed manifests, oldest first) to adopt at start. Its genesis must hash to the invite code's federation id when both are set.",
   ),
+  adminPubkeys: option.strings([], {
+    description:
+      'Keys (hex) besides the node key whose NIP-98 requests may make this standalone node adopt a federation (a genesis draft or chain). Put the drafting guardian here, or use the setup token.',
+    restart: false,
+  }),
+  setupToken: option.string(
+    '',
+    'The one-time setup token a standalone node accepts (Hansa-Setup-Token header) for the genesis at the ceremony. Empty: a random one, printed at start. Spent by its first use.',
+  ),
   peers: option.strings([], {
     description:
       'More node URLs (ws://, wss://, http:// or https://) to pull the manifest from, beyond the nodes the manifest lists.',

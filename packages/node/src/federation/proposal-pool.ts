@@ -24,10 +24,13 @@ import {
 import type { Logger } from 'pino'
 import type { ChainFollower } from './chain-follower.js'
 import { FederationRequestError } from './errors.js'
+import type { GenesisPin } from './genesis-pin.js'
 import type { ManifestStore, StoredProposal } from './manifest-store.js'
 
 /** Pending proposals a node keeps at once; more are refused until some are adopted. */
 export const MAX_PENDING_PROPOSALS = 64
+/** Pending proposals one guardian may have proposed at once on a node. */
+export const MAX_PROPOSALS_PER_GUARDIAN = 4
 
 export type ProposalView = {
   hash: string
@@ -46,8 +49,8 @@ export type ProposalView = {
 }
 
 export type ProposalPoolOptions = {
-  /** The federation id an invite code pins: a genesis draft must found it. */
-  pinnedId: string | null
+  /** Which genesis a standalone node may adopt: a genesis draft must found it (genesis-pin.ts). */
+  pin: GenesisPin
   log: Logger
   now: () => number
 }
@@ -60,7 +63,7 @@ export class ProposalPool {
   ) {}
 
   private get pinnedId(): string | null {
-    return this.options.pinnedId
+    return this.options.pin.id
   }
 
   private manifest(): Manifest | null {
@@ -119,7 +122,7 @@ export class ProposalPool {
   }
 
   /** Checks a proposed manifest against the head: the rules a proposal must meet to be kept. */
-  private checkProposal(value: unknown): Manifest {
+  private checkProposal(value: unknown, authorised = false): Manifest {
     const issues = manifestIssues(value)
     if (issues.length > 0) throw new ManifestInvalidError(issues)
     const manifest = value as Manifest
@@ -132,7 +135,10 @@ export class ProposalPool {
           `this node belongs to no federation: only a genesis draft (version 1) can be proposed here, not version ${manifest.version}`,
         )
       }
-      if (this.pinnedId !== null && manifestHash(manifest) !== this.pinnedId) {
+      // Only a draft the node's coordinator authorised may pin a genesis (genesis-pin.ts).
+      if (this.pinnedId === null && !authorised) throw this.options.pin.uninvited('a genesis draft')
+      const repin = authorised && this.options.pin.movable
+      if (this.pinnedId !== null && manifestHash(manifest) !== this.pinnedId && !repin) {
         throw new ManifestGenesisError(
           'other-federation',
           `this node is pinned to federation ${this.pinnedId.slice(0, 12)}…; this genesis draft would found another`,
@@ -196,8 +202,9 @@ export class ProposalPool {
     value: unknown,
     author: string,
     signatures: readonly unknown[] = [],
+    options: { authorised?: boolean } = {},
   ): { proposal: ProposalView; adopted: boolean; created: boolean } {
-    const manifest = this.checkProposal(value)
+    const manifest = this.checkProposal(value, options.authorised ?? false)
     // A genesis draft comes from one of its guardians; a later version from a guardian of the
     // head (a guardian the proposal adds may sign it, not propose it).
     const proposers = (this.manifest() ?? manifest).guardians
@@ -219,7 +226,18 @@ export class ProposalPool {
         `this node already holds ${MAX_PENDING_PROPOSALS} pending proposals; sign one to adoption first`,
       )
     }
+    if (
+      created &&
+      existing.filter((p) => p.proposer === author).length >= MAX_PROPOSALS_PER_GUARDIAN
+    ) {
+      throw new FederationRequestError(
+        'HANSA_PROPOSALS_FULL',
+        409,
+        `guardian ${author.slice(0, 12)}… already has ${MAX_PROPOSALS_PER_GUARDIAN} pending proposals on this node; let one be adopted or superseded first`,
+      )
+    }
     const checked = signatures.map((s) => this.checkSignature(manifest, hash, s))
+    if (manifest.version === 1 && this.manifest() === null) this.options.pin.pin(hash)
     if (created) {
       this.store.addProposal({
         hash,

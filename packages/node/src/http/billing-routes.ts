@@ -20,17 +20,14 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Billing } from '../billing/billing.js'
 import { BillingRequestError, forbidden, unauthorized } from '../billing/errors.js'
-import { type EventSignatureCheck, nip98Pubkey, nip98PubkeyVerified } from './nip98-auth.js'
+import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { hansaErrorHandler } from './error-handler.js'
 
 export type BillingRoutesOptions = {
   billing: Billing
-  /** The node's public ws:// URL (NIP-98 `u` tags name its http:// form). */
-  publicUrl: () => string
-  now: () => number
-  /** Checks NIP-98 signatures (the node's verifier pool); default: on this thread. */
-  verify?: EventSignatureCheck
+  /** NIP-98 for this node (its public URL, the verifier pool, the replay cache). */
+  nip98: Nip98Auth
 }
 
 const amount = Amount
@@ -65,24 +62,17 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
     )
 
     const { billing } = options
-    const who = async (request: FastifyRequest): Promise<string> => {
-      const req = {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        rawBody: rawBodyOf(request),
-      }
-      const publicHttpUrl = options.publicUrl().replace(/^ws/, 'http')
-      const now = options.now()
-      return options.verify
-        ? nip98PubkeyVerified(req, {
-            publicHttpUrl,
-            now,
-            verify: options.verify,
-            refused: unauthorized,
-          })
-        : nip98Pubkey(req, { publicHttpUrl, now, refused: unauthorized })
-    }
+    const who = (request: FastifyRequest): Promise<string> =>
+      options.nip98.pubkey(
+        {
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          rawBody: rawBodyOf(request),
+          ip: request.ip,
+        },
+        unauthorized,
+      )
     const admin = async (request: FastifyRequest) => {
       const pk = await who(request)
       if (!billing.isAdmin(pk)) {

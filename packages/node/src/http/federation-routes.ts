@@ -1,14 +1,19 @@
 // The federation's HTTP API: the verified chain and head for anyone, proposals and signatures
 // from guardians (NIP-98), a chain offered by anyone (it proves itself by its signatures), and
-// a sync on demand. Every refusal is `{ error: { code, message } }` with a 4xx status and the
-// protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
+// a sync on demand. A standalone node takes a genesis — a draft or a chain — only from a
+// request its coordinator authorised (NIP-98 by the node key or an admin key, or the setup
+// token; federation/federation-service.ts). Chain offers and sync requests are rate-limited
+// per address: each may cost signature checks or outgoing requests. Every refusal is
+// `{ error: { code, message } }` with a 4xx status and the protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
 import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FederationRequestError } from '../federation/errors.js'
+import { SETUP_TOKEN_HEADER, type SetupToken } from '../federation/setup-token.js'
+import { TokenBucket } from '../relay/rate-limiter.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
-import { nip98Pubkey } from './nip98-auth.js'
+import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 import { hansaErrorHandler } from './error-handler.js'
@@ -21,8 +26,16 @@ export type FederationRoutesOptions = {
   publicUrl: () => string
   configuredServices: readonly string[]
   now: () => number
+  /** NIP-98 for this node (its public URL, the replay cache). */
+  nip98: Nip98Auth
   /** Largest chain accepted by POST /federation/chain, in bytes. */
   chainBodyLimit?: number
+  /** Keys besides the node key whose NIP-98 requests may make the node adopt a federation. */
+  adminPubkeys?: () => readonly string[]
+  /** The one-time setup token, while the node has one. */
+  setupToken?: SetupToken | null
+  /** Chain offers and sync requests one address may make per minute (default 30). */
+  offersPerMinute?: number
 }
 
 export function federationStatus(options: FederationRoutesOptions): FederationStatus {
@@ -68,16 +81,41 @@ export async function federationRoutes(
     )
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
-    const authenticate = (request: FastifyRequest): string =>
-      nip98Pubkey(
-        {
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          rawBody: rawBodyOf(request),
-        },
-        { publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'), now: options.now() },
-      )
+    const authenticate = (request: FastifyRequest): Promise<string> =>
+      options.nip98.pubkey({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        rawBody: rawBodyOf(request),
+        ip: request.ip,
+      })
+
+    /** Whether the request speaks for the node's coordinator: its setup token, or NIP-98 by an admin. */
+    const admins = () => new Set([options.nodePubkey, ...(options.adminPubkeys?.() ?? [])])
+    const tokenOf = (request: FastifyRequest) => request.headers[SETUP_TOKEN_HEADER]
+    const byToken = (request: FastifyRequest) =>
+      options.setupToken?.matches(tokenOf(request)) ?? false
+
+    const perMinute = options.offersPerMinute ?? 30
+    const buckets = new Map<string, TokenBucket>()
+    const limit = (request: FastifyRequest) => {
+      const now = Date.now()
+      if (buckets.size > 10_000) {
+        for (const [ip, b] of buckets) if (b.idle(now)) buckets.delete(ip)
+      }
+      let bucket = buckets.get(request.ip)
+      if (!bucket) {
+        bucket = new TokenBucket(perMinute / 60, Math.max(1, Math.ceil(perMinute / 3)), now)
+        buckets.set(request.ip, bucket)
+      }
+      if (!bucket.take(now)) {
+        throw new FederationRequestError(
+          'HANSA_RATE_LIMITED',
+          429,
+          `rate-limited: at most ${perMinute} chain offers and sync requests a minute from one address`,
+        )
+      }
+    }
 
     scope.get('/federation', { schema: routeSchemas.status }, async () => federationStatus(options))
 
@@ -96,7 +134,21 @@ export async function federationRoutes(
     scope.post(
       '/federation/chain',
       { schema: routeSchemas.offerChain, bodyLimit: options.chainBodyLimit ?? 8 * 1024 * 1024 },
-      async (request) => federation.offerChain(request.body, `HTTP from ${request.ip}`),
+      async (request) => {
+        limit(request)
+        let authorised = false
+        if (federation.needsAuthorisation() || request.headers.authorization !== undefined) {
+          if (byToken(request)) authorised = true
+          else if (request.headers.authorization !== undefined) {
+            authorised = admins().has(await authenticate(request))
+          }
+        }
+        const result = federation.offerChain(request.body, `HTTP from ${request.ip}`, {
+          authorised,
+        })
+        if (authorised && byToken(request)) options.setupToken?.spend()
+        return result
+      },
     )
 
     scope.get('/federation/proposals', { schema: routeSchemas.proposals }, async () => ({
@@ -111,9 +163,13 @@ export async function federationRoutes(
       '/federation/proposals',
       { schema: routeSchemas.propose },
       async (request, reply) => {
-        const author = authenticate(request)
+        const author = await authenticate(request)
         const body = request.body as { manifest: unknown; signatures?: unknown[] }
-        const result = federation.propose(body.manifest, author, body.signatures ?? [])
+        const token = byToken(request)
+        const result = federation.propose(body.manifest, author, body.signatures ?? [], {
+          authorised: token || admins().has(author),
+        })
+        if (token) options.setupToken?.spend()
         reply.status(result.created ? 201 : 200)
         return { proposal: result.proposal, adopted: result.adopted }
       },
@@ -123,11 +179,14 @@ export async function federationRoutes(
       '/federation/proposals/:hash/signatures',
       { schema: routeSchemas.sign },
       async (request) => {
-        const author = authenticate(request)
+        const author = await authenticate(request)
         return federation.sign((request.params as { hash: string }).hash, request.body, author)
       },
     )
 
-    scope.post('/federation/sync', { schema: routeSchemas.sync }, async () => sync.syncOnce())
+    scope.post('/federation/sync', { schema: routeSchemas.sync }, async (request) => {
+      limit(request)
+      return sync.syncOnce()
+    })
   })
 }

@@ -1,13 +1,19 @@
 // One WebSocket client: its subscriptions, the pubkeys it has proven (NIP-42), its AUTH
-// challenge and its publishing budget. Services see it read-only, as ConnectionInfo.
+// challenge and its budgets (events, queries, AUTH). Services see it read-only, as
+// ConnectionInfo.
 import { randomBytes } from 'node:crypto'
 import type { Filter } from '@hansa/protocol'
 import type { WebSocket } from 'ws'
 import { TokenBucket } from './rate-limiter.js'
+import type { CompiledFilter } from './subscription-index.js'
 
 /** An open REQ. */
 export type Subscription = {
+  id: string
+  conn: Connection
   filters: Filter[]
+  /** The filters as sets, for matching live events (subscription-index.ts). */
+  compiled: CompiledFilter[]
   /**
    * Live events that matched while the stored ones were still being read (on a reader
    * thread); they are sent after EOSE, so nothing committed meanwhile is missed.
@@ -31,20 +37,76 @@ export class Connection implements ConnectionInfo {
   readonly authed = new Set<string>()
   readonly subscriptions = new Map<string, Subscription>()
   readonly eventBudget: TokenBucket
+  /** REQ and COUNT together. */
+  readonly queryBudget: TokenBucket
+  readonly authBudget: TokenBucket
+  /** Queries of this connection being read now, and those waiting for their turn. */
+  queriesInFlight = 0
+  readonly queryWaiters: Array<() => void> = []
+  /** Messages received and not yet answered, and their bytes (the socket pauses past a bound). */
+  inProgress = 0
+  inProgressBytes = 0
+  /** Until when (ms) the socket is not read because the client went past a rate limit. */
+  throttledUntil = 0
+  /** Never paused again (the node is shutting down: it must read the client's close frame). */
+  released = false
+
+  /**
+   * Pauses or resumes reading from the client: paused while too much of what it sent is still
+   * being worked on, or while it is throttled for going past a rate limit — so a flood waits
+   * in its own TCP buffers, and costs the node nothing, instead of being read and refused.
+   */
+  reconsiderReading(): void {
+    if (this.closed) return
+    if (this.released) {
+      if (this.socket.isPaused) this.socket.resume()
+      return
+    }
+    const busy = this.inProgress > 64 || this.inProgressBytes > 1 << 20
+    const calm = this.inProgress <= 32 && this.inProgressBytes <= 1 << 19
+    const throttled = Date.now() < this.throttledUntil
+    if (!this.socket.isPaused && (busy || throttled)) this.socket.pause()
+    else if (this.socket.isPaused && calm && !throttled) this.socket.resume()
+  }
+
+  /** Stops reading from the client for `ms` (it went past a rate limit). */
+  throttle(ms: number): void {
+    const until = Date.now() + ms
+    if (until <= this.throttledUntil) return
+    this.throttledUntil = until
+    this.reconsiderReading()
+    setTimeout(() => this.reconsiderReading(), ms + 1).unref()
+  }
   closed = false
 
   constructor(
     readonly socket: WebSocket,
     readonly ip: string,
-    eventsPerSecond: number,
-    /** The clock's time in milliseconds when the connection opened: the bucket starts full. */
+    budgets: { eventsPerSecond: number; queriesPerSecond: number; authPerSecond: number },
+    /** The clock's time in milliseconds when the connection opened: the buckets start full. */
     openedMs: number,
+    /** Bytes queued for the client past which the connection is dropped at once. */
+    private readonly hardBufferLimit = Number.POSITIVE_INFINITY,
   ) {
-    this.eventBudget = new TokenBucket(eventsPerSecond, eventsPerSecond * 2, openedMs)
+    const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, rate * 2), openedMs)
+    this.eventBudget = bucket(budgets.eventsPerSecond)
+    this.queryBudget = bucket(budgets.queriesPerSecond)
+    this.authBudget = bucket(budgets.authPerSecond)
+  }
+
+  /** Bytes queued for this client and not yet taken by the kernel. */
+  get buffered(): number {
+    return this.socket.bufferedAmount
   }
 
   send(text: string): void {
-    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(text)
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > this.hardBufferLimit) {
+      // It does not read: drop it now rather than hold more for it (close() would wait).
+      this.socket.terminate()
+      return
+    }
+    this.socket.send(text)
   }
 
   /**
@@ -54,6 +116,10 @@ export class Connection implements ConnectionInfo {
    */
   sendMany(texts: readonly string[]): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > this.hardBufferLimit) {
+      this.socket.terminate()
+      return
+    }
     const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
     tcp?.cork()
     for (const text of texts) this.socket.send(text)

@@ -31,7 +31,8 @@ export const limitsOptions = option.section({
     min: 0,
   }),
   eventsPerSecond: option.number(100, {
-    description: 'Events one connection may publish per second (burst: twice this).',
+    description:
+      'Events one connection may publish per second (burst: twice this). An event costs one per started 2 KiB, so this is also a byte rate; past it OK false "rate-limited: …" and the connection is not read from for a second.',
     min: 0,
   }),
   eventsPerSecondPerIp: option.number(500, {
@@ -42,6 +43,44 @@ export const limitsOptions = option.section({
   maxConnectionsPerIp: option.integer(200, {
     description: 'Open WebSocket connections from one IP address.',
     min: 1,
+  }),
+  queriesPerSecond: option.number(20, {
+    description:
+      'REQ and COUNT per second per connection (burst twice that); past it CLOSED "rate-limited: …" and the connection is not read from for a second. 0 for no limit.',
+    min: 0,
+  }),
+  queriesPerSecondPerIp: option.number(200, {
+    description:
+      'REQ and COUNT per second from one IP address, all its connections together (burst twice that). 0 for no limit.',
+    min: 0,
+  }),
+  maxQueriesInFlight: option.integer(4, {
+    description:
+      'Queries one connection may have being read at once; more wait their turn (up to limits.maxSubscriptions of them, then CLOSED "rate-limited: …").',
+    min: 1,
+  }),
+  authPerSecond: option.number(2, {
+    description: 'AUTH messages per second per connection (burst twice that). 0 for no limit.',
+    min: 0,
+  }),
+  maxAuthKeys: option.integer(8, {
+    description: 'Pubkeys one connection may authenticate as (NIP-42); more AUTH is refused.',
+    min: 1,
+  }),
+  maxSendBufferBytes: option.integer(4 * 1024 * 1024, {
+    description:
+      'Bytes queued for a client that does not read before its subscriptions are closed (CLOSED "error: …"); at four times this the connection is closed. Stored results are sent in steps that stay within it.',
+    min: 65536,
+  }),
+  maxBacklog: option.integer(1000, {
+    description:
+      'Live events one subscription may hold while its stored events are read; past it the subscription is closed (CLOSED "error: …").',
+    min: 1,
+  }),
+  maxResultBytes: option.integer(16 * 1024 * 1024, {
+    description:
+      'Most bytes of stored events one REQ reads; a query stops there (EOSE follows), so one REQ cannot hold more memory.',
+    min: 65536,
   }),
 })
 

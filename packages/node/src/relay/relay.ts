@@ -2,7 +2,14 @@
 // gives each a paragraph).
 //
 //   EVENT: parse → shape → rate → policy → verify → service hooks → write (batched) → OK → fan-out
-//   REQ:   parse → validate filters → service hooks → query → EOSE → live subscription
+//   REQ:   parse → rate → validate filters → service hooks → query → EOSE → live subscription
+//
+// Every buffer a client can fill has a bound (docs/security.md): a client that stops reading
+// has its subscriptions closed past `limits.maxSendBufferBytes` queued for it and is dropped at
+// four times that; stored results are sent in steps within it; a subscription's backlog holds
+// at most `limits.maxBacklog` live events; REQ/COUNT and AUTH are rate-limited per connection,
+// its queries in flight and its authenticated keys are capped. Live events find their
+// subscriptions through an index (subscription-index.ts), not by trying every filter.
 //
 // Services never change this file: they add hooks (onConnect, onAuth, onEvent, onReq,
 // onClose) and declare private kinds through their ServiceContext. NIP-77 frames (NEG-*) go
@@ -21,7 +28,6 @@ import {
   eventShapeError,
   filterError,
   kindClass,
-  matchFilters,
   noticeMessage,
   okMessage,
   parseClientMessage,
@@ -40,6 +46,8 @@ import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
 import { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refusalText, refuse } from './refusal.js'
+import { SubscriptionIndex, compileFilter } from './subscription-index.js'
+import { StoreBusyError, StoreTimeoutError } from '../store/event-store.js'
 
 import type { CheckResult, Verifier } from '../verify/event-verifier.js'
 
@@ -61,8 +69,16 @@ const eventIdOf = (raw: string): string => raw.slice(7, 71)
 /** NIP-77 frames, told apart before parsing: `["NEG-OPEN", …` and its kin. */
 const NEG_FRAME = /^\[\s*"NEG-/
 
-/** A connection whose send buffer grows past this is too slow to follow; it is closed. */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+/** Bytes of accepted events waiting for the writer past which new ones are refused. */
+const MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024
+
+/** How long a REQ's stored results wait for a client to read before its subscription closes. */
+const DRAIN_WAIT_MS = 10_000
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref()
+  })
 
 export class Relay {
   readonly connections = new Set<Connection>()
@@ -75,8 +91,11 @@ export class Relay {
     onServed: [],
   }
   private readonly privateKinds = new Set<number>()
+  /** Every open subscription, indexed for fan-out. */
+  private readonly index = new SubscriptionIndex<Subscription>()
   private readonly writer: EventWriter
   private readonly ipBudgets = new Map<string, TokenBucket>()
+  private readonly ipQueryBudgets = new Map<string, TokenBucket>()
   private readonly ipConnections = new Map<string, number>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private accepting = true
@@ -132,8 +151,13 @@ export class Relay {
     const conn = new Connection(
       socket,
       ip,
-      config.limits.eventsPerSecond,
+      {
+        eventsPerSecond: config.limits.eventsPerSecond,
+        queriesPerSecond: config.limits.queriesPerSecond,
+        authPerSecond: config.limits.authPerSecond,
+      },
       this.options.clock.nowMs(),
+      config.limits.maxSendBufferBytes * 4,
     )
     this.connections.add(conn)
     metrics.connections.inc()
@@ -144,8 +168,20 @@ export class Relay {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data)
+      // Back-pressure: a connection whose messages are still being worked on (verify, write,
+      // query) past a count or a size is not read from until they are answered, so a flood
+      // waits in its own TCP buffers, not in the node's memory.
+      conn.inProgress++
+      conn.inProgressBytes += frame.length
+      conn.reconsiderReading()
       // The frame's length is its size in bytes: no need to measure the decoded text again.
-      this.track(this.onMessage(conn, frame.toString('utf8'), frame.length))
+      this.track(
+        this.onMessage(conn, frame.toString('utf8'), frame.length).finally(() => {
+          conn.inProgress--
+          conn.inProgressBytes -= frame.length
+          conn.reconsiderReading()
+        }),
+      )
     })
     socket.on('close', () => this.onSocketClose(conn))
     socket.on('error', (err) => log.debug({ err, conn: conn.id }, 'socket error'))
@@ -163,7 +199,9 @@ export class Relay {
     else this.ipConnections.set(conn.ip, open)
     this.options.metrics.connections.dec()
     this.options.metrics.subscriptions.dec(conn.subscriptions.size)
+    for (const sub of conn.subscriptions.values()) this.index.remove(sub)
     conn.subscriptions.clear()
+    for (const wake of conn.queryWaiters.splice(0)) wake()
     for (const hook of this.hooks.onClose) this.track(Promise.resolve(hook(conn)))
   }
 
@@ -187,6 +225,29 @@ export class Relay {
       } else this.notice(conn, 'message-too-large', reason)
       return
     }
+    // A flood of events is refused before it is parsed: the buckets are checked on the raw
+    // frame, and the id for OK is read from its first bytes.
+    // An event costs one token per started 2 KiB, so a flood of large or tag-heavy events is
+    // held to a byte rate; a client past its budget is also not read from for a second.
+    // Member nodes that replicate are not rate-limited (replication/).
+    if (text.startsWith('["EVENT"') && !this.replicationPeer(conn)) {
+      const nowMs = this.options.clock.nowMs()
+      const cost = 1 + Math.floor(bytes / 2048)
+      const limited = !conn.eventBudget.take(nowMs, cost)
+        ? 'slow down: too many events from this connection'
+        : !this.ipBudget(conn.ip).take(nowMs, cost)
+          ? 'slow down: too many events from your address'
+          : null
+      if (limited) {
+        conn.throttle(1000)
+        const r = refuse('rate-limited', 'event-rate', limited)
+        this.countRefusal(r)
+        const id = /"id"\s*:\s*"([0-9a-f]{64})"/.exec(text)?.[1]
+        if (id) conn.send(okMessage(id, false, refusalText(r)))
+        else this.notice(conn, 'event-rate', refusalText(r))
+        return
+      }
+    }
     const parsed = parseClientMessage(text)
     if (!parsed.ok) {
       if (parsed.subId) conn.send(closedMessage(parsed.subId, `invalid: ${parsed.reason}`))
@@ -202,10 +263,40 @@ export class Relay {
       case 'COUNT':
         return this.onReq(conn, m.subId, m.filters, 'COUNT')
       case 'CLOSE':
-        if (conn.subscriptions.delete(m.subId)) this.options.metrics.subscriptions.dec()
+        this.dropSubscription(conn, m.subId)
         return
       case 'AUTH':
         return this.onAuth(conn, m.event)
+    }
+  }
+
+  /** Forgets a subscription (CLOSE, a replacing REQ, a refusal); false when there was none. */
+  private dropSubscription(conn: Connection, subId: string, only?: Subscription): boolean {
+    const sub = conn.subscriptions.get(subId)
+    if (!sub || (only !== undefined && sub !== only)) return false
+    conn.subscriptions.delete(subId)
+    this.index.remove(sub)
+    this.options.metrics.subscriptions.dec()
+    return true
+  }
+
+  /** Closes a subscription with a reason the client sees (CLOSED). */
+  private closeSubscription(conn: Connection, sub: Subscription, rule: string, text: string): void {
+    if (!this.dropSubscription(conn, sub.id, sub)) return
+    this.options.metrics.queriesRefused.inc({ prefix: text.slice(0, text.indexOf(':')), rule })
+    conn.send(closedMessage(sub.id, text))
+  }
+
+  /** A client that does not read: its subscriptions are closed, so nothing more queues for it. */
+  private slowReader(conn: Connection): void {
+    const max = this.options.config.limits.maxSendBufferBytes
+    for (const sub of [...conn.subscriptions.values()]) {
+      this.closeSubscription(
+        conn,
+        sub,
+        'slow-reader',
+        `error: you are not reading: more than ${max} bytes wait to be sent to you; subscriptions closed`,
+      )
     }
   }
 
@@ -243,24 +334,7 @@ export class Relay {
     const event = value as NostrEvent
     if (!this.accepting)
       return answer(event.id, refuse('error', 'shutdown', 'node is shutting down'))
-    const nowMs = this.options.clock.nowMs()
-    const peer = this.replicationPeer(conn)
-    if (!peer && !conn.eventBudget.take(nowMs)) {
-      return answer(
-        event.id,
-        refuse(
-          'rate-limited',
-          'connection-rate',
-          'slow down: too many events from this connection',
-        ),
-      )
-    }
-    if (!peer && !this.ipBudget(conn.ip).take(nowMs)) {
-      return answer(
-        event.id,
-        refuse('rate-limited', 'ip-rate', 'slow down: too many events from your address'),
-      )
-    }
+    // (The connection's and the address's event buckets were taken in onMessage, unparsed.)
     const now = this.now()
     const policy = policyRefusal(event, this.options.config, now)
     if (policy) return answer(event.id, policy)
@@ -307,6 +381,12 @@ export class Relay {
     if (cls === 'ephemeral') {
       this.shareEphemeral(raw)
       return accepted()
+    }
+    if (this.writer.queuedBytes > MAX_WRITE_QUEUE_BYTES) {
+      return answer(
+        event.id,
+        refuse('rate-limited', 'write-queue', 'the node is busy writing; try again shortly'),
+      )
     }
     let outcome: Awaited<ReturnType<EventWriter['write']>>
     try {
@@ -369,11 +449,23 @@ export class Relay {
     return bucket
   }
 
+  private ipQueryBudget(ip: string): TokenBucket {
+    let bucket = this.ipQueryBudgets.get(ip)
+    if (!bucket) {
+      const rate = this.options.config.limits.queriesPerSecondPerIp
+      bucket = new TokenBucket(rate, rate * 2, this.options.clock.nowMs())
+      this.ipQueryBudgets.set(ip, bucket)
+    }
+    return bucket
+  }
+
   /** Forgets full IP buckets of addresses with no open connection (maintenance timer). */
   sweepIdleBudgets(): void {
     const now = this.options.clock.nowMs()
-    for (const [ip, bucket] of this.ipBudgets) {
-      if (!this.ipConnections.has(ip) && bucket.idle(now)) this.ipBudgets.delete(ip)
+    for (const budgets of [this.ipBudgets, this.ipQueryBudgets]) {
+      for (const [ip, bucket] of budgets) {
+        if (!this.ipConnections.has(ip) && bucket.idle(now)) budgets.delete(ip)
+      }
     }
   }
 
@@ -388,23 +480,66 @@ export class Relay {
   }
 
   private fanOut(event: NostrEvent, raw: string): void {
-    for (const conn of this.connections) {
-      if (conn.subscriptions.size === 0) continue
-      for (const [subId, sub] of conn.subscriptions) {
-        if (matchFilters(sub.filters, event) && this.canRead(event, conn)) {
-          const message = relayEventMessage(subId, raw)
-          if (sub.backlog) {
-            sub.backlog.push({ id: event.id, message })
-            continue
-          }
-          if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-            conn.socket.close(1008, 'too slow to follow the subscription')
-            break
-          }
-          conn.send(message)
+    if (this.index.size === 0) return
+    const { maxSendBufferBytes, maxBacklog } = this.options.config.limits
+    for (const sub of this.index.matching(event)) {
+      const conn = sub.conn
+      if (conn.closed || !this.canRead(event, conn)) continue
+      const message = relayEventMessage(sub.id, raw)
+      if (sub.backlog) {
+        if (sub.backlog.length >= maxBacklog) {
+          this.closeSubscription(
+            conn,
+            sub,
+            'backlog',
+            `error: more than ${maxBacklog} new events arrived while your stored events were read; subscribe again with a narrower filter`,
+          )
+          continue
         }
+        sub.backlog.push({ id: event.id, message })
+        continue
       }
+      if (conn.buffered > maxSendBufferBytes) {
+        this.slowReader(conn)
+        continue
+      }
+      conn.send(message)
     }
+  }
+
+  /**
+   * Sends a REQ's stored results in steps, each within the send-buffer bound, waiting for the
+   * client to read between them. False when the subscription ended meanwhile (closed,
+   * replaced, or the client stopped reading: then it is closed with a reason).
+   */
+  private async sendStored(
+    conn: Connection,
+    sub: Subscription,
+    messages: string[],
+  ): Promise<boolean> {
+    const max = this.options.config.limits.maxSendBufferBytes
+    let i = 0
+    while (i < messages.length) {
+      if (conn.closed || conn.subscriptions.get(sub.id) !== sub) return false
+      if (conn.buffered > max / 2) {
+        const deadline = Date.now() + DRAIN_WAIT_MS
+        while (conn.buffered > max / 2 && !conn.closed && Date.now() < deadline) await sleep(20)
+        if (conn.buffered > max / 2) {
+          this.slowReader(conn)
+          return false
+        }
+        continue
+      }
+      const step: string[] = []
+      let bytes = 0
+      while (i < messages.length && bytes < max / 4) {
+        const m = messages[i++]!
+        step.push(m)
+        bytes += m.length
+      }
+      conn.sendMany(step)
+    }
+    return !conn.closed && conn.subscriptions.get(sub.id) === sub
   }
 
   // ---- REQ and COUNT ----------------------------------------------------------------
@@ -420,6 +555,27 @@ export class Relay {
     const close = (r: Refusal) => {
       metrics.queriesRefused.inc({ prefix: r.prefix, rule: r.rule })
       conn.send(closedMessage(subId, refusalText(r)))
+    }
+    const peer = this.replicationPeer(conn)
+    if (!peer && !conn.queryBudget.take(this.options.clock.nowMs())) {
+      conn.throttle(1000)
+      return close(
+        refuse(
+          'rate-limited',
+          'query-rate',
+          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT a second`,
+        ),
+      )
+    }
+    if (!peer && !this.ipQueryBudget(conn.ip).take(this.options.clock.nowMs())) {
+      conn.throttle(1000)
+      return close(
+        refuse(
+          'rate-limited',
+          'ip-query-rate',
+          'slow down: too many REQ and COUNT from your address',
+        ),
+      )
     }
     if (rawFilters.length > limits.maxFilters) {
       return close(refuse('invalid', 'too-many-filters', `more than ${limits.maxFilters} filters`))
@@ -444,14 +600,61 @@ export class Relay {
     }
     const refusal = await this.requestRefusal(filters, conn, verb)
     if (refusal) return close(refusal)
-    const access = this.readAccess(conn)
+    // A connection's queries are read a few at a time; the rest wait their turn, in a queue
+    // as long as its subscription limit.
+    if (conn.queriesInFlight >= limits.maxQueriesInFlight) {
+      if (conn.queryWaiters.length >= limits.maxSubscriptions) {
+        return close(
+          refuse(
+            'rate-limited',
+            'queries-in-flight',
+            `wait for your other queries: ${conn.queryWaiters.length} are waiting already`,
+          ),
+        )
+      }
+      await new Promise<void>((resolve) => conn.queryWaiters.push(resolve))
+      if (conn.closed) return
+    }
+    conn.queriesInFlight++
+    try {
+      await this.answerQuery(conn, subId, filters, verb, close)
+    } finally {
+      conn.queriesInFlight--
+      conn.queryWaiters.shift()?.()
+    }
+  }
+
+  /** Why a query failed, for the client. */
+  private queryFailure(err: unknown): Refusal {
+    if (err instanceof StoreBusyError) {
+      return refuse('rate-limited', 'busy', 'the node is busy; try again shortly')
+    }
+    if (err instanceof StoreTimeoutError) {
+      return refuse(
+        'error',
+        'query-timeout',
+        `the query took longer than ${err.ms} ms and was stopped; narrow the filter`,
+      )
+    }
+    return refuse('error', 'store', 'the query failed; try again')
+  }
+
+  private async answerQuery(
+    conn: Connection,
+    subId: string,
+    filters: Filter[],
+    verb: 'REQ' | 'COUNT',
+    close: (r: Refusal) => void,
+  ): Promise<void> {
+    const { metrics, store } = this.options
+    const { limits } = this.options.config
+    const access = { ...this.readAccess(conn), client: conn.ip }
     const now = this.now()
     const stop = metrics.querySeconds.startTimer()
     metrics.queries.inc({ verb })
     if (verb === 'COUNT') {
       try {
-        let count = 0
-        for (const f of filters) count += await store.count(f, { ...access, now })
+        const count = await store.count(filters, { ...access, now })
         stop()
         conn.send(countMessage(subId, count))
         if (this.hooks.onServed.length > 0) {
@@ -460,18 +663,30 @@ export class Relay {
         return
       } catch (err) {
         stop()
-        this.options.log.error({ err, subId }, 'count failed')
-        return close(refuse('error', 'store', 'the count failed; try again'))
+        if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
+          this.options.log.error({ err, subId }, 'count failed')
+        }
+        return close(this.queryFailure(err))
       }
     }
     // The subscription is live before the store is read: events committed while the read
     // runs wait in its backlog and follow EOSE, so none falls between the two.
-    const sub: Subscription = { filters, backlog: [] }
-    if (!conn.subscriptions.has(subId)) metrics.subscriptions.inc()
+    // A REQ with the id of an open subscription replaces it (NIP-01).
+    this.dropSubscription(conn, subId)
+    const sub: Subscription = {
+      id: subId,
+      conn,
+      filters,
+      compiled: filters.map(compileFilter),
+      backlog: [],
+    }
+    metrics.subscriptions.inc()
     conn.subscriptions.set(subId, sub)
+    this.index.add(sub)
     let results: QueryResult
     try {
-      const options = { ...access, limit: limits.maxLimit, now }
+      const maxBytes = Math.floor(limits.maxResultBytes / filters.length)
+      const options = { ...access, limit: limits.maxLimit, now, maxBytes }
       results =
         filters.length === 1
           ? await store.query(filters[0]!, {
@@ -482,23 +697,24 @@ export class Relay {
       stop()
     } catch (err) {
       stop()
-      this.options.log.error({ err, subId }, 'query failed')
-      if (conn.subscriptions.get(subId) === sub) {
-        conn.subscriptions.delete(subId)
-        metrics.subscriptions.dec()
+      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
+        this.options.log.error({ err, subId }, 'query failed')
       }
-      return close(refuse('error', 'store', 'the query failed; try again'))
+      if (this.dropSubscription(conn, subId, sub)) close(this.queryFailure(err))
+      return
     }
     // Closed, or replaced by a newer REQ with the same id, while it was read: say nothing.
     if (conn.closed || conn.subscriptions.get(subId) !== sub) return
     const messages = results.events.map((raw) => relayEventMessage(subId, raw))
     messages.push(eoseMessage(subId))
-    if (sub.backlog && sub.backlog.length > 0) {
-      const sent = new Set(results.events.map(eventIdOf))
-      for (const live of sub.backlog) if (!sent.has(live.id)) messages.push(live.message)
-    }
+    if (!(await this.sendStored(conn, sub, messages))) return
+    // The backlog (live events that arrived meanwhile, bounded) follows EOSE, less repeats.
+    const backlog = sub.backlog ?? []
     sub.backlog = null
-    conn.sendMany(messages)
+    if (backlog.length > 0) {
+      const sent = new Set(results.events.map(eventIdOf))
+      conn.sendMany(backlog.filter((live) => !sent.has(live.id)).map((live) => live.message))
+    }
     if (this.hooks.onServed.length > 0) {
       this.served(conn, {
         verb: 'REQ',
@@ -588,6 +804,23 @@ export class Relay {
     const shapeError = eventShapeError(value)
     if (shapeError) return this.notice(conn, 'auth-shape', `invalid: AUTH ${shapeError}`)
     const event = value as NostrEvent
+    const { limits } = this.options.config
+    if (!conn.authBudget.take(this.options.clock.nowMs())) {
+      conn.send(
+        okMessage(event.id, false, `rate-limited: at most ${limits.authPerSecond} AUTH a second`),
+      )
+      return
+    }
+    if (!conn.authed.has(event.pubkey) && conn.authed.size >= limits.maxAuthKeys) {
+      conn.send(
+        okMessage(
+          event.id,
+          false,
+          `restricted: this connection is already authenticated as ${limits.maxAuthKeys} keys; open another`,
+        ),
+      )
+      return
+    }
     const error = authEventError(event, {
       challenge: conn.challenge,
       relayUrl: this.relayUrl,
@@ -618,6 +851,11 @@ export class Relay {
     this.accepting = false
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
     await this.writer.drain()
-    for (const conn of this.connections) conn.socket.close(1001, 'node shutting down')
+    for (const conn of this.connections) {
+      // A paused socket would never read the client's close frame, and close() would wait.
+      conn.released = true
+      conn.reconsiderReading()
+      conn.socket.close(1001, 'node shutting down')
+    }
   }
 }

@@ -5,6 +5,7 @@
 // replicated between members, its HTTP routes (a Fastify plugin) — and `register(ctx)`, where
 // it adds hooks to the relay engine's fixed list. services/index.ts is the one list of them;
 // adding a service is adding a folder and a line there; the engine does not change.
+import type { Nip98Auth } from '../http/nip98-auth.js'
 import type { Filter, JsonValue, Manifest, ManifestCoordinator, NostrEvent } from '@hansa/protocol'
 import type { Static, TObject } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
@@ -71,6 +72,8 @@ export type ServiceContext<Options = Record<string, unknown>> = {
    * client had published it; no hooks run. Resolves once it is committed.
    */
   publish(event: NostrEvent): Promise<WriteOutcome['status']>
+  /** NIP-98 for the service's routes: bound to the node's public URL, each token once. */
+  httpAuth: Nip98Auth
   /** Run when the node stops, after the relay has answered everything (close databases). */
   addCleanup(cleanup: () => Promise<void> | void): void
   /** The federation, as the service needs it. */

@@ -4,7 +4,11 @@
 //   - durability: writeBatch resolves only once its batch is committed (an OK true is never lost);
 //   - NIP-01 rules: replaceable and addressable kinds keep the newest (ties: the lowest id);
 //     ephemeral kinds (20000-29999) never reach the store;
-//   - NIP-09: a kind-5 by an event's author removes the named events and keeps them out;
+//   - NIP-09: a kind-5 by an event's author removes the named events and keeps them out — by
+//     the author only (the tombstone names the author: a stranger's kind-5 blocks nothing);
+//   - NIP-45: one COUNT's filters count each matching event once;
+//   - bounds: a query stops at `maxBytes`; a backend with a queue refuses past its bound
+//     (StoreBusyError) and may stop a query past its time budget (StoreTimeoutError);
 //   - NIP-40: expired events are never returned or counted;
 //   - private kinds: an event of one is returned (and counted) only for a reader named in its
 //     `p` tags — filtered inside the store, so nothing private leaves it for the wrong reader;
@@ -38,9 +42,32 @@ export type StoredEventInput = {
 export type ReadAccess = {
   privateKinds: readonly number[]
   readerPubkeys: readonly string[]
+  /** Who asks (the relay passes the client's address): queries wait in turn per client. */
+  client?: string
 }
 
-export type QueryOptions = ReadAccess & { limit: number; now: number }
+export type QueryOptions = ReadAccess & {
+  limit: number
+  now: number
+  /** Stop reading once the events read reach this many bytes (the relay's memory bound). */
+  maxBytes?: number
+}
+
+/** The store refuses a query at once: too many are waiting (a backend's bounded queue). */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError'
+  constructor(readonly queued: number) {
+    super(`the store is busy: ${queued} queries are waiting`)
+  }
+}
+
+/** A query ran past its time budget and was stopped. */
+export class StoreTimeoutError extends Error {
+  override name = 'StoreTimeoutError'
+  constructor(readonly ms: number) {
+    super(`the query ran longer than ${ms} ms and was stopped`)
+  }
+}
 
 /**
  * A query's answer. `bytes` (UTF-8) is measured where the rows are read, on a reader
@@ -62,6 +89,17 @@ export type SyncItems = Array<[createdAt: number, id: string]>
 
 export type SyncItemsOptions = ReadAccess & { now: number; max: number }
 
+/**
+ * The rules every backend keeps (SQLite here; PostgreSQL follows the same):
+ * - NIP-01 replaceable and addressable kinds keep only the newest (equal created_at: lowest id).
+ * - NIP-09 deletion is by the author only. A kind-5's `e` tags remove events with that id *and
+ *   the kind-5's pubkey*, and leave a tombstone keyed by (id, pubkey) that refuses that
+ *   author's event later (`deleted`); its `a` tags (`kind:pubkey:d`) count only when the
+ *   pubkey is the kind-5's own, and remove that address up to the kind-5's created_at. A
+ *   stranger's kind-5 removes and blocks nothing. Kind-5 events themselves are not deleted.
+ * - COUNT (NIP-45) counts distinct events: `count` takes all filters of one COUNT and counts an
+ *   event that matches several of them once.
+ */
 export interface EventStore {
   /**
    * Writes a batch in one transaction; resolves once the batch is durably committed, with one
@@ -70,13 +108,13 @@ export interface EventStore {
   writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
   /** Serialised events matching the filter, newest first, and their size in bytes. */
   query(filter: Filter, options: QueryOptions): Promise<QueryResult>
-  /** How many stored events match the filter (NIP-45 COUNT), under the same access rules. */
-  count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
   /**
    * (created_at, id) of every stored event matching the filter (its `limit` ignored), for
    * NIP-77 negentropy; null when more than `options.max` match.
    */
   syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null>
+  /** The distinct events matching any of the filters (one NIP-45 COUNT), each counted once. */
+  count(filters: readonly Filter[], options: ReadAccess & { now: number }): Promise<number>
   /** Deletes events past their NIP-40 expiration; returns how many. */
   pruneExpired(now: number): Promise<number>
   /** Deletes events of these kinds received before `receivedBefore`; returns how many. */

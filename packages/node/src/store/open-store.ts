@@ -27,6 +27,8 @@ export async function openEventStore(config: NodeConfig, dataDir: string): Promi
       path: join(dataDir, 'events.sqlite'),
       synchronous: config.storage.synchronous,
       readerThreads: config.storage.readerThreads,
+      maxQueuedQueries: config.storage.maxQueuedQueries,
+      queryTimeoutMs: config.storage.queryTimeoutMs,
     })
   }
   if (!config.storage.url) {

@@ -37,4 +37,14 @@ export const storageOptions = option.section({
       'A PostgreSQL statement running longer is cancelled (its request fails with error:). 0: no limit.',
     min: 0,
   }),
+  maxQueuedQueries: option.integer(512, {
+    description:
+      'Queries waiting for the reader threads at most; past it a REQ or COUNT is refused CLOSED "rate-limited: the node is busy…".',
+    min: 1,
+  }),
+  queryTimeoutMs: option.integer(5000, {
+    description:
+      'Time budget of one query on a reader thread; past it the thread is stopped and replaced, and the REQ is closed (CLOSED "error: …").',
+    min: 10,
+  }),
 })

@@ -209,12 +209,7 @@ export class PostgresStore implements EventStore {
     }
   }
 
-  async count(filter: Filter, options: ReadAccess & { now: number }): Promise<number> {
-    return this.countMany([filter], options)
-  }
-
-  /** NIP-45 over several filters: each matching event counts once. */
-  async countMany(filters: readonly Filter[], options: ReadAccess & { now: number }) {
+  async count(filters: readonly Filter[], options: ReadAccess & { now: number }): Promise<number> {
     if (filters.length === 0) return 0
     const q = countQuery(filters, options, options.now)
     const result = await this.timed('count', () => this.readPool.query<{ n: string }>(q))

@@ -9,7 +9,7 @@ import { serveRequests } from '../worker-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
-  | { id: number; op: 'count'; filter: Filter; options: CountOptions }
+  | { id: number; op: 'count'; filters: Filter[]; options: CountOptions }
   | { id: number; op: 'syncItems'; filter: Filter; options: SyncItemsOptions }
   | { id: number; op: 'close' }
 
@@ -24,7 +24,7 @@ serveRequests<ReaderRequest>((request) => {
       return { events, bytes: utf8Bytes(events) }
     }
     case 'count':
-      return reader.count(request.filter, request.options)
+      return reader.count(request.filters, request.options)
     case 'syncItems':
       return reader.syncItems(request.filter, request.options)
     case 'close':

@@ -85,6 +85,9 @@ export class SqliteReader {
     if (filter.search !== undefined) return [] // NIP-50 search is not offered.
     const limit = Math.min(filter.limit ?? options.limit, options.limit)
     if (limit === 0) return []
+    // Rows are read one by one and the read stops at maxBytes (in UTF-16 units, close enough
+    // to bytes for a bound), so one query never holds more than that.
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const tag = tagConditions(filter)[0]
     if (tag && !filter.ids && !filter.authors) {
       // Lead with the tag index; an event tagged twice with matching values comes back
@@ -97,29 +100,46 @@ export class SqliteReader {
       for (let fetch = limit; ; fetch *= 2) {
         const rows = this.prepared(sql)
           .raw()
-          .all(tag[0], ...tag[1], ...where.params, fetch) as Array<[number, string]>
+          .iterate(tag[0], ...tag[1], ...where.params, fetch) as IterableIterator<[number, string]>
         const seen = new Set<number>()
         const out: string[] = []
+        let bytes = 0
+        let read = 0
         for (const [seq, raw] of rows) {
+          read++
           if (seen.has(seq)) continue
           seen.add(seq)
-          if (out.length < limit) out.push(raw)
+          if (out.length === limit || bytes >= maxBytes) return out
+          out.push(raw)
+          bytes += raw.length
         }
-        if (out.length === limit || rows.length < fetch) return out
+        if (out.length === limit || bytes >= maxBytes || read < fetch) return out
       }
     }
     const where = this.whereClause(filter, options, options.now)
     const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`
-    return this.prepared(sql)
+    const out: string[] = []
+    let bytes = 0
+    for (const raw of this.prepared(sql)
       .pluck()
-      .all(...where.params, limit) as string[]
+      .iterate(...where.params, limit) as IterableIterator<string>) {
+      out.push(raw)
+      bytes += raw.length
+      if (bytes >= maxBytes) break
+    }
+    return out
   }
 
-  count(filter: Filter, options: ReadAccess & { now: number }): number {
-    const where = this.whereClause(filter, options, options.now)
-    return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
+  /** NIP-45: the distinct events matching any of the filters, each counted once. */
+  count(filters: readonly Filter[], options: ReadAccess & { now: number }): number {
+    const parts = filters
+      .filter((f) => f.search === undefined)
+      .map((f) => this.whereClause(f, options, options.now))
+    if (parts.length === 0) return 0
+    const sql = `SELECT count(*) FROM events e WHERE ${parts.map((p) => `(${p.sql})`).join(' OR ')}`
+    return this.prepared(sql)
       .pluck()
-      .get(...where.params) as number
+      .get(...parts.flatMap((p) => p.params)) as number
   }
 
   /** (created_at, id) of every match, for negentropy; null past `max` (one row more is read). */

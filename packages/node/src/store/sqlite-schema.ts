@@ -31,9 +31,10 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 CREATE INDEX IF NOT EXISTS tags_name_value ON tags (name, value, created_at);
 CREATE INDEX IF NOT EXISTS tags_seq ON tags (seq);
-CREATE TABLE IF NOT EXISTS deleted_ids (
-  id BLOB PRIMARY KEY,
-  pubkey BLOB NOT NULL
+CREATE TABLE IF NOT EXISTS deleted_events (
+  id BLOB NOT NULL,
+  pubkey BLOB NOT NULL,
+  PRIMARY KEY (id, pubkey)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deleted_addresses (
   pubkey BLOB NOT NULL,
@@ -61,5 +62,27 @@ export function openDatabase(path: string, synchronous: Synchronous): Database.D
   // scattered pages, and the map halved query time in the benchmark (130 vs 200-300 µs).
   db.pragma(`mmap_size = ${MMAP_BYTES}`)
   db.exec(SCHEMA)
+  migrate(db)
   return db
+}
+
+/**
+ * Earlier stores kept NIP-09 tombstones by id alone (`deleted_ids`), so a stranger's kind-5
+ * could block an event by someone else; tombstones are now kept per (id, author). The old
+ * rows move over with the pubkey of the kind-5 that made them: each then blocks only that
+ * key's own event, which is what NIP-09 allows.
+ */
+function migrate(db: Database.Database): void {
+  const hasOld = () =>
+    db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deleted_ids'")
+      .pluck()
+      .get() !== undefined
+  if (db.readonly || !hasOld()) return
+  // Several connections open at start: the first to take the write lock migrates.
+  db.transaction(() => {
+    if (!hasOld()) return
+    db.exec('INSERT OR IGNORE INTO deleted_events (id, pubkey) SELECT id, pubkey FROM deleted_ids')
+    db.exec('DROP TABLE deleted_ids')
+  }).immediate()
 }

@@ -22,6 +22,7 @@ import { SqliteWriter } from './sqlite-writer.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
 import { HansaError } from '@hansa/protocol'
 import { WorkerPool } from '../worker-pool.js'
+import { ReadQueue } from './read-queue.js'
 
 export type SqliteStoreOptions = {
   path: string
@@ -30,6 +31,10 @@ export type SqliteStoreOptions = {
   writerThread?: boolean
   /** Threads that answer queries; 0 (the default) answers them on the calling thread. */
   readerThreads?: number
+  /** Queries waiting for a reader thread at most (StoreBusyError past it). */
+  maxQueuedQueries?: number
+  /** A query's time budget on a reader thread (StoreTimeoutError past it). */
+  queryTimeoutMs?: number
 }
 
 export class SqliteStore implements EventStore {
@@ -39,6 +44,8 @@ export class SqliteStore implements EventStore {
   private readonly count_
   private readonly reader: SqliteReader
   private readonly readers: WorkerPool | undefined
+  /** Fair, bounded, timed turns on the readers (read-queue.ts). */
+  private readonly readQueue: ReadQueue | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.path, options.synchronous)
@@ -54,6 +61,15 @@ export class SqliteStore implements EventStore {
       readerThreads > 0
         ? storePool('./sqlite-reader-thread.js', 'hansa-store-reader', threadData, readerThreads)
         : undefined
+    this.readQueue =
+      this.readers === undefined
+        ? undefined
+        : new ReadQueue(this.readers, {
+            ...(options.maxQueuedQueries === undefined
+              ? {}
+              : { maxQueued: options.maxQueuedQueries }),
+            ...(options.queryTimeoutMs === undefined ? {} : { timeoutMs: options.queryTimeoutMs }),
+          })
   }
 
   async writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]> {
@@ -68,17 +84,24 @@ export class SqliteStore implements EventStore {
   }
 
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
-    if (this.readers) {
-      return (await this.readers.request({ op: 'query', filter, options })) as QueryResult
+    if (this.readQueue) {
+      return (await this.readQueue.request(
+        { op: 'query', filter, options },
+        options.client,
+      )) as QueryResult
     }
     const events = this.reader.query(filter, options)
     return { events, bytes: utf8Bytes(events) }
   }
 
-  async count(filter: Filter, options: CountOptions): Promise<number> {
-    if (this.readers)
-      return (await this.readers.request({ op: 'count', filter, options })) as number
-    return this.reader.count(filter, options)
+  async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
+    if (this.readQueue) {
+      return (await this.readQueue.request(
+        { op: 'count', filters: [...filters], options },
+        options.client,
+      )) as number
+    }
+    return this.reader.count(filters, options)
   }
 
   async syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null> {

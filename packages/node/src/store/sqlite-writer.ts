@@ -21,7 +21,7 @@ export class SqliteWriter {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertTag: db.prepare('INSERT INTO tags (seq, name, value, created_at) VALUES (?, ?, ?, ?)'),
-      isDeletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ?').pluck(),
+      isDeletedId: db.prepare('SELECT 1 FROM deleted_events WHERE id = ? AND pubkey = ?').pluck(),
       deletedAddressUntil: db
         .prepare('SELECT until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?')
         .pluck(),
@@ -33,7 +33,9 @@ export class SqliteWriter {
         'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND seq != ?',
       ),
       deleteById: db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5'),
-      recordDeletedId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
+      recordDeletedId: db.prepare(
+        'INSERT OR IGNORE INTO deleted_events (id, pubkey) VALUES (?, ?)',
+      ),
       deleteAddress: db.prepare(
         'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?',
       ),
@@ -59,7 +61,8 @@ export class SqliteWriter {
     const s = this.stmt
     const id = hex(event.id)
     const pubkey = hex(event.pubkey)
-    if (s.isDeletedId.get(id)) return { status: 'deleted' }
+    // Only the author's own kind-5 keeps an id out (NIP-09): a tombstone is keyed by both.
+    if (s.isDeletedId.get(id, pubkey)) return { status: 'deleted' }
     const cls = kindClass(event.kind)
     const dTag = cls === 'addressable' ? dTagOf(event) : null
     if (dTag !== null) {
@@ -94,7 +97,11 @@ export class SqliteWriter {
     return { status: 'stored' }
   }
 
-  /** NIP-09: an author's kind-5 event deletes that author's events it names, and keeps them out. */
+  /**
+   * NIP-09: an author's kind-5 event deletes that author's events it names (`e` by id, `a` by
+   * address up to its created_at), and keeps them out. Events by other keys are untouched, and
+   * a tombstone names its author, so a stranger's kind-5 blocks nothing, now or later.
+   */
   private applyDeletion(event: NostrEvent, pubkey: Buffer): void {
     const s = this.stmt
     for (const tag of event.tags) {

@@ -111,7 +111,7 @@ export const orderbookService = defineService({
     orderbookRoutes(app, {
       book: state.book,
       active: () => ctx.federation.active(),
-      publicUrl: () => ctx.config.publicUrl,
+      nip98: ctx.httpAuth,
       now: ctx.now,
       count: state.count,
     }),

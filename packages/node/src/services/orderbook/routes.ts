@@ -15,7 +15,7 @@ import {
 } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { unauthorized } from '../../billing/errors.js'
-import { nip98Pubkey } from '../../http/nip98-auth.js'
+import type { Nip98Auth } from '../../http/nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from '../../http/raw-json-body.js'
 import { OrderbookRequestError } from './errors.js'
 import { type MakeRequest, type OrderBook, type TakeRequest, orderView } from './order-book.js'
@@ -25,8 +25,8 @@ export type OrderbookRoutesOptions = {
   book: OrderBook
   /** Whether the service is on (the federation's gate). */
   active: () => boolean
-  /** The node's configured public ws:// URL, or '' (NIP-98 then names the Host header's). */
-  publicUrl: () => string
+  /** NIP-98 for this node (its public URL, the replay cache). */
+  nip98: Nip98Auth
   now: () => number
   /** Counts each action's result (ok, or the refusal's code). */
   count: (action: string, result: string) => void
@@ -74,36 +74,30 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           'the order book is off on this node: its manifest entry does not list the orderbook service',
         )
       }
-      return nip98Pubkey(
+      return options.nip98.pubkey(
         {
           method: request.method,
           url: request.url,
           headers: request.headers,
           rawBody: rawBodyOf(request),
+          ip: request.ip,
         },
-        {
-          publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
-          now: options.now(),
-          refused: unauthorized,
-        },
+        unauthorized,
       )
     }
     /** A reader's key, when she signs the request (NIP-98): the parties see their trade. */
     const reader = async (request: FastifyRequest): Promise<string | null> =>
       request.headers.authorization === undefined
         ? null
-        : nip98Pubkey(
+        : options.nip98.pubkey(
             {
               method: request.method,
               url: request.url,
               headers: request.headers,
               rawBody: undefined,
+              ip: request.ip,
             },
-            {
-              publicHttpUrl: options.publicUrl().replace(/^ws/, 'http'),
-              now: options.now(),
-              refused: unauthorized,
-            },
+            unauthorized,
           )
     const counted = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
       try {
