@@ -16,6 +16,7 @@ import { federationRoutes } from './http/federation-routes.js'
 import { Billing } from './billing/billing.js'
 import { billingRoutes } from './http/billing-routes.js'
 import { createHttpServer } from './http/server.js'
+import { webAppRoutes } from './http/web-app.js'
 import { relayInformation } from './http/relay-info.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
@@ -207,6 +208,7 @@ export async function startNode(
           },
         ),
       routes: [
+        (http) => webAppRoutes(http, { log: log.child({ component: 'web-app' }) }),
         (http) =>
           discoveryRoutes(http, {
             discovery: () => discovery,

@@ -1,0 +1,3 @@
+export function CoordinatorView() {
+  return <p>Coordinator</p>
+}

@@ -1,0 +1,3 @@
+export function GuardianView() {
+  return <p>Guardian</p>
+}
