@@ -15,6 +15,13 @@ export {
   requestSync,
 } from './federation-api.js'
 export {
+  type DraftProblem,
+  type FederationDraftParams,
+  type FederationDraftCheck,
+  checkFederationDraft,
+} from './federation-draft.js'
+export { type PostedSignature, postGuardianSignature } from './federation-sign.js'
+export {
   type HeadStorage,
   type ForkReport,
   type HeadUpdate,
@@ -43,6 +50,11 @@ export {
   getBilling,
   recordDevTaxPaid,
 } from './billing-api.js'
+export {
+  type BillingHistory,
+  type BillingHistoryPoint,
+  getBillingHistory,
+} from './billing-history.js'
 export {
   type PayerState,
   type PayerStorage,

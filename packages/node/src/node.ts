@@ -17,6 +17,8 @@ import { Billing } from './billing/billing.js'
 import { billingRoutes } from './http/billing-routes.js'
 import { createHttpServer } from './http/server.js'
 import { webAppRoutes } from './http/web-app.js'
+import { BillingHistory, billingSnapshot } from './billing/history.js'
+import { billingHistoryRoutes } from './http/billing-history-routes.js'
 import { relayInformation } from './http/relay-info.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
@@ -163,6 +165,12 @@ export async function startNode(
     cleanups.push(() => billing.close())
     billing.registerHooks((name, fn) => relay.addHook(name, fn))
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
+    // The books over time, for the coordinator's plots (billing/history.ts).
+    const history = new BillingHistory(dataDir, {
+      snapshot: () => billingSnapshot(billing.report(), relay.connections.size),
+      now,
+    })
+    cleanups.unshift(async () => history.close())
     maintenance.push({
       name: 'expiration',
       task: async () => void (await store.pruneExpired(now())),
@@ -245,6 +253,8 @@ export async function startNode(
                 serialized: eventIdPreimage(e),
               })) === 'ok',
           }),
+        (http) =>
+          billingHistoryRoutes(http, { billing, history, publicUrl: () => relay.relayUrl, now }),
         ...serviceRoutes,
       ],
       beforeMetrics: async () => {
@@ -260,6 +270,7 @@ export async function startNode(
     const httpUrl = url.replace(/^ws/, 'http')
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
     sync.start()
+    history.start()
     // Discovery v5 announces the URL, so it starts once the port is known.
     if (config.discovery.enabled) {
       const udpPort =

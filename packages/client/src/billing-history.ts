@@ -1,0 +1,16 @@
+// GET /billing/history: the coordinator's books over time, as the node sampled them (its
+// node key or an admin key signs, NIP-98). Values are decimal strings of base units, except
+// counts; `balance:<peer>` series are SWAP balances of the peers that mattered most.
+import { type NodeRequestOptions, callNode } from './node-request.js'
+
+export type BillingHistoryPoint = { at: number; values: Record<string, string> }
+export type BillingHistory = { sampleSeconds: number; points: BillingHistoryPoint[] }
+
+export function getBillingHistory(
+  nodeUrl: string,
+  secretKey: Uint8Array,
+  options: NodeRequestOptions & { since?: number } = {},
+): Promise<BillingHistory> {
+  const query = options.since === undefined ? '' : `?since=${Math.floor(options.since)}`
+  return callNode(nodeUrl, `/billing/history${query}`, { secretKey }, options)
+}
