@@ -312,7 +312,11 @@ function Propose(props: {
       <div className="grid-form">
         <label>
           Name
-          <input value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            data-testid="propose-name"
+          />
         </label>
         <label>
           Threshold (of {head.guardians.length})

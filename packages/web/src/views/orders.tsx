@@ -33,13 +33,20 @@ export function OrdersView(props: { client: HansaClient }) {
   const { busy, error, run } = useAction()
 
   useEffect(() => {
-    const watch = client.orders.watch({ onUpdate: setBook, onError: setWatchError })
+    // Every status, not only pending: a node's update of an order (taken, cancelled) reaches
+    // the book only if the subscription matches the new status; the table shows the pending ones.
+    const watch = client.orders.watch({
+      status: ['pending', 'in-progress', 'success', 'canceled'],
+      onUpdate: setBook,
+      onError: setWatchError,
+    })
     return () => watch.stop()
   }, [client])
 
   const orders = useMemo(() => {
     const list = (book?.orders ?? []).filter(
       (o) =>
+        o.order.status === 'pending' &&
         (side === '' || o.order.side === side) &&
         (currency === '' || o.order.currency === currency) &&
         (coordinator === '' || o.coordinator.alias === coordinator) &&
@@ -211,6 +218,11 @@ export function OrdersView(props: { client: HansaClient }) {
             </tbody>
           </table>
         </div>
+        <MyOrders
+          orders={(book?.orders ?? []).filter(
+            (o) => makerOf(o) === me && o.order.status !== 'pending',
+          )}
+        />
         {notice && (
           <p className="ok" data-testid="order-notice">
             {notice}
@@ -393,5 +405,24 @@ function MakeOrder(props: {
       <Busy label={busy} />
       <ErrorBox error={error} />
     </Section>
+  )
+}
+
+function MyOrders(props: { orders: JointOrder[] }) {
+  if (props.orders.length === 0) return null
+  return (
+    <div data-testid="my-orders">
+      <h3>Your orders that left the book</h3>
+      <ul>
+        {props.orders.map((o) => (
+          <li key={o.address}>
+            {o.order.side} {o.order.fiatAmount.join('–')} {o.order.currency} at{' '}
+            {o.coordinator.alias}: <strong>{o.order.status}</strong>
+            {o.order.status === 'in-progress' &&
+              ' — taken; the coordinator sent you the taker’s contact (Inbox)'}
+          </li>
+        ))}
+      </ul>
+    </div>
   )
 }
