@@ -218,6 +218,7 @@ export function DirectoryView(props: {
             lastSeen={lastSeen}
             onSubscribe={setPaying}
             onRemoveOwn={(url) => editTrust((l) => removeCustomNode(l, url))}
+            inboxRelays={client.store.load().inboxRelays}
           />
         ))}
       </div>
@@ -257,6 +258,7 @@ function CoordinatorCard(props: {
   lastSeen: LastSeen
   onSubscribe: (n: NodeReport) => void
   onRemoveOwn: (url: string) => void
+  inboxRelays: string[]
 }) {
   const { entry } = props
   const online = props.nodes.filter((n) => !isDown(n)).length
@@ -342,6 +344,7 @@ function CoordinatorCard(props: {
           node={n}
           lastSeen={props.lastSeen[n.url] ?? null}
           onSubscribe={() => props.onSubscribe(n)}
+          mine={props.inboxRelays.includes(n.url)}
           onRemove={n.sources.includes('custom') ? () => props.onRemoveOwn(n.url) : undefined}
         />
       ))}
@@ -350,6 +353,7 @@ function CoordinatorCard(props: {
 }
 
 function NodeRow(props: {
+  mine: boolean
   node: NodeReport
   lastSeen: number | null
   onSubscribe: () => void
@@ -363,6 +367,7 @@ function NodeRow(props: {
     <div className={`node ${down ? 'down' : ''}`} data-testid={`node-${n.url}`}>
       <div className="row wrap">
         <code className="grow">{n.url}</code>
+        {props.mine && <span className="badge ok">holds your mail</span>}
         <span
           className={`badge ${n.status === 'trusted' || n.status === 'custom' ? 'ok' : n.status === 'disabled' ? '' : 'bad'}`}
         >
