@@ -144,12 +144,19 @@ describe.skipIf((!existsSync(CHROMIUM) && !process.env.CI) || !BUILT)(
       )
       await shot(alice, 'directory')
       // Time to first render of the directory: a returning user (joined, key kept) reloads.
-      await alice.reload()
-      await alice.getByTestId(`node-${node(2).url}`).waitFor()
-      const ms = await alice.evaluate(
-        () => (window as unknown as { __hansaTimings: { directoryMs: number } }).__hansaTimings,
+      const firstRender: number[] = []
+      for (let i = 0; i < 5; i++) {
+        await alice.reload()
+        await alice.getByTestId(`node-${node(2).url}`).waitFor()
+        const t = await alice.evaluate(
+          () => (window as unknown as { __hansaTimings: { directoryMs: number } }).__hansaTimings,
+        )
+        firstRender.push(t.directoryMs)
+      }
+      firstRender.sort((a, b) => a - b)
+      console.log(
+        `directory first render with every node checked, 5 reloads: ${firstRender.join(', ')} ms (median ${firstRender[2]} ms)`,
       )
-      console.log(`directory first render with every node checked: ${ms.directoryMs} ms`)
       const phone = await open(390, 844)
       await phone.goto(`${http(node(2).url)}/app/#nodes`)
       await phone.getByTestId('join-this-node').click()
