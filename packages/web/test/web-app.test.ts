@@ -103,8 +103,10 @@ describe.skipIf((!existsSync(CHROMIUM) && !process.env.CI) || !BUILT)(
       return page
     }
 
-    const shot = (page: Page, name: string) =>
-      page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+    async function shot(page: Page, name: string) {
+      await page.evaluate(() => window.scrollTo(0, 0)) // the sticky header at the top
+      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+    }
 
     const node = (i: number) => info.nodes[i]!
 
@@ -238,7 +240,10 @@ describe.skipIf((!existsSync(CHROMIUM) && !process.env.CI) || !BUILT)(
       await shot(bo, 'guardian-proposal')
       await bo.getByTestId('sign-2').click()
       await bo.getByText(/version 2 is adopted/).waitFor({ timeout: 20_000 })
-      await bo.getByTestId('history').waitFor()
+      await bo
+        .getByTestId('history')
+        .getByText(/version 2, issued/)
+        .waitFor({ timeout: 20_000 })
       await shot(bo, 'guardian-history')
       for (const n of info.nodes) {
         const until = Date.now() + 20_000

@@ -177,6 +177,7 @@ export function GuardianView() {
       )}
       {info && head && key && (
         <Propose
+          key={info.hash ?? ''}
           head={head}
           nodeUrl={url.trim()}
           secretKey={key}
