@@ -165,12 +165,11 @@ describe('inbox retention', () => {
       clock += 13 * 3600
       await node.runMaintenance()
       expect(await node.store.eventCount()).toBe(1)
-      expect(
-        node.store.querySync(
-          { ids: [note.id] },
-          { limit: 1, now: clock, privateKinds: [], readerPubkeys: [] },
-        ),
-      ).toHaveLength(1)
+      const kept = await node.store.query(
+        { ids: [note.id] },
+        { limit: 1, now: clock, privateKinds: [], readerPubkeys: [] },
+      )
+      expect(kept.events).toHaveLength(1)
     } finally {
       await node.stop()
       removeDir(node.dataDir)

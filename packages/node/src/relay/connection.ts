@@ -37,8 +37,10 @@ export class Connection implements ConnectionInfo {
     readonly socket: WebSocket,
     readonly ip: string,
     eventsPerSecond: number,
+    /** The clock's time in milliseconds when the connection opened: the bucket starts full. */
+    openedMs: number,
   ) {
-    this.eventBudget = new TokenBucket(eventsPerSecond, eventsPerSecond * 2, Date.now())
+    this.eventBudget = new TokenBucket(eventsPerSecond, eventsPerSecond * 2, openedMs)
   }
 
   send(text: string): void {

@@ -28,6 +28,7 @@ import {
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import type { Clock } from '../clock.js'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HookName, Hooks, Served } from '../services/service.js'
@@ -38,22 +39,18 @@ import { EventWriter } from './event-writer.js'
 import { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refusalText, refuse } from './refusal.js'
 
-export type CheckResult = 'ok' | 'bad-id' | 'bad-sig'
-export type EventCheck = { id: string; pubkey: string; sig: string; serialized: string }
-/** Checks an event's id and signature (the verify stage); the VerifyPool implements it. */
-export interface EventVerifier {
-  check(e: EventCheck): Promise<CheckResult>
-}
+import type { CheckResult, Verifier } from '../verify/event-verifier.js'
 
 export type RelayOptions = {
   config: NodeConfig
   store: EventStore
-  verifier: EventVerifier
+  verifier: Pick<Verifier, 'check'>
   log: Logger
   metrics: NodeMetrics
   /** The URL clients must name in NIP-42 AUTH. */
   relayUrl: string
-  now?: () => number
+  /** Time for rate limits, policy, expiry and AUTH. */
+  clock: Clock
 }
 
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
@@ -78,12 +75,13 @@ export class Relay {
   private readonly ipConnections = new Map<string, number>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private accepting = true
+  /** Unix seconds, from the node's clock. */
   readonly now: () => number
   /** The URL clients must name in NIP-42 AUTH. */
   relayUrl: string
 
   constructor(private readonly options: RelayOptions) {
-    this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
+    this.now = () => options.clock.now()
     this.relayUrl = options.relayUrl
     this.writer = new EventWriter(options.store, options.metrics.writeSeconds)
   }
@@ -119,7 +117,12 @@ export class Relay {
       return false
     }
     this.ipConnections.set(ip, open + 1)
-    const conn = new Connection(socket, ip, config.limits.eventsPerSecond)
+    const conn = new Connection(
+      socket,
+      ip,
+      config.limits.eventsPerSecond,
+      this.options.clock.nowMs(),
+    )
     this.connections.add(conn)
     metrics.connections.inc()
     metrics.connectionsTotal.inc()
@@ -227,7 +230,7 @@ export class Relay {
     const event = value as NostrEvent
     if (!this.accepting)
       return answer(event.id, refuse('error', 'shutdown', 'node is shutting down'))
-    const nowMs = Date.now()
+    const nowMs = this.options.clock.nowMs()
     if (!conn.eventBudget.take(nowMs)) {
       return answer(
         event.id,
@@ -335,7 +338,7 @@ export class Relay {
     let bucket = this.ipBudgets.get(ip)
     if (!bucket) {
       const rate = this.options.config.limits.eventsPerSecondPerIp
-      bucket = new TokenBucket(rate, rate * 2, Date.now())
+      bucket = new TokenBucket(rate, rate * 2, this.options.clock.nowMs())
       this.ipBudgets.set(ip, bucket)
     }
     return bucket
@@ -343,7 +346,7 @@ export class Relay {
 
   /** Forgets full IP buckets of addresses with no open connection (maintenance timer). */
   sweepIdleBudgets(): void {
-    const now = Date.now()
+    const now = this.options.clock.nowMs()
     for (const [ip, bucket] of this.ipBudgets) {
       if (!this.ipConnections.has(ip) && bucket.idle(now)) this.ipBudgets.delete(ip)
     }

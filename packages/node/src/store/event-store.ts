@@ -1,5 +1,14 @@
 // What the relay needs from storage, so SQLite (the embedded default) and PostgreSQL
-// (for coordinators who outgrow one machine) can sit behind the same engine.
+// (for coordinators who outgrow one machine) can sit behind the same engine. startNode takes
+// any EventStore (node-parts.ts makes the SQLite one by default). A store owes the relay:
+//   - durability: writeBatch resolves only once its batch is committed (an OK true is never lost);
+//   - NIP-01 rules: replaceable and addressable kinds keep the newest (ties: the lowest id);
+//     ephemeral kinds (20000-29999) never reach the store;
+//   - NIP-09: a kind-5 by an event's author removes the named events and keeps them out;
+//   - NIP-40: expired events are never returned or counted;
+//   - private kinds: an event of one is returned (and counted) only for a reader named in its
+//     `p` tags — filtered inside the store, so nothing private leaves it for the wrong reader;
+//   - order: query results newest first (by created_at), at most `limit`.
 import type { Filter, NostrEvent } from '@hansa/protocol'
 
 /** What became of one event handed to the writer. */
@@ -42,10 +51,14 @@ export const utf8Bytes = (events: readonly string[]): number => {
 }
 
 export interface EventStore {
-  /** Writes a batch in one transaction; resolves once the batch is durably committed. */
+  /**
+   * Writes a batch in one transaction; resolves once the batch is durably committed, with one
+   * outcome per input, in order. The relay calls it from one writer at a time.
+   */
   writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
   /** Serialised events matching the filter, newest first, and their size in bytes. */
   query(filter: Filter, options: QueryOptions): Promise<QueryResult>
+  /** How many stored events match the filter (NIP-45 COUNT), under the same access rules. */
   count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
   /** Deletes events past their NIP-40 expiration; returns how many. */
   pruneExpired(now: number): Promise<number>
@@ -53,6 +66,8 @@ export interface EventStore {
   pruneReceivedBefore(kinds: readonly number[], receivedBefore: number): Promise<number>
   /** Bytes the store occupies on disk. */
   storedBytes(): Promise<number>
+  /** Events stored (the hansa_stored_events gauge). */
   eventCount(): Promise<number>
+  /** Finishes what is in flight and releases connections and threads. */
   close(): Promise<void>
 }

@@ -7,16 +7,11 @@
 // HANSA_ORDER_TERMS (422) outside the coordinator's terms, HANSA_HTTP_AUTH (401), …
 import { HansaError, ORDER_LIMITS, ORDER_STATUSES } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { unauthorized } from '../billing/errors.js'
-import { nip98Pubkey } from './nip98-auth.js'
-import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
-import { OrderbookRequestError } from '../services/orderbook/errors.js'
-import {
-  type MakeRequest,
-  type OrderBook,
-  type TakeRequest,
-  orderView,
-} from '../services/orderbook/order-book.js'
+import { unauthorized } from '../../billing/errors.js'
+import { nip98Pubkey } from '../../http/nip98-auth.js'
+import { keepRawJsonBody, rawBodyOf } from '../../http/raw-json-body.js'
+import { OrderbookRequestError } from './errors.js'
+import { type MakeRequest, type OrderBook, type TakeRequest, orderView } from './order-book.js'
 
 export type OrderbookRoutesOptions = {
   book: OrderBook
