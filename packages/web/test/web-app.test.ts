@@ -6,7 +6,7 @@
 // adopted by the nodes; a coordinator sees the income from those payments. Each screen is
 // saved to docs/screenshots/ (the README shows them). Skipped where no Chromium is installed.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +26,21 @@ type DevnetInfo = {
 }
 
 const http = (ws: string) => ws.replace(/^ws/, 'http')
+
+/** The pid of the devnet's node process with this data folder (its command line names it). */
+function pidOf(dataDir: string): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      const at = args.indexOf('--data-dir')
+      if (args.includes('start') && at >= 0 && args[at + 1] === dataDir) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null
+}
 
 // On CI (.ci/run installs Chromium) a missing browser fails the run instead of skipping it.
 describe.skipIf((!existsSync(CHROMIUM) && !process.env.CI) || !BUILT)(
@@ -273,5 +288,32 @@ describe.skipIf((!existsSync(CHROMIUM) && !process.env.CI) || !BUILT)(
       await expect(page.getByTestId('payments').textContent()).resolves.toMatch(/subscription/)
       await shot(page, 'coordinator')
     }, 60_000)
+
+    it.skipIf(process.platform !== 'linux')(
+      'a coordinator that stops answering is shown stale, with the time it last answered',
+      async () => {
+        const pid = pidOf(node(2).dataDir)
+        expect(pid).not.toBeNull()
+        process.kill(pid!, 'SIGSTOP') // lubeck's only node freezes: it accepts, never answers
+        try {
+          await alice.goto(`${http(node(0).url)}/app/#nodes`)
+          const row = alice.getByTestId(`node-${node(2).url}`)
+          await row.getByText(/stale · last seen \d+ (s|min) ago/).waitFor({ timeout: 30_000 })
+          await expect(alice.getByTestId('coordinator-lubeck').textContent()).resolves.toMatch(
+            /offline/,
+          )
+          await shot(alice, 'directory-stale')
+          await alice.goto(`${http(node(0).url)}/app/#orders`)
+          await alice
+            .getByTestId('book-coordinator-lubeck')
+            .getByText(/not answering · last seen \d+ (s|min) ago/)
+            .waitFor({ timeout: 30_000 })
+          await shot(alice, 'orders-stale')
+        } finally {
+          process.kill(pid!, 'SIGCONT')
+        }
+      },
+      90_000,
+    )
   },
 )

@@ -107,7 +107,12 @@ export function DirectoryView(props: {
       groups.set(c.pubkey, { entry: c, alias: c.alias, pubkey: c.pubkey, nodes: [] })
     }
     for (const n of list) {
-      const key = n.coordinator?.pubkey ?? (n.status === 'custom' ? 'own' : 'other')
+      // A node that does not answer names no coordinator itself: the manifest still does.
+      const listedBy = manifest?.coordinators.find((c) =>
+        c.nodes.some((x) => x.pubkey === n.pubkey || x.urls.includes(n.url)),
+      )
+      const key =
+        n.coordinator?.pubkey ?? listedBy?.pubkey ?? (n.status === 'custom' ? 'own' : 'other')
       const g = groups.get(key) ?? {
         entry: null,
         alias: key === 'own' ? 'Your own nodes' : 'Not in the federation',

@@ -5,6 +5,7 @@
 import type { CoordinatorStatus, HansaClient, JointBook, JointOrder } from '@hansa/client'
 import { useEffect, useMemo, useState } from 'react'
 import { short } from '../keys.js'
+import { readJson, writeJson } from '../store.js'
 import {
   Busy,
   ErrorBox,
@@ -16,6 +17,31 @@ import {
   left,
   useAction,
 } from '../ui.js'
+
+/**
+ * The book's last-seen times last only as long as one watch; the app remembers, per
+ * coordinator, when it last answered in this browser, so a coordinator that is down when the
+ * page opens still shows since when ("not answering since 3 h ago", not "never").
+ */
+function withRememberedLastSeen(view: JointBook): JointBook {
+  const seen = readJson<Record<string, number>>('bookLastSeen', {})
+  for (const c of view.coordinators) {
+    if (c.state === 'live' && c.lastSeen !== null) seen[c.pubkey] = c.lastSeen
+  }
+  writeJson('bookLastSeen', seen)
+  const lastSeen = (pubkey: string, value: number | null) => value ?? seen[pubkey] ?? null
+  return {
+    ...view,
+    coordinators: view.coordinators.map((c) => ({
+      ...c,
+      lastSeen: lastSeen(c.pubkey, c.lastSeen),
+    })),
+    orders: view.orders.map((o) => ({
+      ...o,
+      lastSeen: lastSeen(o.coordinator.pubkey, o.lastSeen),
+    })),
+  }
+}
 
 type Key = 'side' | 'currency' | 'fiat' | 'sats' | 'premium' | 'coordinator' | 'expires'
 
@@ -37,7 +63,7 @@ export function OrdersView(props: { client: HansaClient }) {
     // the book only if the subscription matches the new status; the table shows the pending ones.
     const watch = client.orders.watch({
       status: ['pending', 'in-progress', 'success', 'canceled'],
-      onUpdate: setBook,
+      onUpdate: (view) => setBook(withRememberedLastSeen(view)),
       onError: setWatchError,
     })
     return () => watch.stop()
@@ -71,6 +97,10 @@ export function OrdersView(props: { client: HansaClient }) {
   }, [book, side, currency, method, coordinator, sort])
   const currencies = [...new Set((book?.orders ?? []).map((o) => o.order.currency))].sort()
   const me = client.pubkey
+  const pendingOf = (coordinator: string) =>
+    (book?.orders ?? []).filter(
+      (o) => o.coordinator.pubkey === coordinator && o.order.status === 'pending',
+    ).length
   const makerOf = (o: JointOrder) => o.event.tags.find((t) => t[0] === 'p')?.[1] ?? null
 
   return (
@@ -87,7 +117,7 @@ export function OrdersView(props: { client: HansaClient }) {
             >
               {c.alias}:{' '}
               {c.state === 'live'
-                ? `${c.orders} orders`
+                ? `${pendingOf(c.pubkey)} pending ${pendingOf(c.pubkey) === 1 ? 'order' : 'orders'}`
                 : c.state === 'stale'
                   ? `not answering · last seen ${ago(c.lastSeen)}`
                   : c.state}
