@@ -70,7 +70,9 @@ export function GuardianView() {
     run(`Signing version ${p.version} and sending the signature to the nodes…`, async () => {
       if (key === null) throw Object.assign(new Error('no guardian key'), { code: 'HANSA_NO_KEY' })
       const head = info?.head?.manifest ?? null
-      const targets = [url.trim(), ...(head === null ? nodeUrls(p.manifest) : nodeUrls(head))]
+      // NIP-98 names the URL the node advertises (its public URL), not the one typed here.
+      const own = info?.node.url ?? url.trim()
+      const targets = [own, ...(head === null ? nodeUrls(p.manifest) : nodeUrls(head))]
       const r = await postGuardianSignature(targets, p.manifest, key)
       const failed = r.posted.filter((x) => !x.ok)
       if (r.posted.every((x) => !x.ok))
@@ -118,7 +120,7 @@ export function GuardianView() {
           </p>
         )}
       </Section>
-      {key && <SetupCode secretKey={key} url={url.trim()} />}
+      {key && <SetupCode secretKey={key} url={info?.node.url ?? url.trim()} />}
       {info && head && (
         <Section title={`${head.name} · version ${head.version}`}>
           <ul data-testid="federation-head">
@@ -179,7 +181,7 @@ export function GuardianView() {
         <Propose
           key={info.hash ?? ''}
           head={head}
-          nodeUrl={url.trim()}
+          nodeUrl={info.node.url}
           secretKey={key}
           onDone={(s) => {
             setResult(s)
