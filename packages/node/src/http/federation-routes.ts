@@ -2,15 +2,16 @@
 // from guardians (NIP-98), a chain offered by anyone (it proves itself by its signatures), and
 // a sync on demand. Every refusal is `{ error: { code, message } }` with a 4xx status and the
 // protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
-import { HansaError, MANIFEST_FORMAT } from '@hansa/protocol'
+import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { FederationRequestError, httpStatusOf } from '../federation/errors.js'
+import { FederationRequestError } from '../federation/errors.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
 import { nip98Pubkey } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
+import { hansaErrorHandler } from './error-handler.js'
 
 export type FederationRoutesOptions = {
   federation: Federation
@@ -62,29 +63,9 @@ export async function federationRoutes(
         new FederationRequestError('HANSA_REQUEST_INVALID', 400, 'the body is not valid JSON'),
     })
 
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof HansaError) {
-        return reply
-          .status(httpStatusOf(error))
-          .send({ error: { code: error.code, message: error.message } })
-      }
-      const fastifyError = error as { validation?: unknown; statusCode?: number; message: string }
-      if (fastifyError.validation !== undefined) {
-        return reply
-          .status(400)
-          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: `request ${error.message}` } })
-      }
-      const status = fastifyError.statusCode ?? 500
-      if (status < 500) {
-        return reply
-          .status(status)
-          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: error.message } })
-      }
-      request.log.error({ err: error }, 'federation route failed')
-      return reply.status(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(
+      hansaErrorHandler({ invalid: 'HANSA_REQUEST_INVALID', name: 'federation' }),
+    )
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
     const authenticate = (request: FastifyRequest): string =>
