@@ -1,10 +1,10 @@
 // GET /billing/history: the coordinator's books over time, as the node sampled them (its
 // node key or an admin key signs, NIP-98). Values are decimal strings of base units, except
 // counts; `balance:<peer>` series are SWAP balances of the peers that mattered most.
+import type { BillingHistory, BillingHistoryPoint } from '@hansa/protocol'
 import { type NodeRequestOptions, callNode } from './node-request.js'
 
-export type BillingHistoryPoint = { at: number; values: Record<string, string> }
-export type BillingHistory = { sampleSeconds: number; points: BillingHistoryPoint[] }
+export type { BillingHistory, BillingHistoryPoint }
 
 export function getBillingHistory(
   nodeUrl: string,

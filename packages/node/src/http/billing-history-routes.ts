@@ -1,5 +1,6 @@
 // GET /billing/history: the books over time (billing/history.ts), for the coordinator — the
 // same NIP-98 rule as GET /billing (the node key or a key in billing.adminPubkeys).
+import { BillingHistorySchema, ErrorBodySchema } from '@hansa/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { Billing } from '../billing/billing.js'
 import { forbidden, unauthorized } from '../billing/errors.js'
@@ -28,24 +29,7 @@ export async function billingHistoryRoutes(
           properties: { since: { type: 'integer', minimum: 0 } },
           additionalProperties: false,
         },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              sampleSeconds: { type: 'integer' },
-              points: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    at: { type: 'integer' },
-                    values: { type: 'object', additionalProperties: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
+        response: { 200: BillingHistorySchema, 401: ErrorBodySchema, 403: ErrorBodySchema },
       },
     },
     async (request, reply) => {
