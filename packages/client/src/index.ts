@@ -50,6 +50,7 @@ export {
   getBilling,
   recordDevTaxPaid,
 } from './billing-api.js'
+export type { EventSigner, SecretKeyOrSigner } from './node-request.js'
 export {
   type BillingHistory,
   type BillingHistoryPoint,

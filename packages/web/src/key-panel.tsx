@@ -40,8 +40,9 @@ export function KeyPanel(props: {
       <h2>{props.title}</h2>
       {signer && (
         <p className="muted">
-          Browser signer (NIP-07) found: {npubOf(signer).slice(0, 20)}…. Paying and reading mail
-          need the secret itself, so use a key kept here for those.
+          Browser signer (NIP-07) found: {npubOf(signer).slice(0, 20)}…. It signs a coordinator’s
+          requests; paying, mail and guardian signatures need the secret itself, so they use a key
+          kept here.
         </p>
       )}
       {key ? (

@@ -8,7 +8,23 @@ import { decode, npubEncode, nsecEncode } from 'nostr-tools/nip19'
 
 export type Role = 'user' | 'guardian' | 'coordinator'
 
-export type Nip07 = { getPublicKey(): Promise<string> }
+export type Nip07 = {
+  getPublicKey(): Promise<string>
+  signEvent(template: {
+    kind: number
+    created_at: number
+    tags: string[][]
+    content: string
+  }): Promise<{
+    id: string
+    pubkey: string
+    sig: string
+    kind: number
+    created_at: number
+    tags: string[][]
+    content: string
+  }>
+}
 
 export function nip07(): Nip07 | null {
   const n = (globalThis as { nostr?: Nip07 }).nostr

@@ -9,6 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type EventTemplate, finalizeEvent, getPublicKey } from 'nostr-tools/pure'
+import { hexToBytes } from '@hansa/protocol'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, SHOTS, browserMissing, launchChromium } from './browser.js'
@@ -265,6 +267,35 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     expect(income).toBeGreaterThanOrEqual(24000)
     await expect(page.getByTestId('payments').textContent()).resolves.toMatch(/subscription/)
     await shot(page, 'coordinator')
+  }, 60_000)
+
+  it('a coordinator opens the books with a NIP-07 browser signer instead of a key in the page', async () => {
+    // The extension's part, played by the test: the page asks window.nostr to sign; the key
+    // stays outside the page (as it does in a real NIP-07 extension).
+    const secretKey = hexToBytes(readFileSync(join(node(0).dataDir, 'node.key'), 'utf8').trim())
+    const key = { secretKey, pubkey: getPublicKey(secretKey) }
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    contexts.push(context)
+    const signed: number[] = []
+    await context.exposeFunction('hansaTestSign', (template: EventTemplate) => {
+      signed.push(template.kind)
+      return finalizeEvent(template, key.secretKey)
+    })
+    await context.addInitScript((pubkey: string) => {
+      const w = window as unknown as { nostr: unknown; hansaTestSign: (t: unknown) => unknown }
+      w.nostr = {
+        getPublicKey: async () => pubkey,
+        signEvent: async (t: unknown) => w.hansaTestSign(t),
+      }
+    }, key.pubkey)
+    const page = await context.newPage()
+    await page.goto(`${http(node(0).url)}/app/#coordinator`)
+    await page.getByTestId('coordinator-load-nip07').click()
+    await page.getByTestId('income').waitFor({ timeout: 20_000 })
+    expect(
+      Number((await page.getByTestId('income').textContent())!.split(' ')[0]),
+    ).toBeGreaterThanOrEqual(24000)
+    expect(signed).toContain(27235) // NIP-98, signed by the "extension"
   }, 60_000)
 
   it.skipIf(process.platform !== 'linux')(

@@ -5,6 +5,7 @@
 import {
   type BillingHistory,
   type BillingReport,
+  type SecretKeyOrSigner,
   getBilling,
   getBillingHistory,
   getFederation,
@@ -15,7 +16,7 @@ import type { Terms } from '@hansa/protocol'
 import { useState } from 'react'
 import { servingNodeUrl } from '../hansa.js'
 import { KeyPanel } from '../key-panel.js'
-import { loadKey, short } from '../keys.js'
+import { loadKey, nip07, short } from '../keys.js'
 import { Busy, Chart, ErrorBox, Section, type Series, useAction } from '../ui.js'
 import { priceText } from './directory.js'
 
@@ -47,17 +48,19 @@ export function CoordinatorView() {
   const [url, setUrl] = useState(servingNodeUrl())
   const [data, setData] = useState<Loaded | null>(null)
   const { busy, error, run } = useAction()
-  const load = () =>
+  const signer = nip07()
+  const load = (viaSigner = false) =>
     run('Signing in to the node and reading its books…', async () => {
-      if (key === null)
+      const auth: SecretKeyOrSigner | null = viaSigner ? signer : key
+      if (auth === null)
         throw Object.assign(new Error('no coordinator key'), { code: 'HANSA_NO_KEY' })
       const info = await getFederation(url.trim(), { timeoutMs: 5000 })
       // NIP-98 names the URL the node advertises (its public URL), not the one typed here.
       const advertised = info.node.url
       const [{ terms }, report, history, metricsText] = await Promise.all([
         getTerms(advertised, info.node.pubkey),
-        getBilling(advertised, key),
-        getBillingHistory(advertised, key),
+        getBilling(advertised, auth),
+        getBillingHistory(advertised, auth),
         fetch(`${httpUrlOf(advertised)}/metrics`).then((r) => r.text()),
       ])
       setData({ url: advertised, terms, report, history, metrics: parseMetrics(metricsText) })
@@ -78,6 +81,17 @@ export function CoordinatorView() {
             onChange={(e) => setUrl(e.target.value)}
             data-testid="coordinator-url"
           />
+          {signer && (
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy !== null}
+              onClick={() => void load(true)}
+              data-testid="coordinator-load-nip07"
+            >
+              Open with the browser signer (NIP-07)
+            </button>
+          )}
           <button
             type="button"
             disabled={busy !== null || key === null}
