@@ -43,7 +43,16 @@ export function App() {
     <div className="app">
       <header>
         <h1>
-          Hansa <small>{joined ? (joined.name ?? 'federation') : 'not joined'}</small>
+          Hansa{' '}
+          <small>
+            {tab === 'coordinator'
+              ? 'coordinator'
+              : tab === 'guardian'
+                ? 'guardian'
+                : joined
+                  ? (joined.name ?? 'federation')
+                  : 'not joined'}
+          </small>
         </h1>
         <nav>
           {TABS.map(([t, label]) => (

@@ -4,52 +4,21 @@
 // again, compares the verification code, signs and posts; the other loads the draft on her
 // node, sees the same verification code, signs, and the genesis is sealed: both nodes adopt it
 // and the app gives the invite code.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeInviteCode } from '@hansa/protocol'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, SHOTS, browserMissing, httpOf, launchChromium } from './browser.js'
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
-
-type Node = { url: string; child: ChildProcess }
-
-async function startNode(dataDir: string): Promise<Node> {
-  const port = await freePort()
-  const child = spawn(
-    process.execPath,
-    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', String(port), '--host', '127.0.0.1'],
-    {
-      env: { ...process.env, HANSA_LOG_LEVEL: 'warn', HANSA_VERIFY_THREADS: '1' },
-      stdio: 'ignore',
-    },
-  )
-  const url = `ws://127.0.0.1:${port}`
-  const until = Date.now() + 30_000
-  for (;;) {
-    try {
-      if ((await fetch(`${httpOf(url)}/health`)).ok) return { url, child }
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`${url} did not start`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+import {
+  type NodeProcess as Node,
+  SHOTS,
+  browserMissing,
+  httpOf,
+  launchChromium,
+  startNode,
+} from './browser.js'
 
 describe.skipIf(browserMissing)('the setup ceremony in the browser', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-ceremony-'))

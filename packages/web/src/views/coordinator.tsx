@@ -127,10 +127,14 @@ function Books({ data }: { data: Loaded }) {
     ),
   ].slice(0, 6)
   const out = new Set((report.swap?.outOfBounds ?? []).map((o) => o.peer))
+  // Red is kept for peers out of bounds; a peer's balance before it first appears is 0.
+  const calm = COLORS.filter((c) => c !== '#b3362b')
   const balances: Series[] = peers.map((k, i) => ({
     label: `${out.has(k.slice(8)) ? '⚠ ' : ''}${short(k.slice(8), 6)}`,
-    values: num(k),
-    color: out.has(k.slice(8)) ? '#b3362b' : COLORS[i % COLORS.length]!,
+    values: num(k).map((v, at) =>
+      v === null && at < history.points.findIndex((p) => p.values[k] !== undefined) ? 0 : v,
+    ),
+    color: out.has(k.slice(8)) ? '#b3362b' : calm[i % calm.length]!,
   }))
   const avg = (name: string) =>
     metrics[`${name}_count`]

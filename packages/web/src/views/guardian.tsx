@@ -429,7 +429,9 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
   const [nodes, setNodes] = useState('')
   const [check, setCheck] = useState<FederationDraftCheck | null>(null)
   const { busy, error, run } = useAction()
-  const params = () => ({
+  // The moment of the check is part of the manifest (issuedAt): posting re-checks the live
+  // nodes with the same moment, so the verification code compared is the one signed.
+  const params = (now: number) => ({
     name: name.trim(),
     threshold: Number(threshold),
     expectGuardians: Number(expect),
@@ -440,7 +442,7 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
       pubkey: pubkey!,
     })),
     nodes: pairs(nodes).map(([coordinator, url]) => ({ coordinator: coordinator!, url: url! })),
-    now: Math.floor(Date.now() / 1000),
+    now,
   })
   return (
     <Section title="Found a federation (setup ceremony)">
@@ -502,7 +504,7 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
           data-testid="ceremony-check"
           onClick={() =>
             run('Checking the draft against every node…', async () =>
-              setCheck(await checkFederationDraft(params())),
+              setCheck(await checkFederationDraft(params(Math.floor(Date.now() / 1000)))),
             )
           }
         >
@@ -514,10 +516,18 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
           data-testid="ceremony-post"
           onClick={() =>
             run('Signing the draft and posting it to every node…', async () => {
-              const fresh = await checkFederationDraft(params())
-              setCheck(fresh)
-              if (!fresh.ok || !fresh.manifest)
+              const checkedAt = check?.manifest?.issuedAt ?? Math.floor(Date.now() / 1000)
+              const fresh = await checkFederationDraft(params(checkedAt))
+              if (!fresh.ok || !fresh.manifest) {
+                setCheck(fresh)
                 throw new Error('the draft has problems: fix those listed and check again')
+              }
+              if (fresh.hash !== check?.hash) {
+                setCheck(fresh)
+                throw new Error(
+                  'the draft changed since it was checked (a new verification code is shown): compare the new code, then sign',
+                )
+              }
               const guardianUrls = codes
                 .split(/\s+/)
                 .filter(Boolean)
