@@ -6,6 +6,7 @@ export {
   ServiceDependencyError,
 } from './node.js'
 export { createNodeParts, type NodeParts } from './node-parts.js'
+export { WorkerPool, type WorkerPoolOptions, serveRequests } from './worker-pool.js'
 export { type Clock, systemClock, ManualClock, clockFrom } from './clock.js'
 export type { Verifier } from './verify/event-verifier.js'
 export { option, lit, optionSpecs, type OptionDocs } from './config/option.js'

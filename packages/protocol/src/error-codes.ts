@@ -214,6 +214,28 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'A batch of signature checks failed inside a worker.',
   },
+  HANSA_STORE_THREAD_CRASHED: {
+    status: null,
+    from: 'node',
+    summary:
+      'A store thread died while holding a request; that request failed, the thread is replaced.',
+  },
+  HANSA_STORE_THREADS_DEAD: {
+    status: null,
+    from: 'node',
+    summary: 'Every store thread died before it could open the database; see the log for why.',
+  },
+  HANSA_STORE_REQUEST_FAILED: {
+    status: null,
+    from: 'node',
+    summary:
+      'A store thread could not carry out a request (a write, a query); the message says why.',
+  },
+  HANSA_STORE_CLOSED: {
+    status: null,
+    from: 'node',
+    summary: 'A request reached the store after it closed (the node is stopping).',
+  },
   // ---- node: every API ----
   HANSA_INTERNAL: {
     status: 500,

@@ -20,6 +20,7 @@ export {
   expirationOf,
   dTagOf,
   isHex64,
+  isHex128,
 } from './event.js'
 export {
   type Filter,
@@ -83,12 +84,12 @@ export {
   type DevFund,
   type ManifestSignature,
   type SignedManifest,
-  type ManifestValidation,
-  type SignedManifestValidation,
-  type ManifestChange,
-  type Validity,
   MANIFEST_FORMAT,
   MANIFEST_LIMITS,
+} from './manifest-types.js'
+export {
+  type ManifestValidation,
+  type SignedManifestValidation,
   manifestIssues,
   validateManifest,
   isManifest,
@@ -96,8 +97,8 @@ export {
   validateSignedManifest,
   isSignedManifest,
   nodeUrlProblem,
-  diffManifests,
-} from './manifest.js'
+} from './manifest-validation.js'
+export { type ManifestChange, type Validity, diffManifests } from './manifest-diff.js'
 export {
   type SignManifestOptions,
   manifestHash,
