@@ -209,6 +209,9 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
       .first()
       .waitFor({ state: 'detached', timeout: 20_000 })
     await alice.getByTestId('my-orders').getByText('in-progress').waitFor({ timeout: 20_000 })
+    // Alice sold: she confirms the fiat arrived, and the trade is done.
+    await alice.locator('[data-testid^="complete-"]').first().click()
+    await alice.getByTestId('my-orders').getByText('success').waitFor({ timeout: 20_000 })
   }, 90_000)
 
   it('a guardian proposal made in one context and signed in another is adopted', async () => {

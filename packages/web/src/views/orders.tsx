@@ -252,6 +252,13 @@ export function OrdersView(props: { client: HansaClient }) {
           orders={(book?.orders ?? []).filter(
             (o) => makerOf(o) === me && o.order.status !== 'pending',
           )}
+          busy={busy !== null}
+          onComplete={(o) =>
+            void run('Telling the coordinator the fiat arrived…', async () => {
+              await client.orders.complete({ order: o })
+              setNotice(`Trade ${short(o.id)} completed.`)
+            })
+          }
         />
         {notice && (
           <p className="ok" data-testid="order-notice">
@@ -438,7 +445,12 @@ function MakeOrder(props: {
   )
 }
 
-function MyOrders(props: { orders: JointOrder[] }) {
+/** Her orders that were taken or closed; the seller of a taken one confirms the fiat arrived. */
+function MyOrders(props: {
+  orders: JointOrder[]
+  onComplete: (o: JointOrder) => void
+  busy: boolean
+}) {
   if (props.orders.length === 0) return null
   return (
     <div data-testid="my-orders">
@@ -450,6 +462,20 @@ function MyOrders(props: { orders: JointOrder[] }) {
             {o.coordinator.alias}: <strong>{o.order.status}</strong>
             {o.order.status === 'in-progress' &&
               ' — taken; the coordinator sent you the taker’s contact (Inbox)'}
+            {o.order.status === 'in-progress' && o.order.side === 'sell' && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={props.busy}
+                  onClick={() => props.onComplete(o)}
+                  data-testid={`complete-${o.id}`}
+                >
+                  The fiat arrived: complete
+                </button>
+              </>
+            )}
           </li>
         ))}
       </ul>
