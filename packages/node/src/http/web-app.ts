@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 
 /** packages/web/dist, next to this package in the repository (or a path the caller gives). */
@@ -76,7 +76,7 @@ export function webAppRoutes(
       .send()
   })
 
-  const serve = async (path: string, reply: import('fastify').FastifyReply) => {
+  const serve = async (path: string, reply: FastifyReply) => {
     if (!built) {
       reply.code(503).type('text/plain; charset=utf-8')
       return `The Hansa web app is not built on this node (no ${join(dir, 'index.html')}).\nRun \`npm run build\` in the Hansa repository, then restart the node.\n`
