@@ -201,6 +201,9 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     await bob.getByTestId('coordinator-dialog').waitFor()
     await shot(bob, 'coordinator-card')
     await bob.getByRole('button', { name: 'Close' }).click()
+    await bob.setViewportSize({ width: 390, height: 844 }) // the same screen on a phone
+    await shot(bob, 'orders-phone')
+    await bob.setViewportSize({ width: 1000, height: 900 })
     await take.click()
     await bob.getByText(/You took order/).waitFor({ timeout: 20_000 })
     // The order left the book for the maker too (the watch follows the node's update).
