@@ -182,6 +182,7 @@ export {
   type MeteredTerms,
   type ServiceTerms,
   type Settlement,
+  type EvmSettlement,
   type DevTax,
   type Terms,
   type SignedTerms,

@@ -50,12 +50,13 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     mkdirSync(SHOTS, { recursive: true })
     devnet = spawn(
       process.execPath,
-      [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json'],
+      [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json', '--no-chain'],
       {
         env: {
           ...process.env,
           HANSA_LOG_LEVEL: 'warn',
-          // Paid nodes: the inbox by subscription, one period of 30 days for 30000 msat.
+          // Paid nodes without a chain (--no-chain): the inbox by subscription on the ledger rail,
+          // one period of 30 days for 30000 msat.
           HANSA_INBOX_ACCESS: 'subscription',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
