@@ -49,7 +49,13 @@ export function parseBanner(lines: readonly string[]): {
 }
 
 export function spawnNode(
-  options: { cli?: string; timeoutMs?: number; log?: (line: string) => void } = {},
+  options: {
+    cli?: string
+    timeoutMs?: number
+    log?: (line: string) => void
+    /** More environment for this node (HANSA_STORAGE_BACKEND, …). */
+    env?: Record<string, string>
+  } = {},
 ) {
   const cli = options.cli ?? DEFAULT_CLI
   const log = options.log ?? ((line: string) => process.stderr.write(`node | ${line}\n`))
@@ -58,7 +64,7 @@ export function spawnNode(
     process.execPath,
     [cli, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
     {
-      env: { ...process.env, ...BENCH_NODE_ENV },
+      env: { ...process.env, ...BENCH_NODE_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

@@ -13,7 +13,9 @@ program
 const node = program.command('node').description('run a Hansa node')
 node
   .command('start')
-  .description('start a node: Nostr relay + HTTP API on one port, data on embedded SQLite')
+  .description(
+    'start a node: Nostr relay + HTTP API on one port, data on embedded SQLite (or PostgreSQL: storage.backend)',
+  )
   .option('--data-dir <dir>', 'folder for the database and the node key (default ./hansa-data)')
   .option('--port <n>', 'TCP port (default 7447; 0 picks a free one)')
   .option('--host <address>', 'address to listen on (default 127.0.0.1)')
@@ -22,6 +24,43 @@ node
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
   .option('--inbox-access <mode>', 'free, subscription or metered (inbox.access)')
   .action((opts) => runCommand(() => import('./commands/node-start.js'), opts))
+
+const storage = program
+  .command('storage')
+  .description("a node's event store: export, import, move to PostgreSQL, stats")
+const storageOptions = (cmd: Command) =>
+  cmd
+    .option('--data-dir <dir>', 'the node folder (default ./hansa-data)')
+    .option('--config <file>', 'JSON config file (storage.backend, storage.url)')
+    .option('--quiet', 'no progress on stderr')
+storageOptions(
+  storage.command('stats').description('events and bytes in the configured store (JSON)'),
+).action((opts) => runCommand(() => import('./commands/storage.js'), { ...opts, command: 'stats' }))
+storageOptions(
+  storage
+    .command('export')
+    .description('write every event as JSON lines, oldest first (to stdout or --out)')
+    .option('--out <file>', 'file to write (default: stdout)'),
+).action((opts) =>
+  runCommand(() => import('./commands/storage.js'), { ...opts, command: 'export' }),
+)
+storageOptions(
+  storage
+    .command('import')
+    .description('store events from JSON lines (stdin or --in), each checked like the relay does')
+    .option('--in <file>', 'file to read (default: stdin)'),
+).action((opts) =>
+  runCommand(() => import('./commands/storage.js'), { ...opts, command: 'import' }),
+)
+storageOptions(
+  storage
+    .command('migrate')
+    .description("copy a SQLite node's events into PostgreSQL and check the counts")
+    .requiredOption('--to <backend>', 'postgres')
+    .option('--url <url>', 'postgres://user:password@host:port/database (default storage.url)'),
+).action((opts) =>
+  runCommand(() => import('./commands/storage.js'), { ...opts, command: 'migrate' }),
+)
 
 program
   .command('keygen')
@@ -139,6 +178,13 @@ federation
   .option('--data-dir <dir>', 'guardian folder, for its node')
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/federation-show.js'), opts))
+federation
+  .command('sync-status')
+  .description('replication with each peer member node: lag, events sent/received, last catch-up')
+  .option('--node <url>', 'node to ask (default: your node)')
+  .option('--data-dir <dir>', 'guardian folder, for its node')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-sync-status.js'), opts))
 federation
   .command('verify')
   .description('verify a chain file offline (a JSON array of signed manifests, oldest first)')

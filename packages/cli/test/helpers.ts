@@ -29,14 +29,15 @@ export type NodeProcess = {
   stop(): Promise<number | null>
 }
 
-/** `hansa node start` on a free port; resolves once it prints its URL. */
+/** `hansa node start` on a free port (or `port`); resolves once it prints its URL. */
 export async function startNodeProcess(
   dataDir: string,
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<NodeProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
+    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', String(port)],
     {
       env: {
         ...process.env,

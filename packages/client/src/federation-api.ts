@@ -9,6 +9,7 @@ import type {
   ProposalDocument,
   ProposalResult,
   SignedManifest,
+  SyncStatusDocument,
 } from '@hansa/protocol'
 import { type NodeRequestOptions, callNode } from './node-request.js'
 
@@ -25,6 +26,11 @@ export type ApiOptions = Pick<NodeRequestOptions, 'timeoutMs'>
 /** GET /federation: the node's federation, head and membership. */
 export function getFederation(nodeUrl: string, options?: ApiOptions): Promise<FederationInfo> {
   return callNode(nodeUrl, '/federation', {}, options)
+}
+
+/** GET /federation/sync-status: replication with each peer member node (docs/replication.md). */
+export function getSyncStatus(nodeUrl: string, options?: ApiOptions): Promise<SyncStatusDocument> {
+  return callNode(nodeUrl, '/federation/sync-status', {}, options)
 }
 
 /** GET /federation/chain?from=N: signed manifests from version N on, oldest first. */

@@ -13,6 +13,7 @@ export {
   postProposal,
   postSignature,
   requestSync,
+  getSyncStatus,
 } from './federation-api.js'
 export {
   type DraftProblem,

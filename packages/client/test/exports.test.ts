@@ -54,6 +54,7 @@ const EXPORTS = [
   'getFederation',
   'getProposals',
   'getSubscriptions',
+  'getSyncStatus',
   'getTerms',
   'headStorageOf',
   'httpUrlOf',

@@ -13,6 +13,7 @@ import { type OptionSpec, lit, option, optionSpecs } from './config/option.js'
 import { discoveryOptions } from './discovery/options.js'
 import { federationOptions } from './federation/options.js'
 import { limitsOptions, policyOptions } from './relay/options.js'
+import { replicationOptions } from './replication/options.js'
 import { builtInServiceOptions } from './services/index.js'
 import type { Service } from './services/service.js'
 import { storageOptions } from './store/options.js'
@@ -75,6 +76,7 @@ export const NodeConfigSchema = Type.Object({
   federation: federationOptions,
   discovery: discoveryOptions,
   billing: billingOptions,
+  replication: replicationOptions,
 })
 
 export type NodeConfig = Static<typeof NodeConfigSchema>

@@ -45,10 +45,39 @@ export type {
   QueryOptions,
   QueryResult,
   ReadAccess,
+  SyncItems,
+  SyncItemsOptions,
 } from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js'
+export { SCHEMA_VERSION } from './store/postgres-schema.js'
+export {
+  type EventSource,
+  type ImportReport,
+  type MigrateReport,
+  exportEvents,
+  importEvents,
+  migrateEvents,
+  openConfiguredStore,
+  openSqlite,
+  postgresSource,
+  sqliteSource,
+  storageStats,
+} from './store/storage-transfer.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'
+export { NegentropyServer } from './relay/negentropy.js'
+export { PeerSocket, PeerError, type ReconcileResult } from './replication/peer-socket.js'
+export { Replicator, type PeerStatus } from './replication/replicator.js'
+export { replicationPeers, sharedFilters, memberNodeKeys } from './replication/peers.js'
+export { NegentropyResponder } from './relay/negentropy-responder.js'
+export {
+  nip77,
+  type Nip77,
+  type Negentropy,
+  type NegentropyStorageVector,
+  type NegentropySync,
+} from './relay/nip77.js'
 export { inboxService, GIFT_WRAP_KIND, INBOX_RELAYS_KIND } from './services/inbox/index.js'
 export {
   orderbookService,

@@ -1,13 +1,14 @@
 // The parts a node is assembled from — its event store, its verifier, its clock, its logger —
-// and the one factory that makes the defaults: SQLite in the data folder, the worker pool
+// and the one factory that makes the defaults: the store storage.backend names (SQLite in the
+// data folder, or PostgreSQL), the worker pool
 // with the fastest verifier that loads, the system clock, pino at the configured level.
 // startNode takes any of them ready-made (a PostgreSQL store, a test clock, another verifier).
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { type Clock, systemClock } from './clock.js'
 import type { NodeConfig } from './config.js'
 import type { EventStore } from './store/event-store.js'
-import { SqliteStore } from './store/sqlite-store.js'
+import { openEventStore } from './store/open-store.js'
 import type { Verifier } from './verify/event-verifier.js'
 import { VerifyPool } from './verify/verify-pool.js'
 
@@ -25,13 +26,7 @@ export async function createNodeParts(
 ): Promise<NodeParts> {
   const log = given.log ?? pino({ level: config.logLevel })
   const clock = given.clock ?? systemClock
-  const store =
-    given.store ??
-    new SqliteStore({
-      path: join(resolve(config.dataDir), 'events.sqlite'),
-      synchronous: config.storage.synchronous,
-      readerThreads: config.storage.readerThreads,
-    })
+  const store = given.store ?? (await openEventStore(config, resolve(config.dataDir)))
   try {
     const verifier =
       given.verifier ??

@@ -27,10 +27,15 @@ import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { NegentropyServer } from './relay/negentropy.js'
+import { exemptMemberNodes } from './replication/member-exemption.js'
+import { Replicator } from './replication/replicator.js'
+import { replicationRoutes } from './http/replication-routes.js'
 import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
 import type { EventStore } from './store/event-store.js'
+import { registerStoreMetrics, storageHealth } from './store/open-store.js'
 import type { Verifier } from './verify/event-verifier.js'
 
 export type HansaNode = {
@@ -57,6 +62,8 @@ export type HansaNode = {
   billing: Billing
   /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
   discovery: NodeDiscovery | null
+  /** Replication with the other member nodes (replication/): peers, push, catch-up, status. */
+  replication: Replicator
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
@@ -122,8 +129,29 @@ export async function startNode(
     const key = loadOrCreateKeyFile(join(dataDir, 'node.key'))
     if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
     const metrics = createMetrics()
+    registerStoreMetrics(store, metrics.registry)
+    if (config.storage.backend === 'postgres') {
+      // Events, their queries and live fan-out are shared through PostgreSQL; the rest is not yet.
+      log.warn(
+        { dataDir },
+        'events are in PostgreSQL; the federation state, billing and the order book stay in SQLite in the data folder, so run one process per data folder and give paid or order-book traffic to one process (docs/scaling.md)',
+      )
+    }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
+    // NIP-77: any client (a member node's replication among them) reconciles with this node.
+    const negentropy = new NegentropyServer({
+      config,
+      store,
+      log: log.child({ component: 'negentropy' }),
+      registry: metrics.registry,
+      now,
+      nowMs: () => clock.nowMs(),
+      requestRefusal: (filters, conn) => relay.requestRefusal(filters, conn, 'REQ'),
+      readAccess: (conn) => relay.readAccess(conn),
+    })
+    relay.negentropy = negentropy
+    relay.addHook('onClose', (conn) => negentropy.onClose(conn))
 
     const enabled = enabledServices(config, options.services ?? [])
     const services = enabled.map((s) => s.service)
@@ -148,6 +176,22 @@ export async function startNode(
       now,
     })
     cleanups.unshift(() => sync.stop())
+    // Replication (replication/): peers from the manifest, live push, NIP-77 catch-up.
+    const replication = new Replicator({
+      config,
+      nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
+      selfUrl: () => relay.relayUrl,
+      store,
+      services: services
+        .filter((s) => (s.replication ?? []).length > 0)
+        .map((s) => ({ name: s.name, filters: s.replication ?? [] })),
+      manifest: () => federation.manifest(),
+      log: log.child({ component: 'replication' }),
+      registry: metrics.registry,
+      now,
+    })
+    cleanups.unshift(async () => replication.stop())
+    relay.replicationPeer = (conn) => replication.isMemberConnection(conn)
     // Services the manifest does not list for this node stay off (see federation/service-gate.ts).
     const gate = createServiceGate(
       relay,
@@ -183,7 +227,11 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
         nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-        publish: (event) => relay.publishOwn(event),
+        publish: async (event) => {
+          const status = await relay.publishOwn(event)
+          if (status === 'stored') replication.onStored(event, null)
+          return status
+        },
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
           active: () => federation.activeServices().includes(service.name),
@@ -201,7 +249,16 @@ export async function startNode(
         })
       }
     }
-    billing.registerHooks((name, fn) => relay.addHook(name, fn))
+    // Member nodes replicating are outside paid access (replication/member-exemption.ts).
+    billing.registerHooks((name, fn) =>
+      relay.addHook(
+        name,
+        exemptMemberNodes(name, fn, (c) => replication.isMemberConnection(c)),
+      ),
+    )
+    relay.addHook('onServed', (served, conn) => {
+      if (served.verb === 'EVENT') replication.onStored(served.event, conn)
+    })
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     // The books over time, for the coordinator's plots (billing/history.ts).
     const history = new BillingHistory(dataDir, {
@@ -294,8 +351,15 @@ export async function startNode(
           }),
         (http) =>
           billingHistoryRoutes(http, { billing, history, publicUrl: () => relay.relayUrl, now }),
+        (http) => replicationRoutes(http, { replication }),
         ...serviceRoutes,
       ],
+      health: async () => {
+        const storage = await storageHealth(store)
+        if (!storage.ok) log.warn({ err: storage.cause }, 'storage health check failed')
+        const { cause: _cause, ...shown } = storage
+        return { ok: storage.ok, storage: shown }
+      },
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())
         metrics.storedEvents.set(await store.eventCount())
@@ -310,6 +374,8 @@ export async function startNode(
     log.info({ url, pubkey: key.pubkey, verifier: verifier.backend, dataDir }, 'node listening')
     sync.start()
     history.start()
+    replication.refresh()
+    federation.onChange(() => replication.refresh())
     // Discovery v5 announces the URL, so it starts once the port is known.
     if (config.discovery.enabled) {
       const udpPort =
@@ -356,6 +422,7 @@ export async function startNode(
       sync,
       billing,
       discovery,
+      replication,
       runMaintenance,
       close() {
         closing ??= (async () => {

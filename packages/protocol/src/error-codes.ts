@@ -157,6 +157,34 @@ export const HANSA_ERRORS = {
     summary: 'The order is not due for what was asked yet.',
   },
   // ---- node: configuration, keys, the verify stage, services ----
+  HANSA_STORAGE_UNREACHABLE: {
+    status: null,
+    from: 'node',
+    summary:
+      "The PostgreSQL database named by storage.url cannot be opened; the details give the driver's reason (address, password, database name).",
+  },
+  HANSA_STORAGE_SCHEMA_NEWER: {
+    status: null,
+    from: 'node',
+    summary:
+      'The PostgreSQL database was migrated by a newer Hansa; run that version, or restore a backup taken before the upgrade. Nothing was changed.',
+  },
+  HANSA_STORAGE_MIGRATION: {
+    status: null,
+    from: 'node',
+    summary: "A PostgreSQL schema migration failed; the details give the database's error.",
+  },
+  HANSA_STORAGE_TARGET: {
+    status: null,
+    from: 'cli',
+    summary: 'hansa storage migrate needs --to postgres and a URL (--url or storage.url).',
+  },
+  HANSA_STORAGE_SOURCE: {
+    status: null,
+    from: 'cli',
+    summary:
+      'hansa storage migrate found no SQLite event store in the data folder; pass --data-dir.',
+  },
   HANSA_CONFIG_INVALID: {
     status: null,
     from: 'node',

@@ -350,3 +350,9 @@ export {
   type OrderViewDocument,
   OrderListSchema,
 } from './api/orders.js'
+export {
+  PeerSyncStatusSchema,
+  type PeerSyncStatus,
+  SyncStatusSchema,
+  type SyncStatusDocument,
+} from './api/replication.js'

@@ -59,6 +59,7 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
     `Hansa node running at ${node.url}\n` +
       `  pubkey   ${node.key.pubkey}\n` +
       `  data     ${node.config.dataDir}\n` +
+      `  events   ${eventStoreText(node.config)}\n` +
       `  verifier ${node.verifierBackend}\n` +
       `  info     ${node.httpUrl}/ (NIP-11)  metrics ${node.httpUrl}/metrics\n` +
       'Press Ctrl-C to stop.\n',
@@ -67,5 +68,16 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
     const signal = stopRequested
     stopRequested = undefined
     stop(signal)
+  }
+}
+
+/** Where the events are, without the password a storage.url may hold. */
+function eventStoreText(config: HansaNode['config']): string {
+  if (config.storage.backend !== 'postgres') return 'SQLite (events.sqlite in the data folder)'
+  try {
+    const url = new URL(config.storage.url)
+    return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`
+  } catch {
+    return 'PostgreSQL'
   }
 }

@@ -19,7 +19,7 @@ export type PaidInfo = { fees: object; paymentRequired: boolean; paymentsUrl: st
  * NIPs every Hansa node supports. 17 and 59 (the inbox's gift wraps) stay listed whether or not
  * the inbox runs: a node always relays them like any other event.
  */
-export const BASE_NIPS: readonly number[] = [1, 9, 11, 17, 40, 42, 45, 59]
+export const BASE_NIPS: readonly number[] = [1, 9, 11, 17, 40, 42, 45, 59, 77]
 
 export function relayInformation(
   config: NodeConfig,

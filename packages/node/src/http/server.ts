@@ -18,6 +18,8 @@ export type HttpServerOptions = {
   metrics: Registry
   maxMessageBytes: number
   relayInfo: () => object
+  /** The storage's health for /health; not ok answers 503, so a load balancer looks elsewhere. */
+  health?: () => Promise<{ ok: boolean; storage: object }>
   /** Runs before /metrics answers, to refresh gauges read from the store. */
   beforeMetrics?: () => Promise<void>
   /** More routes (the federation API), registered after the built-in ones. */
@@ -83,12 +85,32 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         response: {
           200: {
             type: 'object',
-            properties: { status: { type: 'string' }, connections: { type: 'integer' } },
+            properties: {
+              status: { type: 'string' },
+              connections: { type: 'integer' },
+              storage: { type: 'object', additionalProperties: true },
+            },
+          },
+          503: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              connections: { type: 'integer' },
+              storage: { type: 'object', additionalProperties: true },
+            },
           },
         },
       },
     },
-    async () => ({ status: 'ok', connections: relay.connections.size }),
+    async (_request, reply) => {
+      const health = await options.health?.()
+      if (health && !health.ok) reply.code(503)
+      return {
+        status: health && !health.ok ? 'degraded' : 'ok',
+        connections: relay.connections.size,
+        ...(health ? { storage: health.storage } : {}),
+      }
+    },
   )
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {

@@ -5,7 +5,9 @@
 //   REQ:   parse → validate filters → service hooks → query → EOSE → live subscription
 //
 // Services never change this file: they add hooks (onConnect, onAuth, onEvent, onReq,
-// onClose) and declare private kinds through their ServiceContext.
+// onClose) and declare private kinds through their ServiceContext. NIP-77 frames (NEG-*) go
+// to relay/negentropy.ts; member nodes that replicate are recognised by `replicationPeer`
+// (replication/): they are not rate-limited and read every private event.
 import type { IncomingMessage } from 'node:http'
 import {
   type Filter,
@@ -56,6 +58,9 @@ export type RelayOptions = {
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
 const eventIdOf = (raw: string): string => raw.slice(7, 71)
 
+/** NIP-77 frames, told apart before parsing: `["NEG-OPEN", …` and its kin. */
+const NEG_FRAME = /^\[\s*"NEG-/
+
 /** A connection whose send buffer grows past this is too slow to follow; it is closed. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 
@@ -79,11 +84,18 @@ export class Relay {
   readonly now: () => number
   /** The URL clients must name in NIP-42 AUTH. */
   relayUrl: string
+  /** The NIP-77 server (relay/negentropy.ts): takes every NEG-* frame. */
+  negentropy: { onMessage(conn: Connection, text: string, bytes: number): Promise<void> } | null =
+    null
+  /** A member node replicating (replication/): no rate limit, every private event readable. */
+  replicationPeer: (conn: Connection) => boolean = () => false
 
   constructor(private readonly options: RelayOptions) {
     this.now = () => options.clock.now()
     this.relayUrl = options.relayUrl
     this.writer = new EventWriter(options.store, options.metrics.writeSeconds)
+    // A store shared by several processes (PostgreSQL) hands over the events they accepted.
+    options.store.onRemoteEvent?.((event, raw) => this.fanOut(event, raw))
   }
 
   get config(): NodeConfig {
@@ -165,6 +177,7 @@ export class Relay {
 
   private async onMessage(conn: Connection, text: string, bytes: number): Promise<void> {
     const { limits } = this.options.config
+    if (this.negentropy && NEG_FRAME.test(text)) return this.negentropy.onMessage(conn, text, bytes)
     if (bytes > limits.maxMessageBytes) {
       const reason = `invalid: message is larger than ${limits.maxMessageBytes} bytes`
       const id = /"id"\s*:\s*"([0-9a-f]{64})"/.exec(text)?.[1]
@@ -231,7 +244,8 @@ export class Relay {
     if (!this.accepting)
       return answer(event.id, refuse('error', 'shutdown', 'node is shutting down'))
     const nowMs = this.options.clock.nowMs()
-    if (!conn.eventBudget.take(nowMs)) {
+    const peer = this.replicationPeer(conn)
+    if (!peer && !conn.eventBudget.take(nowMs)) {
       return answer(
         event.id,
         refuse(
@@ -241,7 +255,7 @@ export class Relay {
         ),
       )
     }
-    if (!this.ipBudget(conn.ip).take(nowMs)) {
+    if (!peer && !this.ipBudget(conn.ip).take(nowMs)) {
       return answer(
         event.id,
         refuse('rate-limited', 'ip-rate', 'slow down: too many events from your address'),
@@ -290,7 +304,10 @@ export class Relay {
         this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
       }
     }
-    if (cls === 'ephemeral') return accepted()
+    if (cls === 'ephemeral') {
+      this.shareEphemeral(raw)
+      return accepted()
+    }
     let outcome: Awaited<ReturnType<EventWriter['write']>>
     try {
       outcome = await this.writer.write({ event, raw, receivedAt: now })
@@ -323,6 +340,7 @@ export class Relay {
   async publishOwn(event: NostrEvent): Promise<WriteOutcome['status']> {
     const cls = kindClass(event.kind)
     const raw = serializeEvent(event)
+    if (cls === 'ephemeral') this.shareEphemeral(raw)
     const outcome =
       cls === 'ephemeral'
         ? { status: 'stored' as const }
@@ -332,6 +350,13 @@ export class Relay {
       this.fanOut(event, raw)
     }
     return outcome.status
+  }
+
+  /** Ephemeral events reach the other processes of the node too; best effort, never stored. */
+  private shareEphemeral(raw: string): void {
+    this.options.store
+      .shareEphemeral?.(raw)
+      .catch((err) => this.options.log.warn({ err }, 'could not share an ephemeral event'))
   }
 
   private ipBudget(ip: string): TokenBucket {
@@ -355,7 +380,7 @@ export class Relay {
   // ---- fan-out ----------------------------------------------------------------------
 
   private canRead(event: NostrEvent, conn: Connection): boolean {
-    if (!this.privateKinds.has(event.kind)) return true
+    if (!this.privateKinds.has(event.kind) || this.replicationPeer(conn)) return true
     for (const tag of event.tags) {
       if (tag[0] === 'p' && tag[1] !== undefined && conn.authed.has(tag[1])) return true
     }
@@ -417,11 +442,9 @@ export class Relay {
         ),
       )
     }
-    for (const hook of this.hooks.onReq) {
-      const refusal = await hook(filters, conn, verb)
-      if (refusal) return close(refusal)
-    }
-    const access = { privateKinds: [...this.privateKinds], readerPubkeys: [...conn.authed] }
+    const refusal = await this.requestRefusal(filters, conn, verb)
+    if (refusal) return close(refusal)
+    const access = this.readAccess(conn)
     const now = this.now()
     const stop = metrics.querySeconds.startTimer()
     metrics.queries.inc({ verb })
@@ -484,6 +507,25 @@ export class Relay {
         bytes: results.bytes,
       })
     }
+  }
+
+  /** The onReq hooks' verdict on a request (REQ, COUNT, or a NIP-77 NEG-OPEN as REQ). */
+  async requestRefusal(
+    filters: readonly Filter[],
+    conn: Connection,
+    verb: 'REQ' | 'COUNT',
+  ): Promise<Refusal | undefined> {
+    for (const hook of this.hooks.onReq) {
+      const refusal = await hook(filters, conn, verb)
+      if (refusal) return refusal
+    }
+    return undefined
+  }
+
+  /** What a connection may read of the private kinds: its own, or all for a member node. */
+  readAccess(conn: Connection): { privateKinds: number[]; readerPubkeys: string[] } {
+    if (this.replicationPeer(conn)) return { privateKinds: [], readerPubkeys: [] }
+    return { privateKinds: [...this.privateKinds], readerPubkeys: [...conn.authed] }
   }
 
   /** Several filters: each queried with its own limit, merged newest first, without repeats. */

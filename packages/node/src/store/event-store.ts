@@ -9,6 +9,10 @@
 //   - private kinds: an event of one is returned (and counted) only for a reader named in its
 //     `p` tags — filtered inside the store, so nothing private leaves it for the wrong reader;
 //   - order: query results newest first (by created_at), at most `limit`.
+//   - replication (NIP-77 negentropy): `syncItems` lists (created_at, id) of every event
+//     matching one filter, under the same rules (expired left out, private kinds only for
+//     their readers), unbounded by `limit` but capped by `max` — a second store implements it
+//     as one index-only SELECT of two columns.
 import type { Filter, NostrEvent } from '@hansa/protocol'
 
 /** What became of one event handed to the writer. */
@@ -50,6 +54,14 @@ export const utf8Bytes = (events: readonly string[]): number => {
   return bytes
 }
 
+/**
+ * What negentropy reconciles over: (created_at, lowercase hex id) of each matching event, in
+ * any order; `null` when more than `max` events match (the caller refuses such a query).
+ */
+export type SyncItems = Array<[createdAt: number, id: string]>
+
+export type SyncItemsOptions = ReadAccess & { now: number; max: number }
+
 export interface EventStore {
   /**
    * Writes a batch in one transaction; resolves once the batch is durably committed, with one
@@ -60,6 +72,11 @@ export interface EventStore {
   query(filter: Filter, options: QueryOptions): Promise<QueryResult>
   /** How many stored events match the filter (NIP-45 COUNT), under the same access rules. */
   count(filter: Filter, options: ReadAccess & { now: number }): Promise<number>
+  /**
+   * (created_at, id) of every stored event matching the filter (its `limit` ignored), for
+   * NIP-77 negentropy; null when more than `options.max` match.
+   */
+  syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null>
   /** Deletes events past their NIP-40 expiration; returns how many. */
   pruneExpired(now: number): Promise<number>
   /** Deletes events of these kinds received before `receivedBefore`; returns how many. */
@@ -70,4 +87,11 @@ export interface EventStore {
   eventCount(): Promise<number>
   /** Finishes what is in flight and releases connections and threads. */
   close(): Promise<void>
+  /**
+   * A store shared by several processes (PostgreSQL) calls `listener` with each event another
+   * process accepted, so this process's subscribers receive it too.
+   */
+  onRemoteEvent?(listener: (event: NostrEvent, raw: string) => void): void
+  /** Tells the other processes about an ephemeral event this one accepted (never stored). */
+  shareEphemeral?(raw: string): Promise<void>
 }

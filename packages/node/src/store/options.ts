@@ -1,4 +1,5 @@
-// The SQLite store's options: durability of a commit and the threads that answer queries.
+// The event store's options: SQLite's durability of a commit and the threads that answer
+// queries; the backend, and PostgreSQL's URL, pool and statement timeout.
 import { cpus } from 'node:os'
 import { lit, option } from '../config/option.js'
 
@@ -13,5 +14,27 @@ export const storageOptions = option.section({
       'Threads that answer REQ and COUNT from the store. 0 answers them on the main thread.',
     min: 0,
     defaultText: 'number of CPU cores',
+  }),
+  backend: option.choice(
+    [lit('sqlite'), lit('postgres')],
+    'sqlite',
+    'Where the node keeps its events. sqlite: files in dataDir (one process). postgres: the database at storage.url, which several node processes with the same key may share (docs/scaling.md).',
+  ),
+  url: option.string('', {
+    description:
+      'PostgreSQL connection URL (postgres://user:password@host:port/database) when storage.backend is postgres. Prefer the environment variable for a password.',
+  }),
+  readUrl: option.string('', {
+    description:
+      'PostgreSQL read replica for REQ and COUNT (optional; empty: storage.url). Writes and live fan-out stay on storage.url.',
+  }),
+  poolSize: option.integer(10, {
+    description: 'PostgreSQL connections each node process opens (plus one for LISTEN).',
+    min: 1,
+  }),
+  statementTimeoutMs: option.integer(10000, {
+    description:
+      'A PostgreSQL statement running longer is cancelled (its request fails with error:). 0: no limit.',
+    min: 0,
   }),
 })

@@ -2,7 +2,7 @@
 // relay's thread only parses, routes and sends.
 import { workerData } from 'node:worker_threads'
 import type { Filter } from '@hansa/protocol'
-import { type QueryOptions, utf8Bytes } from './event-store.js'
+import { type QueryOptions, type SyncItemsOptions, utf8Bytes } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
 import { serveRequests } from '../worker-pool.js'
@@ -10,6 +10,7 @@ import { serveRequests } from '../worker-pool.js'
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
   | { id: number; op: 'count'; filter: Filter; options: CountOptions }
+  | { id: number; op: 'syncItems'; filter: Filter; options: SyncItemsOptions }
   | { id: number; op: 'close' }
 
 const { path, synchronous } = workerData as { path: string; synchronous: Synchronous }
@@ -24,6 +25,8 @@ serveRequests<ReaderRequest>((request) => {
     }
     case 'count':
       return reader.count(request.filter, request.options)
+    case 'syncItems':
+      return reader.syncItems(request.filter, request.options)
     case 'close':
       db.close()
       return null

@@ -1,10 +1,11 @@
-// Everything that reads the SQLite store: one SQL query per NIP-01 filter, newest first.
+// Everything that reads the SQLite store: one SQL query per NIP-01 filter, newest first
+// (NIP-01: on equal created_at, the lowest id first).
 // A SqliteReader runs on the relay's thread (small setups, tests) or on reader threads
 // (sqlite-reader-thread.ts), each with its own connection: WAL lets them all read while
 // the writer commits.
 import type Database from 'better-sqlite3'
 import { type Filter, tagConditions } from '@hansa/protocol'
-import type { QueryOptions, ReadAccess } from './event-store.js'
+import type { QueryOptions, ReadAccess, SyncItems, SyncItemsOptions } from './event-store.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -87,25 +88,28 @@ export class SqliteReader {
     const tag = tagConditions(filter)[0]
     if (tag && !filter.ids && !filter.authors) {
       // Lead with the tag index; an event tagged twice with matching values comes back
-      // twice, so rows are de-duplicated by seq.
+      // twice, so rows are de-duplicated by seq, and read again with a larger limit when
+      // duplicates left the answer short (bounded: the limit doubles until rows run out).
       const where = this.whereClause(filter, options, options.now, true)
       const sql = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
         WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')}) AND ${where.sql}
-        ORDER BY t.created_at DESC LIMIT ?`
-      const rows = this.prepared(sql)
-        .raw()
-        .all(tag[0], ...tag[1], ...where.params, limit) as Array<[number, string]>
-      const seen = new Set<number>()
-      const out: string[] = []
-      for (const [seq, raw] of rows) {
-        if (seen.has(seq)) continue
-        seen.add(seq)
-        out.push(raw)
+        ORDER BY t.created_at DESC, e.id ASC LIMIT ?`
+      for (let fetch = limit; ; fetch *= 2) {
+        const rows = this.prepared(sql)
+          .raw()
+          .all(tag[0], ...tag[1], ...where.params, fetch) as Array<[number, string]>
+        const seen = new Set<number>()
+        const out: string[] = []
+        for (const [seq, raw] of rows) {
+          if (seen.has(seq)) continue
+          seen.add(seq)
+          if (out.length < limit) out.push(raw)
+        }
+        if (out.length === limit || rows.length < fetch) return out
       }
-      return out
     }
     const where = this.whereClause(filter, options, options.now)
-    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
+    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`
     return this.prepared(sql)
       .pluck()
       .all(...where.params, limit) as string[]
@@ -116,5 +120,17 @@ export class SqliteReader {
     return this.prepared(`SELECT count(*) FROM events e WHERE ${where.sql}`)
       .pluck()
       .get(...where.params) as number
+  }
+
+  /** (created_at, id) of every match, for negentropy; null past `max` (one row more is read). */
+  syncItems(filter: Filter, options: SyncItemsOptions): SyncItems | null {
+    if (filter.search !== undefined) return []
+    const where = this.whereClause(filter, options, options.now)
+    const rows = this.prepared(
+      `SELECT e.created_at, lower(hex(e.id)) FROM events e WHERE ${where.sql} LIMIT ?`,
+    )
+      .raw()
+      .all(...where.params, options.max + 1) as SyncItems
+    return rows.length > options.max ? null : rows
   }
 }

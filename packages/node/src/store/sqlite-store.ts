@@ -12,6 +12,8 @@ import {
   type QueryOptions,
   type QueryResult,
   type StoredEventInput,
+  type SyncItems,
+  type SyncItemsOptions,
   type WriteOutcome,
   utf8Bytes,
 } from './event-store.js'
@@ -77,6 +79,13 @@ export class SqliteStore implements EventStore {
     if (this.readers)
       return (await this.readers.request({ op: 'count', filter, options })) as number
     return this.reader.count(filter, options)
+  }
+
+  async syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null> {
+    if (this.readers) {
+      return (await this.readers.request({ op: 'syncItems', filter, options })) as SyncItems | null
+    }
+    return this.reader.syncItems(filter, options)
   }
 
   async pruneExpired(now: number): Promise<number> {

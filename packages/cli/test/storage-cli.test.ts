@@ -1,0 +1,105 @@
+// `hansa storage`: a SQLite node's events exported as JSON lines, moved into PostgreSQL with
+// their counts checked, imported into another database (refusing forged lines), and counted.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { SqliteStore } from '@hansa/node'
+import type { NostrEvent } from '@hansa/protocol'
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freshDatabase, pgUrl } from '../../node/test/pg-test-db.js'
+
+const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+const run = promisify(execFile)
+const hansa = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, [CLI, 'storage', ...args, '--quiet'], {
+    env: { ...process.env, HANSA_VERIFY_THREADS: '1', ...env },
+  })
+
+describe.skipIf(!pgUrl)('hansa storage', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hansa-storage-cli-'))
+  const sk = generateSecretKey()
+  const events: NostrEvent[] = []
+  let target: Awaited<ReturnType<typeof freshDatabase>>
+  let second: Awaited<ReturnType<typeof freshDatabase>>
+
+  beforeAll(async () => {
+    const store = new SqliteStore({ path: join(dataDir, 'events.sqlite'), synchronous: 'normal' })
+    for (let i = 0; i < 30; i++) {
+      events.push(
+        finalizeEvent(
+          { kind: 1, created_at: 1_800_000_000 + i, tags: [['t', 'move']], content: `${i}` },
+          sk,
+        ) as NostrEvent,
+      )
+    }
+    events.push(
+      finalizeEvent(
+        { kind: 5, created_at: 1_800_000_100, tags: [['e', events[0]!.id]], content: '' },
+        sk,
+      ) as NostrEvent,
+    )
+    await store.writeBatch(
+      events.map((event, i) => ({ event, raw: JSON.stringify(event), receivedAt: 1000 + i })),
+    )
+    await store.close()
+    target = await freshDatabase()
+    second = await freshDatabase()
+  })
+  afterAll(async () => {
+    await target?.drop()
+    await second?.drop()
+  })
+
+  it('exports every stored event as JSON lines, oldest first', async () => {
+    const out = join(dataDir, 'events.jsonl')
+    const { stdout } = await hansa(['export', '--data-dir', dataDir, '--out', out])
+    expect(JSON.parse(stdout)).toEqual({ events: 30 }) // event 0 was deleted
+    const lines = readFileSync(out, 'utf8').trim().split('\n')
+    expect(lines.map((l) => (JSON.parse(l) as NostrEvent).id)).toEqual(
+      events.slice(1).map((e) => e.id),
+    )
+  })
+
+  it('migrates into PostgreSQL, checks the counts, and stores nothing twice when run again', async () => {
+    const args = ['migrate', '--data-dir', dataDir, '--to', 'postgres', '--url', target.url]
+    const first = JSON.parse((await hansa(args)).stdout)
+    expect(first).toMatchObject({ stored: 30, countsMatch: true, target: { before: 0, after: 30 } })
+    const again = JSON.parse((await hansa(args)).stdout)
+    expect(again).toMatchObject({ stored: 0, duplicate: 30, countsMatch: true })
+    const stats = JSON.parse(
+      (
+        await hansa(['stats', '--data-dir', dataDir], {
+          HANSA_STORAGE_BACKEND: 'postgres',
+          HANSA_STORAGE_URL: target.url,
+        })
+      ).stdout,
+    )
+    expect(stats).toMatchObject({ backend: 'postgres', events: 30 })
+    expect(stats.bytes).toBeGreaterThan(0)
+  })
+
+  it('imports JSON lines into the configured store, refusing forged and malformed lines', async () => {
+    const lines = readFileSync(join(dataDir, 'events.jsonl'), 'utf8').trim().split('\n')
+    const forged = { ...(JSON.parse(lines[0]!) as NostrEvent), content: 'changed' }
+    const file = join(dataDir, 'import.jsonl')
+    writeFileSync(file, [...lines, JSON.stringify(forged), '{not json', ''].join('\n'))
+    const env = { HANSA_STORAGE_BACKEND: 'postgres', HANSA_STORAGE_URL: second.url }
+    const report = JSON.parse(
+      (await hansa(['import', '--data-dir', dataDir, '--in', file], env)).stdout,
+    )
+    expect(report).toMatchObject({ stored: 30, invalid: 2 })
+    expect(report.refusals.map((r: { line: number }) => r.line)).toEqual([31, 32])
+  })
+
+  it('refuses a migration without a target, saying what to pass', async () => {
+    await expect(hansa(['migrate', '--data-dir', dataDir, '--to', 'sqlite'])).rejects.toMatchObject(
+      {
+        stderr: expect.stringContaining('--to postgres --url'),
+      },
+    )
+  })
+})

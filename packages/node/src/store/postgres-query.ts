@@ -1,0 +1,117 @@
+// NIP-01 filters as PostgreSQL queries: one query per filter, newest first, ties broken by
+// the lowest id (NIP-01), the private-kind rule inside the WHERE clause, as the SQLite
+// reader does (sqlite-reader.ts). List conditions bind one array parameter (`= ANY($n)`),
+// so a filter's SQL text depends only on its shape and prepares once per connection.
+import { createHash } from 'node:crypto'
+import { type Filter, tagConditions } from '@hansa/protocol'
+import type { ReadAccess } from './event-store.js'
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex')
+
+export type PgQuery = { name: string; text: string; values: unknown[] }
+
+/** A prepared statement's name: the same SQL text gets the same name on every connection. */
+const statementName = (text: string): string =>
+  `h${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+
+const query = (text: string, values: unknown[]): PgQuery => ({
+  name: statementName(text),
+  text,
+  values,
+})
+
+/** Tag values as the store can hold them: one holding U+0000 is never stored, so never matches. */
+const storable = (values: readonly string[]): string[] =>
+  values.filter((v) => !v.includes('\u0000'))
+
+class Params {
+  readonly values: unknown[] = []
+  add(value: unknown): string {
+    this.values.push(value)
+    return `$${this.values.length}`
+  }
+}
+
+/**
+ * The WHERE clause of a filter. With `driveByTag`, the first tag condition is left out: the
+ * caller joins the tags table on it, so its index (name, value, created_at) leads.
+ */
+function whereClause(
+  filter: Filter,
+  access: ReadAccess,
+  now: number,
+  p: Params,
+  driveByTag: boolean,
+): string {
+  const where = [`(e.expiration IS NULL OR e.expiration > ${p.add(now)})`]
+  if (filter.ids) where.push(`e.id = ANY(${p.add(filter.ids.map(hex))}::bytea[])`)
+  if (filter.authors) where.push(`e.pubkey = ANY(${p.add(filter.authors.map(hex))}::bytea[])`)
+  if (filter.kinds) where.push(`e.kind = ANY(${p.add(filter.kinds)}::integer[])`)
+  if (filter.since !== undefined) where.push(`e.created_at >= ${p.add(filter.since)}`)
+  if (filter.until !== undefined) where.push(`e.created_at <= ${p.add(filter.until)}`)
+  for (const [letter, values] of tagConditions(filter).slice(driveByTag ? 1 : 0)) {
+    where.push(
+      `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND t.value = ANY(${p.add(storable(values))}::text[]))`,
+    )
+  }
+  const privateKinds = access.privateKinds.filter((k) => !filter.kinds || filter.kinds.includes(k))
+  if (privateKinds.length > 0) {
+    const kinds = p.add(privateKinds)
+    if (access.readerPubkeys.length === 0) {
+      where.push(`NOT (e.kind = ANY(${kinds}::integer[]))`)
+    } else {
+      where.push(
+        `(NOT (e.kind = ANY(${kinds}::integer[])) OR EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = 'p' AND t.value = ANY(${p.add(access.readerPubkeys)}::text[])))`,
+      )
+    }
+  }
+  return where.join(' AND ')
+}
+
+/**
+ * The query for a filter, reading `limit` rows. Led by a tag, a row comes once per matching
+ * tag, so the caller de-duplicates by seq (the first column) and reads again with a larger
+ * limit when duplicates left it short.
+ */
+export function filterQuery(
+  filter: Filter,
+  access: ReadAccess,
+  now: number,
+  limit: number,
+): PgQuery & { byTag: boolean } {
+  const tag = tagConditions(filter)[0]
+  const p = new Params()
+  if (tag && !filter.ids && !filter.authors) {
+    const name = p.add(tag[0])
+    const values = p.add(storable(tag[1]))
+    const where = whereClause(filter, access, now, p, true)
+    const text = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
+      WHERE t.name = ${name} AND t.value = ANY(${values}::text[]) AND ${where}
+      ORDER BY t.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
+    return { ...query(text, p.values), byTag: true }
+  }
+  const where = whereClause(filter, access, now, p, false)
+  const text = `SELECT e.seq, e.raw FROM events e WHERE ${where}
+    ORDER BY e.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
+  return { ...query(text, p.values), byTag: false }
+}
+
+/** NIP-45: how many distinct events match any of the filters. */
+export function countQuery(filters: readonly Filter[], access: ReadAccess, now: number): PgQuery {
+  const p = new Params()
+  const clauses = filters.map((f) => `(${whereClause(f, access, now, p, false)})`)
+  return query(`SELECT count(*)::bigint AS n FROM events e WHERE ${clauses.join(' OR ')}`, p.values)
+}
+
+/**
+ * NIP-77: (created_at, hex id) of every event the filter matches, its `limit` ignored, at most
+ * `max + 1` rows (one more than allowed tells the caller the set is too big).
+ */
+export function syncQuery(filter: Filter, access: ReadAccess, now: number, max: number): PgQuery {
+  const p = new Params()
+  const where = whereClause({ ...filter, limit: undefined }, access, now, p, false)
+  return query(
+    `SELECT e.created_at::float8, encode(e.id, 'hex') FROM events e WHERE ${where} LIMIT ${p.add(max + 1)}`,
+    p.values,
+  )
+}

@@ -1,0 +1,430 @@
+// The event store on PostgreSQL, for coordinators who run several node processes on one
+// database. Same interface and rules as the SQLite store: a batch is one transaction (one
+// call of `hansa_write_batch`, see postgres-schema.ts), answered only once committed; reads
+// are one query per filter (postgres-query.ts). Every process LISTENs for the events the
+// others accept (postgres-live.ts), so a subscriber sees them wherever they were published.
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  type Filter,
+  type NostrEvent,
+  dTagOf,
+  expirationOf,
+  HansaError,
+  kindClass,
+} from '@hansa/protocol'
+// pg is loaded only when a PostgreSQL store opens: a SQLite node never pays for it.
+import type pg from 'pg'
+import type {
+  EventStore,
+  QueryOptions,
+  QueryResult,
+  ReadAccess,
+  StoredEventInput,
+  SyncItems,
+  SyncItemsOptions,
+  WriteOutcome,
+} from './event-store.js'
+import { countQuery, filterQuery, syncQuery } from './postgres-query.js'
+import { type LiveListener, PostgresLive } from './postgres-live.js'
+import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-schema.js'
+
+export type PostgresStoreOptions = {
+  url: string
+  /** Connections in the pool (queries, writes and the rest of the node's state). */
+  poolSize?: number
+  /**
+   * A read replica for REQ and COUNT (optional). Writes, deletions and the live feed stay on
+   * `url`; a replica that lags answers without the newest events, which live subscribers
+   * still receive through the feed.
+   */
+  readUrl?: string
+  /** A statement running longer is cancelled by the server; 0 means no limit. */
+  statementTimeoutMs?: number
+  /** Receive the events other processes accept (LISTEN). Off for one-shot tools. */
+  live?: boolean
+  /** Observes each query's duration, for metrics. */
+  onQuery?: (op: 'write' | 'query' | 'count' | 'other', seconds: number) => void
+}
+
+/** Error codes after which a batch is retried: deadlock, serialization failure. */
+const RETRYABLE = new Set(['40P01', '40001'])
+const MAX_ATTEMPTS = 5
+/** Tags longer than this are not indexed (as in the SQLite store). */
+const MAX_TAG_VALUE = 1024
+
+/**
+ * PostgreSQL text cannot hold U+0000, which a hostile event may put in a tag: a d tag is
+ * stored escaped (one rule for writes and NIP-09 addresses), and tag values holding it are not
+ * indexed (no filter can ask for them either: postgres-query.ts drops such values). Without
+ * this, one such event would fail its whole batch.
+ */
+const NUL = '\u0000'
+const escapeD = (d: string): string =>
+  d.includes(NUL) || d.includes('\\') ? d.replaceAll('\\', '\\\\').replaceAll(NUL, '\\0') : d
+
+/** A 64-bit advisory lock key for a string (an event id or an address). */
+const lockKey = (text: string): string =>
+  BigInt.asIntN(
+    64,
+    BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 16)}`),
+  ).toString()
+
+/** The replica's pool: read-only, same size and timeout; its schema is the primary's. */
+async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
+  const { default: pgModule } = await import('pg')
+  const pool = new pgModule.Pool({
+    connectionString: options.readUrl,
+    max: options.poolSize ?? 10,
+    application_name: 'hansa-read',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  })
+  pool.on('error', () => {})
+  return pool
+}
+
+/** Opens the pool and applies migrations; throws HANSA_STORAGE_* errors a coordinator can act on. */
+export async function openPool(
+  options: Pick<PostgresStoreOptions, 'url' | 'poolSize' | 'statementTimeoutMs'>,
+): Promise<pg.Pool> {
+  const { default: pgModule } = await import('pg')
+  const pool = new pgModule.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    application_name: 'hansa',
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  })
+  // An idle connection that breaks must not crash the process; the pool replaces it.
+  pool.on('error', () => {})
+  try {
+    await migrateDatabase(pool)
+  } catch (error) {
+    await pool.end()
+    if (error instanceof HansaError) throw error
+    throw new HansaError(
+      'HANSA_STORAGE_UNREACHABLE',
+      'could not open the PostgreSQL database named by storage.url',
+      { cause: error, details: error instanceof Error ? error.message : String(error) },
+    )
+  }
+  return pool
+}
+
+export class PostgresStore implements EventStore {
+  /** This process, as named in NOTIFY payloads, so it skips its own events. */
+  readonly origin = randomBytes(6).toString('hex')
+  private live: PostgresLive | undefined
+  private closed = false
+  private onQuery: PostgresStoreOptions['onQuery']
+
+  /** The pool REQ and COUNT read from: the replica's when `readUrl` is set, else `pool`. */
+  readonly readPool: pg.Pool
+
+  private constructor(
+    readonly pool: pg.Pool,
+    options: PostgresStoreOptions,
+    readPool: pg.Pool | undefined,
+  ) {
+    this.onQuery = options.onQuery
+    this.readPool = readPool ?? pool
+  }
+
+  /** Observes each statement's duration from now on (the node's metrics). */
+  observeQueries(observer: NonNullable<PostgresStoreOptions['onQuery']>): void {
+    this.onQuery = observer
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = await openPool(options)
+    const store = new PostgresStore(
+      pool,
+      options,
+      options.readUrl ? await replicaPool(options) : undefined,
+    )
+    if (options.live !== false) {
+      store.live = await PostgresLive.start({
+        url: options.url,
+        origin: store.origin,
+        fetchStored: async (seq) => store.rawBySeq(seq),
+        fetchOverflow: async (seq) => store.overflowBySeq(seq),
+      })
+    }
+    return store
+  }
+
+  private async timed<T>(op: 'write' | 'query' | 'count' | 'other', run: () => Promise<T>) {
+    const start = process.hrtime.bigint()
+    try {
+      return await run()
+    } finally {
+      this.onQuery?.(op, Number(process.hrtime.bigint() - start) / 1e9)
+    }
+  }
+
+  async writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]> {
+    if (batch.length === 0) return []
+    const values = batchParameters(batch, this.origin)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.timed('write', () =>
+          this.pool.query<{ o: string[] }>({
+            name: 'hansa_write_batch',
+            text: `SELECT hansa_write_batch(${values.map((_, i) => `$${i + 1}`).join(', ')}) AS o`,
+            values,
+          }),
+        )
+        return result.rows[0]!.o.map((status) => ({ status }) as WriteOutcome)
+      } catch (error) {
+        const code = (error as { code?: string }).code
+        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error
+      }
+    }
+  }
+
+  async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
+    if (filter.search !== undefined) return { events: [], bytes: 0 } // NIP-50 is not offered.
+    const limit = Math.min(filter.limit ?? options.limit, options.limit)
+    if (limit <= 0) return { events: [], bytes: 0 }
+    let fetch = limit
+    // Led by a tag, an event tagged with two matching values comes back twice: read more
+    // until `limit` distinct events are found or the rows run out (bounded: fetch doubles).
+    for (;;) {
+      const q = filterQuery(filter, options, options.now, fetch)
+      const result = await this.timed('query', () =>
+        this.readPool.query<[string, string]>({ ...q, rowMode: 'array' }),
+      )
+      const events: string[] = []
+      let bytes = 0
+      const seen = q.byTag ? new Set<string>() : undefined
+      for (const [seq, raw] of result.rows) {
+        if (seen) {
+          if (seen.has(seq)) continue
+          seen.add(seq)
+        }
+        if (events.length === limit) break
+        events.push(raw)
+        bytes += Buffer.byteLength(raw)
+      }
+      if (events.length === limit || result.rows.length < fetch) return { events, bytes }
+      fetch *= 2
+    }
+  }
+
+  async count(filter: Filter, options: ReadAccess & { now: number }): Promise<number> {
+    return this.countMany([filter], options)
+  }
+
+  /** NIP-45 over several filters: each matching event counts once. */
+  async countMany(filters: readonly Filter[], options: ReadAccess & { now: number }) {
+    if (filters.length === 0) return 0
+    const q = countQuery(filters, options, options.now)
+    const result = await this.timed('count', () => this.readPool.query<{ n: string }>(q))
+    return Number(result.rows[0]!.n)
+  }
+
+  /** NIP-77: (created_at, id) of every match under the same access rules; null past `max`. */
+  async syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null> {
+    if (filter.search !== undefined) return []
+    const q = syncQuery(filter, options, options.now, options.max)
+    const result = await this.timed('query', () =>
+      this.readPool.query<[number, string]>({ ...q, rowMode: 'array' }),
+    )
+    return result.rows.length > options.max ? null : (result.rows as SyncItems)
+  }
+
+  async pruneExpired(now: number): Promise<number> {
+    const result = await this.timed('other', () =>
+      this.pool.query('DELETE FROM events WHERE expiration IS NOT NULL AND expiration <= $1', [
+        now,
+      ]),
+    )
+    // Large ephemeral events left for the other processes are read within moments.
+    await this.pool.query('DELETE FROM live_overflow WHERE at < $1', [now - 300])
+    return result.rowCount ?? 0
+  }
+
+  async pruneReceivedBefore(kinds: readonly number[], receivedBefore: number): Promise<number> {
+    if (kinds.length === 0) return 0
+    const result = await this.timed('other', () =>
+      this.pool.query('DELETE FROM events WHERE kind = ANY($1::integer[]) AND received_at < $2', [
+        [...kinds],
+        receivedBefore,
+      ]),
+    )
+    return result.rowCount ?? 0
+  }
+
+  async storedBytes(): Promise<number> {
+    const result = await this.pool.query<{ n: string | null }>(
+      `SELECT sum(pg_total_relation_size(c))::bigint AS n
+       FROM unnest(ARRAY['events', 'tags', 'deleted_ids', 'deleted_addresses']::regclass[]) AS c`,
+    )
+    return Number(result.rows[0]!.n ?? 0)
+  }
+
+  /** Exact while the table is small; the planner's estimate past 100,000 rows (count(*) scans). */
+  async eventCount(): Promise<number> {
+    const estimate = await this.pool.query<{ n: number }>(
+      "SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'events'::regclass",
+    )
+    const n = estimate.rows[0]?.n ?? -1
+    if (n >= 100_000) return Math.round(n)
+    const exact = await this.pool.query<{ n: string }>('SELECT count(*)::bigint AS n FROM events')
+    return Number(exact.rows[0]!.n)
+  }
+
+  /** Tells the other processes about an accepted ephemeral event (it is never stored). */
+  async shareEphemeral(raw: string): Promise<void> {
+    if (Buffer.byteLength(raw) <= NOTIFY_PAYLOAD_LIMIT) {
+      await this.pool.query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, `${this.origin} ${raw}`])
+      return
+    }
+    await this.pool.query(
+      `WITH o AS (INSERT INTO live_overflow (raw, at) VALUES ($1, $2) RETURNING seq)
+       SELECT pg_notify($3, $4 || ' ~' || o.seq) FROM o`,
+      [raw, Math.floor(Date.now() / 1000), LIVE_CHANNEL, this.origin],
+    )
+  }
+
+  /** Calls `listener` with every event another process of this node accepted. */
+  onRemoteEvent(listener: LiveListener): void {
+    this.live?.addListener(listener)
+  }
+
+  /** The live feed's state (health, metrics). */
+  liveStatus() {
+    return this.live?.status() ?? null
+  }
+
+  private async rawBySeq(seq: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ raw: string }>('SELECT raw FROM events WHERE seq = $1', [seq])
+    return r.rows[0]?.raw
+  }
+
+  private async overflowBySeq(seq: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ raw: string }>(
+      'SELECT raw FROM live_overflow WHERE seq = $1',
+      [seq],
+    )
+    return r.rows[0]?.raw
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.live?.stop()
+    if (this.readPool !== this.pool) await this.readPool.end()
+    await this.pool.end()
+  }
+}
+
+/** The arguments of `hansa_write_batch` for a batch (see postgres-schema.ts). */
+function batchParameters(batch: readonly StoredEventInput[], origin: string): unknown[] {
+  const locks: string[] = []
+  const ids: Buffer[] = []
+  const pubkeys: Buffer[] = []
+  const created: number[] = []
+  const kinds: number[] = []
+  const classes: number[] = []
+  const dTags: Array<string | null> = []
+  const expirations: Array<number | null> = []
+  const received: number[] = []
+  const raws: string[] = []
+  const tagStart: number[] = []
+  const tagCount: number[] = []
+  const tagNames: string[] = []
+  const tagValues: string[] = []
+  const delStart: number[] = []
+  const delCount: number[] = []
+  const delIds: Array<Buffer | null> = []
+  const delKinds: Array<number | null> = []
+  const delDs: Array<string | null> = []
+  const simple: boolean[] = []
+  const seenIds = new Set<string>()
+  for (const { event, raw, receivedAt } of batch) {
+    const cls = kindClass(event.kind)
+    // Regular events, not deletions, each id once: stored set-based (see hansa_write_batch).
+    simple.push(cls === 'regular' && event.kind !== 5 && !seenIds.has(event.id))
+    seenIds.add(event.id)
+    const dTag = cls === 'addressable' ? dTagOf(event) : null
+    locks.push(lockKey(event.id))
+    if (cls === 'replaceable' || cls === 'addressable') {
+      locks.push(lockKey(`${event.kind}:${event.pubkey}:${dTag ?? ''}`))
+    }
+    ids.push(Buffer.from(event.id, 'hex'))
+    pubkeys.push(Buffer.from(event.pubkey, 'hex'))
+    created.push(event.created_at)
+    kinds.push(event.kind)
+    classes.push(cls === 'replaceable' ? 1 : cls === 'addressable' ? 2 : 0)
+    dTags.push(dTag === null ? null : escapeD(dTag))
+    expirations.push(expirationOf(event) ?? null)
+    received.push(receivedAt)
+    raws.push(raw)
+    tagStart.push(tagNames.length + 1)
+    const seen = new Set<string>()
+    for (const tag of event.tags) {
+      const name = tag[0]!
+      const value = tag[1]
+      if (name.length !== 1 || value === undefined || value.length > MAX_TAG_VALUE) continue
+      if (value.includes(NUL) || name === NUL) continue
+      const key = `${name}\u0000${value}`
+      if (seen.has(key)) continue // one row per distinct tag: queries led by a tag read it once
+      seen.add(key)
+      tagNames.push(name)
+      tagValues.push(value)
+    }
+    tagCount.push(tagNames.length + 1 - tagStart[tagStart.length - 1]!)
+    delStart.push(delIds.length + 1)
+    if (event.kind === 5) deletionTargets(event, locks, delIds, delKinds, delDs)
+    delCount.push(delIds.length + 1 - delStart[delStart.length - 1]!)
+  }
+  return [
+    locks,
+    ids,
+    pubkeys,
+    created,
+    kinds,
+    classes,
+    dTags,
+    expirations,
+    received,
+    raws,
+    tagStart,
+    tagCount,
+    tagNames,
+    tagValues,
+    delStart,
+    delCount,
+    delIds,
+    delKinds,
+    delDs,
+    simple,
+    origin,
+  ]
+}
+
+/** NIP-09 targets of a kind-5 event: `e` ids, and `a` addresses of the author's own events. */
+function deletionTargets(
+  event: NostrEvent,
+  locks: string[],
+  ids: Array<Buffer | null>,
+  kinds: Array<number | null>,
+  ds: Array<string | null>,
+): void {
+  for (const tag of event.tags) {
+    if (tag[0] === 'e' && tag[1] && /^[0-9a-f]{64}$/.test(tag[1])) {
+      locks.push(lockKey(tag[1]))
+      ids.push(Buffer.from(tag[1], 'hex'))
+      kinds.push(null)
+      ds.push(null)
+    } else if (tag[0] === 'a' && tag[1]) {
+      const [kindText, author, ...rest] = tag[1].split(':')
+      const kind = Number(kindText)
+      if (author !== event.pubkey || !Number.isInteger(kind)) continue
+      const d = rest.join(':')
+      locks.push(lockKey(`${kind}:${event.pubkey}:${d}`))
+      ids.push(null)
+      kinds.push(kind)
+      ds.push(escapeD(d))
+    }
+  }
+}
