@@ -20,6 +20,7 @@ import {
   NodeRequestError,
   type NodeRequestInit,
   type NodeRequestOptions,
+  type SecretKeyOrSigner,
   callNode,
   httpUrlOf,
 } from './node-request.js'
@@ -172,7 +173,7 @@ export function getAccount(
 /** GET /billing: the coordinator's books (signed with the node key or an admin key). */
 export function getBilling(
   nodeUrl: string,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<BillingReport> {
   return call(nodeUrl, '/billing', { secretKey }, options)

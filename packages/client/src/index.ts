@@ -16,6 +16,13 @@ export {
   getSyncStatus,
 } from './federation-api.js'
 export {
+  type DraftProblem,
+  type FederationDraftParams,
+  type FederationDraftCheck,
+  checkFederationDraft,
+} from './federation-draft.js'
+export { type PostedSignature, postGuardianSignature } from './federation-sign.js'
+export {
   type HeadStorage,
   type ForkReport,
   type HeadUpdate,
@@ -44,6 +51,12 @@ export {
   getBilling,
   recordDevTaxPaid,
 } from './billing-api.js'
+export type { EventSigner, SecretKeyOrSigner } from './node-request.js'
+export {
+  type BillingHistory,
+  type BillingHistoryPoint,
+  getBillingHistory,
+} from './billing-history.js'
 export {
   type PayerState,
   type PayerStorage,

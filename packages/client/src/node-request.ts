@@ -4,7 +4,7 @@
 // hashed), a timeout, and a refusal turned into a NodeRequestError carrying the node's code.
 import { HansaError, isHansaErrorCode } from '@hansa/protocol'
 import { getToken } from 'nostr-tools/nip98'
-import { finalizeEvent } from 'nostr-tools/pure'
+import { type Event, type EventTemplate, type VerifiedEvent, finalizeEvent } from 'nostr-tools/pure'
 
 /** A node's refusal, or a node that could not be reached (HANSA_NODE_UNREACHABLE). */
 export class NodeRequestError extends HansaError {
@@ -33,10 +33,21 @@ export type NodeRequestOptions = {
   now?: () => number
 }
 
+/**
+ * Signs NIP-98 events without handing over the secret: a NIP-07 browser signer
+ * (`window.nostr`) has this shape.
+ */
+export type EventSigner = {
+  signEvent(template: EventTemplate): Promise<Event>
+}
+
+/** A secret key, or a signer that holds it elsewhere. */
+export type SecretKeyOrSigner = Uint8Array | EventSigner
+
 export type NodeRequestInit = {
   method?: string
   body?: unknown
-  secretKey?: Uint8Array
+  secretKey?: SecretKeyOrSigner
   /** More request headers (a node's setup token). */
   headers?: Record<string, string>
 }
@@ -66,7 +77,12 @@ export async function callNode<T>(
     headers.authorization = await getToken(
       url,
       method,
-      (template) => finalizeEvent(now ? { ...template, created_at: now() } : template, key),
+      (template) => {
+        const t = now ? { ...template, created_at: now() } : template
+        return key instanceof Uint8Array
+          ? finalizeEvent(t, key)
+          : (key.signEvent(t) as Promise<VerifiedEvent>)
+      },
       true,
       init.body as Record<string, unknown> | undefined,
     )

@@ -21,6 +21,9 @@ import { billingRoutes } from './http/billing-routes.js'
 import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
 import { Nip98Auth } from './http/nip98-auth.js'
+import { BillingHistory, billingSnapshot } from './billing/history.js'
+import { billingHistoryRoutes } from './http/billing-history-routes.js'
+import { webAppRoutes } from './http/web-app.js'
 import { relayInformation } from './http/relay-info.js'
 import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
@@ -288,6 +291,12 @@ export async function startNode(
       if (served.verb === 'EVENT') replication.onStored(served.event, conn)
     })
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
+    // The books over time, for the coordinator's plots (billing/history.ts).
+    const history = new BillingHistory(dataDir, {
+      snapshot: () => billingSnapshot(billing.report(), relay.connections.size),
+      now,
+    })
+    cleanups.unshift(async () => history.close())
     maintenance.push({
       name: 'expiration',
       task: async () => void (await store.pruneExpired(now())),
@@ -335,6 +344,7 @@ export async function startNode(
           activeNips(services, federation.activeServices()),
         ),
       routes: [
+        (http) => webAppRoutes(http, { log: log.child({ component: 'web-app' }) }),
         (http) =>
           discoveryRoutes(http, {
             discovery: () => discovery,
@@ -362,6 +372,7 @@ export async function startNode(
             setupToken,
           }),
         (http) => billingRoutes(http, { billing, nip98 }),
+        (http) => billingHistoryRoutes(http, { billing, history, nip98 }),
         (http) => replicationRoutes(http, { replication }),
         ...serviceRoutes,
       ],
@@ -389,6 +400,7 @@ export async function startNode(
       )
     }
     sync.start()
+    history.start()
     replication.refresh()
     federation.onChange(() => replication.refresh())
     // Discovery v5 announces the URL, so it starts once the port is known.

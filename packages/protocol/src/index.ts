@@ -337,6 +337,12 @@ export {
   type DevTaxPaymentReceipt,
 } from './api/billing.js'
 export {
+  BillingHistoryPointSchema,
+  type BillingHistoryPoint,
+  BillingHistorySchema,
+  type BillingHistory,
+} from './api/billing-history.js'
+export {
   OrderStatusSchema,
   Nip69OrderSchema,
   TradeSchema,

@@ -12,6 +12,8 @@ const EXPORTS = [
   'Amount',
   'BILLING_ERROR_CODES',
   'BPS_DENOMINATOR',
+  'BillingHistoryPointSchema',
+  'BillingHistorySchema',
   'BillingReportSchema',
   'CHEQUE_DOMAIN_NAME',
   'CHEQUE_DOMAIN_VERSION',

@@ -6,6 +6,11 @@ import { type DevnetInfo, startDevnet } from '../federation/devnet.js'
 import { type SampleOrder, addSampleOrders } from '../orders/samples.js'
 import { lines, output } from '../print.js'
 
+/** node-1's web app, with the invite code in the link so opening it joins the devnet. */
+export function webAppUrl(info: DevnetInfo): string {
+  return `${info.nodes[0]!.url.replace(/^ws/, 'http')}/app/#nodes?invite=${info.inviteCode}`
+}
+
 function text(info: DevnetInfo & { sampleOrders?: SampleOrder[] }): string {
   const table = new Table({
     head: ['node', 'coordinator', 'URL', 'data dir'],
@@ -23,6 +28,9 @@ function text(info: DevnetInfo & { sampleOrders?: SampleOrder[] }): string {
     'invite code',
     '',
     `  ${info.inviteCode}`,
+    '',
+    `web app        ${webAppUrl(info)}`,
+    '               (every node serves it at /app; this link joins the devnet)',
     '',
     `Try: npx hansa federation show --node ${info.nodes[0]!.url}`,
     `     npx hansa federation propose --data-dir ${info.guardians[0]!.dir} --threshold 3`,

@@ -1,0 +1,89 @@
+// The shell: the user's key, the joined federation, and the tabs. The user's HansaClient is
+// made once per key; the coordinator's and guardian's screens keep keys of their own.
+import type { HansaClient } from '@hansa/client'
+import { useEffect, useMemo, useState } from 'react'
+import { browserClient } from './hansa.js'
+import { KeyPanel } from './key-panel.js'
+import { loadKey } from './keys.js'
+import { CoordinatorView } from './views/coordinator.js'
+import { DirectoryView } from './views/directory.js'
+import { GuardianView } from './views/guardian.js'
+import { InboxView } from './views/inbox.js'
+import { JoinView } from './views/join.js'
+import { OrdersView } from './views/orders.js'
+
+const TABS = [
+  ['nodes', 'Nodes'],
+  ['inbox', 'Inbox'],
+  ['orders', 'Order book'],
+  ['coordinator', 'Coordinator'],
+  ['guardian', 'Guardian'],
+] as const
+type Tab = (typeof TABS)[number][0] | 'join'
+
+function tabOfHash(): Tab {
+  const h = location.hash.replace(/^#\/?/, '').split(/[?=&]/)[0] ?? ''
+  return (TABS.some(([t]) => t === h) ? h : 'nodes') as Tab
+}
+
+export function App() {
+  const [tab, setTab] = useState<Tab>(tabOfHash())
+  const [userKey, setUserKey] = useState<Uint8Array | null>(() => loadKey('user'))
+  const [version, setVersion] = useState(0) // bumps when the joined federation changes
+  const client: HansaClient = useMemo(() => browserClient(userKey, 'user'), [userKey])
+  useEffect(() => {
+    const on = () => setTab(tabOfHash())
+    window.addEventListener('hashchange', on)
+    return () => window.removeEventListener('hashchange', on)
+  }, [])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version marks a change of the stored state
+  const joined = useMemo(() => client.store.load().federation, [client, version])
+  const needsJoin = joined === null && (tab === 'nodes' || tab === 'inbox' || tab === 'orders')
+  return (
+    <div className="app">
+      <header>
+        <h1>
+          Hansa{' '}
+          <small>
+            {tab === 'coordinator'
+              ? 'coordinator'
+              : tab === 'guardian'
+                ? 'guardian'
+                : joined
+                  ? (joined.name ?? 'federation')
+                  : 'not joined'}
+          </small>
+        </h1>
+        <nav>
+          {TABS.map(([t, label]) => (
+            <a key={t} href={`#${t}`} className={tab === t ? 'active' : ''}>
+              {label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <main>
+        {(tab === 'nodes' || tab === 'inbox' || tab === 'orders') && (
+          <KeyPanel keyRole="user" title="Your key" onChange={setUserKey} />
+        )}
+        {needsJoin || (tab === 'nodes' && joined === null) ? (
+          <JoinView client={client} onJoined={() => setVersion((v) => v + 1)} />
+        ) : tab === 'nodes' ? (
+          <DirectoryView
+            client={client}
+            version={version}
+            onLeave={() => setVersion((v) => v + 1)}
+          />
+        ) : tab === 'inbox' ? (
+          <InboxView client={client} />
+        ) : tab === 'orders' ? (
+          <OrdersView client={client} />
+        ) : tab === 'coordinator' ? (
+          <CoordinatorView />
+        ) : (
+          <GuardianView />
+        )}
+      </main>
+    </div>
+  )
+}

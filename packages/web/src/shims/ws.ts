@@ -1,0 +1,3 @@
+// `ws` in the browser: the browser's own WebSocket (the app passes it to the client anyway).
+export default globalThis.WebSocket
+export const WebSocket = globalThis.WebSocket

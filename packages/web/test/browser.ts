@@ -1,0 +1,82 @@
+// Shared by the browser tests: Debian's Chromium through playwright-core, headless, with the
+// flags that keep it off the network (on a closed network its background services would
+// otherwise hold connections open), and where the screenshots go.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium } from 'playwright-core'
+
+export const CHROMIUM = process.env.HANSA_CHROMIUM ?? '/usr/bin/chromium'
+export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
+export const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+const BUILT = existsSync(fileURLToPath(new URL('../dist/index.html', import.meta.url)))
+
+/** Skip where there is no browser or no built app — except on CI, where .ci/run installs Chromium. */
+export const browserMissing = (!existsSync(CHROMIUM) && !process.env.CI) || !BUILT
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+export const httpOf = (ws: string) => ws.replace(/^ws/, 'http')
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** A `hansa node start` process on a free loopback port. */
+export type NodeProcess = { url: string; child: ChildProcess }
+
+export async function startNode(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<NodeProcess> {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', String(port), '--host', '127.0.0.1'],
+    {
+      env: { ...process.env, HANSA_LOG_LEVEL: 'warn', HANSA_VERIFY_THREADS: '1', ...env },
+      stdio: 'ignore',
+    },
+  )
+  const url = `ws://127.0.0.1:${port}`
+  const until = Date.now() + 30_000
+  for (;;) {
+    try {
+      if ((await fetch(`${httpOf(url)}/health`)).ok) return { url, child }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`${url} did not start`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/** Stops a node started with startNode and waits for it to exit. */
+export async function stopNode(node: NodeProcess): Promise<void> {
+  if (node.child.exitCode !== null) return
+  const exited = new Promise((r) => node.child.once('exit', r))
+  node.child.kill('SIGTERM')
+  await exited
+}
