@@ -59,6 +59,6 @@ describe.skipIf(!pgUrl)('PostgreSQL: concurrent writers', () => {
     )
     const left = await a.query({ ids: notes.map((n) => n.id) }, access)
     expect(left.events).toEqual([])
-    expect(await b.count({ kinds: [5] }, access)).toBe(40)
+    expect(await b.count([{ kinds: [5] }], access)).toBe(40)
   })
 })

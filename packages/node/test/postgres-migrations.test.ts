@@ -55,9 +55,9 @@ describe.skipIf(!pgUrl)('PostgreSQL schema migrations', () => {
     ])
     const access = { privateKinds: [], readerPubkeys: [], now: 2 }
     expect((await store.query({ ids: [event.id] }, { ...access, limit: 10 })).events).toEqual([])
-    expect(await store.count({ ids: [event.id] }, access)).toBe(0)
+    expect(await store.count([{ ids: [event.id] }], access)).toBe(0)
     const primary = await PostgresStore.open({ url: main.url, live: false })
-    expect(await primary.count({ ids: [event.id] }, access)).toBe(1)
+    expect(await primary.count([{ ids: [event.id] }], access)).toBe(1)
     await primary.close()
     await store.close()
     await replica.drop()

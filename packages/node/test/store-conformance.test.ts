@@ -81,7 +81,7 @@ for (const backend of backends) {
         (raw) => (JSON.parse(raw) as NostrEvent).id,
       )
     const count = (filter: Filter, options: Partial<typeof access> = {}) =>
-      store.count(filter, { ...access, ...options, now: NOW })
+      store.count([filter], { ...access, ...options, now: NOW })
 
     it('stores once, answers duplicate, and reports its size', async () => {
       const e = sign(alice, 1, NOW - 10, [], 'hello')
@@ -208,16 +208,16 @@ for (const backend of backends) {
     })
 
     it('lists (created_at, id) for negentropy under the same rules, its limit ignored, null past max', async () => {
-      const events = [0, 1, 2].map((i) => sign(bob, 7005, NOW - 20 - i, [['p', ALICE]]))
+      const events = [0, 1, 2].map((i) => sign(bob, 7006, NOW - 20 - i, [['p', ALICE]]))
       await write(...events)
       const sync = (filter: Filter, options: Partial<typeof access> = {}, max = 100) =>
         store.syncItems(filter, { ...access, ...options, now: NOW, max })
       const expected = events.map((e) => [e.created_at, e.id]).sort()
-      expect((await sync({ kinds: [7005], limit: 1 }))?.sort()).toEqual(expected)
-      expect(await sync({ kinds: [7005] }, {}, 2)).toBeNull()
-      const priv = { privateKinds: [7005] }
-      expect(await sync({ kinds: [7005] }, priv)).toEqual([])
-      expect((await sync({ kinds: [7005] }, { ...priv, readerPubkeys: [ALICE] }))?.length).toBe(3)
+      expect((await sync({ kinds: [7006], limit: 1 }))?.sort()).toEqual(expected)
+      expect(await sync({ kinds: [7006] }, {}, 2)).toBeNull()
+      const priv = { privateKinds: [7006] }
+      expect(await sync({ kinds: [7006] }, priv)).toEqual([])
+      expect((await sync({ kinds: [7006] }, { ...priv, readerPubkeys: [ALICE] }))?.length).toBe(3)
     })
 
     it('prunes kinds received before a time', async () => {

@@ -121,8 +121,8 @@ describe.skipIf(!pgUrl)('SQLite, PostgreSQL and matchFilter agree', () => {
             (await store.query(filter, options)).events.map((r) => (JSON.parse(r) as NostrEvent).id)
           expect(await got(sqlite), JSON.stringify(filter)).toEqual(expected)
           expect(await got(postgres), JSON.stringify(filter)).toEqual(expected)
-          expect(await sqlite.count(filter, options)).toBe(matching.length)
-          expect(await postgres.count(filter, options)).toBe(matching.length)
+          expect(await sqlite.count([filter], options)).toBe(matching.length)
+          expect(await postgres.count([filter], options)).toBe(matching.length)
         }
       }),
       { numRuns: 40 },
