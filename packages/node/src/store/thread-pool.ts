@@ -57,7 +57,11 @@ export class ThreadPool {
 
   private spawn(): Slot {
     const slot: Slot = {
-      worker: new Worker(this.script, { workerData: this.workerData }),
+      // Named for profiles and heap snapshots: sqlite-writer-thread, sqlite-reader-thread.
+      worker: new Worker(this.script, {
+        workerData: this.workerData,
+        name: this.script.pathname.replace(/^.*\//, '').replace(/\.js$/, ''),
+      }),
       job: null,
       timer: null,
       dead: false,
