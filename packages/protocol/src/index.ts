@@ -6,6 +6,7 @@ export {
   eventShapeError,
   eventIdPreimage,
   serializeEvent,
+  eventJsonForms,
   kindClass,
   tagValue,
   tagValues,

@@ -4,7 +4,7 @@
 // the writer commits.
 import type Database from 'better-sqlite3'
 import { type Filter, tagConditions } from '@hansa/protocol'
-import type { QueryOptions, ReadAccess } from './event-store.js'
+import { type QueryOptions, type ReadAccess, packRawEvents } from './event-store.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -81,47 +81,74 @@ export class SqliteReader {
   }
 
   query(filter: Filter, options: QueryOptions): string[] {
-    if (filter.search !== undefined) return [] // NIP-50 search is not offered.
+    const out: string[] = []
+    this.read(filter, options, 'e.raw', (raw: string) => {
+      out.push(raw)
+      return raw.length
+    })
+    return out
+  }
+
+  /**
+   * The same events as `query`, as their stored UTF-8 bytes in one RawEvents buffer
+   * (event-store.ts): read as BLOBs, never decoded into strings, so the relay can frame
+   * them as they are. The byte bound counts bytes here (UTF-16 units in `query`).
+   */
+  queryRaw(filter: Filter, options: QueryOptions): Uint8Array {
+    const rows: Buffer[] = []
+    let total = 0
+    this.read(filter, options, 'CAST(e.raw AS BLOB)', (raw: Buffer) => {
+      rows.push(raw)
+      total += raw.length
+      return raw.length
+    })
+    return packRawEvents(rows, total)
+  }
+
+  /**
+   * Runs a filter's query, newest first, handing each row's `column` to `take` (which
+   * returns its size) until the limit or options.maxBytes is reached.
+   */
+  private read<T>(
+    filter: Filter,
+    options: QueryOptions,
+    column: string,
+    take: (value: T) => number,
+  ): void {
+    if (filter.search !== undefined) return // NIP-50 search is not offered.
     const limit = Math.min(filter.limit ?? options.limit, options.limit)
-    if (limit === 0) return []
-    // Rows are read one by one and the read stops at maxBytes (in UTF-16 units, close enough
-    // to bytes for a bound), so one query never holds more than that.
+    if (limit === 0) return
+    // Rows are read one by one and the read stops at maxBytes, so one query never holds more.
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const tag = tagConditions(filter)[0]
+    let bytes = 0
     if (tag && !filter.ids && !filter.authors) {
       // Lead with the tag index; an event tagged twice with matching values comes back
       // twice, so rows are de-duplicated by seq.
       const where = this.whereClause(filter, options, options.now, true)
-      const sql = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
+      const sql = `SELECT e.seq, ${column} FROM tags t JOIN events e ON e.seq = t.seq
         WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')}) AND ${where.sql}
         ORDER BY t.created_at DESC LIMIT ?`
       const rows = this.prepared(sql)
         .raw()
-        .iterate(tag[0], ...tag[1], ...where.params, limit) as IterableIterator<[number, string]>
+        .iterate(tag[0], ...tag[1], ...where.params, limit) as IterableIterator<[number, T]>
       const seen = new Set<number>()
-      const out: string[] = []
-      let bytes = 0
       for (const [seq, raw] of rows) {
         if (seen.has(seq)) continue
         seen.add(seq)
-        out.push(raw)
-        bytes += raw.length
+        bytes += take(raw)
         if (bytes >= maxBytes) break
       }
-      return out
+      return
     }
     const where = this.whereClause(filter, options, options.now)
-    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
-    const out: string[] = []
-    let bytes = 0
+    const sql = `SELECT ${column} FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC LIMIT ?`
     for (const raw of this.prepared(sql)
       .pluck()
-      .iterate(...where.params, limit) as IterableIterator<string>) {
-      out.push(raw)
-      bytes += raw.length
+      .iterate(...where.params, limit) as IterableIterator<T>) {
+      bytes += take(raw)
       if (bytes >= maxBytes) break
     }
-    return out
   }
 
   /** NIP-45: the distinct events matching any of the filters, each counted once. */

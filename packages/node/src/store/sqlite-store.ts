@@ -11,6 +11,7 @@ import {
   type EventStore,
   type QueryOptions,
   type QueryResult,
+  type RawEvents,
   type StoredEventInput,
   type WriteOutcome,
   utf8Bytes,
@@ -86,6 +87,13 @@ export class SqliteStore implements EventStore {
     }
     const events = this.reader.query(filter, options)
     return { events, bytes: utf8Bytes(events) }
+  }
+
+  async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
+    if (this.readers) {
+      return (await this.readers.request({ op: 'queryRaw', filter, options })) as RawEvents
+    }
+    return this.reader.queryRaw(filter, options)
   }
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {

@@ -57,11 +57,7 @@ export class ThreadPool {
 
   private spawn(): Slot {
     const slot: Slot = {
-      // Named for profiles and heap snapshots: sqlite-writer-thread, sqlite-reader-thread.
-      worker: new Worker(this.script, {
-        workerData: this.workerData,
-        name: this.script.pathname.replace(/^.*\//, '').replace(/\.js$/, ''),
-      }),
+      worker: new Worker(this.script, { workerData: this.workerData }),
       job: null,
       timer: null,
       dead: false,
@@ -177,7 +173,13 @@ export function serveRequests<R extends { id: number; op: string }>(
   parentPort!.on('message', (request: R) => {
     let reply: ThreadReply
     try {
-      reply = { id: request.id, ok: true, result: handle(request) }
+      const result = handle(request)
+      reply = { id: request.id, ok: true, result }
+      // A byte result (RawEvents) moves to the main thread instead of being copied.
+      if (result instanceof Uint8Array) {
+        parentPort!.postMessage(reply, [result.buffer as ArrayBuffer])
+        return
+      }
     } catch (error) {
       reply = { id: request.id, ok: false, error: (error as Error).message }
     }
