@@ -18,6 +18,7 @@ export const BENCH_NODE_ENV = {
   HANSA_LIMITS_EVENTS_PER_SECOND: '0',
   HANSA_LIMITS_EVENTS_PER_SECOND_PER_IP: '0',
   HANSA_LIMITS_QUERIES_PER_SECOND: '0',
+  HANSA_LIMITS_QUERIES_PER_SECOND_PER_IP: '0',
   HANSA_LIMITS_AUTH_PER_SECOND: '0',
   // Each connection reads the mail of a share of the 100 recipients (13 of them on 8).
   HANSA_LIMITS_MAX_AUTH_KEYS: '128',
@@ -61,6 +62,8 @@ export function spawnNode(
     nodeArgs?: string[]
     timeoutMs?: number
     log?: (line: string) => void
+    /** Environment for the node, over BENCH_NODE_ENV (e.g. to keep the default limits). */
+    env?: Record<string, string>
   } = {},
 ) {
   const cli = options.cli ?? DEFAULT_CLI
@@ -70,7 +73,7 @@ export function spawnNode(
     process.execPath,
     [...(options.nodeArgs ?? []), cli, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
     {
-      env: { ...process.env, ...BENCH_NODE_ENV },
+      env: { ...process.env, ...BENCH_NODE_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

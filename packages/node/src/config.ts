@@ -119,7 +119,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'limits.eventsPerSecond',
     'number',
     100,
-    'Events one connection may publish per second (burst: twice this).',
+    'Events one connection may publish per second (burst: twice this). An event costs one per started 2 KiB, so this is also a byte rate; past it OK false "rate-limited: …" and the connection is not read from for a second.',
     { min: 0 },
   ),
   opt(
@@ -140,7 +140,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     'limits.queriesPerSecond',
     'number',
     20,
-    'REQ and COUNT per second per connection (burst twice that); past it CLOSED "rate-limited: …". 0 for no limit.',
+    'REQ and COUNT per second per connection (burst twice that); past it CLOSED "rate-limited: …" and the connection is not read from for a second. 0 for no limit.',
+    { min: 0 },
+  ),
+  opt(
+    'limits.queriesPerSecondPerIp',
+    'number',
+    200,
+    'REQ and COUNT per second from one IP address, all its connections together (burst twice that). 0 for no limit.',
     { min: 0 },
   ),
   opt(
@@ -488,6 +495,7 @@ export type NodeConfig = {
     eventsPerSecondPerIp: number
     maxConnectionsPerIp: number
     queriesPerSecond: number
+    queriesPerSecondPerIp: number
     maxQueriesInFlight: number
     authPerSecond: number
     maxAuthKeys: number

@@ -43,6 +43,34 @@ export class Connection implements ConnectionInfo {
   /** Queries of this connection being read now, and those waiting for their turn. */
   queriesInFlight = 0
   readonly queryWaiters: Array<() => void> = []
+  /** Messages received and not yet answered, and their bytes (the socket pauses past a bound). */
+  inProgress = 0
+  inProgressBytes = 0
+  /** Until when (ms) the socket is not read because the client went past a rate limit. */
+  throttledUntil = 0
+
+  /**
+   * Pauses or resumes reading from the client: paused while too much of what it sent is still
+   * being worked on, or while it is throttled for going past a rate limit — so a flood waits
+   * in its own TCP buffers, and costs the node nothing, instead of being read and refused.
+   */
+  reconsiderReading(): void {
+    if (this.closed) return
+    const busy = this.inProgress > 64 || this.inProgressBytes > 1 << 20
+    const calm = this.inProgress <= 32 && this.inProgressBytes <= 1 << 19
+    const throttled = Date.now() < this.throttledUntil
+    if (!this.socket.isPaused && (busy || throttled)) this.socket.pause()
+    else if (this.socket.isPaused && calm && !throttled) this.socket.resume()
+  }
+
+  /** Stops reading from the client for `ms` (it went past a rate limit). */
+  throttle(ms: number): void {
+    const until = Date.now() + ms
+    if (until <= this.throttledUntil) return
+    this.throttledUntil = until
+    this.reconsiderReading()
+    setTimeout(() => this.reconsiderReading(), ms + 1).unref()
+  }
   closed = false
 
   constructor(

@@ -12,6 +12,8 @@ type Pending = {
 
 export class EventWriter {
   private queue: Pending[] = []
+  /** Bytes of the events waiting to be written: the relay refuses new ones past a bound. */
+  queuedBytes = 0
   private flushing: Promise<void> | null = null
   private scheduled = false
 
@@ -24,6 +26,7 @@ export class EventWriter {
   write(input: StoredEventInput): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject })
+      this.queuedBytes += input.raw.length
       this.schedule()
     })
   }
@@ -43,6 +46,7 @@ export class EventWriter {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch)
+      for (const p of batch) this.queuedBytes -= p.input.raw.length
       const stop = this.writeSeconds.startTimer()
       try {
         const outcomes = await this.store.writeBatch(batch.map((p) => p.input))

@@ -14,13 +14,15 @@ export class TokenBucket {
     this.last = now
   }
 
-  /** Takes one token if there is one. `now` in milliseconds. */
-  take(now: number): boolean {
+  /** Takes `cost` tokens (default one) if there are that many. `now` in milliseconds. */
+  take(now: number, cost = 1): boolean {
     if (this.rate <= 0) return true
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate)
     this.last = now
-    if (this.tokens < 1) return false
-    this.tokens -= 1
+    // A cost above the burst could never be paid: it takes a full bucket instead.
+    const price = Math.min(cost, this.burst)
+    if (this.tokens < price) return false
+    this.tokens -= price
     return true
   }
 

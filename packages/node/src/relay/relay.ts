@@ -69,6 +69,9 @@ export type RelayOptions = {
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
 const eventIdOf = (raw: string): string => raw.slice(7, 71)
 
+/** Bytes of accepted events waiting for the writer past which new ones are refused. */
+const MAX_WRITE_QUEUE_BYTES = 64 * 1024 * 1024
+
 /** How long a REQ's stored results wait for a client to read before its subscription closes. */
 const DRAIN_WAIT_MS = 10_000
 
@@ -92,6 +95,7 @@ export class Relay {
   private readonly index = new SubscriptionIndex<Subscription>()
   private readonly writer: EventWriter
   private readonly ipBudgets = new Map<string, TokenBucket>()
+  private readonly ipQueryBudgets = new Map<string, TokenBucket>()
   private readonly ipConnections = new Map<string, number>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private accepting = true
@@ -155,8 +159,20 @@ export class Relay {
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data)
+      // Back-pressure: a connection whose messages are still being worked on (verify, write,
+      // query) past a count or a size is not read from until they are answered, so a flood
+      // waits in its own TCP buffers, not in the node's memory.
+      conn.inProgress++
+      conn.inProgressBytes += frame.length
+      conn.reconsiderReading()
       // The frame's length is its size in bytes: no need to measure the decoded text again.
-      this.track(this.onMessage(conn, frame.toString('utf8'), frame.length))
+      this.track(
+        this.onMessage(conn, frame.toString('utf8'), frame.length).finally(() => {
+          conn.inProgress--
+          conn.inProgressBytes -= frame.length
+          conn.reconsiderReading()
+        }),
+      )
     })
     socket.on('close', () => this.onSocketClose(conn))
     socket.on('error', (err) => log.debug({ err, conn: conn.id }, 'socket error'))
@@ -198,6 +214,28 @@ export class Relay {
         conn.send(okMessage(id, false, reason))
       } else this.notice(conn, 'message-too-large', reason)
       return
+    }
+    // A flood of events is refused before it is parsed: the buckets are checked on the raw
+    // frame, and the id for OK is read from its first bytes.
+    // An event costs one token per started 2 KiB, so a flood of large or tag-heavy events is
+    // held to a byte rate; a client past its budget is also not read from for a second.
+    if (text.startsWith('["EVENT"')) {
+      const nowMs = Date.now()
+      const cost = 1 + Math.floor(bytes / 2048)
+      const limited = !conn.eventBudget.take(nowMs, cost)
+        ? 'slow down: too many events from this connection'
+        : !this.ipBudget(conn.ip).take(nowMs, cost)
+          ? 'slow down: too many events from your address'
+          : null
+      if (limited) {
+        conn.throttle(1000)
+        const r = refuse('rate-limited', 'event-rate', limited)
+        this.countRefusal(r)
+        const id = /"id"\s*:\s*"([0-9a-f]{64})"/.exec(text)?.[1]
+        if (id) conn.send(okMessage(id, false, refusalText(r)))
+        else this.notice(conn, 'event-rate', refusalText(r))
+        return
+      }
     }
     const parsed = parseClientMessage(text)
     if (!parsed.ok) {
@@ -285,23 +323,7 @@ export class Relay {
     const event = value as NostrEvent
     if (!this.accepting)
       return answer(event.id, refuse('error', 'shutdown', 'node is shutting down'))
-    const nowMs = Date.now()
-    if (!conn.eventBudget.take(nowMs)) {
-      return answer(
-        event.id,
-        refuse(
-          'rate-limited',
-          'connection-rate',
-          'slow down: too many events from this connection',
-        ),
-      )
-    }
-    if (!this.ipBudget(conn.ip).take(nowMs)) {
-      return answer(
-        event.id,
-        refuse('rate-limited', 'ip-rate', 'slow down: too many events from your address'),
-      )
-    }
+    // (The connection's and the address's event buckets were taken in onMessage, unparsed.)
     const now = this.now()
     const policy = policyRefusal(event, this.options.config, now)
     if (policy) return answer(event.id, policy)
@@ -348,6 +370,12 @@ export class Relay {
       }
     }
     if (cls === 'ephemeral') return accepted()
+    if (this.writer.queuedBytes > MAX_WRITE_QUEUE_BYTES) {
+      return answer(
+        event.id,
+        refuse('rate-limited', 'write-queue', 'the node is busy writing; try again shortly'),
+      )
+    }
     let outcome: Awaited<ReturnType<EventWriter['write']>>
     try {
       outcome = await this.writer.write({ event, raw, receivedAt: now })
@@ -401,11 +429,23 @@ export class Relay {
     return bucket
   }
 
+  private ipQueryBudget(ip: string): TokenBucket {
+    let bucket = this.ipQueryBudgets.get(ip)
+    if (!bucket) {
+      const rate = this.options.config.limits.queriesPerSecondPerIp
+      bucket = new TokenBucket(rate, rate * 2, Date.now())
+      this.ipQueryBudgets.set(ip, bucket)
+    }
+    return bucket
+  }
+
   /** Forgets full IP buckets of addresses with no open connection (maintenance timer). */
   sweepIdleBudgets(): void {
     const now = Date.now()
-    for (const [ip, bucket] of this.ipBudgets) {
-      if (!this.ipConnections.has(ip) && bucket.idle(now)) this.ipBudgets.delete(ip)
+    for (const budgets of [this.ipBudgets, this.ipQueryBudgets]) {
+      for (const [ip, bucket] of budgets) {
+        if (!this.ipConnections.has(ip) && bucket.idle(now)) budgets.delete(ip)
+      }
     }
   }
 
@@ -508,11 +548,22 @@ export class Relay {
       conn.send(closedMessage(subId, refusalText(r)))
     }
     if (!conn.queryBudget.take(Date.now())) {
+      conn.throttle(1000)
       return close(
         refuse(
           'rate-limited',
           'query-rate',
           `slow down: at most ${limits.queriesPerSecond} REQ and COUNT a second`,
+        ),
+      )
+    }
+    if (!this.ipQueryBudget(conn.ip).take(Date.now())) {
+      conn.throttle(1000)
+      return close(
+        refuse(
+          'rate-limited',
+          'ip-query-rate',
+          'slow down: too many REQ and COUNT from your address',
         ),
       )
     }
@@ -589,7 +640,11 @@ export class Relay {
   ): Promise<void> {
     const { metrics, store } = this.options
     const { limits } = this.options.config
-    const access = { privateKinds: [...this.privateKinds], readerPubkeys: [...conn.authed] }
+    const access = {
+      privateKinds: [...this.privateKinds],
+      readerPubkeys: [...conn.authed],
+      client: conn.ip,
+    }
     const now = this.now()
     const stop = metrics.querySeconds.startTimer()
     metrics.queries.inc({ verb })

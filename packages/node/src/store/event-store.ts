@@ -25,6 +25,8 @@ export type StoredEventInput = {
 export type ReadAccess = {
   privateKinds: readonly number[]
   readerPubkeys: readonly string[]
+  /** Who asks (the relay passes the client's address): queries wait in turn per client. */
+  client?: string
 }
 
 export type QueryOptions = ReadAccess & {

@@ -83,7 +83,10 @@ export class SqliteStore implements EventStore {
 
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
     if (this.readers) {
-      return (await this.readers.request({ op: 'query', filter, options })) as QueryResult
+      return (await this.readers.request(
+        { op: 'query', filter, options },
+        options.client,
+      )) as QueryResult
     }
     const events = this.reader.query(filter, options)
     return { events, bytes: utf8Bytes(events) }
@@ -91,14 +94,20 @@ export class SqliteStore implements EventStore {
 
   async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
     if (this.readers) {
-      return (await this.readers.request({ op: 'queryRaw', filter, options })) as RawEvents
+      return (await this.readers.request(
+        { op: 'queryRaw', filter, options },
+        options.client,
+      )) as RawEvents
     }
     return this.reader.queryRaw(filter, options)
   }
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
     if (this.readers) {
-      return (await this.readers.request({ op: 'count', filters: [...filters], options })) as number
+      return (await this.readers.request(
+        { op: 'count', filters: [...filters], options },
+        options.client,
+      )) as number
     }
     return this.reader.count(filters, options)
   }

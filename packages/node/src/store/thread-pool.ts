@@ -1,6 +1,8 @@
 // A small request/reply pool of worker threads for the store: the writer is a pool of one,
-// the readers a pool of several. Each worker holds one request at a time; the others wait in
-// one queue here, which is bounded (`maxQueued`: past it a request is refused at once with
+// the readers a pool of several. Each worker holds one request at a time; the others wait
+// here, one queue per client (a request names its client, e.g. its IP address), served in
+// turn — so a client that queues a thousand queries delays another client's query by one
+// query each, not by a thousand. The queues together are bounded (`maxQueued`: past it a request is refused at once with
 // StoreBusyError, so a flood of queries cannot grow memory or latency without end). With
 // `timeoutMs`, a request that runs longer is answered StoreTimeoutError and its worker is
 // stopped and replaced — SQLite cannot be interrupted from another thread, a worker can. A
@@ -36,7 +38,10 @@ export type ThreadPoolOptions = {
 
 export class ThreadPool {
   private readonly slots: Slot[] = []
-  private readonly queue: Job[] = []
+  /** Waiting requests by client, and the clients in turn order. */
+  private readonly queues = new Map<string, Job[]>()
+  private readonly turns: string[] = []
+  private waiting = 0
   private nextId = 1
   private closed = false
   private idleWaiters: Array<() => void> = []
@@ -52,7 +57,19 @@ export class ThreadPool {
 
   /** Requests waiting for a worker now. */
   get queued(): number {
-    return this.queue.length
+    return this.waiting
+  }
+
+  /** The next request, from the client whose turn it is. */
+  private next(): Job | undefined {
+    const client = this.turns.shift()
+    if (client === undefined) return undefined
+    const queue = this.queues.get(client)!
+    const job = queue.shift()!
+    this.waiting--
+    if (queue.length > 0) this.turns.push(client)
+    else this.queues.delete(client)
+    return job
   }
 
   private spawn(): Slot {
@@ -104,9 +121,9 @@ export class ThreadPool {
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) break
+      if (this.waiting === 0) break
       if (slot.job !== null || slot.dead || !slot.ready) continue
-      const job = this.queue.shift()!
+      const job = this.next()!
       slot.job = job
       if (this.options.timeoutMs !== undefined) {
         const ms = this.options.timeoutMs
@@ -121,20 +138,27 @@ export class ThreadPool {
       }
       slot.worker.postMessage(job.message)
     }
-    if (this.queue.length === 0 && this.slots.every((s) => s.job === null)) {
+    if (this.waiting === 0 && this.slots.every((s) => s.job === null)) {
       for (const w of this.idleWaiters.splice(0)) w()
     }
   }
 
-  request(request: { op: string } & Record<string, unknown>): Promise<unknown> {
+  request(request: { op: string } & Record<string, unknown>, client = ''): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the store is closed'))
     const max = this.options.maxQueued
-    if (max !== undefined && this.queue.length >= max) {
+    if (max !== undefined && this.waiting >= max) {
       return Promise.reject(new StoreBusyError(max))
     }
     const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.queue.push({ id, message: { ...request, id }, resolve, reject })
+      let queue = this.queues.get(client)
+      if (!queue) {
+        queue = []
+        this.queues.set(client, queue)
+        this.turns.push(client)
+      }
+      queue.push({ id, message: { ...request, id }, resolve, reject })
+      this.waiting++
       this.pump()
     })
   }
@@ -142,7 +166,7 @@ export class ThreadPool {
   /** Lets every worker finish its work and close its connection, then ends it. */
   async close(): Promise<void> {
     if (this.closed) return
-    if (this.queue.length > 0 || this.slots.some((s) => s.job !== null)) {
+    if (this.waiting > 0 || this.slots.some((s) => s.job !== null)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
     }
     this.closed = true
