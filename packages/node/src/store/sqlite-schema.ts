@@ -20,7 +20,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
 CREATE INDEX IF NOT EXISTS events_pubkey_created ON events (pubkey, created_at);
 CREATE INDEX IF NOT EXISTS events_kind_created ON events (kind, created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_kind_d ON events (pubkey, kind, d_tag);
+-- Only replaceable and addressable events are looked up by (pubkey, kind, d_tag): the index
+-- holds only them, so a note or a gift wrap costs no entry in it. A query that wants it
+-- names REPLACEABLE_KINDS in its WHERE (SQLite uses a partial index only then).
+DROP INDEX IF EXISTS events_pubkey_kind_d;
+CREATE INDEX IF NOT EXISTS events_replaceable ON events (pubkey, kind, d_tag)
+  WHERE kind = 0 OR kind = 3 OR kind BETWEEN 10000 AND 19999 OR kind BETWEEN 30000 AND 39999;
 CREATE INDEX IF NOT EXISTS events_expiration ON events (expiration) WHERE expiration IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_kind_received ON events (kind, received_at);
 CREATE TABLE IF NOT EXISTS tags (
@@ -44,6 +49,10 @@ CREATE TABLE IF NOT EXISTS deleted_addresses (
   PRIMARY KEY (pubkey, kind, d_tag)
 ) WITHOUT ROWID;
 `
+
+/** The WHERE of the events_replaceable index, word for word (NIP-01's replaceable kinds). */
+export const REPLACEABLE_KINDS =
+  '(kind = 0 OR kind = 3 OR kind BETWEEN 10000 AND 19999 OR kind BETWEEN 30000 AND 39999)'
 
 export type Synchronous = 'full' | 'normal'
 
