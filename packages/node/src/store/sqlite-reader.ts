@@ -90,19 +90,11 @@ export class SqliteReader {
   }
 
   /**
-   * The same events as `query`, as their stored UTF-8 bytes in one RawEvents buffer
-   * (event-store.ts): read as BLOBs, never decoded into strings, so the relay can frame
-   * them as they are. The byte bound counts bytes here (UTF-16 units in `query`).
+   * The same events as `query` (the same rows, the same byte bound), as their UTF-8 bytes in
+   * one RawEvents buffer (event-store.ts), so the relay frames them without a string each.
    */
   queryRaw(filter: Filter, options: QueryOptions): Uint8Array {
-    const rows: Buffer[] = []
-    let total = 0
-    this.read(filter, options, 'CAST(e.raw AS BLOB)', (raw: Buffer) => {
-      rows.push(raw)
-      total += raw.length
-      return raw.length
-    })
-    return packRawEvents(rows, total)
+    return packRawEvents(this.query(filter, options))
   }
 
   /**
