@@ -26,7 +26,10 @@ node
 program
   .command('keygen')
   .description('create a new secp256k1 key file (mode 0600) and print its public key')
-  .option('--out <file>', 'where to write the key', 'hansa.key')
+  .option(
+    '--out <file>',
+    'where to write the key (default: hansa.key in your config folder, $XDG_CONFIG_HOME/hansa or ~/.config/hansa — never the current folder, where a key could end up committed)',
+  )
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/keygen.js'), opts))
 

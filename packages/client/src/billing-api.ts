@@ -4,7 +4,18 @@
 // NIP-98 auth signed with the caller's key; `now` may be passed in (tests run nodes on a
 // clock of their own). A refusal becomes a NodeRequestError with the node's code
 // (HANSA_CHEQUE_REPLAY, HANSA_QUOTE_EXPIRED, …) and its message.
-import { type SignedCheque, type SignedTerms, type Terms, verifySignedTerms } from '@hansa/protocol'
+import {
+  type AccountInfo,
+  type BillingReport,
+  type ChequeReceipt,
+  type QuoteDocument,
+  type SignedCheque,
+  type SignedTerms,
+  type SubscriptionInfo,
+  type SubscriptionReceipt,
+  type Terms,
+  verifySignedTerms,
+} from '@hansa/protocol'
 import {
   NodeRequestError,
   type NodeRequestInit,
@@ -22,124 +33,19 @@ const call = <T>(
   options: BillingApiOptions = {},
 ): Promise<T> => callNode<T>(nodeUrl, path, init, options)
 
-export type SubscriptionInfo = {
-  id: string
-  service: string
-  owner: string
-  pubkeys: string[]
-  createdAt: number
-  expiresAt: number
-  expires: string
-  active: boolean
-}
-
-export type SwapAccountInfo = {
-  peer: string
-  balance: string
-  charged: string
-  paid: string
-  cumulativePayout: string
-  requests: number
-  bounds: 'within' | 'debt' | 'credit'
-  paymentThreshold: string
-  disconnectThreshold: string
-  mode: 'soft' | 'mock' | 'hard'
-}
-
-export type PaymentInfo = {
-  id: number
-  at: number
-  peer: string
-  purpose: 'swap' | 'subscription'
-  service: string | null
-  rail: string
-  reference: string
-  unit: string
-  amount: string
-  income: string
-  devTax: string
-  rateBps: number
-}
-
-export type Quote = {
-  quote: {
-    id: string
-    owner: string
-    service: string
-    periods: number
-    amount: string
-    unit: string
-    pubkeys: string[]
-    createdAt: number
-    expiresAt: number
-  }
-  pay: {
-    rail: string
-    beneficiary: string
-    chainId: number
-    chequebook: string | null
-    cumulativePayout: string
-    lastCumulativePayout: string
-  }
-}
-
-export type SubscriptionReceipt = {
-  subscription: SubscriptionInfo
-  payment: {
-    periods: number
-    amount: string
-    unit: string
-    devTax: string
-    expiresBefore: number
-    expiresAfter: number
-    cumulativePayout: string
-  }
-}
-
-export type ChequeReceipt = {
-  credited: string
-  unit: string
-  devTax: string
-  cumulativePayout: string
-  account: SwapAccountInfo
-}
-
-export type AccountInfo = {
-  pubkey: string
-  unit: string
-  swap: SwapAccountInfo | null
-  chequebook: { address: string; cumulativePayout: string } | null
-  subscriptions: SubscriptionInfo[]
-  payments: PaymentInfo[]
-  devTax: { rateBps: number; rate: string }
-}
-
-export type BillingReport = {
-  node: string
-  unit: string
-  rail: string
-  services: Record<string, string>
-  devTax: { rateBps: number; rate: string; recipient: string | null }
-  totals: {
-    payments: number
-    received: string
-    income: string
-    devTax: string
-    devTaxPaid: string
-    devTaxDue: string
-    carry: string
-  }
-  swap: {
-    mode: string
-    paymentThreshold: string
-    disconnectThreshold: string
-    peers: SwapAccountInfo[]
-    outOfBounds: Array<{ peer: string; direction: 'debt' | 'credit'; balance: string }>
-  } | null
-  subscriptions: { active: Record<string, number>; list: SubscriptionInfo[] }
-  cheques: number
-  recentPayments: PaymentInfo[]
-}
+// The documents a node's billing API serves: @hansa/protocol's schemas (src/api/billing.ts),
+// which the node's routes serialise with.
+export type {
+  AccountInfo,
+  BillingReport,
+  ChequeReceipt,
+  PaymentInfo,
+  SubscriptionInfo,
+  SubscriptionReceipt,
+  SwapAccountInfo,
+} from '@hansa/protocol'
+/** POST /subscriptions: the price of N periods of a service, and how to pay it. */
+export type Quote = QuoteDocument
 
 /**
  * GET /terms, verified: signed by the node they name (and by `expectedNode` when given).

@@ -2,46 +2,23 @@
 // need a guardian's identity carry NIP-98 auth (nostr-tools' nip98, with the body's sha256 in
 // the payload tag; the body sent is exactly the JSON that was hashed). A refusal becomes a
 // NodeRequestError carrying the node's code (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
-import type { Manifest, ManifestGuardian, ManifestSignature, SignedManifest } from '@hansa/protocol'
+import type {
+  FederationStatus,
+  Manifest,
+  ManifestSignature,
+  ProposalDocument,
+  ProposalResult,
+  SignedManifest,
+} from '@hansa/protocol'
 import { type NodeRequestOptions, callNode } from './node-request.js'
 
 export { NodeRequestError, httpUrlOf } from './node-request.js'
 
-export type FederationInfo = {
-  federationId: string | null
-  head: SignedManifest | null
-  version: number | null
-  hash: string | null
-  expired: boolean
-  status: 'standalone' | 'member' | 'not-member'
-  message: string
-  node: {
-    pubkey: string
-    url: string
-    coordinator: { pubkey: string; alias: string } | null
-    services: string[]
-    configuredServices: string[]
-  }
-  software: { version: string; manifestFormat: number }
-  pendingProposals: number
-  fork: { version: number; storedHash: string; candidateHash: string; source: string } | null
-  peers: string[]
-}
-
-export type Proposal = {
-  hash: string
-  version: number
-  manifest: Manifest
-  signatures: ManifestSignature[]
-  proposer: string | null
-  receivedAt: number
-  signers: { previous: ManifestGuardian[] | null; own: ManifestGuardian[] }
-  thresholds: { previous: number | null; own: number }
-  complete: boolean
-  changes: string[]
-}
-
-export type ProposalResult = { proposal: Proposal; adopted: boolean }
+/** GET /federation: @hansa/protocol's FederationStatus document (src/api/federation.ts). */
+export type FederationInfo = FederationStatus
+/** A pending proposal as a node serves it. */
+export type Proposal = ProposalDocument
+export type { ProposalResult } from '@hansa/protocol'
 
 export type ApiOptions = Pick<NodeRequestOptions, 'timeoutMs'>
 

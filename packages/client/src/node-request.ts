@@ -2,7 +2,7 @@
 // ws:// node URL, the JSON body, NIP-98 auth signed with the caller's key (nostr-tools' nip98,
 // with the body's sha256 in the payload tag: the body sent is exactly the JSON that was
 // hashed), a timeout, and a refusal turned into a NodeRequestError carrying the node's code.
-import { HansaError } from '@hansa/protocol'
+import { HansaError, isHansaErrorCode } from '@hansa/protocol'
 import { getToken } from 'nostr-tools/nip98'
 import { finalizeEvent } from 'nostr-tools/pure'
 
@@ -12,8 +12,15 @@ export class NodeRequestError extends HansaError {
   /** The HTTP status, or 0 when the node did not answer. */
   readonly status: number
   readonly url: string
+  /** The code exactly as the node sent it (`code` is HANSA_NODE_ERROR when it is not catalogued). */
+  readonly nodeCode: string
   constructor(code: string, status: number, url: string, message: string, cause?: unknown) {
-    super(code, message, cause === undefined ? {} : { cause })
+    super(
+      isHansaErrorCode(code) ? code : 'HANSA_NODE_ERROR',
+      message,
+      cause === undefined ? {} : { cause },
+    )
+    this.nodeCode = code
     this.status = status
     this.url = url
   }

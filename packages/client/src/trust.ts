@@ -11,7 +11,7 @@
 // - preferCustom: choose among the user's own nodes first when one offers the service.
 //
 // Pure functions: each edit returns a new list (inputs are never mutated).
-import { HansaError, nodeUrlProblem } from '@hansa/protocol'
+import { HansaError, nodeUrlProblem, isHex64 } from '@hansa/protocol'
 
 export type CoordinatorChoice = 'enabled' | 'disabled'
 
@@ -72,7 +72,7 @@ const normalise = (url: string) => url.replace(/\/+$/, '')
 export function addCustomNode(list: TrustList, node: CustomNode): TrustList {
   const problem = nodeUrlProblem(node.url)
   if (problem !== null) throw new TrustListError(`the node URL ${problem}`)
-  if (node.pubkey !== undefined && !/^[0-9a-f]{64}$/.test(node.pubkey)) {
+  if (node.pubkey !== undefined && !isHex64(node.pubkey)) {
     throw new TrustListError('a pinned pubkey must be 64 lowercase hex characters')
   }
   const url = normalise(node.url)

@@ -1,9 +1,22 @@
 // @hansa/node: the Hansa node daemon.
-export { startNode, type HansaNode, type StartNodeOptions } from './node.js'
+export {
+  startNode,
+  type HansaNode,
+  type StartNodeOptions,
+  ServiceDependencyError,
+} from './node.js'
+export { createNodeParts, type NodeParts } from './node-parts.js'
+export { WorkerPool, type WorkerPoolOptions, serveRequests } from './worker-pool.js'
+export { type Clock, systemClock, ManualClock, clockFrom } from './clock.js'
+export type { Verifier } from './verify/event-verifier.js'
+export { option, lit, optionSpecs, type OptionDocs } from './config/option.js'
 export {
   OPTIONS,
   type OptionSpec,
   type NodeConfig,
+  NodeConfigSchema,
+  configSchema,
+  serviceOptions,
   type ConfigSources,
   ConfigError,
   resolveConfig,
@@ -14,6 +27,7 @@ export {
   envName,
 } from './config.js'
 export { createKeyFile, readKeyFile, loadOrCreateKeyFile, type KeyPair } from './node-key.js'
+export { builtInServices } from './services/index.js'
 export type {
   Service,
   ServiceContext,
@@ -23,8 +37,15 @@ export type {
   Hooks,
   HookName,
 } from './services/service.js'
-export { HOOK_NAMES } from './services/service.js'
-export type { EventStore, WriteOutcome, StoredEventInput } from './store/event-store.js'
+export { HOOK_NAMES, defineService } from './services/service.js'
+export type {
+  EventStore,
+  WriteOutcome,
+  StoredEventInput,
+  QueryOptions,
+  QueryResult,
+  ReadAccess,
+} from './store/event-store.js'
 export { SqliteStore } from './store/sqlite-store.js'
 export { type Refusal, type RefusalPrefix, refuse, refusalText } from './relay/refusal.js'
 export { Relay } from './relay/relay.js'

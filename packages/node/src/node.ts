@@ -1,32 +1,36 @@
-// A Hansa node: loads its key, opens the store, starts the verifier pool, registers the
-// services, and serves HTTP and WebSocket on one port. `close()` shuts down gracefully:
-// stop accepting, finish in-flight writes (every acknowledged event is committed), close.
+// A Hansa node, assembled from the parts it is given (node-parts.ts makes the defaults): it
+// loads its key, builds the relay on the store and the verifier, registers the services of
+// services/index.ts that the configuration turns on, and serves HTTP and WebSocket on one
+// port. It names no service: everything it needs from one is in the Service object.
+// `close()` shuts down gracefully: stop accepting, finish in-flight writes (every
+// acknowledged event is committed), close.
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { eventIdPreimage } from '@hansa/protocol'
-import pino, { type Logger } from 'pino'
+import { HansaError, eventIdPreimage } from '@hansa/protocol'
+import type { Logger } from 'pino'
 import type { FastifyInstance } from 'fastify'
-import type { NodeConfig } from './config.js'
+import { Billing } from './billing/billing.js'
+import { type Clock, clockFrom } from './clock.js'
+import { ConfigError, type NodeConfig, serviceOptions } from './config.js'
+import { NodeDiscovery } from './discovery/node-discovery.js'
 import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
 import { createServiceGate } from './federation/service-gate.js'
 import { SetupToken } from './federation/setup-token.js'
-import { NodeDiscovery } from './discovery/node-discovery.js'
+import { billingRoutes } from './http/billing-routes.js'
 import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
-import { Billing } from './billing/billing.js'
-import { billingRoutes } from './http/billing-routes.js'
 import { Nip98Auth } from './http/nip98-auth.js'
-import { createHttpServer } from './http/server.js'
 import { relayInformation } from './http/relay-info.js'
+import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
+import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
 import { Relay } from './relay/relay.js'
-import { inboxService } from './services/inbox/index.js'
-import { orderbookService } from './services/orderbook/index.js'
+import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
-import { SqliteStore } from './store/sqlite-store.js'
-import { VerifyPool } from './verify/index.js'
+import type { EventStore } from './store/event-store.js'
+import type { Verifier } from './verify/event-verifier.js'
 
 export type HansaNode = {
   /** ws:// URL of the relay. */
@@ -38,68 +42,100 @@ export type HansaNode = {
   key: Omit<KeyPair, 'secretKey'>
   config: NodeConfig
   relay: Relay
-  store: SqliteStore
+  store: EventStore
+  verifier: Verifier
+  clock: Clock
   metrics: NodeMetrics
   verifierBackend: string
   log: Logger
+  /** The services running (enabled by the configuration), in registration order. */
+  services: readonly Service[]
   /** The federation this node follows (or none: standalone), its proposals and membership. */
   federation: Federation
   /** Pulls the manifest from peers on a timer; `syncOnce()` runs a round now. */
   sync: ManifestSync
   /** Paid access: terms, subscriptions, SWAP accounts, the books (billing/). */
   billing: Billing
+  /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
+  discovery: NodeDiscovery | null
   /**
    * The one-time token that lets the setup ceremony found a federation on this standalone node
    * (printed at start), or null once spent or when the node follows or is pinned to one.
    */
   setupToken(): string | null
-  /** Discovery v5 (discovery/), or null when `discovery.enabled` is false. */
-  discovery: NodeDiscovery | null
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
   close(): Promise<void>
 }
 
-export type StartNodeOptions = {
-  log?: Logger
+export type StartNodeOptions = Partial<NodeParts> & {
+  /** Unix seconds; the older form of `clock` (milliseconds then follow the system clock). */
   now?: () => number
-  /** Extra services beyond the built-in ones the configuration turns on. */
+  /**
+   * Services beyond the built-in ones (their options are read from the configuration under
+   * their names, or take their defaults); each runs when its `enabled` option is true.
+   */
   services?: Service[]
+}
+
+/** A service that needs another one the configuration does not turn on. */
+export class ServiceDependencyError extends HansaError {
+  override name = 'ServiceDependencyError'
+  constructor(service: string, missing: readonly string[]) {
+    super(
+      'HANSA_SERVICE_DEPENDENCY',
+      `service "${service}" needs ${missing.join(', ')}, which is not enabled`,
+      {
+        details: `Turn it on (${missing.map((m) => `${m}.enabled = true`).join(', ')}) or turn ${service} off.`,
+      },
+    )
+  }
+}
+
+/** The services the configuration turns on, each with its own options. */
+function enabledServices(config: NodeConfig, extra: readonly Service[]) {
+  const out: Array<{ service: Service; options: Record<string, unknown> }> = []
+  for (const service of [...builtInServices, ...extra]) {
+    const options = serviceOptions(config, service)
+    if (options === undefined) {
+      throw new ConfigError(`the options of service "${service.name}" do not match its schema`)
+    }
+    if (options.enabled === true) out.push({ service, options })
+  }
+  const names = new Set(out.map((s) => s.service.name))
+  for (const { service } of out) {
+    const missing = (service.dependencies ?? []).filter((d) => !names.has(d))
+    if (missing.length > 0) throw new ServiceDependencyError(service.name, missing)
+  }
+  return out
 }
 
 export async function startNode(
   config: NodeConfig,
   options: StartNodeOptions = {},
 ): Promise<HansaNode> {
-  const log = options.log ?? pino({ level: config.logLevel })
-  const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const key = loadOrCreateKeyFile(join(dataDir, 'node.key'))
-  if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
-
-  const metrics = createMetrics()
-  const store = new SqliteStore({
-    path: join(dataDir, 'events.sqlite'),
-    synchronous: config.storage.synchronous,
-    readerThreads: config.storage.readerThreads,
-    maxQueuedQueries: config.storage.maxQueuedQueries,
-    queryTimeoutMs: config.storage.queryTimeoutMs,
+  const parts = await createNodeParts(config, {
+    ...options,
+    ...(options.clock === undefined && options.now ? { clock: clockFrom(options.now) } : {}),
   })
-  const verifier = await VerifyPool.create({
-    threads: config.verify.threads,
-    backend: config.verify.backend,
-  })
+  const { store, verifier, clock, log } = parts
+  const now = () => clock.now()
   const cleanups: Array<() => Promise<void>> = [() => verifier.close(), () => store.close()]
   let app: FastifyInstance | undefined
   try {
+    const key = loadOrCreateKeyFile(join(dataDir, 'node.key'))
+    if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
+    const metrics = createMetrics()
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
-    const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, now })
+    const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
     if (config.publicUrl === '') {
       log.warn(
         'no publicUrl configured: NIP-98 (HTTP auth) is accepted only from this machine, and NIP-42 names the listening address; set publicUrl to the URL clients use',
       )
     }
+    // NIP-98 for every route set: bound to the public URL, each token once (http/nip98-auth.ts).
     const nip98 = new Nip98Auth({
       publicUrl: config.publicUrl,
       listenUrl: () => relay.relayUrl,
@@ -113,11 +149,8 @@ export async function startNode(
         })) === 'ok',
     })
 
-    const services = [
-      ...(config.inbox.enabled ? [inboxService] : []),
-      ...(config.orderbook.enabled ? [orderbookService] : []),
-      ...(options.services ?? []),
-    ]
+    const enabled = enabledServices(config, options.services ?? [])
+    const services = enabled.map((s) => s.service)
     const federation = new Federation({
       path: join(dataDir, 'federation.sqlite'),
       nodePubkey: key.pubkey,
@@ -148,40 +181,8 @@ export async function startNode(
       () => federation.activeServices(),
       () => federation.statusMessage(),
     )
-    const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
-    const serviceRoutes: Array<(app: FastifyInstance) => Promise<void>> = []
-    const names = new Set(services.map((s) => s.name))
-    for (const service of services) {
-      const missing = (service.dependencies ?? []).filter((d) => !names.has(d))
-      if (missing.length > 0) {
-        throw new Error(
-          `service "${service.name}" needs ${missing.join(', ')}, which is not enabled`,
-        )
-      }
-      const ctx: ServiceContext = gate.contextFor(service.name, {
-        config,
-        store,
-        log: log.child({ service: service.name }),
-        metrics: metrics.registry,
-        now,
-        addHook: (name, fn) => relay.addHook(name, fn),
-        addPrivateKinds: (kinds) => relay.addPrivateKinds(kinds),
-        addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
-        nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-        publish: (event) => relay.publishOwn(event),
-        addRoutes: (routes) => serviceRoutes.push(routes),
-        httpAuth: nip98,
-        addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
-        federation: {
-          active: () => federation.activeServices().includes(service.name),
-          manifest: () => federation.manifest(),
-          coordinator: () => federation.entry()?.coordinator ?? null,
-        },
-        bookIncome: (income) => billing.bookIncome(service.name, income),
-      })
-      await service.register(ctx)
-    }
-    // Paid access: terms signed by the node key; its hooks run after the services' own.
+    // Paid access: terms signed by the node key, built from the services' declarations; its
+    // hooks run after the services' own.
     const billing = new Billing({
       config,
       key,
@@ -192,6 +193,41 @@ export async function startNode(
       now,
     })
     cleanups.push(() => billing.close())
+    const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
+    const serviceRoutes: Array<(app: FastifyInstance) => Promise<void>> = []
+    for (const { service, options: own } of enabled) {
+      const kinds = service.privateKinds ?? []
+      gate.ownKinds(service.name, kinds)
+      relay.addPrivateKinds(kinds)
+      const ctx: ServiceContext = gate.contextFor(service.name, {
+        config,
+        options: own,
+        store,
+        log: log.child({ service: service.name }),
+        metrics: metrics.registry,
+        now,
+        addHook: (name, fn) => relay.addHook(name, fn),
+        addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
+        nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
+        publish: (event) => relay.publishOwn(event),
+        httpAuth: nip98,
+        addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
+        federation: {
+          active: () => federation.activeServices().includes(service.name),
+          manifest: () => federation.manifest(),
+          coordinator: () => federation.entry()?.coordinator ?? null,
+        },
+        bookIncome: (income) => billing.bookIncome(service.name, income),
+      })
+      const state = await service.register(ctx)
+      const routes = service.routes?.bind(service)
+      if (routes) {
+        // A Fastify plugin of its own: the service's error handler and parsers stay in it.
+        serviceRoutes.push(async (http) => {
+          await http.register(async (scope) => routes(scope, { ctx, state }))
+        })
+      }
+    }
     billing.registerHooks((name, fn) => relay.addHook(name, fn))
     maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
     maintenance.push({
@@ -238,6 +274,7 @@ export async function startNode(
             ...billing.nip11(),
             paymentsUrl: `${relay.relayUrl.replace(/^ws/, 'http')}/terms`,
           },
+          activeNips(services, federation.activeServices()),
         ),
       routes: [
         (http) =>
@@ -266,11 +303,7 @@ export async function startNode(
             adminPubkeys: () => config.federation.adminPubkeys,
             setupToken,
           }),
-        (http) =>
-          billingRoutes(http, {
-            billing,
-            nip98,
-          }),
+        (http) => billingRoutes(http, { billing, nip98 }),
         ...serviceRoutes,
       ],
       beforeMetrics: async () => {
@@ -328,9 +361,12 @@ export async function startNode(
       config,
       relay,
       store,
+      verifier,
+      clock,
       metrics,
       verifierBackend: verifier.backend,
       log,
+      services,
       federation,
       sync,
       billing,
@@ -355,6 +391,10 @@ export async function startNode(
     throw error
   }
 }
+
+/** The NIPs the services that are on now add to NIP-11. */
+const activeNips = (services: readonly Service[], active: readonly string[]): number[] =>
+  services.filter((s) => active.includes(s.name)).flatMap((s) => s.nips ?? [])
 
 const urlHost = (host: string) =>
   host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host

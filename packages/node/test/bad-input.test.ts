@@ -1,10 +1,13 @@
 // Bad input gets a clear, machine-readable answer, and the connection stays usable.
 // Raw frames, because no Nostr library will send most of these.
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import { ManualClock } from '@hansa/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient, removeDir, startTestNode, type TestNode } from './helpers.js'
 
 const sk = generateSecretKey()
+/** An author on the node's deny list. */
+const deniedSk = generateSecretKey()
 const nowS = () => Math.floor(Date.now() / 1000)
 const note = (
   content = 'hi',
@@ -22,7 +25,7 @@ describe('bad input is answered with its reason; the connection survives', () =>
       'limits.maxSubscriptions': 3,
       'limits.maxFilters': 2,
       'policy.deniedKinds': [666],
-      'policy.deniedPubkeys': ['d'.repeat(64)],
+      'policy.deniedPubkeys': [getPublicKey(deniedSk)],
     })
     client = await RawClient.connect(node.url)
     await client.next((m) => m[0] === 'AUTH')
@@ -136,6 +139,17 @@ describe('bad input is answered with its reason; the connection survives', () =>
       false,
       'blocked: kind 666 is not accepted here',
     ])
+    const denied = finalizeEvent(
+      { kind: 1, content: 'from a denied author', tags: [], created_at: nowS() },
+      deniedSk,
+    )
+    client.send(['EVENT', denied])
+    expect(await client.ok(denied.id)).toEqual([
+      'OK',
+      denied.id,
+      false,
+      'blocked: this author is not allowed to publish here',
+    ])
     await stillWorks()
   })
 
@@ -194,8 +208,12 @@ describe('bad input is answered with its reason; the connection survives', () =>
 })
 
 describe('rate limits', () => {
+  // The node reads time from a clock the test holds: the buckets refill only when it moves.
   it('refuses events past the per-connection rate with rate-limited:, then recovers', async () => {
-    const node = await startTestNode({ 'limits.eventsPerSecond': 5 })
+    const clock = new ManualClock()
+    const node = await startTestNode({ 'limits.eventsPerSecond': 5 }, undefined, undefined, {
+      clock,
+    })
     try {
       const client = await RawClient.connect(node.url)
       const events = Array.from({ length: 20 }, (_, i) => note(`burst ${i}`))
@@ -206,7 +224,10 @@ describe('rate limits', () => {
       expect(answers.find((a) => a[2] === false)?.[3]).toBe(
         'rate-limited: slow down: too many events from this connection',
       )
-      await new Promise((r) => setTimeout(r, 1100))
+      const still = note('no time has passed')
+      client.send(['EVENT', still])
+      expect((await client.ok(still.id))[2]).toBe(false)
+      clock.advance(1100) // 5.5 tokens come back
       const later = note('after a pause')
       client.send(['EVENT', later])
       expect((await client.ok(later.id))[2]).toBe(true)
@@ -218,10 +239,12 @@ describe('rate limits', () => {
   })
 
   it('applies the per-IP rate across connections', async () => {
-    const node = await startTestNode({
-      'limits.eventsPerSecond': 100,
-      'limits.eventsPerSecondPerIp': 4,
-    })
+    const node = await startTestNode(
+      { 'limits.eventsPerSecond': 100, 'limits.eventsPerSecondPerIp': 4 },
+      undefined,
+      undefined,
+      { clock: new ManualClock() },
+    )
     try {
       const a = await RawClient.connect(node.url)
       const b = await RawClient.connect(node.url)

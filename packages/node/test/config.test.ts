@@ -34,12 +34,19 @@ describe('resolveConfig', () => {
     expect(() =>
       resolveConfig({ file: { limits: { maxFilterz: 1 } }, filePath: 'c.json' }),
     ).toThrow('unknown option in c.json: limits.maxFilterz')
-    try {
-      resolveConfig({ env: { HANSA_INBOX_ENABLED: 'maybe' } })
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError)
-      expect((e as ConfigError).code).toBe('HANSA_CONFIG_INVALID')
-    }
+    const refused = (() => {
+      try {
+        resolveConfig({ env: { HANSA_INBOX_ENABLED: 'maybe' } })
+      } catch (e) {
+        return e
+      }
+      return undefined
+    })()
+    expect(refused).toBeInstanceOf(ConfigError)
+    expect((refused as ConfigError).code).toBe('HANSA_CONFIG_INVALID')
+    expect((refused as ConfigError).shortMessage).toBe(
+      'inbox.enabled (from environment HANSA_INBOX_ENABLED) must be true or false; got "maybe"',
+    )
   })
 
   it('maps each option to one HANSA_ environment name', () => {

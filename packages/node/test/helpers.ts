@@ -5,26 +5,37 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import WebSocket from 'ws'
-import { type HansaNode, resolveConfig, startNode } from '@hansa/node'
+import { type Clock, type HansaNode, type Service, resolveConfig, startNode } from '@hansa/node'
 
 export type TestNode = HansaNode & { dataDir: string; stop(): Promise<void> }
+
+/** What a test may hand the node besides its options: a clock, more services. */
+export type TestNodeParts = { clock?: Clock; services?: Service[] }
 
 export async function startTestNode(
   flags: Record<string, unknown> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'hansa-test-')),
   now?: () => number,
+  parts: TestNodeParts = {},
 ): Promise<TestNode> {
-  const config = resolveConfig({
-    flags: {
-      dataDir,
-      port: 0,
-      logLevel: 'silent',
-      'verify.threads': 1,
-      'storage.readerThreads': 1,
-      ...flags,
+  const config = resolveConfig(
+    {
+      flags: {
+        dataDir,
+        port: 0,
+        logLevel: 'silent',
+        'verify.threads': 1,
+        'storage.readerThreads': 1,
+        ...flags,
+      },
     },
+    parts.services,
+  )
+  const node = await startNode(config, {
+    log: pino({ level: 'silent' }),
+    ...(now ? { now } : {}),
+    ...parts,
   })
-  const node = await startNode(config, { log: pino({ level: 'silent' }), ...(now ? { now } : {}) })
   return Object.assign(node, {
     dataDir,
     async stop() {

@@ -3,6 +3,7 @@
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import { finalizeEvent, generateSecretKey, getPublicKey, type Event } from 'nostr-tools/pure'
 import WebSocket from 'ws'
+import { ManualClock } from '@hansa/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient, removeDir, startTestNode, type TestNode } from './helpers.js'
 
@@ -11,6 +12,8 @@ useWebSocketImplementation(WebSocket)
 const alice = generateSecretKey()
 const bob = generateSecretKey()
 const now = Math.floor(Date.now() / 1000)
+/** The node's clock: it moves only when a test moves it (NIP-40 expiry below). */
+const clock = new ManualClock(now * 1000)
 
 function sign(
   sk: Uint8Array,
@@ -42,7 +45,7 @@ describe('NIP-01 relay with nostr-tools', () => {
   const published: Event[] = []
 
   beforeAll(async () => {
-    node = await startTestNode()
+    node = await startTestNode({}, undefined, undefined, { clock })
     relay = await Relay.connect(node.url)
     const target = 'e'.repeat(64)
     published.push(
@@ -182,14 +185,16 @@ describe('NIP-01 relay with nostr-tools', () => {
   })
 
   it('honours NIP-40 expiration: refuses expired events, stops serving them on time', async () => {
-    const t = Math.floor(Date.now() / 1000)
+    const t = clock.now()
     await expect(
       relay.publish(sign(alice, 1, 'stale', [['expiration', String(t - 1)]], t)),
     ).rejects.toThrow(/invalid: event has expired/)
     const soon = sign(alice, 1, 'short-lived', [['expiration', String(t + 2)]], t)
     await relay.publish(soon)
     expect((await query(relay, [{ ids: [soon.id] }])).length).toBe(1)
-    await new Promise((r) => setTimeout(r, 2600))
+    clock.advance(1000) // a second before its expiration it is still served…
+    expect((await query(relay, [{ ids: [soon.id] }])).length).toBe(1)
+    clock.advance(1000) // …and from its expiration on, never again
     expect(await query(relay, [{ ids: [soon.id] }])).toEqual([])
   })
 

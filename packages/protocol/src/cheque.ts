@@ -25,7 +25,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { ChequeError } from './billing-errors.js'
-import { bytesToHex, isEthereumAddress, isLowerHex } from './hex.js'
+import { addressOfPublicKey, bytesToHex, isEthereumAddress, isLowerHex } from './hex.js'
 import { isAmountString } from './money.js'
 
 export const CHEQUE_DOMAIN_NAME = 'Hansa Chequebook'
@@ -187,7 +187,7 @@ export async function signCheque(
   cheque: Cheque,
   secretKey: Uint8Array | string,
 ): Promise<SignedCheque> {
-  const hex = typeof secretKey === 'string' ? secretKey : bytesHex(secretKey)
+  const hex = typeof secretKey === 'string' ? secretKey : bytesToHex(secretKey)
   if (!isLowerHex(hex, 32)) throw new TypeError('a secret key is 32 bytes or 64 lowercase hex')
   const { signTypedData } = await accounts()
   const signature = await signTypedData({ privateKey: `0x${hex}`, ...chequeTypedData(cheque) })
@@ -198,19 +198,6 @@ export async function signCheque(
     chainId: cheque.chainId,
     signature,
   }
-}
-
-const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-
-/** EIP-55 checksummed address of an uncompressed public key (65 bytes, 0x04 first). */
-function addressOf(uncompressed: Uint8Array): string {
-  const lower = bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12))
-  const checksum = bytesToHex(keccak_256(utf8(lower)))
-  let out = '0x'
-  for (let i = 0; i < 40; i++) {
-    out += Number.parseInt(checksum[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!
-  }
-  return out
 }
 
 /** The key that signed `digest` with a 65-byte r‖s‖v signature, or null. */
@@ -227,7 +214,10 @@ function recoverFrom(digest: Uint8Array, signature: string): ChequeSigner | null
     noble.set(bytes.subarray(0, 64), 1)
     const point = secp256k1.Signature.fromBytes(noble, 'recovered').recoverPublicKey(digest)
     const uncompressed = point.toBytes(false)
-    return { address: addressOf(uncompressed), pubkey: bytesToHex(uncompressed.subarray(1, 33)) }
+    return {
+      address: addressOfPublicKey(uncompressed),
+      pubkey: bytesToHex(uncompressed.subarray(1, 33)),
+    }
   } catch {
     return null
   }

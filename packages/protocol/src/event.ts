@@ -1,5 +1,6 @@
 // Nostr events (NIP-01): the shape check every relay stage relies on, the id preimage,
 // and the kind classes (regular, replaceable, ephemeral, addressable) that decide storage.
+import { isLowerHex } from './hex.js'
 
 export type NostrEvent = {
   id: string
@@ -13,12 +14,10 @@ export type NostrEvent = {
 
 export type KindClass = 'regular' | 'replaceable' | 'ephemeral' | 'addressable'
 
-const HEX64 = /^[0-9a-f]{64}$/
-const HEX128 = /^[0-9a-f]{128}$/
-
-export function isHex64(value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value)
-}
+/** 64 lowercase hex characters: an event id, a pubkey. */
+export const isHex64 = (value: unknown): value is string => isLowerHex(value, 32)
+/** 128 lowercase hex characters: a BIP-340 signature. */
+export const isHex128 = (value: unknown): value is string => isLowerHex(value, 64)
 
 /** Checks the seven NIP-01 fields. Returns the reason (for an `invalid:` answer) or null. */
 export function eventShapeError(value: unknown): string | null {
@@ -28,7 +27,7 @@ export function eventShapeError(value: unknown): string | null {
   const e = value as Record<string, unknown>
   if (!isHex64(e.id)) return 'id must be 64 lowercase hex characters'
   if (!isHex64(e.pubkey)) return 'pubkey must be 64 lowercase hex characters'
-  if (typeof e.sig !== 'string' || !HEX128.test(e.sig)) {
+  if (!isHex128(e.sig)) {
     return 'sig must be 128 lowercase hex characters'
   }
   if (!Number.isSafeInteger(e.created_at) || (e.created_at as number) < 0) {

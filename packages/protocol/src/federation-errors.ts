@@ -3,7 +3,7 @@
 // that programs match on, and a message a guardian or a user understands without the code:
 // which version, how many valid signatures from which guardian set, which threshold.
 import { HansaError } from './errors.js'
-import type { ManifestGuardian, SignedManifest } from './manifest.js'
+import type { ManifestGuardian, SignedManifest } from './manifest-types.js'
 
 export type FederationErrorCode =
   | 'HANSA_CANONICAL_JSON'

@@ -3,7 +3,8 @@
 // what an invite code carries and what verifyChain checks the genesis against.
 import { ManifestGenesisError, ManifestInvalidError } from './federation-errors.js'
 import { isLowerHex } from './hex.js'
-import { type Manifest, manifestIssues } from './manifest.js'
+import type { Manifest } from './manifest-types.js'
+import { manifestIssues } from './manifest-validation.js'
 import { manifestHash } from './manifest-signing.js'
 
 /** 64 lowercase hex characters (the form of a federation id; it says nothing of which one). */

@@ -1,6 +1,11 @@
-// Strict hex checks for the federation formats: keys and signatures are lowercase hex of an
-// exact length (DESIGN.md "The manifest"), so "ABCD" or "0xabcd" is refused, not normalised.
-// Internal to the package: keys.ts exports the general-purpose bytes/hex converters.
+// The one hex helper of the package: strict checks for the federation formats (keys and
+// signatures are lowercase hex of an exact length, DESIGN.md "The manifest", so "ABCD" or
+// "0xabcd" is refused, not normalised), the bytes/hex converters, and Ethereum addresses
+// (EIP-55). Internal to the package: keys.ts exports what users need.
+//
+// EIP-55 is written here on @noble/hashes' keccak rather than taken from viem (a dependency
+// of this package): importing viem/utils costs 150-400 ms on the 2-core machine, and every
+// thread that imports @hansa/protocol (the store's reader and writer threads) would pay it.
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
@@ -18,7 +23,7 @@ export function lowerHexToBytes(hex: string): Uint8Array {
   return hexToBytes(hex)
 }
 
-export { bytesToHex }
+export { bytesToHex, hexToBytes }
 
 // Keys already found on the curve. lift_x costs a modular square root (~0.15 ms), and a chain
 // repeats the same guardian, coordinator and node keys in every version; remembering a pure
@@ -42,6 +47,16 @@ export function isXOnlyPublicKey(value: unknown): value is string {
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
+/** EIP-55: the checksummed form of 40 lowercase hex digits. */
+function checksummed(lower: string): string {
+  const hash = bytesToHex(keccak_256(new TextEncoder().encode(lower)))
+  let out = '0x'
+  for (let i = 0; i < lower.length; i++) {
+    out += Number.parseInt(hash[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!
+  }
+  return out
+}
+
 /**
  * An Ethereum address: `0x` and 40 hex digits, either all one case or with a valid EIP-55
  * checksum (mixed case that fails the checksum is a typo, so it is refused).
@@ -50,12 +65,10 @@ export function isEthereumAddress(value: unknown): value is string {
   if (typeof value !== 'string' || !ADDRESS.test(value)) return false
   const digits = value.slice(2)
   if (digits === digits.toLowerCase() || digits === digits.toUpperCase()) return true
-  const lower = digits.toLowerCase()
-  const checksum = bytesToHex(keccak_256(new TextEncoder().encode(lower)))
-  for (let i = 0; i < lower.length; i++) {
-    const c = lower[i]!
-    const expected = Number.parseInt(checksum[i]!, 16) >= 8 ? c.toUpperCase() : c
-    if (digits[i] !== expected) return false
-  }
-  return true
+  return checksummed(digits.toLowerCase()) === value
+}
+
+/** The EIP-55 address of an uncompressed secp256k1 public key (65 bytes, 0x04 first). */
+export function addressOfPublicKey(uncompressed: Uint8Array): string {
+  return checksummed(bytesToHex(keccak_256(uncompressed.subarray(1)).subarray(12)))
 }

@@ -1,6 +1,14 @@
 // @hansa/protocol: pure functions and types shared by every Hansa package. No I/O.
 export { HansaError, type HansaErrorOptions } from './errors.js'
 export {
+  HANSA_ERRORS,
+  HANSA_ERROR_CODES,
+  type HansaErrorCode,
+  isHansaErrorCode,
+  httpStatusOfCode,
+  errorsMarkdown,
+} from './error-codes.js'
+export {
   type NostrEvent,
   type KindClass,
   eventShapeError,
@@ -13,6 +21,7 @@ export {
   expirationOf,
   dTagOf,
   isHex64,
+  isHex128,
 } from './event.js'
 export {
   type Filter,
@@ -76,12 +85,12 @@ export {
   type DevFund,
   type ManifestSignature,
   type SignedManifest,
-  type ManifestValidation,
-  type SignedManifestValidation,
-  type ManifestChange,
-  type Validity,
   MANIFEST_FORMAT,
   MANIFEST_LIMITS,
+} from './manifest-types.js'
+export {
+  type ManifestValidation,
+  type SignedManifestValidation,
   manifestIssues,
   validateManifest,
   isManifest,
@@ -89,8 +98,8 @@ export {
   validateSignedManifest,
   isSignedManifest,
   nodeUrlProblem,
-  diffManifests,
-} from './manifest.js'
+} from './manifest-validation.js'
+export { type ManifestChange, type Validity, diffManifests } from './manifest-diff.js'
 export {
   type SignManifestOptions,
   manifestHash,
@@ -283,3 +292,55 @@ export {
   nodeProofTemplate,
   nodeProofError,
 } from './node-proof.js'
+
+// The JSON documents a node serves and a client reads, as TypeBox schemas (src/api/).
+export { Hex64, Hex128, Amount, ErrorBodySchema } from './api/common.js'
+export {
+  GuardianSchema,
+  NodeEntrySchema,
+  CoordinatorSchema,
+  ManifestSchema,
+  SignatureSchema,
+  SignedManifestSchema,
+  FederationStatusSchema,
+  type FederationStatus,
+  ProposalSchema,
+  type ProposalDocument,
+  ProposalResultSchema,
+  type ProposalResult,
+  OfferResultSchema,
+  type OfferResultDocument,
+  SyncReportSchema,
+  type SyncReportDocument,
+} from './api/federation.js'
+export {
+  SignedTermsDocumentSchema,
+  SubscriptionSchema,
+  type SubscriptionInfo,
+  SwapAccountSchema,
+  type SwapAccountInfo,
+  PaymentSchema,
+  type PaymentInfo,
+  QuoteSchema,
+  type QuoteDocument,
+  SubscriptionReceiptSchema,
+  type SubscriptionReceipt,
+  SubscriptionListSchema,
+  SubscriptionDocumentSchema,
+  ChequeReceiptSchema,
+  type ChequeReceipt,
+  AccountSchema,
+  type AccountInfo,
+  BillingReportSchema,
+  type BillingReport,
+  DevTaxPaymentReceiptSchema,
+  type DevTaxPaymentReceipt,
+} from './api/billing.js'
+export {
+  OrderStatusSchema,
+  Nip69OrderSchema,
+  TradeSchema,
+  OrderViewSchema,
+  type OrderViewDocument,
+  OrderListSchema,
+} from './api/orders.js'

@@ -17,7 +17,7 @@ import { bech32m } from '@scure/base'
 import { InviteCodeInvalidError } from './federation-errors.js'
 import { isFederationId } from './federation-id.js'
 import { bytesToHex, lowerHexToBytes } from './hex.js'
-import { nodeUrlProblem } from './manifest.js'
+import { nodeUrlProblem } from './manifest-validation.js'
 
 export type InviteCode = {
   /** The federation id (lowercase hex sha256 of the genesis manifest). */

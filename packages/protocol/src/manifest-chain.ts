@@ -27,17 +27,16 @@ import {
   ManifestThresholdError,
   ManifestVersionError,
 } from './federation-errors.js'
-import {
-  type DevFund,
-  type JsonObject,
-  type Manifest,
-  type ManifestCoordinator,
-  type ManifestGuardian,
-  type ManifestNode,
-  type SignedManifest,
-  manifestIssues,
-  signedManifestIssues,
-} from './manifest.js'
+import type {
+  DevFund,
+  JsonObject,
+  Manifest,
+  ManifestCoordinator,
+  ManifestGuardian,
+  ManifestNode,
+  SignedManifest,
+} from './manifest-types.js'
+import { manifestIssues, signedManifestIssues } from './manifest-validation.js'
 import { manifestHash, manifestHashBytes, validSignatureKeys } from './manifest-signing.js'
 
 /** The newest manifest of a chain that passed every rule. */

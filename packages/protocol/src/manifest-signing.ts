@@ -6,13 +6,13 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { canonicalBytes } from './canonical-json.js'
 import { ManifestInvalidError, ManifestSigningKeyError } from './federation-errors.js'
 import { bytesToHex, isLowerHex, lowerHexToBytes } from './hex.js'
-import {
-  type Manifest,
-  type ManifestGuardian,
-  type ManifestSignature,
-  type SignedManifest,
-  manifestIssues,
-} from './manifest.js'
+import type {
+  Manifest,
+  ManifestGuardian,
+  ManifestSignature,
+  SignedManifest,
+} from './manifest-types.js'
+import { manifestIssues } from './manifest-validation.js'
 
 /** sha256 of the manifest's canonical bytes: what guardians sign and `previous` names. */
 export function manifestHashBytes(manifest: Manifest): Uint8Array {

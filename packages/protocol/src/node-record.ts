@@ -11,7 +11,7 @@
 // @chainsafe/enr's. The node's Nostr pubkey is the x coordinate of the ENR's compressed
 // `secp256k1` key: the same key signs the ENR, Nostr events and the terms.
 import { bytesToHex, isLowerHex, lowerHexToBytes } from './hex.js'
-import { nodeUrlProblem } from './manifest.js'
+import { nodeUrlProblem } from './manifest-validation.js'
 
 export const NODE_RECORD_KEYS = {
   federation: 'hansa-fed',

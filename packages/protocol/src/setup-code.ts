@@ -18,7 +18,8 @@ import { bech32m } from '@scure/base'
 import { canonicalBytes } from './canonical-json.js'
 import { HansaError } from './errors.js'
 import { bytesToHex, isXOnlyPublicKey, lowerHexToBytes } from './hex.js'
-import { MANIFEST_LIMITS, nodeUrlProblem } from './manifest.js'
+import { MANIFEST_LIMITS } from './manifest-types.js'
+import { nodeUrlProblem } from './manifest-validation.js'
 
 export const SETUP_CODE_PREFIX = 'hansasetup'
 export const SETUP_CODE_FORMAT = 1

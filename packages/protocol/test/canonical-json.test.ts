@@ -17,6 +17,28 @@ describe('canonical JSON vectors', () => {
   })
 })
 
+// The RFC's own examples, with the outputs it publishes (vectors/rfc8785.json is written from
+// the RFC, not generated): a check of the code against the standard, not against itself.
+type Rfc8785 = {
+  objects: { name: string; input: string; canonical: string }[]
+  numbers: [string, string][]
+}
+const rfc: Rfc8785 = JSON.parse(
+  readFileSync(new URL('../vectors/rfc8785.json', import.meta.url), 'utf8'),
+)
+
+describe('RFC 8785 published examples', () => {
+  it.each(rfc.objects)('$name', ({ input, canonical }) => {
+    expect(canonicalJson(JSON.parse(input))).toBe(canonical)
+  })
+  it.each(rfc.numbers)('Appendix B: %s → %s', (bits, canonical) => {
+    const view = new DataView(new ArrayBuffer(8))
+    view.setBigUint64(0, BigInt(`0x${bits}`))
+    expect(canonicalJson(view.getFloat64(0))).toBe(canonical)
+    expect(canonicalJson([view.getFloat64(0)])).toBe(`[${canonical}]`)
+  })
+})
+
 describe('canonicalJson refuses what RFC 8785 cannot encode', () => {
   const cases: [string, unknown, string][] = [
     ['NaN', { a: [1, Number.NaN] }, '$.a[1] is NaN; only finite numbers are allowed'],

@@ -28,7 +28,7 @@ import {
   setPreferCustom,
 } from '@hansa/client'
 import { loadOrCreateKeyFile } from '@hansa/node'
-import { HansaError, type ServiceTerms, formatBps } from '@hansa/protocol'
+import { HansaError, type ServiceTerms, formatBps, isHex64 } from '@hansa/protocol'
 import { nip19 } from 'nostr-tools'
 
 export type UserOptions = {
@@ -186,7 +186,7 @@ export function trustCommand(action: TrustAction, opts: UserOptions): TrustOutpu
   const client = openClient(opts)
   const manifest = client.store.load().federation?.head?.signed.manifest
   const coordinatorKey = (ref: string) => {
-    if (/^[0-9a-f]{64}$/.test(ref)) return ref
+    if (isHex64(ref)) return ref
     const found = manifest?.coordinators.find((c) => c.alias === ref)
     if (!found) {
       throw usage(

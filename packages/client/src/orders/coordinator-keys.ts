@@ -15,6 +15,7 @@
 // history do not carry over between coordinators; the user's inbox notices for a coordinator go
 // to that coordinator's key; and unlinkability holds only for keys — the same IP address or
 // payment details still link her.
+import { isHex64 } from '@hansa/protocol'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
@@ -23,7 +24,7 @@ import { getPublicKey } from 'nostr-tools/pure'
 export const COORDINATOR_KEY_SALT = 'hansa/orderbook/coordinator-key/v1'
 
 const hexToBytes = (hex: string): Uint8Array => {
-  if (!/^[0-9a-f]{64}$/.test(hex)) {
+  if (!isHex64(hex)) {
     throw new TypeError('a coordinator pubkey is 64 lowercase hex characters')
   }
   const out = new Uint8Array(32)

@@ -2,7 +2,7 @@
 // action on an order goes to the node that published it (its coordinator's), signed (NIP-98)
 // with the key the user has at that coordinator. A refusal becomes a NodeRequestError with
 // the node's code (HANSA_ORDER_NOT_PENDING, HANSA_ORDER_NOT_MAKER, HANSA_ORDER_TERMS, …).
-import type { NostrEvent, Order, OrderStatus } from '@hansa/protocol'
+import type { NostrEvent, Order, OrderViewDocument } from '@hansa/protocol'
 import { getToken } from 'nostr-tools/nip98'
 import { finalizeEvent } from 'nostr-tools/pure'
 import { NodeRequestError, httpUrlOf } from '../federation-api.js'
@@ -10,17 +10,12 @@ import { keyFor } from './coordinator-keys.js'
 import type { OrderBookClient } from './joint-book.js'
 import type { BookCoordinator, JointOrder } from './types.js'
 
-/** An order as its coordinator's node reports it after an action. */
-export type OrderReceipt = {
-  id: string
-  status: OrderStatus
-  maker: string
-  taker: string | null
+/**
+ * An order as its coordinator's node reports it after an action: @hansa/protocol's
+ * OrderViewSchema, with its NIP-69 order and its kind-38383 event typed exactly.
+ */
+export type OrderReceipt = Omit<OrderViewDocument, 'order' | 'event'> & {
   order: Order
-  /** Once taken: the satoshis and fiat agreed, and the coordinator's fees (sats). */
-  trade: { sats: number; fiat: number; makerFee: number; takerFee: number } | null
-  createdAt: number
-  updatedAt: number
   /** The kind-38383 event the node published for the order's current status. */
   event: NostrEvent | null
 }

@@ -1,13 +1,18 @@
 // Refusals of the billing API: a stable code, an HTTP status and a message that names the fix.
 // Cheques refused keep their protocol code (HANSA_CHEQUE_*, see @hansa/protocol).
-import { type ChequeError, HansaError, type HttpAuthError } from '@hansa/protocol'
+import {
+  type HansaErrorCode,
+  type ChequeError,
+  HansaError,
+  type HttpAuthError,
+} from '@hansa/protocol'
 
 export type BillingErrorBody = { error: { code: string; message: string } }
 
 export class BillingRequestError extends HansaError {
   override name = 'BillingRequestError'
   readonly status: number
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: HansaErrorCode, message: string) {
     super(code, message)
     this.status = status
   }

@@ -17,8 +17,11 @@ import type { Service } from '../services/service.js'
 
 /** The access mode the configuration gives a service (`<service>.access`; free when absent). */
 export function accessModeOf(config: NodeConfig, service: string): AccessMode {
-  const section = (config as unknown as Record<string, { access?: unknown } | undefined>)[service]
-  const mode = section?.access
+  const section: unknown = Object.entries(config).find(([name]) => name === service)?.[1]
+  const mode =
+    typeof section === 'object' && section !== null && 'access' in section
+      ? section.access
+      : undefined
   return mode === 'subscription' || mode === 'metered' ? mode : 'free'
 }
 

@@ -13,7 +13,9 @@ import type { Hooks, HookName, ServiceContext } from '../services/service.js'
 
 export type ServiceGate = {
   /** The context to hand a service's register(): its hooks only run while it is on. */
-  contextFor(name: string, ctx: ServiceContext): ServiceContext
+  contextFor<O>(name: string, ctx: ServiceContext<O>): ServiceContext<O>
+  /** Records the kinds a service owns (its private kinds): refused while it is off. */
+  ownKinds(name: string, kinds: readonly number[]): void
 }
 
 /**
@@ -46,6 +48,11 @@ export function createServiceGate(
     return refuse('restricted', 'service-off', `service "${off}" is off on this node: ${why()}`)
   })
   return {
+    ownKinds(name, kinds) {
+      const owned = kindsOf.get(name) ?? new Set<number>()
+      for (const k of kinds) owned.add(k)
+      kindsOf.set(name, owned)
+    },
     contextFor(name, ctx) {
       const isOn = () => active().includes(name)
       return {
@@ -56,12 +63,6 @@ export function createServiceGate(
               isOn() ? (fn as (...a: unknown[]) => unknown)(...args) : undefined) as Hooks[K]
             ctx.addHook(hook, gated)
           } else ctx.addHook(hook, fn)
-        },
-        addPrivateKinds(kinds) {
-          const owned = kindsOf.get(name) ?? new Set<number>()
-          for (const k of kinds) owned.add(k)
-          kindsOf.set(name, owned)
-          ctx.addPrivateKinds(kinds)
         },
       }
     },

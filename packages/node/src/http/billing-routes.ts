@@ -3,11 +3,26 @@
 // `payload` tag must be the sha256 of the exact body, so these routes read the raw body (in
 // their own Fastify scope: other routes keep the default JSON parser). Every refusal is
 // { "error": { "code", "message" } } with a HANSA_* code and an HTTP status that fits.
+import {
+  AccountSchema,
+  Amount,
+  BillingReportSchema,
+  ChequeReceiptSchema,
+  DevTaxPaymentReceiptSchema,
+  ErrorBodySchema,
+  Hex64,
+  QuoteSchema,
+  SignedTermsDocumentSchema,
+  SubscriptionDocumentSchema,
+  SubscriptionListSchema,
+  SubscriptionReceiptSchema,
+} from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Billing } from '../billing/billing.js'
 import { BillingRequestError, forbidden, unauthorized } from '../billing/errors.js'
 import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
+import { hansaErrorHandler } from './error-handler.js'
 
 export type BillingRoutesOptions = {
   billing: Billing
@@ -15,17 +30,9 @@ export type BillingRoutesOptions = {
   nip98: Nip98Auth
 }
 
-const amount = { type: 'string', pattern: '^(0|[1-9][0-9]*)$', description: 'base units' }
-const pubkey = { type: 'string', pattern: '^[0-9a-f]{64}$' }
-const open = (properties: Record<string, unknown>, description?: string) => ({
-  type: 'object',
-  properties,
-  additionalProperties: true,
-  ...(description ? { description } : {}),
-})
-const errorBody = open({
-  error: open({ code: { type: 'string' }, message: { type: 'string' } }),
-})
+const amount = Amount
+const pubkey = Hex64
+const errorBody = ErrorBodySchema
 const errors = {
   400: errorBody,
   401: errorBody,
@@ -38,28 +45,6 @@ const errors = {
 const auth = [{ nip98: [] }]
 const tags = ['billing']
 
-const subscription = open({
-  id: { type: 'string' },
-  service: { type: 'string' },
-  owner: pubkey,
-  pubkeys: { type: 'array', items: pubkey },
-  createdAt: { type: 'integer' },
-  expiresAt: { type: 'integer' },
-  expires: { type: 'string', description: 'expiresAt as ISO 8601' },
-  active: { type: 'boolean' },
-})
-const swapAccount = open({
-  peer: pubkey,
-  balance: { type: 'string', description: 'what the peer owes (negative: paid ahead), base units' },
-  charged: amount,
-  paid: amount,
-  cumulativePayout: amount,
-  requests: { type: 'integer' },
-  bounds: { type: 'string', enum: ['within', 'debt', 'credit'] },
-  paymentThreshold: amount,
-  disconnectThreshold: amount,
-  mode: { type: 'string', enum: ['soft', 'mock', 'hard'] },
-})
 const cheque = {
   description:
     'EIP-712 cheque: { chequebook, beneficiary, cumulativePayout (decimal string), chainId, signature (0x + 130 hex) }',
@@ -72,19 +57,9 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       invalid: () =>
         new BillingRequestError(400, 'HANSA_BILLING_BAD_REQUEST', 'the body is not JSON'),
     })
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof BillingRequestError) return reply.code(error.status).send(error.toJSON())
-      const status = (error as { statusCode?: number }).statusCode ?? 500
-      if (status < 500) {
-        return reply
-          .code(status)
-          .send({ error: { code: 'HANSA_BILLING_BAD_REQUEST', message: error.message } })
-      }
-      request.log.error({ err: error }, 'billing route failed')
-      return reply.code(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(
+      hansaErrorHandler({ invalid: 'HANSA_BILLING_BAD_REQUEST', name: 'billing' }),
+    )
 
     const { billing } = options
     const who = (request: FastifyRequest): Promise<string> =>
@@ -116,20 +91,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
             "This node's terms, signed by the node key (free, subscription, metered per service)",
           tags,
           response: {
-            200: open(
-              {
-                terms: open({
-                  hansa: { type: 'integer' },
-                  node: pubkey,
-                  issuedAt: { type: 'integer' },
-                  services: { type: 'object', additionalProperties: true },
-                  settlement: { type: 'object', additionalProperties: true },
-                  devTax: { type: 'object', additionalProperties: true },
-                }),
-                sig: { type: 'string' },
-              },
-              'BIP-340 signature by terms.node of sha256(RFC 8785 canonical bytes of terms)',
-            ),
+            200: SignedTermsDocumentSchema,
           },
         },
       },
@@ -160,27 +122,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
             },
           },
           response: {
-            201: open({
-              quote: open({
-                id: { type: 'string' },
-                owner: pubkey,
-                service: { type: 'string' },
-                periods: { type: 'integer' },
-                amount,
-                unit: { type: 'string' },
-                pubkeys: { type: 'array', items: pubkey },
-                createdAt: { type: 'integer' },
-                expiresAt: { type: 'integer' },
-              }),
-              pay: open({
-                rail: { type: 'string' },
-                beneficiary: { type: 'string' },
-                chainId: { type: 'integer' },
-                chequebook: { type: ['string', 'null'] },
-                cumulativePayout: amount,
-                lastCumulativePayout: amount,
-              }),
-            }),
+            201: QuoteSchema,
             ...errors,
           },
         },
@@ -211,18 +153,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
             },
           },
           response: {
-            200: open({
-              subscription,
-              payment: open({
-                periods: { type: 'integer' },
-                amount,
-                unit: { type: 'string' },
-                devTax: amount,
-                expiresBefore: { type: 'integer' },
-                expiresAfter: { type: 'integer' },
-                cumulativePayout: amount,
-              }),
-            }),
+            200: SubscriptionReceiptSchema,
             ...errors,
           },
         },
@@ -239,7 +170,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
           tags,
           security: auth,
           response: {
-            200: open({ subscriptions: { type: 'array', items: subscription } }),
+            200: SubscriptionListSchema,
             ...errors,
           },
         },
@@ -256,7 +187,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       tags,
       security: auth,
       params: { type: 'object', properties: { id: { type: 'string' }, pubkey } },
-      response: { 200: open({ subscription }), ...errors },
+      response: { 200: SubscriptionDocumentSchema, ...errors },
     }
     scope.post(
       '/subscriptions/:id/pubkeys',
@@ -299,13 +230,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
           security: auth,
           body: { type: 'object', required: ['cheque'], properties: { cheque } },
           response: {
-            200: open({
-              credited: amount,
-              unit: { type: 'string' },
-              devTax: amount,
-              cumulativePayout: amount,
-              account: swapAccount,
-            }),
+            200: ChequeReceiptSchema,
             ...errors,
           },
         },
@@ -324,20 +249,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
           tags,
           security: auth,
           response: {
-            200: open({
-              pubkey,
-              unit: { type: 'string' },
-              swap: { anyOf: [swapAccount, { type: 'null' }] },
-              chequebook: {
-                anyOf: [
-                  open({ address: { type: 'string' }, cumulativePayout: amount }),
-                  { type: 'null' },
-                ],
-              },
-              subscriptions: { type: 'array', items: subscription },
-              payments: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              devTax: open({ rateBps: { type: 'integer' }, rate: { type: 'string' } }),
-            }),
+            200: AccountSchema,
             ...errors,
           },
         },
@@ -353,7 +265,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
             "The coordinator's books: income, dev tax due and paid, balances per peer, out-of-bounds peers, subscriptions",
           tags,
           security: auth,
-          response: { 200: { type: 'object', additionalProperties: true }, ...errors },
+          response: { 200: BillingReportSchema, ...errors },
         },
       },
       async (request) => {
@@ -375,12 +287,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
             properties: { amount, reference: { type: 'string' } },
           },
           response: {
-            200: open({
-              devTax: amount,
-              devTaxPaid: amount,
-              devTaxDue: amount,
-              unit: { type: 'string' },
-            }),
+            200: DevTaxPaymentReceiptSchema,
             ...errors,
           },
         },

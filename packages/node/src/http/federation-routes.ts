@@ -3,11 +3,11 @@
 // a sync on demand. A standalone node takes a genesis — a draft or a chain — only from a
 // request its coordinator authorised (NIP-98 by the node key or an admin key, or the setup
 // token; federation/federation-service.ts). Chain offers and sync requests are rate-limited
-// per address: each may cost signature checks or outgoing requests. Every refusal is `{ error: { code, message } }` with a 4xx status and the
-// protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
-import { HansaError, MANIFEST_FORMAT } from '@hansa/protocol'
+// per address: each may cost signature checks or outgoing requests. Every refusal is
+// `{ error: { code, message } }` with a 4xx status and the protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
+import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { FederationRequestError, httpStatusOf } from '../federation/errors.js'
+import { FederationRequestError } from '../federation/errors.js'
 import { SETUP_TOKEN_HEADER, type SetupToken } from '../federation/setup-token.js'
 import { TokenBucket } from '../relay/rate-limiter.js'
 import type { Federation } from '../federation/federation-service.js'
@@ -16,6 +16,7 @@ import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
 import type { Nip98Auth } from './nip98-auth.js'
 import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
+import { hansaErrorHandler } from './error-handler.js'
 
 export type FederationRoutesOptions = {
   federation: Federation
@@ -75,29 +76,9 @@ export async function federationRoutes(
         new FederationRequestError('HANSA_REQUEST_INVALID', 400, 'the body is not valid JSON'),
     })
 
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof HansaError) {
-        return reply
-          .status(httpStatusOf(error))
-          .send({ error: { code: error.code, message: error.message } })
-      }
-      const fastifyError = error as { validation?: unknown; statusCode?: number; message: string }
-      if (fastifyError.validation !== undefined) {
-        return reply
-          .status(400)
-          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: `request ${error.message}` } })
-      }
-      const status = fastifyError.statusCode ?? 500
-      if (status < 500) {
-        return reply
-          .status(status)
-          .send({ error: { code: 'HANSA_REQUEST_INVALID', message: error.message } })
-      }
-      request.log.error({ err: error }, 'federation route failed')
-      return reply.status(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(
+      hansaErrorHandler({ invalid: 'HANSA_REQUEST_INVALID', name: 'federation' }),
+    )
 
     /** The pubkey a NIP-98 header authenticates for this request, or a thrown HttpAuthError. */
     const authenticate = (request: FastifyRequest): Promise<string> =>

@@ -15,11 +15,19 @@ export type HansaInfo = {
 /** Paid access, when billing runs: NIP-11 `fees` and whether payment is required. */
 export type PaidInfo = { fees: object; paymentRequired: boolean; paymentsUrl: string }
 
+/**
+ * NIPs every Hansa node supports. 17 and 59 (the inbox's gift wraps) stay listed whether or not
+ * the inbox runs: a node always relays them like any other event.
+ */
+export const BASE_NIPS: readonly number[] = [1, 9, 11, 17, 40, 42, 45, 59]
+
 export function relayInformation(
   config: NodeConfig,
   pubkey: string,
   hansa: HansaInfo,
   paid?: PaidInfo,
+  /** NIPs the services that are on add (Service.nips). */
+  serviceNips: readonly number[] = [],
 ) {
   const { limits } = config
   return {
@@ -27,10 +35,7 @@ export function relayInformation(
     description: config.description,
     pubkey,
     contact: config.contact || undefined,
-    // 69 (P2P orders) and 98 (HTTP auth) while the order book runs.
-    supported_nips: [1, 9, 11, 17, 40, 42, 45, 59].concat(
-      hansa.services.includes('orderbook') ? [69, 98] : [],
-    ),
+    supported_nips: [...new Set([...BASE_NIPS, ...serviceNips])].sort((a, b) => a - b),
     software: SOFTWARE_URL,
     version: SOFTWARE_VERSION,
     limitation: {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
 import type { Relay } from '../relay/relay.js'
+import { hansaErrorHandler } from './error-handler.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
 export type HttpServerOptions = {
@@ -29,6 +30,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
   })
+  // Every route set answers a refusal in one shape; sets with their own "invalid request"
+  // code (billing, the order book) set the same handler in their scope.
+  app.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_REQUEST_INVALID', name: 'http' }))
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -48,6 +48,8 @@ export class Connection implements ConnectionInfo {
   inProgressBytes = 0
   /** Until when (ms) the socket is not read because the client went past a rate limit. */
   throttledUntil = 0
+  /** Never paused again (the node is shutting down: it must read the client's close frame). */
+  released = false
 
   /**
    * Pauses or resumes reading from the client: paused while too much of what it sent is still
@@ -56,6 +58,10 @@ export class Connection implements ConnectionInfo {
    */
   reconsiderReading(): void {
     if (this.closed) return
+    if (this.released) {
+      if (this.socket.isPaused) this.socket.resume()
+      return
+    }
     const busy = this.inProgress > 64 || this.inProgressBytes > 1 << 20
     const calm = this.inProgress <= 32 && this.inProgressBytes <= 1 << 19
     const throttled = Date.now() < this.throttledUntil
@@ -77,11 +83,12 @@ export class Connection implements ConnectionInfo {
     readonly socket: WebSocket,
     readonly ip: string,
     budgets: { eventsPerSecond: number; queriesPerSecond: number; authPerSecond: number },
+    /** The clock's time in milliseconds when the connection opened: the buckets start full. */
+    openedMs: number,
     /** Bytes queued for the client past which the connection is dropped at once. */
     private readonly hardBufferLimit = Number.POSITIVE_INFINITY,
   ) {
-    const now = Date.now()
-    const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, rate * 2), now)
+    const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, rate * 2), openedMs)
     this.eventBudget = bucket(budgets.eventsPerSecond)
     this.queryBudget = bucket(budgets.queriesPerSecond)
     this.authBudget = bucket(budgets.authPerSecond)

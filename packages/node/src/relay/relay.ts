@@ -35,6 +35,7 @@ import {
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import type { Clock } from '../clock.js'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { HookName, Hooks, Served } from '../services/service.js'
@@ -48,22 +49,18 @@ import { type StoredFrames, frameStoredEvents } from './stored-frames.js'
 import { SubscriptionIndex, compileFilter } from './subscription-index.js'
 import { StoreBusyError, StoreTimeoutError } from '../store/event-store.js'
 
-export type CheckResult = 'ok' | 'bad-id' | 'bad-sig'
-export type EventCheck = { id: string; pubkey: string; sig: string; serialized: string }
-/** Checks an event's id and signature (the verify stage); the VerifyPool implements it. */
-export interface EventVerifier {
-  check(e: EventCheck): Promise<CheckResult>
-}
+import type { CheckResult, Verifier } from '../verify/event-verifier.js'
 
 export type RelayOptions = {
   config: NodeConfig
   store: EventStore
-  verifier: EventVerifier
+  verifier: Pick<Verifier, 'check'>
   log: Logger
   metrics: NodeMetrics
   /** The URL clients must name in NIP-42 AUTH. */
   relayUrl: string
-  now?: () => number
+  /** Time for rate limits, policy, expiry and AUTH. */
+  clock: Clock
 }
 
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
@@ -99,12 +96,13 @@ export class Relay {
   private readonly ipConnections = new Map<string, number>()
   private readonly inFlight = new Set<Promise<unknown>>()
   private accepting = true
+  /** Unix seconds, from the node's clock. */
   readonly now: () => number
   /** The URL clients must name in NIP-42 AUTH. */
   relayUrl: string
 
   constructor(private readonly options: RelayOptions) {
-    this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
+    this.now = () => options.clock.now()
     this.relayUrl = options.relayUrl
     this.writer = new EventWriter(options.store, options.metrics.writeSeconds)
   }
@@ -148,6 +146,7 @@ export class Relay {
         queriesPerSecond: config.limits.queriesPerSecond,
         authPerSecond: config.limits.authPerSecond,
       },
+      this.options.clock.nowMs(),
       config.limits.maxSendBufferBytes * 4,
     )
     this.connections.add(conn)
@@ -220,7 +219,7 @@ export class Relay {
     // An event costs one token per started 2 KiB, so a flood of large or tag-heavy events is
     // held to a byte rate; a client past its budget is also not read from for a second.
     if (text.startsWith('["EVENT"')) {
-      const nowMs = Date.now()
+      const nowMs = this.options.clock.nowMs()
       const cost = 1 + Math.floor(bytes / 2048)
       const limited = !conn.eventBudget.take(nowMs, cost)
         ? 'slow down: too many events from this connection'
@@ -423,7 +422,7 @@ export class Relay {
     let bucket = this.ipBudgets.get(ip)
     if (!bucket) {
       const rate = this.options.config.limits.eventsPerSecondPerIp
-      bucket = new TokenBucket(rate, rate * 2, Date.now())
+      bucket = new TokenBucket(rate, rate * 2, this.options.clock.nowMs())
       this.ipBudgets.set(ip, bucket)
     }
     return bucket
@@ -433,7 +432,7 @@ export class Relay {
     let bucket = this.ipQueryBudgets.get(ip)
     if (!bucket) {
       const rate = this.options.config.limits.queriesPerSecondPerIp
-      bucket = new TokenBucket(rate, rate * 2, Date.now())
+      bucket = new TokenBucket(rate, rate * 2, this.options.clock.nowMs())
       this.ipQueryBudgets.set(ip, bucket)
     }
     return bucket
@@ -441,7 +440,7 @@ export class Relay {
 
   /** Forgets full IP buckets of addresses with no open connection (maintenance timer). */
   sweepIdleBudgets(): void {
-    const now = Date.now()
+    const now = this.options.clock.nowMs()
     for (const budgets of [this.ipBudgets, this.ipQueryBudgets]) {
       for (const [ip, bucket] of budgets) {
         if (!this.ipConnections.has(ip) && bucket.idle(now)) budgets.delete(ip)
@@ -547,7 +546,7 @@ export class Relay {
       metrics.queriesRefused.inc({ prefix: r.prefix, rule: r.rule })
       conn.send(closedMessage(subId, refusalText(r)))
     }
-    if (!conn.queryBudget.take(Date.now())) {
+    if (!conn.queryBudget.take(this.options.clock.nowMs())) {
       conn.throttle(1000)
       return close(
         refuse(
@@ -557,7 +556,7 @@ export class Relay {
         ),
       )
     }
-    if (!this.ipQueryBudget(conn.ip).take(Date.now())) {
+    if (!this.ipQueryBudget(conn.ip).take(this.options.clock.nowMs())) {
       conn.throttle(1000)
       return close(
         refuse(
@@ -799,7 +798,7 @@ export class Relay {
     if (shapeError) return this.notice(conn, 'auth-shape', `invalid: AUTH ${shapeError}`)
     const event = value as NostrEvent
     const { limits } = this.options.config
-    if (!conn.authBudget.take(Date.now())) {
+    if (!conn.authBudget.take(this.options.clock.nowMs())) {
       conn.send(
         okMessage(event.id, false, `rate-limited: at most ${limits.authPerSecond} AUTH a second`),
       )
@@ -845,6 +844,11 @@ export class Relay {
     this.accepting = false
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
     await this.writer.drain()
-    for (const conn of this.connections) conn.socket.close(1001, 'node shutting down')
+    for (const conn of this.connections) {
+      // A paused socket would never read the client's close frame, and close() would wait.
+      conn.released = true
+      conn.reconsiderReading()
+      conn.socket.close(1001, 'node shutting down')
+    }
   }
 }

@@ -76,7 +76,10 @@ export class SubscriptionIndex<E extends { compiled: readonly CompiledFilter[] }
     }
     for (const [bucket, key] of keys) {
       let set = bucket.get(key)
-      if (!set) bucket.set(key, (set = new Set()))
+      if (!set) {
+        set = new Set()
+        bucket.set(key, set)
+      }
       set.add(entry)
     }
     this.filed.set(entry, keys)

@@ -1,8 +1,13 @@
-// A service is a plugin (Fastify's rule: if it could be a plugin, it should be): a name,
-// the services it needs, and `register(ctx)`, where it adds hooks to the relay engine's
-// fixed list. Adding a service is adding a folder; the engine does not change.
+// A service is a plugin (Fastify's rule: if it could be a plugin, it should be): one object,
+// exported by one folder under services/, that declares everything the node needs from it —
+// its options (merged into the node's configuration under its name), the services it needs,
+// its private kinds, the NIPs it adds to NIP-11, its billing traffic, the events it wants
+// replicated between members, its HTTP routes (a Fastify plugin) — and `register(ctx)`, where
+// it adds hooks to the relay engine's fixed list. services/index.ts is the one list of them;
+// adding a service is adding a folder and a line there; the engine does not change.
 import type { Nip98Auth } from '../http/nip98-auth.js'
 import type { Filter, JsonValue, Manifest, ManifestCoordinator, NostrEvent } from '@hansa/protocol'
+import type { Static, TObject } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
@@ -47,19 +52,17 @@ export const HOOK_NAMES: readonly HookName[] = [
   'onServed',
 ]
 
-export type ServiceContext = {
+export type ServiceContext<Options = Record<string, unknown>> = {
+  /** The node's whole configuration. */
   config: NodeConfig
+  /** This service's own options (the configuration's section under its name). */
+  options: Options
   store: EventStore
   log: Logger
   metrics: Registry
   /** Unix seconds, from the node's clock. */
   now: () => number
   addHook<K extends HookName>(name: K, fn: Hooks[K]): void
-  /**
-   * Declares kinds that only their recipients may read: an event of such a kind is served
-   * only to a connection authenticated (NIP-42) as a pubkey named in its `p` tags.
-   */
-  addPrivateKinds(kinds: readonly number[]): void
   /** Work run on the maintenance timer (pruning and the like). */
   addMaintenanceTask(name: string, task: () => Promise<void>): void
   /** The node's key: what the node itself says (the order book's orders) is signed with it. */
@@ -69,8 +72,6 @@ export type ServiceContext = {
    * client had published it; no hooks run. Resolves once it is committed.
    */
   publish(event: NostrEvent): Promise<WriteOutcome['status']>
-  /** HTTP routes of the service, registered beside the node's own (and in /openapi.json). */
-  addRoutes(routes: (app: FastifyInstance) => Promise<void>): void
   /** NIP-98 for the service's routes: bound to the node's public URL, each token once. */
   httpAuth: Nip98Auth
   /** Run when the node stops, after the relay has answered everything (close databases). */
@@ -110,15 +111,47 @@ export type ServiceTraffic = {
   ): readonly string[] | undefined
 }
 
-export interface Service {
+/**
+ * One service, declared once. `O` is its options schema (TypeBox; it must have `enabled`),
+ * `S` what `register` returns — the running service's state, handed to its routes.
+ */
+export interface Service<O extends TObject = TObject, S = unknown> {
   readonly name: string
+  /** Services that must be enabled too; a missing one stops the node at boot. */
   readonly dependencies?: readonly string[]
+  /** Its options: `<name>.enabled` turns it on; the rest are its own (`<name>.*`). */
+  readonly options: O
+  /**
+   * Kinds that only their recipients may read: an event of such a kind is served only to a
+   * connection authenticated (NIP-42) as a pubkey named in its `p` tags.
+   */
+  readonly privateKinds?: readonly number[]
+  /** NIPs it adds to NIP-11's supported_nips while it is on. */
+  readonly nips?: readonly number[]
   /** Declared by a service that can be paid for (subscription or metered access). */
   readonly traffic?: ServiceTraffic
+  /**
+   * The events it wants shared between federation members (NIP-01 filters), for replication.
+   * Empty or absent: nothing of its own is replicated.
+   */
+  readonly replication?: readonly Filter[]
   /**
    * Fields added to the service's entry in the node's signed terms, beside `access` (the
    * order book's `trading`: currencies, limits, fees).
    */
   terms?(config: NodeConfig): Record<string, JsonValue>
-  register(ctx: ServiceContext): MaybePromise<void>
+  /** Starts the service: adds its hooks, maintenance and cleanup; returns its state. */
+  register(ctx: ServiceContext<Static<O>>): MaybePromise<S>
+  /**
+   * Its HTTP routes, a Fastify plugin registered beside the node's own (and listed in
+   * /openapi.json), given the service's context and the state `register` returned.
+   */
+  routes?(
+    app: FastifyInstance,
+    service: { ctx: ServiceContext<Static<O>>; state: S },
+  ): Promise<void>
 }
+
+/** Declares a service, keeping the types of its options and state. */
+export const defineService = <O extends TObject, S>(service: Service<O, S>): Service<O, S> =>
+  service

@@ -1,5 +1,18 @@
 // What the relay needs from storage, so SQLite (the embedded default) and PostgreSQL
-// (for coordinators who outgrow one machine) can sit behind the same engine.
+// (for coordinators who outgrow one machine) can sit behind the same engine. startNode takes
+// any EventStore (node-parts.ts makes the SQLite one by default). A store owes the relay:
+//   - durability: writeBatch resolves only once its batch is committed (an OK true is never lost);
+//   - NIP-01 rules: replaceable and addressable kinds keep the newest (ties: the lowest id);
+//     ephemeral kinds (20000-29999) never reach the store;
+//   - NIP-09: a kind-5 by an event's author removes the named events and keeps them out — by
+//     the author only (the tombstone names the author: a stranger's kind-5 blocks nothing);
+//   - NIP-45: one COUNT's filters count each matching event once;
+//   - bounds: a query stops at `maxBytes`; a backend with a queue refuses past its bound
+//     (StoreBusyError) and may stop a query past its time budget (StoreTimeoutError);
+//   - NIP-40: expired events are never returned or counted;
+//   - private kinds: an event of one is returned (and counted) only for a reader named in its
+//     `p` tags — filtered inside the store, so nothing private leaves it for the wrong reader;
+//   - order: query results newest first (by created_at), at most `limit`.
 import type { Filter, NostrEvent } from '@hansa/protocol'
 
 /** What became of one event handed to the writer. */
@@ -134,7 +147,10 @@ export const utf8Bytes = (events: readonly string[]): number => {
  *   event that matches several of them once.
  */
 export interface EventStore {
-  /** Writes a batch in one transaction; resolves once the batch is durably committed. */
+  /**
+   * Writes a batch in one transaction; resolves once the batch is durably committed, with one
+   * outcome per input, in order. The relay calls it from one writer at a time.
+   */
   writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]>
   /** Serialised events matching the filter, newest first, and their size in bytes. */
   query(filter: Filter, options: QueryOptions): Promise<QueryResult>
@@ -153,6 +169,8 @@ export interface EventStore {
   pruneReceivedBefore(kinds: readonly number[], receivedBefore: number): Promise<number>
   /** Bytes the store occupies on disk. */
   storedBytes(): Promise<number>
+  /** Events stored (the hansa_stored_events gauge). */
   eventCount(): Promise<number>
+  /** Finishes what is in flight and releases connections and threads. */
   close(): Promise<void>
 }

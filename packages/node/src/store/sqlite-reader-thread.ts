@@ -5,7 +5,7 @@ import type { Filter } from '@hansa/protocol'
 import { type QueryOptions, utf8Bytes } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
-import { serveRequests } from './thread-pool.js'
+import { serveRequests } from '../worker-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }

@@ -19,7 +19,9 @@ import {
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { SqliteWriter } from './sqlite-writer.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
-import { ThreadPool } from './thread-pool.js'
+import { HansaError } from '@hansa/protocol'
+import { WorkerPool } from '../worker-pool.js'
+import { ReadQueue } from './read-queue.js'
 
 export type SqliteStoreOptions = {
   path: string
@@ -37,10 +39,12 @@ export type SqliteStoreOptions = {
 export class SqliteStore implements EventStore {
   /** The reading connection (the relay's thread). */
   readonly db: Database.Database
-  private readonly writer: ThreadPool | SqliteWriter
+  private readonly writer: WorkerPool | SqliteWriter
   private readonly count_
   private readonly reader: SqliteReader
-  private readonly readers: ThreadPool | undefined
+  private readonly readers: WorkerPool | undefined
+  /** Fair, bounded, timed turns on the readers (read-queue.ts). */
+  private readonly readQueue: ReadQueue | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.path, options.synchronous)
@@ -50,24 +54,21 @@ export class SqliteStore implements EventStore {
     this.writer =
       options.writerThread === false
         ? new SqliteWriter(this.db)
-        : new ThreadPool(new URL('./sqlite-writer-thread.js', import.meta.url), threadData, 1)
+        : storePool('./sqlite-writer-thread.js', 'hansa-store-writer', threadData, 1)
     const readerThreads = options.readerThreads ?? 0
     this.readers =
       readerThreads > 0
-        ? new ThreadPool(
-            new URL('./sqlite-reader-thread.js', import.meta.url),
-            threadData,
-            readerThreads,
-            {
-              ...(options.maxQueuedQueries === undefined
-                ? {}
-                : { maxQueued: options.maxQueuedQueries }),
-              ...(options.queryTimeoutMs === undefined
-                ? {}
-                : { timeoutMs: options.queryTimeoutMs }),
-            },
-          )
+        ? storePool('./sqlite-reader-thread.js', 'hansa-store-reader', threadData, readerThreads)
         : undefined
+    this.readQueue =
+      this.readers === undefined
+        ? undefined
+        : new ReadQueue(this.readers, {
+            ...(options.maxQueuedQueries === undefined
+              ? {}
+              : { maxQueued: options.maxQueuedQueries }),
+            ...(options.queryTimeoutMs === undefined ? {} : { timeoutMs: options.queryTimeoutMs }),
+          })
   }
 
   async writeBatch(batch: readonly StoredEventInput[]): Promise<WriteOutcome[]> {
@@ -82,8 +83,8 @@ export class SqliteStore implements EventStore {
   }
 
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
-    if (this.readers) {
-      return (await this.readers.request(
+    if (this.readQueue) {
+      return (await this.readQueue.request(
         { op: 'query', filter, options },
         options.client,
       )) as QueryResult
@@ -93,8 +94,8 @@ export class SqliteStore implements EventStore {
   }
 
   async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
-    if (this.readers) {
-      return (await this.readers.request(
+    if (this.readQueue) {
+      return (await this.readQueue.request(
         { op: 'queryRaw', filter, options },
         options.client,
       )) as RawEvents
@@ -103,8 +104,8 @@ export class SqliteStore implements EventStore {
   }
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
-    if (this.readers) {
-      return (await this.readers.request(
+    if (this.readQueue) {
+      return (await this.readQueue.request(
         { op: 'count', filters: [...filters], options },
         options.client,
       )) as number
@@ -140,9 +141,32 @@ export class SqliteStore implements EventStore {
 
   async close(): Promise<void> {
     if (!this.db.open) return
-    await this.readers?.close()
-    if (this.writer instanceof ThreadPool) await this.writer.close()
+    await this.readers?.close({ op: 'close' })
+    if (this.writer instanceof WorkerPool) await this.writer.close({ op: 'close' })
     this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()
   }
+}
+
+/**
+ * The store's threads: the node's one WorkerPool (../worker-pool.ts) and its rule for a thread
+ * that dies — the requests it held fail (a write batch: its events get OK false "error: …"),
+ * and it is replaced, unless it could not even open the database three times in a row.
+ */
+function storePool(script: string, name: string, workerData: unknown, size: number): WorkerPool {
+  return new WorkerPool({
+    script: new URL(script, import.meta.url),
+    workerData,
+    size,
+    name,
+    crashed: (details, cause) =>
+      new HansaError('HANSA_STORE_THREAD_CRASHED', `a store thread died: ${details}`, { cause }),
+    dead: (cause) =>
+      new HansaError('HANSA_STORE_THREADS_DEAD', 'no store thread is left: they could not start', {
+        details: cause === undefined ? undefined : String(cause),
+        cause,
+      }),
+    failed: (message) => new HansaError('HANSA_STORE_REQUEST_FAILED', message),
+    closed: () => new HansaError('HANSA_STORE_CLOSED', 'the store is closed'),
+  })
 }

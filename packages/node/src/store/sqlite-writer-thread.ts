@@ -3,7 +3,7 @@
 import { workerData } from 'node:worker_threads'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type WriteItem, SqliteWriter } from './sqlite-writer.js'
-import { serveRequests } from './thread-pool.js'
+import { serveRequests } from '../worker-pool.js'
 
 export type WriterRequest =
   | { id: number; op: 'write'; items: WriteItem[] }

@@ -3,7 +3,7 @@
 // writing connection; it runs on the writer thread (sqlite-writer-thread.ts), so commits
 // and their fsyncs never stop the relay's event loop.
 import type Database from 'better-sqlite3'
-import { type NostrEvent, dTagOf, expirationOf, kindClass } from '@hansa/protocol'
+import { type NostrEvent, dTagOf, expirationOf, kindClass, isHex64 } from '@hansa/protocol'
 import type { WriteOutcome } from './event-store.js'
 import { REPLACEABLE_KINDS } from './sqlite-schema.js'
 
@@ -116,7 +116,7 @@ export class SqliteWriter {
   private applyDeletion(event: NostrEvent, pubkey: Buffer): void {
     const s = this.stmt
     for (const tag of event.tags) {
-      if (tag[0] === 'e' && tag[1] && /^[0-9a-f]{64}$/.test(tag[1])) {
+      if (tag[0] === 'e' && tag[1] && isHex64(tag[1])) {
         const target = hex(tag[1])
         s.deleteById.run(target, pubkey)
         s.recordDeletedId.run(target, pubkey)

@@ -26,6 +26,4 @@ export type {
   SettlementRail,
   IssuerAnswer,
   SettleOutcome,
-  DirectPaymentProof,
-  DirectPaymentResult,
 } from './rail.js'

@@ -1,6 +1,6 @@
 // Settlement rails: how money behind a cheque or a subscription payment actually moves. The
 // accounting (swap-accounts.ts, subscriptions.ts, books.ts) never asks which rail it runs on;
-// it asks a rail three things, so the hard mode and other rails slot in without changing it:
+// it asks a rail two things, so the hard mode and other rails slot in without changing it:
 //
 //   chequeIssuer(chequebook)  who may sign cheques drawn on this chequebook
 //                             ledger: the chequebook is the payer's own address, so itself
@@ -10,11 +10,10 @@
 //                             ledger / mock: nothing — kept on trust, never cashed
 //                             evm / hard:    queue it and cash the latest cheque per chequebook
 //                                            through the chequebook contract
-//   verifyPayment(proof)      a one-off payment that is not a cheque (optional)
-//                             lightning: a paid invoice's preimage; evm: a transfer's tx hash
 //
-// Subscriptions on the ledger and evm rails are paid with a cheque too (it raises the
-// cumulative payout by the quoted amount), so only rails without cheques need verifyPayment.
+// Subscriptions are paid with a cheque too (it raises the cumulative payout by the quoted
+// amount). A rail without cheques (lightning: a paid invoice) will add the method that checks
+// its proof together with the route that calls it.
 import type { RailName, SignedCheque } from '@hansa/protocol'
 
 export type IssuerAnswer = { issuer: string } | { refused: string }
@@ -26,21 +25,11 @@ export type SettleOutcome =
   | { status: 'queued' }
   | { status: 'cashed'; reference: string }
 
-export type DirectPaymentProof = { rail: RailName; [field: string]: unknown }
-export type DirectPaymentResult =
-  | { ok: true; amount: bigint; reference: string }
-  | { ok: false; reason: string }
-
 export interface SettlementRail {
   readonly name: RailName
   /** Who may sign cheques drawn on `chequebook` (an Ethereum address, any case). */
   chequeIssuer(chequebook: string): Promise<IssuerAnswer>
   /** A verified cheque was credited with `rise`; move the money (or not). */
   settle(cheque: SignedCheque, rise: bigint): Promise<SettleOutcome>
-  /** Checks a payment that is not a cheque, for `payer` and at least `amount`. */
-  verifyPayment?(
-    proof: DirectPaymentProof,
-    expected: { payer: string; amount: bigint; reference: string },
-  ): Promise<DirectPaymentResult>
   close?(): Promise<void>
 }

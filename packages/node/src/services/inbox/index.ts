@@ -6,8 +6,9 @@
 // randomised up to two days into the past by NIP-59, so it cannot be the clock).
 import type { Filter } from '@hansa/protocol'
 import { isHex64 } from '@hansa/protocol'
-import type { Service, ServiceContext, ServiceTraffic } from '../service.js'
+import { type ServiceTraffic, defineService } from '../service.js'
 import { refuse } from '../../relay/refusal.js'
+import { inboxOptions } from './options.js'
 
 export const GIFT_WRAP_KIND = 1059
 export const INBOX_RELAYS_KIND = 10050
@@ -44,12 +45,16 @@ export const inboxTraffic: ServiceTraffic = {
   },
 }
 
-export const inboxService: Service = {
+export const inboxService = defineService({
   name: 'inbox',
+  options: inboxOptions,
+  privateKinds: [GIFT_WRAP_KIND],
+  // NIP-17 private messages in NIP-59 gift wraps (the node lists both whether or not it runs).
+  nips: [17, 59],
   traffic: inboxTraffic,
-  register(ctx: ServiceContext) {
-    ctx.addPrivateKinds([GIFT_WRAP_KIND])
-
+  // Mail and inbox relay lists, so a recipient whose node is down finds them on another member.
+  replication: [{ kinds: [GIFT_WRAP_KIND, INBOX_RELAYS_KIND] }],
+  register(ctx) {
     ctx.addHook('onEvent', (event) => {
       if (event.kind !== GIFT_WRAP_KIND) return undefined
       const recipients = event.tags.filter((t) => t[0] === 'p')
@@ -86,11 +91,11 @@ export const inboxService: Service = {
     })
 
     ctx.addMaintenanceTask('inbox-retention', async () => {
-      const days = ctx.config.inbox.retentionDays
+      const days = ctx.options.retentionDays
       const before = ctx.now() - Math.floor(days * 86400)
       const pruned = await ctx.store.pruneReceivedBefore([GIFT_WRAP_KIND], before)
       if (pruned > 0)
         ctx.log.info({ pruned, retentionDays: days }, 'inbox: pruned mail past retention')
     })
   },
-}
+})

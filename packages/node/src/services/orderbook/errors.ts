@@ -1,11 +1,16 @@
 // Refusals of the order book's API: a stable code, an HTTP status and a message that says what
 // to do. Refusals of the order's state machine keep their protocol code (HANSA_ORDER_*).
-import { HansaError, type OrderErrorCode, type OrderStateError } from '@hansa/protocol'
+import {
+  type HansaErrorCode,
+  HansaError,
+  type OrderErrorCode,
+  type OrderStateError,
+} from '@hansa/protocol'
 
 export class OrderbookRequestError extends HansaError {
   override name = 'OrderbookRequestError'
   readonly status: number
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: HansaErrorCode, message: string) {
     super(code, message)
     this.status = status
   }

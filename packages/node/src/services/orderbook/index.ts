@@ -11,19 +11,21 @@
 // trust orders signed by a member's node, so a node that is off cannot add to the joint book.
 import { join, resolve } from 'node:path'
 import { ORDER_KIND, parseOrder } from '@hansa/protocol'
+import type { Static } from '@sinclair/typebox'
 import { Counter, Gauge } from 'prom-client'
-import { orderbookRoutes } from '../../http/orderbook-routes.js'
 import { refuse } from '../../relay/refusal.js'
-import type { Service, ServiceContext } from '../service.js'
+import { type ServiceContext, defineService } from '../service.js'
 import { OrderDb } from './order-db.js'
 import { OrderBook, termsEntry } from './order-book.js'
+import { orderbookOptions } from './options.js'
+import { orderbookRoutes } from './routes.js'
 
 export { OrderBook, tradingTermsFromConfig } from './order-book.js'
 export type { MakeRequest, TakeRequest, OrderView } from './order-book.js'
 export type { OrderRecord, Robot, Trade } from './order-db.js'
 
 /** Node keys the manifest lists with the order book, other than this node's. */
-function memberBookNodes(ctx: ServiceContext): Set<string> {
+function memberBookNodes(ctx: ServiceContext<Static<typeof orderbookOptions>>): Set<string> {
   const keys = new Set<string>()
   for (const c of ctx.federation.manifest()?.coordinators ?? []) {
     for (const n of c.nodes) if (n.services.includes('orderbook')) keys.add(n.pubkey)
@@ -32,12 +34,17 @@ function memberBookNodes(ctx: ServiceContext): Set<string> {
   return keys
 }
 
-export const orderbookService: Service = {
+export const orderbookService = defineService({
   name: 'orderbook',
+  options: orderbookOptions,
   // Maker and taker are told of a take through NIP-17 messages this node keeps for them.
   dependencies: ['inbox'],
+  // 69: P2P orders; 98: the HTTP auth its actions carry.
+  nips: [69, 98],
+  // Coordinators keep their books in step by passing their orders on.
+  replication: [{ kinds: [ORDER_KIND] }],
   terms: termsEntry,
-  register(ctx: ServiceContext) {
+  register(ctx) {
     const db = new OrderDb(
       join(resolve(ctx.config.dataDir), 'orderbook.sqlite'),
       ctx.config.storage.synchronous,
@@ -94,18 +101,18 @@ export const orderbookService: Service = {
     ctx.addMaintenanceTask('orderbook', async () => {
       if (ctx.federation.active()) await book.maintain()
     })
-    ctx.addRoutes((app) =>
-      orderbookRoutes(app, {
-        book,
-        active: () => ctx.federation.active(),
-        nip98: ctx.httpAuth,
-        now: ctx.now,
-        count: (action, result) => actions.inc({ action, result }),
-      }),
-    )
     ctx.log.info(
       { currencies: book.trading.currencies, network: book.trading.network },
       'orderbook: ready',
     )
+    return { book, count: (action: string, result: string) => actions.inc({ action, result }) }
   },
-}
+  routes: (app, { ctx, state }) =>
+    orderbookRoutes(app, {
+      book: state.book,
+      active: () => ctx.federation.active(),
+      nip98: ctx.httpAuth,
+      now: ctx.now,
+      count: state.count,
+    }),
+})

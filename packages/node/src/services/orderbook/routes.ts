@@ -5,18 +5,21 @@
 // { "error": { "code", "message" } } with a HANSA_* code: HANSA_ORDER_NOT_PENDING (409) when
 // another taker was first, HANSA_ORDER_NOT_MAKER (403) for a cancel by anyone but the maker,
 // HANSA_ORDER_TERMS (422) outside the coordinator's terms, HANSA_HTTP_AUTH (401), …
-import { HansaError, ORDER_LIMITS, ORDER_STATUSES } from '@hansa/protocol'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { unauthorized } from '../billing/errors.js'
-import type { Nip98Auth } from './nip98-auth.js'
-import { keepRawJsonBody, rawBodyOf } from './raw-json-body.js'
-import { OrderbookRequestError } from '../services/orderbook/errors.js'
 import {
-  type MakeRequest,
-  type OrderBook,
-  type TakeRequest,
-  orderView,
-} from '../services/orderbook/order-book.js'
+  ErrorBodySchema,
+  HansaError,
+  ORDER_LIMITS,
+  ORDER_STATUSES,
+  OrderListSchema,
+  OrderViewSchema,
+} from '@hansa/protocol'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { unauthorized } from '../../billing/errors.js'
+import type { Nip98Auth } from '../../http/nip98-auth.js'
+import { keepRawJsonBody, rawBodyOf } from '../../http/raw-json-body.js'
+import { OrderbookRequestError } from './errors.js'
+import { type MakeRequest, type OrderBook, type TakeRequest, orderView } from './order-book.js'
+import { hansaErrorHandler } from '../../http/error-handler.js'
 
 export type OrderbookRoutesOptions = {
   book: OrderBook
@@ -36,7 +39,7 @@ const open = (properties: Record<string, unknown>, description?: string) => ({
   additionalProperties: true,
   ...(description ? { description } : {}),
 })
-const errorBody = open({ error: open({ code: { type: 'string' }, message: { type: 'string' } }) })
+const errorBody = ErrorBodySchema
 const errors = {
   400: errorBody,
   401: errorBody,
@@ -53,71 +56,14 @@ const currency = { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217
 const side = { type: 'string', enum: ['buy', 'sell'], description: 'of bitcoin' }
 const status = { type: 'string', enum: [...ORDER_STATUSES] }
 const orderId = { type: 'string', minLength: 1, maxLength: ORDER_LIMITS.idLength }
-const nip69 = open(
-  {
-    id: { type: 'string' },
-    side,
-    currency,
-    status,
-    amount: { type: 'integer', description: 'sats; 0: at market price' },
-    fiatAmount: { type: 'array', items: { type: 'number' } },
-    paymentMethods: { type: 'array', items: { type: 'string' } },
-    premium: { type: 'number' },
-    network: { type: 'string' },
-    layer: { type: 'string' },
-    expiresAt: { type: 'integer' },
-    expiration: { type: 'integer' },
-    platform: { type: 'array', items: { type: 'string' } },
-    maker: pubkey,
-  },
-  'The order as its NIP-69 tags say it',
-)
-const orderViewSchema = open({
-  id: { type: 'string' },
-  status,
-  maker: pubkey,
-  taker: { anyOf: [pubkey, { type: 'null' }] },
-  order: nip69,
-  trade: {
-    anyOf: [
-      open({
-        sats: { type: 'integer' },
-        fiat: { type: 'number' },
-        makerFee: { type: 'integer', description: 'sats' },
-        takerFee: { type: 'integer', description: 'sats' },
-      }),
-      { type: 'null' },
-    ],
-  },
-  createdAt: { type: 'integer' },
-  updatedAt: { type: 'integer' },
-  event: {
-    anyOf: [open({}, 'The kind-38383 event published for the current status'), { type: 'null' }],
-  },
-})
+const orderViewSchema = OrderViewSchema
 const idParams = { type: 'object', properties: { id: orderId }, required: ['id'] }
 
 export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRoutesOptions) {
   const { book } = options
   await app.register(async (scope) => {
     keepRawJsonBody(scope, { bodyLimit: 16_384, invalid: () => invalid('the body is not JSON') })
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof HansaError) {
-        const status = (error as { status?: number }).status ?? 400
-        return reply.code(status).send({ error: { code: error.code, message: error.shortMessage } })
-      }
-      const e = error as { validation?: unknown; statusCode?: number; message: string }
-      const status = e.validation !== undefined ? 400 : (e.statusCode ?? 500)
-      if (status < 500) {
-        return reply
-          .code(status)
-          .send({ error: { code: 'HANSA_ORDER_INVALID', message: `request ${e.message}` } })
-      }
-      request.log.error({ err: error }, 'orderbook route failed')
-      return reply.code(500).send({
-        error: { code: 'HANSA_INTERNAL', message: 'internal error; the node logged it' },
-      })
-    })
+    scope.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_ORDER_INVALID', name: 'orderbook' }))
 
     /** The caller's key (NIP-98), once the service is known to be on. */
     const who = async (request: FastifyRequest): Promise<string> => {
@@ -207,7 +153,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
             },
             additionalProperties: false,
           },
-          response: { 200: open({ orders: { type: 'array', items: orderViewSchema } }), ...errors },
+          response: { 200: OrderListSchema, ...errors },
         },
       },
       async (request) => {

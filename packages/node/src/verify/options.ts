@@ -1,0 +1,16 @@
+// The verify stage's options: how many worker threads check signatures, and with which backend.
+import { cpus } from 'node:os'
+import { lit, option } from '../config/option.js'
+
+export const verifyOptions = option.section({
+  threads: option.integer(Math.max(1, cpus().length), {
+    description: 'Worker threads that check event signatures. 0 checks on the main thread.',
+    min: 0,
+    defaultText: 'number of CPU cores',
+  }),
+  backend: option.choice(
+    [lit('auto'), lit('native'), lit('wasm'), lit('noble')],
+    'auto',
+    'Schnorr verifier: auto picks the fastest that loads (native libsecp256k1, then WASM, then JS).',
+  ),
+})

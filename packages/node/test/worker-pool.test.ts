@@ -1,0 +1,48 @@
+// The one rule for a worker that dies, shared by the verify stage and the store's threads:
+// its requests fail with `crashed` and it is replaced; a worker that cannot even get ready is
+// given up on after three tries in a row, and then every request is refused with `dead`.
+import { WorkerPool } from '@hansa/node'
+import { describe, expect, it } from 'vitest'
+
+const script = new URL('./fixtures/pool-worker.mjs', import.meta.url)
+const pool = (mode: string, size = 1) =>
+  new WorkerPool({
+    script,
+    workerData: { mode },
+    size,
+    name: 'pool-test',
+    crashed: (details) => new Error(`crashed: ${details}`),
+    dead: () => new Error('dead'),
+    failed: (message) => new Error(`failed: ${message}`),
+    closed: () => new Error('closed'),
+  })
+
+describe('WorkerPool', () => {
+  it('answers, reports a handler error, and refuses after close', async () => {
+    const p = pool('echo', 2)
+    expect(await p.ready).toEqual(['ready-info', 'ready-info'])
+    expect(await p.request({ value: 41 })).toBe(41)
+    await expect(p.request({ value: 'throw' })).rejects.toThrow('failed: asked to throw')
+    await p.close()
+    await expect(p.request({ value: 1 })).rejects.toThrow('closed')
+  })
+
+  it('fails the requests a dying worker held, and replaces it', async () => {
+    const p = pool('echo')
+    await p.ready
+    await expect(p.request({ value: 'crash' })).rejects.toThrow(
+      'crashed: worker exited with code 7',
+    )
+    expect(p.size).toBe(1)
+    expect(await p.request({ value: 'after' })).toBe('after')
+    await p.close()
+  })
+
+  it('gives up on a worker that dies before it is ready three times in a row', async () => {
+    const p = pool('never-ready')
+    await expect(p.ready).rejects.toThrow()
+    await expect.poll(() => p.size, { timeout: 15_000 }).toBe(0)
+    await expect(p.request({ value: 1 })).rejects.toThrow('dead')
+    await p.close()
+  })
+})
