@@ -45,6 +45,13 @@ config
   .option('--config <file>', 'JSON config file')
   .action((opts) => runCommand(() => import('./commands/config-show.js'), opts))
 
+program
+  .command('errors')
+  .description('the HANSA_* error codes')
+  .command('docs')
+  .description('print the table of error codes (Markdown)')
+  .action(() => runCommand(() => import('./commands/errors-docs.js'), {}))
+
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 const guardian = program.command('guardian').description("a guardian's key and setup code")

@@ -31,8 +31,8 @@ export class ManualClock implements Clock {
   }
 }
 
-/** A clock from a seconds function (the older `now` option): milliseconds follow the system. */
-export const clockFrom = (now: () => number): Clock => ({
-  now,
-  nowMs: () => now() * 1000 + (Date.now() % 1000),
-})
+/**
+ * A clock from a seconds function (the older `now` option): unix seconds from it, while the
+ * token buckets' milliseconds stay the system's, as they were before the clock was passed in.
+ */
+export const clockFrom = (now: () => number): Clock => ({ now, nowMs: () => Date.now() })
