@@ -157,11 +157,27 @@ federation
     runCommand(() => import('./commands/federation-verify.js'), { ...opts, file }),
   )
 
+federation
+  .command('anchor')
+  .description(
+    'write the manifest versions the on-chain FederationRegistry lacks (guardians sign, anyone sends)',
+  )
+  .option('--node <url>', 'a node of the federation (default ws://127.0.0.1:7447)')
+  .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+  .option('--registry <address>', "the registry (default: the node's terms)")
+  .option('--guardian <dir>', "a guardian's folder whose key signs (repeat)", collect)
+  .option('--key <file>', 'the key that pays the gas (default ./hansa.key)')
+  .option('--json', 'print JSON')
+  .action((opts) => runCommand(() => import('./commands/federation-anchor.js'), opts))
+
 program
   .command('devnet')
-  .description('start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes')
+  .description(
+    'start a whole federation on this machine: 3 guardians, 2 coordinators, 3 nodes, a local chain',
+  )
   .option('--data-dir <dir>', 'where the nodes, keys and devnet.json live (default ./hansa-devnet)')
   .option('--sample-orders', "add a few sample orders to each coordinator's order book")
+  .option('--no-chain', 'no local chain: every node free (default: anvil, node-2 and node-3 paid)')
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/devnet.js'), opts))
 
@@ -271,8 +287,28 @@ userKey(
     .description('pay for N periods of a service (renewing extends from the current expiry)')
     .option('--service <name>', 'the service (default inbox)')
     .option('--periods <n>', 'how many periods (default 1)')
-    .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect),
+    .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect)
+    .option('--rpc-url <url>', 'the chain, when the node is paid on chain (or HANSA_RPC_URL)'),
 ).action((opts) => runCommand(() => import('./commands/account-subscribe.js'), opts))
+userKey(
+  program
+    .command('wallet')
+    .description("your key's address on the node's chain (evm rail), ether and token balances")
+    .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+    .option('--faucet <n>', 'devnet: mint this many test tokens first'),
+).action((opts) => runCommand(() => import('./commands/wallet.js'), opts))
+userKey(
+  program
+    .command('chequebook')
+    .description("your chequebook on the node's chain, for metered use in hard mode")
+    .argument('<action>', 'deploy, deposit, withdraw or status')
+    .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
+    .option('--chequebook <address>', 'the chequebook (deposit, withdraw, status)')
+    .option('--amount <n>', 'base units to deposit (deploy, deposit) or withdraw')
+    .option('--hard-deposit <n>', 'deposit: also promise this much to the node (hard deposit)'),
+).action((action, opts) =>
+  runCommand(() => import('./commands/chequebook.js'), { ...opts, action }),
+)
 userKey(
   account
     .command('add-key')
@@ -330,7 +366,9 @@ userOptions(
     .description(
       "find the federation's nodes (invite, manifest, discv5, yours), verify each, show terms and why any is rejected",
     )
-    .option('--no-discv5', 'skip the Discovery v5 lookup'),
+    .option('--no-discv5', 'skip the Discovery v5 lookup')
+    .option('--registry-rpc <url>', 'check each node in the on-chain registry on this chain')
+    .option('--require-registry', 'reject nodes the on-chain registry does not list'),
 ).action((opts) => runCommand(() => import('./commands/nodes.js'), opts))
 const trust = program
   .command('trust')
@@ -403,7 +441,8 @@ userOptions(
     .option('--periods <n>', 'periods to pay for on a subscription node (default 1)')
     .option('--node <url>', 'this node rather than the best of the ranking')
     .option('--count <n>', 'how many nodes (default 1)')
-    .option('--policy <p>', 'random (default), cheapest, fastest or devfund'),
+    .option('--policy <p>', 'random (default), cheapest, fastest or devfund')
+    .option('--rpc-url <url>', 'the chain, for nodes paid on chain (or HANSA_RPC_URL)'),
   true,
 ).action((opts) => runCommand(() => import('./commands/subscribe.js'), opts))
 const inbox = program.command('inbox').description('NIP-17 private messages through inbox nodes')

@@ -1,6 +1,7 @@
 // `hansa devnet`: one command gives a working federation (3 guardians, threshold 2; 2
 // coordinators; 3 nodes), prints the invite code and where every node lives, and stops every
-// node cleanly on Ctrl-C (SIGINT).
+// node cleanly on Ctrl-C (SIGINT). It runs a local chain (anvil): the manifest is anchored in
+// the registry, node-2 meters its inbox in hard mode and node-3 sells it on chain.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,6 +32,7 @@ describe('hansa devnet', () => {
       nodes: { name: string; url: string; dataDir: string; coordinator: string }[]
       guardians: { name: string }[]
       threshold: number
+      chain: { rpcUrl: string; registry: string; anchored: { version: number } | null }
     }>((resolve, reject) => {
       child.stdout.on('data', (d) => {
         stdout += d
@@ -64,6 +66,23 @@ describe('hansa devnet', () => {
       ).json()) as { hansa: { federationId: string; manifestVersion: number } }
       expect(nip11.hansa).toMatchObject({ federationId: info.federationId, manifestVersion: 1 })
     }
+
+    // the chain: manifest anchored; node-2 metered in hard mode and node-3 on subscription, on chain
+    expect(info.chain.anchored?.version).toBe(1)
+    const terms = async (name: string) =>
+      (
+        (await getJson(
+          `${info.nodes.find((n) => n.name === name)!.url.replace('ws', 'http')}/terms`,
+        )) as {
+          terms: { services: { inbox: { access: string } }; settlement: { evm?: object } }
+        }
+      ).terms
+    expect((await terms('node-2')).services.inbox).toMatchObject({
+      access: 'metered',
+      swap: 'hard',
+    })
+    expect((await terms('node-3')).services.inbox.access).toBe('subscription')
+    expect((await terms('node-3')).settlement.evm).toMatchObject({ registry: expect.any(String) })
 
     child.kill('SIGINT')
     expect(await exited).toBe(0)

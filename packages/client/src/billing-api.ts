@@ -47,6 +47,9 @@ export type {
 /** POST /subscriptions: the price of N periods of a service, and how to pay it. */
 export type Quote = QuoteDocument
 
+/** GET /billing's `settlement` (evm rail). */
+export type SettlementReport = NonNullable<BillingReport['settlement']>
+
 /**
  * GET /terms, verified: signed by the node they name (and by `expectedNode` when given).
  * Throws NodeRequestError HANSA_TERMS_INVALID / HANSA_TERMS_SIGNATURE otherwise.

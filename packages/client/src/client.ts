@@ -12,6 +12,7 @@
 //
 // Nothing is read from module globals: every default below can be replaced, which is how the
 // tests run several users in one process, each with her own store and key.
+import type { RegistryOptions } from './registry-check.js'
 import { webcrypto } from 'node:crypto'
 import { getPublicKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
@@ -82,6 +83,8 @@ export type HansaClientOptions = {
   downSeconds?: number
   /** Nodes verified at once (default 16). */
   concurrency?: number
+  /** Check the nodes against the on-chain FederationRegistry (registry-check.ts). */
+  registry?: RegistryOptions
   /** The joint order book (docs/orderbook.md). */
   orders?: {
     /** Sign with a key derived per coordinator, unlinkable across them (default false). */
@@ -105,6 +108,7 @@ export type ClientEnv = {
   heartbeatMs: number
   downSeconds: number
   concurrency: number
+  registry: RegistryOptions | undefined
 }
 
 /** What one run has learnt; nothing here is persisted. */
@@ -168,6 +172,7 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     heartbeatMs: options.timeouts?.heartbeatMs ?? 700,
     downSeconds: options.downSeconds ?? 60,
     concurrency: options.concurrency ?? 16,
+    registry: options.registry,
   }
   const store = options.store ?? memoryClientStore()
   const client: HansaClient = {

@@ -166,3 +166,5 @@ export {
   type WatchStatus,
   watchInbox,
 } from './actions/inbox-watch.js'
+export * from './evm-wallet.js'
+export * from './registry-check.js'

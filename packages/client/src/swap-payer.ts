@@ -74,6 +74,8 @@ export type SwapPayerOptions = {
   /** Called when this payer's own books put it out of bounds (or back). */
   onBounds?: (direction: Bounds, balance: bigint) => void
   api?: BillingApiOptions
+  /** A chequebook contract this key issues (evm rail, hard mode); default: the key's address. */
+  chequebook?: string
 }
 
 const encoder = new TextEncoder()
@@ -85,7 +87,7 @@ export class SwapPayer {
   readonly service: string
   readonly policy: SwapPolicy
   readonly unit: string
-  /** The payer's chequebook on the ledger rail: its own Ethereum address. */
+  /** The payer's chequebook: a contract on the evm rail, its own address on the ledger rail. */
   readonly chequebook: string
   private state: SwapAccount
   private bounds_: Bounds = 'within'
@@ -101,7 +103,7 @@ export class SwapPayer {
     const t = terms.services[service] as MeteredTerms
     this.policy = swapPolicy(t)
     this.unit = t.unit
-    this.chequebook = ethereumAddress(options.secretKey)
+    this.chequebook = options.chequebook ?? ethereumAddress(options.secretKey)
     const saved = this.storage.load(this.nodeId)
     this.state = saved
       ? {
@@ -269,6 +271,11 @@ export async function subscribeWith(
   const { cheque: signWith, ...api } = options
   const quote = await quoteSubscription(nodeUrl, request, secretKey, api)
   const amount = BigInt(quote.quote.amount)
+  if (quote.pay.beneficiary === undefined || quote.pay.lastCumulativePayout === undefined) {
+    throw new Error(
+      `${nodeUrl} is paid on the ${quote.pay.rail} rail, not with cheques: use subscribeOnChain`,
+    )
+  }
   const cheque = signWith
     ? await signWith(amount)
     : await signCheque(

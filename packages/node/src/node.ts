@@ -193,6 +193,7 @@ export async function startNode(
       now,
     })
     cleanups.push(() => billing.close())
+    await billing.start()
     const maintenance: Array<{ name: string; task: () => Promise<void> }> = []
     const serviceRoutes: Array<(app: FastifyInstance) => Promise<void>> = []
     for (const { service, options: own } of enabled) {

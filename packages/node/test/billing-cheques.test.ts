@@ -188,10 +188,15 @@ describe('paid-access configuration', () => {
     }
   })
 
-  it('refuses to start with a mode or rail that is not built, saying which', async () => {
+  it('refuses to start with a mode or rail that is not built or not set up, saying which', async () => {
     await expect(
       startTestNode({ 'inbox.access': 'metered', 'billing.metered.swap': 'hard' }),
-    ).rejects.toThrow(/billing.metered.swap hard cashes cheques on chain through the evm rail/)
+    ).rejects.toThrow(
+      /billing.metered.swap hard cashes cheques on chain: it needs billing.rail evm/,
+    )
+    await expect(startTestNode({ 'billing.rail': 'evm' })).rejects.toThrow(
+      'billing.rail evm needs billing.evm.rpcUrl',
+    )
     await expect(startTestNode({ 'billing.rail': 'lightning' })).rejects.toThrow(
       'billing.rail lightning is not built yet; use ledger (cheques credited on trust)',
     )

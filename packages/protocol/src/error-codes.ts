@@ -334,6 +334,66 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'A payment does not match the amount quoted.',
   },
+  // ---- node: the evm rail (docs/settlement.md) ----
+  HANSA_PAYMENT_TX_MALFORMED: {
+    status: 400,
+    from: 'node',
+    summary: 'proof.tx is not a transaction hash (0x and 64 hex digits).',
+  },
+  HANSA_PAYMENT_TX_UNKNOWN: {
+    status: 404,
+    from: 'node',
+    summary: "The node's chain knows no such transaction.",
+  },
+  HANSA_PAYMENT_UNCONFIRMED: {
+    status: 409,
+    from: 'node',
+    summary:
+      'The payment is not mined yet, or has fewer confirmations than the node asks; send it again later.',
+  },
+  HANSA_PAYMENT_REVERTED: {
+    status: 402,
+    from: 'node',
+    summary: 'The payment transaction reverted: nothing was paid.',
+  },
+  HANSA_PAYMENT_CONTRACT: {
+    status: 402,
+    from: 'node',
+    summary: "The transaction is not one payment through this node's PaymentRouter.",
+  },
+  HANSA_PAYMENT_NODE: { status: 402, from: 'node', summary: 'The transaction pays another node.' },
+  HANSA_PAYMENT_QUOTE: {
+    status: 402,
+    from: 'node',
+    summary:
+      'The transaction pays for another quote, service, number of periods or set of pubkeys.',
+  },
+  HANSA_PAYMENT_REUSED: {
+    status: 409,
+    from: 'node',
+    summary: 'The transaction already paid for a subscription on this node.',
+  },
+  HANSA_CHAIN_UNAVAILABLE: {
+    status: 503,
+    from: 'node',
+    summary: "The chain's RPC did not answer: nothing was checked or credited; try again.",
+  },
+  HANSA_CHEQUE_CHEQUEBOOK: {
+    status: 403,
+    from: 'node',
+    summary: "Hard mode: the chequebook was not deployed by the factory the node's terms name.",
+  },
+  HANSA_CHEQUE_BOUNCED: {
+    status: 403,
+    from: 'node',
+    summary: 'Hard mode: the chequebook bounced a cheque; the node takes no more cheques from it.',
+  },
+  HANSA_CHEQUE_UNCOVERED: {
+    status: 402,
+    from: 'node',
+    summary:
+      "Hard mode: the chequebook's balance and hard deposit do not cover what is uncashed; deposit more.",
+  },
   // ---- node: order book API ----
   HANSA_ORDERBOOK_OFF: {
     status: 503,

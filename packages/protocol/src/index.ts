@@ -183,6 +183,7 @@ export {
   type MeteredTerms,
   type ServiceTerms,
   type Settlement,
+  type EvmSettlement,
   type DevTax,
   type Terms,
   type SignedTerms,

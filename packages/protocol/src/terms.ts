@@ -75,6 +75,17 @@ export type Settlement = {
   beneficiary: string
   /** EIP-712 domain chain id of the cheques this node takes. */
   chainId: number
+  /** On the `evm` rail: the token prices are paid in and the contracts to pay through. */
+  evm?: EvmSettlement
+}
+
+export type EvmSettlement = {
+  token: string
+  router: string
+  /** Chequebooks deployed by this factory are taken (hard mode); null: no cheques. */
+  chequebookFactory: string | null
+  registry: string | null
+  confirmations: number
 }
 
 export type DevTax = {
@@ -233,6 +244,31 @@ function collectTermsIssues(value: unknown, issues: Issues): void {
     }
     if (!isWhole(st.chainId, 1)) {
       issues.push({ path: 'settlement.chainId', message: 'must be a whole number ≥ 1' })
+    }
+    if (st.evm !== undefined) {
+      const evm = st.evm
+      if (!isObject(evm)) issues.push({ path: 'settlement.evm', message: 'must be an object' })
+      else {
+        for (const field of ['token', 'router'] as const) {
+          if (!isEthereumAddress(evm[field])) {
+            issues.push({ path: `settlement.evm.${field}`, message: 'must be an Ethereum address' })
+          }
+        }
+        for (const field of ['chequebookFactory', 'registry'] as const) {
+          if (evm[field] !== null && !isEthereumAddress(evm[field])) {
+            issues.push({
+              path: `settlement.evm.${field}`,
+              message: 'must be an Ethereum address or null',
+            })
+          }
+        }
+        if (!isWhole(evm.confirmations, 1)) {
+          issues.push({
+            path: 'settlement.evm.confirmations',
+            message: 'must be a whole number ≥ 1',
+          })
+        }
+      }
     }
   }
   const tax = value.devTax

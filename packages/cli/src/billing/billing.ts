@@ -14,12 +14,25 @@ import {
   getTerms,
   recordDevTaxPaid,
   removeSubscriptionKey,
+  subscribeOnChain,
   subscribeWith,
 } from '@hansa/client'
 import { readKeyFile } from '@hansa/node'
 import { HansaError, type Terms, formatBps, formatPpm, tradingTermsOf } from '@hansa/protocol'
 
 export const DEFAULT_NODE_URL = 'ws://127.0.0.1:7447'
+
+/** The chain's JSON-RPC URL: --rpc-url, else HANSA_RPC_URL. */
+export function rpcUrlOf(given?: string): string {
+  const url = given ?? process.env.HANSA_RPC_URL
+  if (!url) {
+    throw new HansaError(
+      'HANSA_USAGE',
+      'this node is paid on chain (evm rail): give the chain with --rpc-url <url> or HANSA_RPC_URL (hansa devnet prints it)',
+    )
+  }
+  return url
+}
 
 export type KeyOptions = { key?: string; dataDir?: string }
 
@@ -60,7 +73,15 @@ export function termsLines(terms: Terms): string[] {
     }
   }
   const s = terms.settlement
-  out.push(`Pay through: ${s.rails.join(', ')} — cheques to ${s.beneficiary} on chain ${s.chainId}`)
+  if (s.evm) {
+    out.push(
+      `Pay through: evm on chain ${s.chainId} — token ${s.evm.token}, PaymentRouter ${s.evm.router} (${s.evm.confirmations} confirmation(s))${s.evm.chequebookFactory ? `; cheques to ${s.beneficiary} from chequebooks of factory ${s.evm.chequebookFactory}` : ''}${s.evm.registry ? `; registry ${s.evm.registry}` : ''}`,
+    )
+  } else {
+    out.push(
+      `Pay through: ${s.rails.join(', ')} — cheques to ${s.beneficiary} on chain ${s.chainId}`,
+    )
+  }
   out.push(
     terms.devTax.rateBps === 0
       ? 'Dev tax: none (this coordinator gives nothing to the dev fund)'
@@ -119,9 +140,23 @@ export async function subscribe(
   url: string,
   secretKey: Uint8Array,
   request: { service: string; periods: number; pubkeys?: string[] },
+  rpc?: string,
 ): Promise<SubscriptionReceipt & { lines: string[] }> {
   if (!Number.isInteger(request.periods) || request.periods < 1) {
     throw new HansaError('HANSA_USAGE', '--periods must be a whole number ≥ 1')
+  }
+  const { terms } = await getTerms(url)
+  if (terms.settlement.evm) {
+    const rpcUrl = rpcUrlOf(rpc)
+    const paid = await subscribeOnChain(url, request, secretKey, { rpcUrl })
+    const receipt = paid as unknown as SubscriptionReceipt & { payment: { tx: string } }
+    return {
+      ...receipt,
+      lines: [
+        `Paid ${receipt.payment.amount} ${receipt.payment.unit} on chain for ${receipt.payment.periods} period(s) of ${receipt.subscription.service} (tx ${paid.tx}; dev tax ${receipt.payment.devTax} of it, split by the router).`,
+        `Active until ${receipt.subscription.expires}.`,
+      ],
+    }
   }
   const receipt = await subscribeWith(url, request, secretKey)
   const p = receipt.payment
@@ -192,6 +227,22 @@ export function billingLines(b: BillingReport, url: string): string[] {
     }
   }
   out.push(`  cheques received: ${b.cheques}`)
+  const cash = b.settlement?.cashOuts
+  if (cash) {
+    out.push(
+      `  on chain:  ${cash.uncashed} ${b.unit} uncashed, ${cash.cashed} cashed (${cash.cashedDevTax} of it to the dev fund), ${cash.bounced} bounced`,
+    )
+    for (const c of cash.chequebooks) {
+      out.push(
+        `    chequebook ${c.chequebook}: cumulative ${c.cumulative}, cashed ${c.cashed}, bounced ${c.bounced}, ${c.status}${c.tx ? ` (tx ${c.tx})` : ''}${c.lastError ? ` — last error: ${c.lastError}` : ''}`,
+      )
+    }
+    for (const t of cash.cashOuts.slice(0, 10)) {
+      out.push(
+        `    cash-out ${t.tx}: paid ${t.paid} (dev tax ${t.devTax})${t.bounced !== '0' ? `, BOUNCED ${t.bounced}` : ''}, gas ${t.gasUsed}`,
+      )
+    }
+  }
   return out
 }
 

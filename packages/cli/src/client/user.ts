@@ -40,6 +40,10 @@ export type UserOptions = {
   discv5?: boolean
   /** The process environment, for the default paths (passed in; tests give their own). */
   env?: Record<string, string | undefined>
+  /** Check nodes against the on-chain registry on this chain (JSON-RPC URL). */
+  registryRpc?: string
+  /** Reject nodes the registry does not list. */
+  requireRegistry?: boolean
 }
 
 export const configPathOf = (opts: UserOptions) =>
@@ -57,6 +61,9 @@ export function openClient(opts: UserOptions, withKey = false): HansaClient {
     store: fileClientStore(configPathOf(opts)),
     ...(secretKey ? { secretKey } : {}),
     discv5: { enabled: opts.discv5 ?? true },
+    ...(opts.registryRpc
+      ? { registry: { rpcUrl: opts.registryRpc, required: opts.requireRegistry ?? false } }
+      : {}),
   })
 }
 
@@ -101,7 +108,9 @@ export type NodeRow = {
   sources: NodeReport['sources']
 }
 
-export type NodesOutput = Omit<ListNodesResult, 'nodes'> & { nodes: NodeRow[] }
+export type NodesOutput = Omit<ListNodesResult, 'nodes'> & {
+  nodes: (NodeRow & { registry: string | null })[]
+}
 
 const periodText = (seconds: number) =>
   seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds}s`
@@ -133,7 +142,18 @@ export function nodeRow(n: NodeReport): NodeRow {
 export async function nodesCommand(opts: UserOptions): Promise<NodesOutput> {
   const client = openClient(opts)
   const result = await client.listNodes({ refresh: true })
-  return { ...result, nodes: result.nodes.map(nodeRow) }
+  return {
+    ...result,
+    nodes: result.nodes.map((n) => ({
+      ...nodeRow(n),
+      registry:
+        result.registry && n.pubkey !== null
+          ? result.registry.listed[n.pubkey]
+            ? result.registry.state
+            : 'unlisted'
+          : null,
+    })),
+  }
 }
 
 export function nodesTableRows(r: NodesOutput): string[][] {
@@ -287,6 +307,7 @@ export type SubscribeOptions = UserOptions & {
   node?: string
   count?: string
   policy?: string
+  rpcUrl?: string
 }
 
 export type SubscribeOutput = SubscribeResult & { pubkey: string; npub: string }
@@ -315,6 +336,9 @@ export async function subscribeCommand(opts: SubscribeOptions): Promise<Subscrib
     count: wholeNumber(opts.count, '--count', 1),
     ...(opts.node ? { node: opts.node } : {}),
     ...(policy ? { policy } : {}),
+    ...(opts.rpcUrl || process.env.HANSA_RPC_URL
+      ? { rpcUrl: opts.rpcUrl ?? process.env.HANSA_RPC_URL }
+      : {}),
   })
   return { ...result, pubkey: client.pubkey!, npub: nip19.npubEncode(client.pubkey!) }
 }

@@ -8,6 +8,7 @@ export default async function run(opts: {
   service?: string
   periods?: string
   pubkey?: string[]
+  rpcUrl?: string
   json?: boolean
 }): Promise<void> {
   const { lines: text, ...receipt } = await subscribe(
@@ -18,6 +19,7 @@ export default async function run(opts: {
       periods: Number(opts.periods ?? '1'),
       ...(opts.pubkey ? { pubkeys: opts.pubkey } : {}),
     },
+    opts.rpcUrl,
   )
   output(opts.json, receipt, () => lines(text))
 }

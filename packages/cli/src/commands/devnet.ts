@@ -28,14 +28,42 @@ function text(info: DevnetInfo & { sampleOrders?: SampleOrder[] }): string {
     `     npx hansa federation propose --data-dir ${info.guardians[0]!.dir} --threshold 3`,
     `     npx hansa federation sign --data-dir ${info.guardians[1]!.dir} --yes`,
     `     npx hansa orders --devnet ${info.dataDir}   (the joint order book${info.sampleOrders ? `: ${info.sampleOrders.length} sample orders` : ''})`,
-    `Ctrl-C stops the devnet; its data stays in ${info.dataDir} (run again to resume).`,
+    ...chainLines(info),
+    `Ctrl-C stops the devnet${info.chain ? ' and its chain' : ''}; its data stays in ${info.dataDir} (run again to resume).`,
   ])
+}
+
+/** How to pay the paid nodes: the chain, the users, and the commands. */
+function chainLines(info: DevnetInfo): string[] {
+  const c = info.chain
+  if (!c) return []
+  const url = (name: string) => info.nodes.find((n) => n.name === name)!.url
+  const alice = c.users[0]!
+  const rpc = `--rpc-url ${c.rpcUrl}`
+  return [
+    '',
+    `chain          anvil ${c.rpcUrl} (chain ${c.chainId})${c.anchored ? `; manifest v${c.anchored.version} anchored in registry ${c.registry}` : ''}`,
+    `contracts      token ${c.token}, router ${c.router}, chequebook factory ${c.chequebookFactory}`,
+    `access         ${Object.entries(c.access)
+      .map(
+        ([n, a]) =>
+          `${n} ${a === 'metered' ? 'metered (hard mode, cheques cashed on chain)' : a === 'subscription' ? 'subscription (paid by transaction)' : 'free'}`,
+      )
+      .join('; ')}`,
+    `users          ${c.users.map((u) => `${u.name} ${u.keyFile} (${u.address})`).join('\n               ')}`,
+    'Pay:',
+    `     npx hansa wallet --node ${url('node-3')} --key ${alice.keyFile} ${rpc}`,
+    `     npx hansa account subscribe --node ${url('node-3')} --periods 1 --key ${alice.keyFile} ${rpc}`,
+    `     npx hansa chequebook deploy --node ${url('node-2')} --amount 1000000 --key ${alice.keyFile} ${rpc}`,
+    `     npx hansa billing --node ${url('node-2')} --data-dir ${info.nodes[1]!.dataDir}   (uncashed, cashed, bounced)`,
+  ]
 }
 
 export default async function run(opts: {
   dataDir?: string
   json?: boolean
   sampleOrders?: boolean
+  chain?: boolean
 }): Promise<void> {
   // Signals are ours from the start: Ctrl-C during the ceremony stops the nodes started so far.
   const abort = new AbortController()
@@ -46,6 +74,7 @@ export default async function run(opts: {
     ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
     progress: (line) => process.stderr.write(`  ${line}\n`),
     signal: abort.signal,
+    chain: opts.chain ?? true,
   })
   let shown: DevnetInfo & { sampleOrders?: SampleOrder[] } = devnet.info
   if (opts.sampleOrders) {

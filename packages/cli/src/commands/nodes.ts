@@ -17,6 +17,14 @@ export default async function run(opts: UserOptions & { json?: boolean }) {
         (r.discv5.enabled
           ? ` (discv5: ${r.discv5.federation} of this federation among ${r.discv5.found} found, ${r.discv5.durationMs} ms)`
           : ''),
+      ...(r.registry
+        ? [
+            `On-chain registry ${r.registry.registry} (chain ${r.registry.chainId}): ${r.registry.state}${r.registry.anchored ? ` at version ${r.registry.anchored.version}` : ''}; ${r.nodes
+              .filter((n) => n.pubkey !== null)
+              .map((n) => `${n.url} ${n.registry ?? '-'}`)
+              .join(', ')}`,
+          ]
+        : []),
     ])
   })
 }

@@ -11,6 +11,9 @@
 //                                  federation.sqlite) and its log, node.log
 //   guardians/NAME/                guardian.key, guardian.json, setup-code.txt
 //   coordinators/ALIAS/coordinator.key
+//   chain/, users/                 the local chain and its funded users (devnet-chain.ts)
+// With the chain (`hansa devnet`'s default; `chain: true` here), node-1 is free, node-2 meters
+// its inbox in SWAP's hard mode and node-3 sells it by subscription, both paid on chain.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs'
@@ -18,8 +21,9 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getFederation, requestSync } from '@hansa/client'
-import { createKeyFile } from '@hansa/node'
+import { createKeyFile, readKeyFile } from '@hansa/node'
 import { HansaError } from '@hansa/protocol'
+import type { DevnetChain, DevnetChainInfo } from './devnet-chain.js'
 import { draftFederation } from './draft.js'
 import { guardianInit, loadGuardian } from './guardian.js'
 import { signProposal } from './governance.js'
@@ -28,9 +32,9 @@ import { inviteCodeFor } from './summary.js'
 export const DEFAULT_DEVNET_DIR = './hansa-devnet'
 
 const NODES = [
-  { name: 'node-1', coordinator: 'hanseatic' },
-  { name: 'node-2', coordinator: 'hanseatic' },
-  { name: 'node-3', coordinator: 'lubeck' },
+  { name: 'node-1', coordinator: 'hanseatic', access: 'free' },
+  { name: 'node-2', coordinator: 'hanseatic', access: 'metered' },
+  { name: 'node-3', coordinator: 'lubeck', access: 'subscription' },
 ] as const
 const GUARDIANS = [
   { name: 'ana', node: 0 },
@@ -61,6 +65,8 @@ export type DevnetInfo = {
   /** Guardians whose signatures sealed the genesis. */
   signedBy: string[]
   resumed: boolean
+  /** The local chain, its contracts and users (absent with `chain: false`). */
+  chain?: DevnetChainInfo & { access: Record<string, string> }
 }
 
 export type Devnet = {
@@ -80,6 +86,11 @@ export type DevnetOptions = {
   syncIntervalSeconds?: number
   /** Aborting stops the nodes started so far; startDevnet then rejects. */
   signal?: AbortSignal
+  /**
+   * Run a local chain with node-2 and node-3 paid on it (`hansa devnet` does by default);
+   * default false here: every node free, no chain (what most tests want).
+   */
+  chain?: boolean
 }
 
 async function freePort(): Promise<number> {
@@ -105,6 +116,16 @@ function tail(file: string, lines = 15): string {
 
 type Child = { name: string; process: ChildProcess; exit: Promise<number | null>; log: string }
 
+const chainInfo = (chain: DevnetChain | undefined) =>
+  chain
+    ? {
+        chain: {
+          ...chain.info,
+          access: Object.fromEntries(NODES.map((n) => [n.name, n.access])),
+        },
+      }
+    : {}
+
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const dataDir = resolve(options.dataDir ?? DEFAULT_DEVNET_DIR)
   const progress = options.progress ?? (() => {})
@@ -128,8 +149,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const unexpectedExit = new Promise<{ node: string; code: number | null }>((r) => {
     reportExit = r
   })
+  let chain: DevnetChain | undefined
   const stop = async () => {
     stopping = true
+    await stopNodes()
+    await chain?.stop()
+  }
+  const stopNodes = async () => {
     await Promise.all(
       children.map(async (child) => {
         if (child.process.exitCode !== null || child.process.signalCode !== null) return
@@ -171,7 +197,18 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const setupTokens = Object.fromEntries(
       nodes.map((n) => [n.url, `hst_${randomBytes(18).toString('base64url')}`]),
     )
-    for (const node of nodes) {
+    if (options.chain ?? false) {
+      // Node keys first, so the chain can give them gas before they start.
+      const addresses = nodes.map((node) => {
+        mkdirSync(node.dataDir, { recursive: true, mode: 0o700 })
+        const keyFile = join(node.dataDir, 'node.key')
+        return (existsSync(keyFile) ? readKeyFile(keyFile) : createKeyFile(keyFile)).address
+      })
+      // loaded only here: viem and the contracts stay out of every other command's start
+      const { startDevnetChain } = await import('./devnet-chain.js')
+      chain = await startDevnetChain(dataDir, addresses, progress)
+    }
+    for (const [i, node] of nodes.entries()) {
       mkdirSync(node.dataDir, { recursive: true, mode: 0o700 })
       progress(`starting ${node.name} on ${node.url} (log: ${node.log})`)
       const fd = openSync(node.log, 'a')
@@ -202,6 +239,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             // Both coordinators run the order book (docs/orderbook.md) on a regtest network.
             HANSA_ORDERBOOK_ENABLED: 'true',
             HANSA_ORDERBOOK_NETWORK: process.env.HANSA_ORDERBOOK_NETWORK ?? 'regtest',
+            ...chain?.nodeEnv(NODES[i]!.access),
           },
         },
       )
@@ -259,7 +297,11 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         }
       }
       progress('resumed the devnet from its data folder')
-      return { info: { ...saved, nodes, resumed: true }, unexpectedExit, stop }
+      return {
+        info: { ...saved, nodes, resumed: true, ...chainInfo(chain) },
+        unexpectedExit,
+        stop,
+      }
     }
 
     // 2. The ceremony. Each guardian: a key and a setup code naming their node.
@@ -335,6 +377,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       }
     }
     const head = (await getFederation(nodes[0]!.url)).head!.manifest
+    if (chain) {
+      const signers = guardians.filter((g) => signedBy.includes(g.name))
+      const tx = await chain.anchor(
+        federationId,
+        head,
+        signers.map((g) => loadGuardian({ dataDir: g.dir }).key.secretKey),
+      )
+      progress(`manifest v${head.version} anchored in the FederationRegistry (tx ${tx})`)
+    }
     const info: DevnetInfo = {
       dataDir,
       federationId,
@@ -345,6 +396,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       coordinators,
       signedBy,
       resumed: false,
+      ...chainInfo(chain),
     }
     writeFileSync(stateFile, `${JSON.stringify(info, null, 2)}\n`)
     return { info, unexpectedExit, stop }

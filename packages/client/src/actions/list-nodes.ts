@@ -4,6 +4,7 @@
 // with its reason. What `hansa nodes` shows; what choose() picks from.
 import type { HansaClient } from '../client.js'
 import type { NodeReport } from '../policy.js'
+import { type RegistryReport, checkRegistry } from '../registry-check.js'
 import { finishReports, mapLimit } from '../reports.js'
 import { type Discv5Summary, discover } from './discover.js'
 import { refresh } from './refresh.js'
@@ -21,6 +22,8 @@ export type ListNodesResult = {
   nodes: NodeReport[]
   counts: { trusted: number; custom: number; disabled: number; rejected: number }
   discv5: Discv5Summary
+  /** The on-chain registry's view (when the client checks one and a node names it). */
+  registry: RegistryReport | null
   durationMs: number
 }
 
@@ -36,9 +39,22 @@ export async function listNodes(
   )
   client.runtime.checked.clear()
   const reports = await mapLimit(candidates, client.env.concurrency, (c) => verifyNode(client, c))
-  const nodes = finishReports(reports)
-  client.runtime.reports = nodes
   const state = client.store.load()
+  const finished = finishReports(reports)
+  const registry =
+    client.env.registry && state.federation?.head
+      ? await checkRegistry(
+          client.env.registry,
+          state.federation.id,
+          { version: state.federation.head.version, hash: state.federation.head.hash },
+          finished,
+        ).catch((error: Error) => {
+          if (client.env.registry?.required) throw error
+          return null
+        })
+      : null
+  const nodes = registry && client.env.registry?.required ? finishReports(finished) : finished
+  client.runtime.reports = nodes
   const count = (s: NodeReport['status']) => nodes.filter((n) => n.status === s).length
   return {
     federation: {
@@ -54,6 +70,7 @@ export async function listNodes(
       rejected: count('rejected'),
     },
     discv5,
+    registry,
     durationMs: Math.round(client.env.clock() - started),
   }
 }

@@ -13,6 +13,7 @@ import { type Attempt, payerFor } from '../failover.js'
 import type { NodeReport, Policy } from '../policy.js'
 import { markDown, markUp } from '../reports.js'
 import type { SubscriptionReceipt } from '../billing-api.js'
+import { subscribeOnChain } from '../evm-wallet.js'
 import { subscribeWith } from '../swap-payer.js'
 import { AllNodesFailedError, NoNodeError } from '../errors.js'
 import { choose } from './choose.js'
@@ -29,6 +30,8 @@ export type SubscribeParams = {
   /** How many nodes (default 1). */
   count?: number
   policy?: Policy
+  /** The chain's JSON-RPC URL, for nodes paid on chain (evm rail). */
+  rpcUrl?: string
   /** Publish the user's kind 10050 list afterwards (default: true for the inbox). */
   publishInboxRelays?: boolean
 }
@@ -58,6 +61,7 @@ async function pay(
   service: string,
   periods: number,
   secretKey: Uint8Array,
+  rpcUrl?: string,
 ): Promise<Subscription> {
   const access = node.terms?.services[service]?.access ?? 'free'
   const base = {
@@ -70,6 +74,20 @@ async function pay(
   if (access === 'metered') {
     await payerFor(client, node.url, service, secretKey)
     return { ...base, receipt: null, expiresAt: null }
+  }
+  if (node.terms?.settlement.evm) {
+    if (!rpcUrl) {
+      throw new Error(
+        `${node.url} is paid on chain (evm rail, chain ${node.terms.settlement.chainId}): give the chain's RPC URL (rpcUrl, hansa subscribe --rpc-url)`,
+      )
+    }
+    const paid = await subscribeOnChain(node.url, { service, periods }, secretKey, {
+      rpcUrl,
+      timeoutMs: client.env.requestMs,
+      now: client.env.now,
+    })
+    const receipt = paid as unknown as SubscriptionReceipt
+    return { ...base, receipt, expiresAt: receipt.subscription.expiresAt }
   }
   const receipt = await subscribeWith(node.url, { service, periods }, secretKey, {
     timeoutMs: client.env.requestMs,
@@ -118,7 +136,7 @@ export async function subscribe(
   for (const node of order) {
     if (subscriptions.length >= count) break
     try {
-      subscriptions.push(await pay(client, node, service, periods, secretKey))
+      subscriptions.push(await pay(client, node, service, periods, secretKey, params.rpcUrl))
       markUp(client, node.url)
     } catch (error) {
       markDown(client, node.url)

@@ -23,7 +23,9 @@ import { type BillingDb, openBillingDb } from './db.js'
 import { BillingRequestError, badRequest } from './errors.js'
 import { type BillingMetrics, createBillingMetrics } from './metrics.js'
 import { buildTerms, nip11Fees, signNodeTerms } from './node-terms.js'
-import { createRail } from './rails/index.js'
+import { quoteWord, pubkeyWord, serviceWord } from './rails/evm-rail.js'
+import { EvmRail, createRail } from './rails/index.js'
+import { evmRefusal } from './rails/evm-errors.js'
 import type { SettlementRail } from './rails/rail.js'
 import { type PeerAccount, SwapAccounts } from './swap-accounts.js'
 import { type Quote, type SubscriptionView, Subscriptions } from './subscriptions.js'
@@ -77,6 +79,8 @@ export class Billing {
   readonly terms: Terms
   readonly signedTerms: SignedTerms
   readonly rail: SettlementRail
+  /** The evm rail, when it is the one. */
+  readonly evm: EvmRail | undefined
   readonly books: Books
   readonly desk: ChequeDesk
   readonly subscriptions: Subscriptions
@@ -88,15 +92,29 @@ export class Billing {
 
   constructor(private readonly options: BillingOptions) {
     const { config, key, services, log, now } = options
-    this.terms = buildTerms(config, key, services, now())
-    this.signedTerms = signNodeTerms(this.terms, key.secretKey)
-    this.rail = createRail(config.billing.rail)
-    const metered = Object.values(this.terms.services).find((t) => t.access === 'metered')
-    if (metered?.access === 'metered' && metered.swap === 'hard') {
+    const built = buildTerms(config, key, services, now())
+    const metered = Object.values(built.services).find((t) => t.access === 'metered')
+    const hard = metered?.access === 'metered' && metered.swap === 'hard'
+    if (hard && config.billing.rail !== 'evm') {
       throw new ConfigError(
-        'billing.metered.swap hard cashes cheques on chain through the evm rail, which is not built yet; use mock (cheques checked and credited) or soft (account only)',
+        'billing.metered.swap hard cashes cheques on chain: it needs billing.rail evm (and billing.evm.*); use mock (cheques checked and credited) or soft (account only) on the ledger rail',
       )
     }
+    this.rail = createRail(config.billing.rail, {
+      evm: config.billing.evm,
+      chainId: config.billing.chainId,
+      key,
+      rateBps: built.devTax.rateBps,
+      hard,
+      dataDir: options.dataDir,
+      log,
+      now,
+    })
+    this.evm = this.rail instanceof EvmRail ? this.rail : undefined
+    this.terms = this.evm
+      ? { ...built, settlement: { ...built.settlement, evm: this.evm.settlementTerms() } }
+      : built
+    this.signedTerms = signNodeTerms(this.terms, key.secretKey)
     this.db = openBillingDb(join(options.dataDir, 'billing.sqlite'))
     try {
       const unit = config.billing.unit
@@ -132,6 +150,10 @@ export class Billing {
         subscriptionServices: () => [...subscriptionTerms.keys()],
       })
       counter = this.metrics
+      this.evm?.setCashOutEvents({
+        onCashed: (chequebook, tx, _paid, devTax) => this.cashedOnChain(chequebook, tx, devTax),
+        onShortfall: (chequebook, delta) => this.shortfallOnChain(chequebook, delta),
+      })
       this.stmtChequebook = this.db
         .prepare(
           'SELECT chequebook FROM cheques WHERE peer = ? ORDER BY received_at DESC, cumulative DESC LIMIT 1',
@@ -152,6 +174,36 @@ export class Billing {
         'billing: paid access on',
       )
     }
+  }
+
+  /** Starts the rail's background work (evm: router terms, cash-outs resumed). */
+  async start(): Promise<void> {
+    await this.rail.start?.()
+  }
+
+  /** A cash-out paid the dev fund on chain: that dev tax is paid, with the tx as reference. */
+  private cashedOnChain(chequebook: string, tx: string, devTax: bigint): void {
+    if (devTax === 0n || !this.db.open) return
+    const due = this.books.totals().devTaxDue
+    const amount = devTax < due ? devTax : due
+    if (amount > 0n) this.books.recordDevTaxPaid(amount, `${tx} (cash-out of ${chequebook})`)
+  }
+
+  /** A chequebook paid less than was credited (or paid a bounced rest later): the peer's debt. */
+  private shortfallOnChain(chequebook: string, delta: bigint): void {
+    if (!this.db.open) return
+    const peer = this.db
+      .prepare('SELECT peer FROM cheques WHERE chequebook = ? ORDER BY received_at DESC LIMIT 1')
+      .pluck()
+      .get(chequebook) as string | undefined
+    if (peer === undefined || !this.accounts) return
+    const account = this.accounts.reverseCredit(peer, delta)
+    this.options.log.warn(
+      { peer, chequebook, delta: delta.toString(), balance: account.balance.toString() },
+      delta > 0n
+        ? "billing: a cheque bounced on chain; what it did not pay is the peer's debt again"
+        : "billing: a bounced chequebook paid the rest; the peer's debt is lowered",
+    )
   }
 
   modeOf(service: string): AccessMode {
@@ -260,7 +312,99 @@ export class Billing {
       periods: body.periods,
       pubkeys: body.pubkeys,
     })
-    return { quote: this.quoteJson(quote), pay: this.howToPay(peer, quote.amount) }
+    return {
+      quote: this.quoteJson(quote),
+      pay: this.evm ? this.howToPayOnChain(quote) : this.howToPay(peer, quote.amount),
+    }
+  }
+
+  /** evm rail: the PaymentRouter call that pays `quote` (approve the router for `amount` first). */
+  private howToPayOnChain(quote: Quote) {
+    const evm = this.evm!
+    return {
+      rail: 'evm' as const,
+      chainId: this.desk.chainId,
+      token: evm.addresses.token,
+      router: evm.addresses.router,
+      confirmations: this.options.config.billing.evm.confirmations,
+      call: {
+        function:
+          'pay(address node,bytes32 quote,bytes32 service,uint32 periods,bytes32[] pubkeys,uint256 amount)',
+        node: this.desk.beneficiary,
+        quote: quoteWord(quote.id),
+        service: serviceWord(quote.service),
+        periods: quote.periods,
+        pubkeys: [quote.owner, ...quote.pubkeys].map(pubkeyWord),
+        amount: quote.amount.toString(),
+      },
+    }
+  }
+
+  private txUsed(tx: string): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM subscription_payments WHERE rail = 'evm' AND reference = ?")
+        .get(tx.toLowerCase()) !== undefined
+    )
+  }
+
+  /** evm rail: a quote paid by a PaymentRouter transaction (proof `{rail: "evm", tx}`). */
+  private async payByTransaction(peer: string, quote: Quote, proof: { tx?: unknown }) {
+    const reused = (tx: string) =>
+      evmRefusal(
+        'HANSA_PAYMENT_REUSED',
+        `transaction ${tx} already paid for a subscription on this node; each payment is used once`,
+      )
+    if (typeof proof.tx === 'string' && this.txUsed(proof.tx)) throw reused(proof.tx)
+    const payment = await this.evm!.verifyTransaction(proof.tx, {
+      quote: quote.id,
+      service: quote.service,
+      periods: quote.periods,
+      pubkeys: [quote.owner, ...quote.pubkeys],
+      amount: quote.amount,
+    })
+    const { record, booked } = this.db.transaction(() => {
+      if (this.txUsed(payment.tx)) throw reused(payment.tx)
+      const record = this.subscriptions.applyPayment(quote, payment.amount, 'evm', payment.tx)
+      const booked = this.books.book({
+        peer,
+        purpose: 'subscription',
+        service: quote.service,
+        rail: 'evm',
+        reference: payment.tx,
+        amount: payment.amount,
+      })
+      // the router paid the dev fund in the same transaction
+      const due = this.books.totals().devTaxDue
+      const paidTax = payment.devTax < due ? payment.devTax : due
+      if (paidTax > 0n) this.books.recordDevTaxPaid(paidTax, payment.tx)
+      return { record, booked }
+    })()
+    this.metrics.payments.inc({ purpose: 'subscription' })
+    this.options.log.info(
+      {
+        peer,
+        service: quote.service,
+        periods: quote.periods,
+        amount: quote.amount.toString(),
+        tx: payment.tx,
+        expires: iso(record.expiresAfter),
+      },
+      'billing: subscription paid on chain',
+    )
+    return {
+      subscription: subscriptionJson(record.subscription),
+      payment: {
+        periods: record.periods,
+        amount: booked.amount.toString(),
+        unit: booked.unit,
+        devTax: booked.devTax.toString(),
+        devTaxOnChain: payment.devTax.toString(),
+        expiresBefore: record.expiresBefore,
+        expiresAfter: record.expiresAfter,
+        tx: payment.tx,
+      },
+    }
   }
 
   private quoteJson(q: Quote) {
@@ -299,6 +443,7 @@ export class Billing {
     if (typeof proof !== 'object' || proof === null || proof.rail !== this.rail.name) {
       throw badRequest(`proof must be { "rail": "${this.rail.name}", ... } (this node's rail)`)
     }
+    if (this.evm) return this.payByTransaction(peer, quote, proof as { tx?: unknown })
     const verified = await this.countCheque(() => this.desk.verify(peer, proof.cheque))
     if (verified.rise !== quote.amount) {
       throw new BillingRequestError(
@@ -412,6 +557,9 @@ export class Billing {
         : null,
       subscriptions: { active, list: subs.map(subscriptionJson) },
       cheques: this.desk.chequeCount(),
+      settlement: this.evm
+        ? { rail: 'evm', ...this.evm.settlementTerms(), cashOuts: this.evm.report() }
+        : null,
       recentPayments: this.books.recent(50).map(paymentJson),
     }
   }

@@ -14,6 +14,7 @@ import {
 import type { Logger } from 'pino'
 import type { BillingDb } from './db.js'
 import { chequeRefused } from './errors.js'
+import { type EvmErrorCode, evmRefusal } from './rails/evm-errors.js'
 import type { SettlementRail } from './rails/rail.js'
 
 export type ChequePurpose = 'swap' | 'subscription'
@@ -93,6 +94,7 @@ export class ChequeDesk {
     const chequebook = (value as SignedCheque).chequebook.toLowerCase()
     const issuer = await this.rail.chequeIssuer(chequebook)
     if ('refused' in issuer) {
+      if (issuer.code) throw evmRefusal(issuer.code as EvmErrorCode, issuer.refused)
       throw chequeRefused(new ChequeError('HANSA_CHEQUE_SIGNER', issuer.refused))
     }
     const verdict = await checkCheque(value, {
@@ -104,6 +106,7 @@ export class ChequeDesk {
       isCredited: (digest) => this.stmt.known.get(digest) !== undefined,
     })
     if (!verdict.ok) throw chequeRefused(verdict.error)
+    await this.rail.checkCover?.(chequebook, verdict.cheque.cumulativePayout)
     return {
       digest: verdict.digest,
       chequebook,

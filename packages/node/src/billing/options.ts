@@ -1,6 +1,7 @@
 // Paid access's options: the unit and rail of payments, the dev tax, and the prices of the
 // subscription and metered modes (a service's own `access` option picks the mode).
 import { lit, option } from '../config/option.js'
+import { evmOptions } from './rails/evm-options.js'
 
 export const billingOptions = option.section({
   unit: option.string(
@@ -10,7 +11,7 @@ export const billingOptions = option.section({
   rail: option.choice(
     [lit('ledger'), lit('evm'), lit('lightning')],
     'ledger',
-    'Settlement rail: ledger (cheques credited on trust, never cashed). evm and lightning are planned.',
+    'Settlement rail: ledger (cheques credited on trust, never cashed) or evm (subscriptions paid by transaction through the PaymentRouter, cheques cashed on chain in hard mode; billing.evm.*). lightning is planned.',
   ),
   chainId: option.integer(31337, {
     description: 'EIP-712 chain id of the cheques this node takes.',
@@ -73,4 +74,5 @@ export const billingOptions = option.section({
       'Metered: soft (account and log, never refuse), mock (cheques checked and credited, never cashed; refuse past the disconnect threshold) or hard (cashed on chain: needs the evm rail).',
     ),
   }),
+  evm: evmOptions,
 })

@@ -150,6 +150,19 @@ export class SwapAccounts {
   }
 
   /**
+   * Takes back `amount` of what was credited (a cheque that bounced on chain: the peer owes it
+   * again), or gives it back when negative (the chequebook paid the rest later). Written at once.
+   */
+  reverseCredit(peer: string, amount: bigint): PeerAccount {
+    const e = this.entry(peer)
+    e.account = { ...e.account, balance: e.account.balance + amount, paid: e.account.paid - amount }
+    this.touch(peer, e)
+    this.save(peer, e)
+    this.dirty.delete(peer)
+    return this.get(peer)
+  }
+
+  /**
    * Writes every account changed since the last flush, in one transaction. The timer's
    * flushes skip the fsync (synchronous NORMAL: they may be lost with the machine, never
    * torn); the next durable commit — a cheque, or the flush at close — carries them to disk.

@@ -148,7 +148,8 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
               quote: { type: 'string' },
               proof: {
                 type: 'object',
-                description: 'ledger rail: { "rail": "ledger", "cheque": <cheque> }',
+                description:
+                  'ledger rail: { "rail": "ledger", "cheque": <cheque> }; evm rail: { "rail": "evm", "tx": "0x…" } (a PaymentRouter payment)',
               },
             },
           },

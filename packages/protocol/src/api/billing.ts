@@ -79,11 +79,27 @@ export const QuoteSchema = open({
   }),
   pay: open({
     rail: Type.String(),
-    beneficiary: Type.String(),
     chainId: Type.Integer(),
-    chequebook: Type.Union([Type.String(), Type.Null()]),
-    cumulativePayout: Amount,
-    lastCumulativePayout: Amount,
+    // ledger rail: the cheque that pays it
+    beneficiary: Type.Optional(Type.String()),
+    chequebook: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    cumulativePayout: Type.Optional(Amount),
+    lastCumulativePayout: Type.Optional(Amount),
+    // evm rail: the PaymentRouter call that pays it (docs/settlement.md)
+    token: Type.Optional(Type.String()),
+    router: Type.Optional(Type.String()),
+    confirmations: Type.Optional(Type.Integer()),
+    call: Type.Optional(
+      open({
+        function: Type.String(),
+        node: Type.String(),
+        quote: Type.String(),
+        service: Type.String(),
+        periods: Type.Integer(),
+        pubkeys: Type.Array(Type.String()),
+        amount: Amount,
+      }),
+    ),
   }),
 })
 /** POST /subscriptions: the price of N periods of a service, and how to pay it. */
@@ -98,7 +114,11 @@ export const SubscriptionReceiptSchema = open({
     devTax: Amount,
     expiresBefore: Type.Integer(),
     expiresAfter: Type.Integer(),
-    cumulativePayout: Amount,
+    /** ledger rail: the cheque's cumulative payout. */
+    cumulativePayout: Type.Optional(Amount),
+    /** evm rail: the payment's transaction, and the dev tax the router moved in it. */
+    tx: Type.Optional(Type.String()),
+    devTaxOnChain: Type.Optional(Amount),
   }),
 })
 export type SubscriptionReceipt = Static<typeof SubscriptionReceiptSchema>
@@ -126,6 +146,50 @@ export const AccountSchema = open({
 })
 /** GET /account: a user's SWAP balance, chequebook, subscriptions and payments on a node. */
 export type AccountInfo = Static<typeof AccountSchema>
+
+function SettlementReportSchema() {
+  return open({
+    rail: Type.Literal('evm'),
+    token: Type.String(),
+    router: Type.String(),
+    chequebookFactory: Type.Union([Type.String(), Type.Null()]),
+    registry: Type.Union([Type.String(), Type.Null()]),
+    confirmations: Type.Integer(),
+    cashOuts: Type.Union([
+      open({
+        uncashed: Amount,
+        cashed: Amount,
+        cashedDevTax: Amount,
+        bounced: Amount,
+        chequebooks: Type.Array(
+          open({
+            chequebook: Type.String(),
+            cumulative: Amount,
+            cashed: Amount,
+            bounced: Amount,
+            status: Type.String(),
+            tx: Type.Union([Type.String(), Type.Null()]),
+            attempts: Type.Integer(),
+            lastError: Type.Union([Type.String(), Type.Null()]),
+          }),
+        ),
+        cashOuts: Type.Array(
+          open({
+            tx: Type.String(),
+            chequebook: Type.String(),
+            cumulative: Amount,
+            paid: Amount,
+            devTax: Amount,
+            bounced: Amount,
+            gasUsed: Type.String(),
+            at: Type.Integer(),
+          }),
+        ),
+      }),
+      Type.Null(),
+    ]),
+  })
+}
 
 export const BillingReportSchema = open({
   node: Type.String(),
@@ -167,6 +231,8 @@ export const BillingReportSchema = open({
     list: Type.Array(SubscriptionSchema),
   }),
   cheques: Type.Integer(),
+  /** The evm rail: its contracts and (hard mode) what is uncashed, cashed and bounced. */
+  settlement: Type.Optional(Type.Union([SettlementReportSchema(), Type.Null()])),
   recentPayments: Type.Array(PaymentSchema),
 })
 /** GET /billing: the coordinator's books. */

@@ -12,11 +12,13 @@
 //                                            through the chequebook contract
 //
 // Subscriptions are paid with a cheque too (it raises the cumulative payout by the quoted
-// amount). A rail without cheques (lightning: a paid invoice) will add the method that checks
-// its proof together with the route that calls it.
+// amount), except on the evm rail, where Billing hands the proof (a PaymentRouter transaction)
+// to EvmRail.verifyTransaction. A rail without cheques (lightning: a paid invoice) will add the
+// method that checks its proof together with the route that calls it.
 import type { RailName, SignedCheque } from '@hansa/protocol'
 
-export type IssuerAnswer = { issuer: string } | { refused: string }
+/** `code`: the refusal's own code (evm: HANSA_CHEQUE_CHEQUEBOOK, …); HANSA_CHEQUE_SIGNER by default. */
+export type IssuerAnswer = { issuer: string } | { refused: string; code?: string }
 
 export type SettleOutcome =
   /** Kept on trust (ledger rail, mock mode): never cashed. */
@@ -31,5 +33,9 @@ export interface SettlementRail {
   chequeIssuer(chequebook: string): Promise<IssuerAnswer>
   /** A verified cheque was credited with `rise`; move the money (or not). */
   settle(cheque: SignedCheque, rise: bigint): Promise<SettleOutcome>
+  /** Hard mode: throws (a BillingRequestError) when the chequebook cannot cover the payout. */
+  checkCover?(chequebook: string, cumulativePayout: bigint): Promise<void>
+  /** Background work (the evm rail: router terms, cash-outs to resume). */
+  start?(): Promise<void>
   close?(): Promise<void>
 }

@@ -1,0 +1,280 @@
+// The client's side of the evm rail: a wallet on the same secp256k1 key as the user's Nostr
+// identity, paying subscriptions through the node's PaymentRouter by transaction, and a
+// chequebook of her own (deploy through the factory the node's terms name, deposit,
+// withdraw, status) whose cheques pay metered use in SWAP's hard mode. viem and the contracts
+// are loaded on first use, so importing @hansa/client stays cheap for everyone else.
+import type { ChainClients } from '@hansa/contracts'
+import { ethereumAddress } from '@hansa/protocol'
+import type { Address, Hex } from 'viem'
+import { type BillingApiOptions, quoteSubscription } from './billing-api.js'
+import { NodeRequestError, callNode } from './node-request.js'
+
+const hexKey = (k: Uint8Array): Hex =>
+  `0x${Array.from(k, (b) => b.toString(16).padStart(2, '0')).join('')}`
+
+type Lib = typeof import('@hansa/contracts') &
+  Pick<typeof import('viem'), 'getAddress' | 'parseEventLogs'>
+let libP: Promise<Lib> | undefined
+const lib = (): Promise<Lib> => {
+  libP ??= Promise.all([import('@hansa/contracts'), import('viem')]).then(([c, v]) => ({
+    ...c,
+    getAddress: v.getAddress,
+    parseEventLogs: v.parseEventLogs,
+  }))
+  return libP
+}
+
+export type EvmWalletOptions = { rpcUrl: string; chainId: number; secretKey: Uint8Array }
+
+/** What POST /subscriptions answers on an evm node. */
+export type EvmPay = {
+  rail: 'evm'
+  chainId: number
+  token: string
+  router: string
+  confirmations: number
+  call: {
+    node: string
+    quote: Hex
+    service: Hex
+    periods: number
+    pubkeys: Hex[]
+    amount: string
+  }
+}
+
+export class EvmWallet {
+  /** EIP-55 address of the key (the same key as the Nostr identity). */
+  readonly address: Address
+  private clients_: ChainClients | undefined
+
+  constructor(readonly options: EvmWalletOptions) {
+    this.address = ethereumAddress(options.secretKey) as Address
+  }
+
+  /** viem clients on the wallet's chain, signing with its key. */
+  async chainClients(): Promise<ChainClients> {
+    const { clientsFor } = await lib()
+    this.clients_ ??= clientsFor(
+      this.options.rpcUrl,
+      this.options.chainId,
+      hexKey(this.options.secretKey),
+    )
+    return this.clients_
+  }
+
+  private async send(call: Record<string, unknown>): Promise<{ hash: Hex; logs: unknown[] }> {
+    const { publicClient, walletClient } = await this.chainClients()
+    const { request } = await publicClient.simulateContract({
+      ...call,
+      account: walletClient!.account,
+    } as never)
+    const hash = await walletClient!.writeContract(request as never)
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 })
+    if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
+    return { hash, logs: receipt.logs }
+  }
+
+  async ethBalance(): Promise<bigint> {
+    return (await this.chainClients()).publicClient.getBalance({ address: this.address })
+  }
+
+  async tokenBalance(token: string, of: string = this.address): Promise<bigint> {
+    const { HansaTestToken, getAddress } = await lib()
+    return (await this.chainClients()).publicClient.readContract({
+      address: getAddress(token),
+      abi: HansaTestToken.abi,
+      functionName: 'balanceOf',
+      args: [getAddress(of)],
+    })
+  }
+
+  /** Devnets only: mints test tokens (HansaTestToken lets anyone). */
+  async faucet(token: string, amount: bigint): Promise<Hex> {
+    const { HansaTestToken, getAddress } = await lib()
+    return (
+      await this.send({
+        address: getAddress(token),
+        abi: HansaTestToken.abi,
+        functionName: 'mint',
+        args: [this.address, amount],
+      })
+    ).hash
+  }
+
+  /** Pays a quote through the router: approve, then pay. Returns the payment's tx hash. */
+  async payQuote(pay: EvmPay): Promise<Hex> {
+    const { HansaTestToken, PaymentRouter, getAddress } = await lib()
+    const amount = BigInt(pay.call.amount)
+    await this.send({
+      address: getAddress(pay.token),
+      abi: HansaTestToken.abi,
+      functionName: 'approve',
+      args: [getAddress(pay.router), amount],
+    })
+    return (
+      await this.send({
+        address: getAddress(pay.router),
+        abi: PaymentRouter.abi,
+        functionName: 'pay',
+        args: [
+          getAddress(pay.call.node),
+          pay.call.quote,
+          pay.call.service,
+          pay.call.periods,
+          pay.call.pubkeys,
+          amount,
+        ],
+      })
+    ).hash
+  }
+
+  /** Deploys a chequebook for this key through `factory`; returns its address. */
+  async deployChequebook(factory: string, hardDepositTimeout = 86_400n): Promise<Address> {
+    const { ChequebookFactory, getAddress, parseEventLogs } = await lib()
+    const salt = `0x${Date.now().toString(16).padStart(64, '0')}` as Hex
+    const { logs } = await this.send({
+      address: getAddress(factory),
+      abi: ChequebookFactory.abi,
+      functionName: 'deployChequebook',
+      args: [this.address, hardDepositTimeout, salt],
+    })
+    const [ev] = parseEventLogs({ abi: ChequebookFactory.abi, logs: logs as never })
+    if (!ev) throw new Error('the factory deployed no chequebook')
+    return getAddress(ev.args.chequebook)
+  }
+
+  async deposit(chequebook: string, token: string, amount: bigint): Promise<Hex> {
+    const { HansaTestToken, getAddress } = await lib()
+    return (
+      await this.send({
+        address: getAddress(token),
+        abi: HansaTestToken.abi,
+        functionName: 'transfer',
+        args: [getAddress(chequebook), amount],
+      })
+    ).hash
+  }
+
+  async withdraw(chequebook: string, amount: bigint): Promise<Hex> {
+    const { Chequebook, getAddress } = await lib()
+    return (
+      await this.send({
+        address: getAddress(chequebook),
+        abi: Chequebook.abi,
+        functionName: 'withdraw',
+        args: [amount],
+      })
+    ).hash
+  }
+
+  async increaseHardDeposit(chequebook: string, beneficiary: string, amount: bigint): Promise<Hex> {
+    const { Chequebook, getAddress } = await lib()
+    return (
+      await this.send({
+        address: getAddress(chequebook),
+        abi: Chequebook.abi,
+        functionName: 'increaseHardDeposit',
+        args: [getAddress(beneficiary), amount],
+      })
+    ).hash
+  }
+
+  /** A chequebook's balance, what is not promised, what it paid out, and whether it bounced. */
+  async chequebookStatus(chequebook: string, beneficiary?: string) {
+    const { Chequebook, getAddress } = await lib()
+    const address = getAddress(chequebook)
+    const { publicClient } = await this.chainClients()
+    const read = <T>(functionName: string, args: unknown[] = []) =>
+      publicClient.readContract({
+        address,
+        abi: Chequebook.abi,
+        functionName,
+        args,
+      } as never) as Promise<T>
+    const [issuer, balance, liquid, totalPaidOut, totalHardDeposit, bounced] = await Promise.all([
+      read<Address>('issuer'),
+      read<bigint>('balance'),
+      read<bigint>('liquidBalance'),
+      read<bigint>('totalPaidOut'),
+      read<bigint>('totalHardDeposit'),
+      read<boolean>('bounced'),
+    ])
+    const forBeneficiary = beneficiary
+      ? {
+          beneficiary: getAddress(beneficiary),
+          paidOut: await read<bigint>('paidOut', [getAddress(beneficiary)]),
+          available: await read<bigint>('liquidBalanceFor', [getAddress(beneficiary)]),
+        }
+      : null
+    return {
+      chequebook: address,
+      issuer,
+      balance,
+      liquid,
+      totalPaidOut,
+      totalHardDeposit,
+      bounced,
+      forBeneficiary,
+    }
+  }
+}
+
+/** POST /subscriptions/payments with any rail's proof. */
+export function payQuoteWithProof<T = unknown>(
+  nodeUrl: string,
+  quoteId: string,
+  proof: Record<string, unknown>,
+  secretKey: Uint8Array,
+  options?: BillingApiOptions,
+): Promise<T> {
+  return callNode<T>(
+    nodeUrl,
+    '/subscriptions/payments',
+    { method: 'POST', body: { quote: quoteId, proof }, secretKey },
+    options ?? {},
+  )
+}
+
+/**
+ * Subscribes on an evm node: quote, pay through the router, then hand the node the tx hash,
+ * again while it answers HANSA_PAYMENT_UNCONFIRMED (up to `waitMs`, one try per block).
+ */
+export async function subscribeOnChain(
+  nodeUrl: string,
+  request: { service: string; periods: number; pubkeys?: string[] },
+  secretKey: Uint8Array,
+  options: BillingApiOptions & { rpcUrl: string; waitMs?: number },
+) {
+  const { rpcUrl, waitMs = 120_000, ...api } = options
+  const quote = await quoteSubscription(nodeUrl, request, secretKey, api)
+  const pay = quote.pay as unknown as EvmPay
+  if (pay.rail !== 'evm') {
+    throw new Error(`this node's rail is ${pay.rail}, not evm; pay it with subscribeWith`)
+  }
+  const wallet = new EvmWallet({ rpcUrl, chainId: pay.chainId, secretKey })
+  const tx = await wallet.payQuote(pay)
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    try {
+      const receipt = await payQuoteWithProof<{ subscription: unknown; payment: unknown }>(
+        nodeUrl,
+        quote.quote.id,
+        { rail: 'evm', tx },
+        secretKey,
+        api,
+      )
+      return { ...receipt, tx, quote }
+    } catch (error) {
+      const waiting =
+        error instanceof NodeRequestError && error.code === 'HANSA_PAYMENT_UNCONFIRMED'
+      if (!waiting || Date.now() > deadline) throw error
+      const { publicClient } = await wallet.chainClients()
+      const block = await publicClient.getBlockNumber({ cacheTime: 0 })
+      for (let i = 0; i < 600 && Date.now() < deadline; i++) {
+        await new Promise((r) => setTimeout(r, 200))
+        if ((await publicClient.getBlockNumber({ cacheTime: 0 })) > block) break
+      }
+    }
+  }
+}

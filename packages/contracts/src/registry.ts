@@ -1,0 +1,47 @@
+// The FederationRegistry's update as EIP-712 typed data: what guardians sign to anchor a
+// manifest version on chain. Hashes and keys are 32-byte hex (a federation id and a manifest
+// hash are sha256 hex; guardians and nodes are x-only Nostr pubkeys).
+import type { Address, Hex } from 'viem'
+
+export type RegistryUpdate = {
+  federationId: Hex
+  version: bigint
+  manifestHash: Hex
+  guardians: Hex[]
+  threshold: number
+  nodes: Hex[]
+  /** Per node, its services joined by commas. */
+  services: string[]
+}
+
+export const REGISTRY_DOMAIN_NAME = 'Hansa Federation Registry'
+export const REGISTRY_UPDATE_TYPES = {
+  Update: [
+    { name: 'federationId', type: 'bytes32' },
+    { name: 'version', type: 'uint64' },
+    { name: 'manifestHash', type: 'bytes32' },
+    { name: 'guardians', type: 'bytes32[]' },
+    { name: 'threshold', type: 'uint8' },
+    { name: 'nodes', type: 'bytes32[]' },
+    { name: 'services', type: 'string[]' },
+  ],
+} as const
+
+export function registryUpdateTypedData(
+  update: RegistryUpdate,
+  chainId: number,
+  registry: Address,
+) {
+  return {
+    domain: { name: REGISTRY_DOMAIN_NAME, version: '1', chainId, verifyingContract: registry },
+    types: REGISTRY_UPDATE_TYPES,
+    primaryType: 'Update' as const,
+    message: update,
+  }
+}
+
+/** 64 lowercase hex (a sha256 or an x-only key) as a bytes32. */
+export const bytes32 = (hex: string): Hex => {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError(`not 32 bytes of lowercase hex: ${hex}`)
+  return `0x${hex}`
+}
