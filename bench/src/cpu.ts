@@ -65,6 +65,12 @@ export type CpuUse = {
   /** The node's main thread alone: near 100 means the event loop itself is the limit. */
   nodeMainThreadPercent?: number
   /**
+   * The node's CPU milliseconds over the phase, all threads and the main thread alone: divided
+   * by the work done (cpuPer1000 in relay-load) this is the figure a busy machine hardly moves.
+   */
+  nodeCpuMs?: number
+  nodeMainThreadCpuMs?: number
+  /**
    * Every other process on the machine (busy CPU minus the two above; without the node's pid
    * it includes the node). Large figures mean
    * something else competed for the cores and the run should be repeated on a quiet machine.
@@ -92,10 +98,12 @@ export function startCpuMeter(nodePid?: number): () => CpuUse {
       if (node1 !== undefined) {
         node = node1 - node0
         use.nodePercent = pct(node)
+        use.nodeCpuMs = Math.round(node * 1000)
       }
       const main1 = threadCpuSeconds(nodePid, nodePid)
       if (main0 !== undefined && main1 !== undefined) {
         use.nodeMainThreadPercent = pct(main1 - main0)
+        use.nodeMainThreadCpuMs = Math.round((main1 - main0) * 1000)
       }
     }
     const sys1 = systemCpuSeconds()
@@ -105,4 +113,19 @@ export function startCpuMeter(nodePid?: number): () => CpuUse {
     }
     return use
   }
+}
+
+/**
+ * The node's CPU per 1,000 units of work (acknowledged events, answered queries) over a phase:
+ * all threads, and the main thread alone. Undefined without the node's pid or without work.
+ */
+export function cpuPer1000(
+  cpu: CpuUse,
+  units: number,
+): { nodeMs: number; nodeMainThreadMs?: number } | undefined {
+  if (cpu.nodeCpuMs === undefined || units <= 0) return undefined
+  const per = (ms: number) => Math.round((ms / units) * 1000 * 10) / 10
+  const out: { nodeMs: number; nodeMainThreadMs?: number } = { nodeMs: per(cpu.nodeCpuMs) }
+  if (cpu.nodeMainThreadCpuMs !== undefined) out.nodeMainThreadMs = per(cpu.nodeMainThreadCpuMs)
+  return out
 }

@@ -17,6 +17,11 @@ export const DEFAULT_CLI = fileURLToPath(
 export const BENCH_NODE_ENV = {
   HANSA_LIMITS_EVENTS_PER_SECOND: '0',
   HANSA_LIMITS_EVENTS_PER_SECOND_PER_IP: '0',
+  HANSA_LIMITS_QUERIES_PER_SECOND: '0',
+  HANSA_LIMITS_QUERIES_PER_SECOND_PER_IP: '0',
+  HANSA_LIMITS_AUTH_PER_SECOND: '0',
+  // Each connection reads the mail of a share of the 100 recipients (13 of them on 8).
+  HANSA_LIMITS_MAX_AUTH_KEYS: '128',
   HANSA_LOG_LEVEL: 'warn',
 } as const
 
@@ -26,6 +31,8 @@ export type SpawnedNode = {
   pid: number
   dataDir: string
   verifier?: string
+  /** The V8 inspector's URL, when the node was started with `--inspect` (nodeArgs). */
+  inspectorUrl?: string
   /** SIGTERM, wait for the exit (SIGKILL after 15 s), then remove the data folder unless kept. */
   stop(options?: { keepData?: boolean }): Promise<{ code: number | null; signal: string | null }>
 }
@@ -51,6 +58,8 @@ export function parseBanner(lines: readonly string[]): {
 export function spawnNode(
   options: {
     cli?: string
+    /** Flags for node itself, before the script (e.g. `--inspect=127.0.0.1:0`). */
+    nodeArgs?: string[]
     timeoutMs?: number
     log?: (line: string) => void
     /** More environment for this node (HANSA_STORAGE_BACKEND, …). */
@@ -62,7 +71,7 @@ export function spawnNode(
   const dataDir = mkdtempSync(join(tmpdir(), 'hansa-bench-'))
   const child = spawn(
     process.execPath,
-    [cli, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
+    [...(options.nodeArgs ?? []), cli, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
     {
       env: { ...process.env, ...BENCH_NODE_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,7 +85,9 @@ export function spawnNode(
     tail.push(line)
     if (tail.length > 40) tail.shift()
   }
+  let inspectorUrl: string | undefined
   createInterface({ input: child.stderr! }).on('line', (line) => {
+    inspectorUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1]
     keep(line)
     log(line)
   })
@@ -113,16 +124,16 @@ export function spawnNode(
       if (b.url && (/Ctrl-C/.test(line) || banner.length >= 8)) {
         ready = true
         clearTimeout(timer)
-        resolve(
-          running(
-            child,
-            dataDir,
-            b.url,
-            b.httpUrl ?? b.url.replace(/^ws/, 'http'),
-            b.verifier,
-            exited,
-          ),
+        const node = running(
+          child,
+          dataDir,
+          b.url,
+          b.httpUrl ?? b.url.replace(/^ws/, 'http'),
+          b.verifier,
+          exited,
         )
+        if (inspectorUrl !== undefined) node.inspectorUrl = inspectorUrl
+        resolve(node)
       }
     })
   })

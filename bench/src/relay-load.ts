@@ -11,11 +11,11 @@
 //
 // bench/README.md explains every figure. Each phase is a function returning data (ingest.ts,
 // query.ts, storage.ts); this file only parses options, runs them in order and prints.
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type CpuUse, startCpuMeter } from './cpu.js'
+import { type CpuUse, cpuPer1000, startCpuMeter } from './cpu.js'
 import {
   type CorpusKeys,
   type KeyPair,
@@ -29,6 +29,7 @@ import {
 } from './event-corpus.js'
 import { type IngestResult, runIngest } from './ingest.js'
 import { type SpawnedNode, spawnNode } from './node-process.js'
+import { NodeProfiler } from './node-profiler.js'
 import { type QueryResult, authenticate, runQueries } from './query.js'
 import { type Signer, type SignerBackend, loadSigner } from './signer.js'
 import {
@@ -70,6 +71,11 @@ const HELP = `relay-load: load generator for a Hansa node; prints one JSON line 
                         save them there (only for fresh stores: events already stored come
                         back as duplicates)
   --out FILE            also append the JSON line to FILE
+  --profile DIR         with --spawn: save a CPU profile of each phase, every thread of the
+                        node, in DIR (<phase>.<thread>.cpuprofile); the inspector costs the
+                        node CPU, so take CPU figures from runs without it
+  --node-cli FILE       with --spawn: the hansa CLI to start (default: this checkout's),
+                        to compare two builds in one session
   -h, --help            this text
 `
 
@@ -94,6 +100,8 @@ type Options = {
   nodePid?: number
   corpus?: string
   out?: string
+  profile?: string
+  nodeCli?: string
 }
 
 /** A mistake in the command line: the message names the fix. */
@@ -124,6 +132,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'node-pid': { type: 'string' },
       corpus: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
+      'node-cli': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -171,6 +181,11 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (values['node-pid'] !== undefined) options.nodePid = Math.floor(num('node-pid', 1))
   if (values.out !== undefined) options.out = values.out
   if (values.corpus !== undefined) options.corpus = values.corpus
+  if (values.profile !== undefined) options.profile = values.profile
+  if (values['node-cli'] !== undefined) options.nodeCli = values['node-cli']
+  if ((options.profile || options.nodeCli) && !options.spawn) {
+    throw new UsageError('--profile and --node-cli need --spawn')
+  }
   return options
 }
 
@@ -179,20 +194,39 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`)
 const progress = (what: string) => (done: number, total: number) =>
   say(`${what} ${done}/${total} (${Math.round((done / Math.max(1, total)) * 100)}%)`)
 
-type PhaseRun<T> = T & { cpu: CpuUse; nodeSide?: NodeSideFigures }
+type PhaseRun<T> = T & {
+  cpu: CpuUse
+  /** The node's CPU ms per 1,000 units of the phase's work (acknowledged events, queries). */
+  cpuPer1000?: { per: string; nodeMs: number; nodeMainThreadMs?: number }
+  profiles?: string[]
+  nodeSide?: NodeSideFigures
+}
 
-/** Runs a phase, adding the CPU use and the node's own figures (from /metrics) over it. */
+type Meter = { nodePid?: number; httpUrl: string; profiler?: NodeProfiler; profileDir?: string }
+
+/**
+ * Runs a phase, adding the CPU use, the node's CPU per 1,000 units of work (`units` reads
+ * them from the result: events acknowledged, queries answered), the node's own figures (from
+ * /metrics) and, with --profile, the phase's CPU profiles.
+ */
 async function timed<T>(
-  nodePid: number | undefined,
-  httpUrl: string,
+  meter: Meter,
+  phase: string,
+  units: { per: string; of: (result: T) => number },
   run: () => Promise<T>,
 ): Promise<PhaseRun<T>> {
-  const before = await readMetrics(httpUrl)
-  const meter = startCpuMeter(nodePid)
+  const before = await readMetrics(meter.httpUrl)
+  await meter.profiler?.start()
+  const stopMeter = startCpuMeter(meter.nodePid)
   const result = await run()
-  const cpu = meter()
-  const after = await readMetrics(httpUrl)
+  const cpu = stopMeter()
+  const profiles =
+    meter.profiler && meter.profileDir ? await meter.profiler.stop(meter.profileDir, phase) : []
+  const after = await readMetrics(meter.httpUrl)
   const out: PhaseRun<T> = { ...result, cpu }
+  const per = cpuPer1000(cpu, units.of(result))
+  if (per) out.cpuPer1000 = { per: units.per, ...per }
+  if (profiles.length > 0) out.profiles = profiles
   if (!('error' in before) && !('error' in after)) out.nodeSide = nodeSideFigures(before, after)
   return out
 }
@@ -358,7 +392,10 @@ export async function main(argv: string[]): Promise<number> {
   if (o.spawn) {
     say('starting a node')
     try {
-      node = await spawnNode()
+      node = await spawnNode({
+        ...(o.nodeCli ? { cli: o.nodeCli } : {}),
+        ...(o.profile ? { nodeArgs: ['--inspect=127.0.0.1:0'] } : {}),
+      })
     } catch (err) {
       say(`cannot start a node: ${(err as Error).message}`)
       return 1
@@ -414,7 +451,16 @@ export async function main(argv: string[]): Promise<number> {
   let sockets: RelaySocket[] = []
   let failed = false
   const warnings: string[] = []
+  const meter: Meter = { httpUrl }
+  if (nodePid !== undefined) meter.nodePid = nodePid
   try {
+    if (o.profile) {
+      if (!node?.inspectorUrl) throw new Error('the node printed no inspector URL')
+      mkdirSync(o.profile, { recursive: true })
+      meter.profiler = await NodeProfiler.connect(node.inspectorUrl)
+      meter.profileDir = o.profile
+      warnings.push('profiled: the inspector costs the node CPU; CPU figures are high')
+    }
     sockets = await openSockets(url, o.connections)
     say(`${sockets.length} connections open`)
 
@@ -424,19 +470,23 @@ export async function main(argv: string[]): Promise<number> {
       say(
         `${label}: ${ingestEvents.length} events over ${o.connections} connections, ${o.rate > 0 ? `${o.rate}/s offered` : `window ${o.window}`}`,
       )
-      const ingest: PhaseRun<IngestResult> = await timed(nodePid, httpUrl, () =>
-        runIngest({
-          sockets,
-          events: ingestEvents,
-          rate: o.rate,
-          window: o.window,
-          onProgress: progress(label),
-        }),
+      const ingest: PhaseRun<IngestResult> = await timed(
+        meter,
+        'ingest',
+        { per: 'acknowledged events', of: (r) => r.accepted },
+        () =>
+          runIngest({
+            sockets,
+            events: ingestEvents,
+            rate: o.rate,
+            window: o.window,
+            onProgress: progress(label),
+          }),
       )
       if (has('ingest')) output.ingest = ingest
       checkPhase(label, ingest, warnings)
       say(
-        `${label}: ${ingest.eventsPerSecond} events/s acknowledged, OK p50 ${ingest.okLatencyMs.p50} ms p99 ${ingest.okLatencyMs.p99} ms`,
+        `${label}: ${ingest.eventsPerSecond} events/s acknowledged, OK p50 ${ingest.okLatencyMs.p50} ms p99 ${ingest.okLatencyMs.p99} ms, node ${ingest.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000`,
       )
       await sleep(1000)
     }
@@ -444,19 +494,23 @@ export async function main(argv: string[]): Promise<number> {
     // ---- latency at a fixed offered rate ----------------------------------------------------
     if (has('latency')) {
       say(`latency: ${latencyCorpus.length} events at ${o.latencyRate}/s offered`)
-      const latency = await timed(nodePid, httpUrl, () =>
-        runIngest({
-          sockets,
-          events: latencyCorpus,
-          rate: o.latencyRate,
-          window: o.window,
-          onProgress: progress('latency'),
-        }),
+      const latency = await timed(
+        meter,
+        'latency',
+        { per: 'acknowledged events', of: (r) => r.accepted },
+        () =>
+          runIngest({
+            sockets,
+            events: latencyCorpus,
+            rate: o.latencyRate,
+            window: o.window,
+            onProgress: progress('latency'),
+          }),
       )
       output[`latency@${o.latencyRate}`] = latency
       checkPhase('latency', latency, warnings)
       say(
-        `latency: OK p50 ${latency.okLatencyMs.p50} ms p99 ${latency.okLatencyMs.p99} ms at ${latency.sentPerSecond}/s sent`,
+        `latency: OK p50 ${latency.okLatencyMs.p50} ms p99 ${latency.okLatencyMs.p99} ms at ${latency.sentPerSecond}/s sent, node ${latency.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000`,
       )
       await sleep(1000)
     }
@@ -503,30 +557,37 @@ export async function main(argv: string[]): Promise<number> {
       say(
         `query: authenticated as ${authed}/${keys.recipients.length} recipients; ${o.queriesSeconds} s of queries`,
       )
-      const query: PhaseRun<QueryResult> = await timed(nodePid, httpUrl, () =>
-        runQueries({
-          sockets,
-          plan: {
-            recipientsBySocket: auth.recipientsBySocket,
-            authors: keys.authors.map((a) => a.pk),
-            since: { from: now - NOTE_WINDOW_SECONDS, to: now - 60 },
-            limit: o.limit,
-          },
-          seconds: o.queriesSeconds,
-          window: o.queryWindow,
-        }),
+      const query: PhaseRun<QueryResult> = await timed(
+        meter,
+        'query',
+        { per: 'queries answered', of: (r) => r.queries },
+        () =>
+          runQueries({
+            sockets,
+            plan: {
+              recipientsBySocket: auth.recipientsBySocket,
+              authors: keys.authors.map((a) => a.pk),
+              since: { from: now - NOTE_WINDOW_SECONDS, to: now - 60 },
+              limit: o.limit,
+            },
+            seconds: o.queriesSeconds,
+            window: o.queryWindow,
+          }),
       )
       const q = query as PhaseRun<QueryResult> & { authErrors?: string[] }
       if (auth.errors.length > 0) q.authErrors = auth.errors
       output.query = q
       checkPhase('query', query, warnings)
-      say(`query: ${query.queriesPerSecond} queries/s, ${query.eventsPerSecond} events/s to EOSE`)
+      say(
+        `query: ${query.queriesPerSecond} queries/s, ${query.eventsPerSecond} events/s to EOSE, node ${query.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000 queries`,
+      )
     }
   } catch (err) {
     failed = true
     output.error = (err as Error).message
     say(`failed: ${(err as Error).message}`)
   } finally {
+    meter.profiler?.close()
     await Promise.all(sockets.map((s) => s.close()))
     await stopNode()
   }

@@ -1,6 +1,6 @@
 // The small parsers the benchmark relies on: relay frames, /metrics, /proc, byte formatting.
 import { describe, expect, it } from 'vitest'
-import { parseProcStat, parseSystemStat } from '../dist/cpu.js'
+import { cpuPer1000, parseProcStat, parseSystemStat } from '../dist/cpu.js'
 import { parseBanner } from '../dist/node-process.js'
 import { queryFilter } from '../dist/query.js'
 import { formatBytes, growthPerYear, httpUrlOf, parsePrometheus } from '../dist/storage.js'
@@ -77,6 +77,12 @@ describe('process figures', () => {
       busy: 1.55,
       steal: 0.07,
     })
+  })
+  it('gives the node CPU per 1,000 units of work, and nothing without work or a pid', () => {
+    const cpu = { benchPercent: 10, nodeCpuMs: 2500, nodeMainThreadCpuMs: 600 }
+    expect(cpuPer1000(cpu, 10_000)).toEqual({ nodeMs: 250, nodeMainThreadMs: 60 })
+    expect(cpuPer1000(cpu, 0)).toBeUndefined()
+    expect(cpuPer1000({ benchPercent: 10 }, 100)).toBeUndefined()
   })
   it('reads the URL and verifier from the node banner', () => {
     const banner = [

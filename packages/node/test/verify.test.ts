@@ -15,6 +15,7 @@ import {
   VerifyWorkerCrashedError,
   loadVerifier,
 } from '../dist/verify/index.js'
+import { checkFlat } from '../dist/verify/check.js'
 
 type Vector = {
   index: number
@@ -177,6 +178,39 @@ function variant(e: Signed, v: Variant, other: Signed): EventCheck {
       return { ...e, sig: `${e.sig.slice(0, 126)}zz` }
   }
 }
+
+describe('checkEvents (the native one-call check)', () => {
+  it('gives every verdict the hash-then-verifyBatch path gives', (ctx) => {
+    const native = backends.get('native')
+    if (!native?.checkEvents) return ctx.skip()
+    const { checkEvents: _, ...withoutIt } = native
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: signed.length - 1 }),
+            fc.constantFrom(...VARIANTS),
+            fc.integer({ min: 0, max: signed.length - 1 }),
+          ),
+          { maxLength: 40 },
+        ),
+        (picks) => {
+          const flat: unknown[] = []
+          for (const [i, v, o] of picks) {
+            const e = variant(signed[i]!, v, signed[o]!)
+            flat.push(e.id, e.pubkey, e.sig, e.serialized)
+          }
+          // A few malformed fields, as a buggy caller might send.
+          if (picks.length > 0) flat.push(42, 'x', null, 'y')
+          expect(Array.from(checkFlat(native, flat))).toEqual(
+            Array.from(checkFlat(withoutIt as SchnorrVerifier, flat)),
+          )
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
 
 describe.each([
   { threads: 0, backend: 'auto' },

@@ -63,6 +63,22 @@ export function serializeEvent(e: NostrEvent): string {
   })
 }
 
+/**
+ * The id preimage and the stored form together, with `tags` and `content` serialised once
+ * for both (they are most of an event's bytes; the relay needs both forms of every event).
+ * Equal to eventIdPreimage and serializeEvent for an event that passed eventShapeError: its
+ * hex fields need no escaping and its numbers are integers, which JSON writes as String does.
+ */
+export function eventJsonForms(e: NostrEvent): { preimage: string; raw: string } {
+  const tags = JSON.stringify(e.tags)
+  const content = JSON.stringify(e.content)
+  const middle = `"${e.pubkey}",${e.created_at},${e.kind},`
+  return {
+    preimage: `[0,${middle}${tags},${content}]`,
+    raw: `{"id":"${e.id}","pubkey":"${e.pubkey}","created_at":${e.created_at},"kind":${e.kind},"tags":${tags},"content":${content},"sig":"${e.sig}"}`,
+  }
+}
+
 export function kindClass(kind: number): KindClass {
   if (kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)) return 'replaceable'
   if (kind >= 20000 && kind < 30000) return 'ephemeral'

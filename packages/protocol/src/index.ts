@@ -14,6 +14,7 @@ export {
   eventShapeError,
   eventIdPreimage,
   serializeEvent,
+  eventJsonForms,
   kindClass,
   tagValue,
   tagValues,

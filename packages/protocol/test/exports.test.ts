@@ -132,6 +132,7 @@ const EXPORTS = [
   'errorsMarkdown',
   'ethereumAddress',
   'eventIdPreimage',
+  'eventJsonForms',
   'eventShapeError',
   'expirationOf',
   'federationId',

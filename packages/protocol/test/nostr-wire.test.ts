@@ -8,7 +8,9 @@ import {
   type Filter,
   type NostrEvent,
   eventIdPreimage,
+  eventJsonForms,
   eventShapeError,
+  serializeEvent,
   filterError,
   kindClass,
   matchFilter,
@@ -78,6 +80,29 @@ describe('parseClientMessage', () => {
       ok: false,
       reason: 'subscription id is longer than 64 characters',
     })
+  })
+})
+
+describe('eventJsonForms', () => {
+  it('gives exactly eventIdPreimage and serializeEvent, any content and tags', () => {
+    const wild = fc.record({
+      id: hex64,
+      pubkey: hex64,
+      created_at: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+      kind: fc.integer({ min: 0, max: 65535 }),
+      tags: fc.array(fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 })),
+      content: fc.string({ unit: 'binary' }),
+      sig: fc.stringMatching(/^[0-9a-f]{128}$/),
+    })
+    fc.assert(
+      fc.property(wild, (e) => {
+        expect(eventShapeError(e)).toBeNull()
+        const forms = eventJsonForms(e)
+        expect(forms.preimage).toBe(eventIdPreimage(e))
+        expect(forms.raw).toBe(serializeEvent(e))
+      }),
+      { numRuns: 300 },
+    )
   })
 })
 

@@ -106,7 +106,63 @@ export class Connection implements ConnectionInfo {
       this.socket.terminate()
       return
     }
+    this.corkUntilTick()
     this.socket.send(text)
+  }
+
+  /**
+   * Whether ready-made frames (stored-frames.ts) may be written to this socket directly: no
+   * compression was agreed and `ws` holds no frame back in its queue, so frames written
+   * straight to the TCP socket land whole and in order between those `ws` writes.
+   */
+  canWriteFrames(): boolean {
+    const ws = this.socket as unknown as {
+      _extensions?: Record<string, unknown>
+      _sender?: { _queue?: unknown[]; _state?: number }
+    }
+    return (
+      this.tcp() !== undefined &&
+      ws._extensions !== undefined &&
+      Object.keys(ws._extensions).length === 0 &&
+      ws._sender?._state === 0 &&
+      ws._sender._queue?.length === 0
+    )
+  }
+
+  /** Writes ready-made WebSocket frames (checked with canWriteFrames) in this turn's write. */
+  writeFrames(bytes: Uint8Array): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > this.hardBufferLimit) {
+      this.socket.terminate()
+      return
+    }
+    this.corkUntilTick()
+    ;(this.tcp() as unknown as { write(b: Uint8Array): void }).write(bytes)
+  }
+
+  private corked = false
+
+  /**
+   * Holds this turn's messages and writes them in one system call: a commit answers a whole
+   * batch of events at once, and an OK each written alone cost a write (and a wake-up of
+   * the reader) per event. The socket is uncorked once the current callbacks and their
+   * promise continuations are done (process.nextTick runs after them), so nothing waits
+   * for a later turn.
+   */
+  private corkUntilTick(): void {
+    if (this.corked) return
+    const tcp = this.tcp()
+    if (!tcp) return
+    this.corked = true
+    tcp.cork()
+    process.nextTick(() => {
+      this.corked = false
+      tcp.uncork()
+    })
+  }
+
+  private tcp(): { cork(): void; uncork(): void } | undefined {
+    return (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
   }
 
   /**
@@ -120,9 +176,7 @@ export class Connection implements ConnectionInfo {
       this.socket.terminate()
       return
     }
-    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
-    tcp?.cork()
+    this.corkUntilTick()
     for (const text of texts) this.socket.send(text)
-    tcp?.uncork()
   }
 }

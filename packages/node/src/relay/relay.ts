@@ -25,6 +25,7 @@ import {
   countMessage,
   eoseMessage,
   eventIdPreimage,
+  eventJsonForms,
   eventShapeError,
   filterError,
   kindClass,
@@ -46,6 +47,7 @@ import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
 import { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refusalText, refuse } from './refusal.js'
+import { type StoredFrames, frameStoredEvents } from './stored-frames.js'
 import { SubscriptionIndex, compileFilter } from './subscription-index.js'
 import { StoreBusyError, StoreTimeoutError } from '../store/event-store.js'
 
@@ -339,7 +341,9 @@ export class Relay {
     const policy = policyRefusal(event, this.options.config, now)
     if (policy) return answer(event.id, policy)
 
-    const check = await this.checkSignature(event)
+    // Serialised once, here: the preimage for the verify stage, raw for the store and readers.
+    const forms = eventJsonForms(event)
+    const check = await this.checkSignature(event, forms.preimage)
     if (check === 'bad-id') {
       return answer(event.id, refuse('invalid', 'bad-id', 'event id does not match its content'))
     }
@@ -369,7 +373,7 @@ export class Relay {
     }
 
     const cls = kindClass(event.kind)
-    const raw = serializeEvent(event)
+    const raw = forms.raw
     const accepted = () => {
       metrics.eventsStored.inc({ kind_class: cls })
       answer(event.id, null)
@@ -515,11 +519,11 @@ export class Relay {
   private async sendStored(
     conn: Connection,
     sub: Subscription,
-    messages: string[],
+    steps: ReadonlyArray<() => void>,
   ): Promise<boolean> {
     const max = this.options.config.limits.maxSendBufferBytes
     let i = 0
-    while (i < messages.length) {
+    while (i < steps.length) {
       if (conn.closed || conn.subscriptions.get(sub.id) !== sub) return false
       if (conn.buffered > max / 2) {
         const deadline = Date.now() + DRAIN_WAIT_MS
@@ -530,16 +534,27 @@ export class Relay {
         }
         continue
       }
+      steps[i++]!()
+    }
+    return !conn.closed && conn.subscriptions.get(sub.id) === sub
+  }
+
+  /** Messages grouped into steps of about a quarter of the send-buffer bound, one write each. */
+  private messageSteps(conn: Connection, messages: readonly string[]): Array<() => void> {
+    const quarter = this.options.config.limits.maxSendBufferBytes / 4
+    const steps: Array<() => void> = []
+    let i = 0
+    while (i < messages.length) {
       const step: string[] = []
       let bytes = 0
-      while (i < messages.length && bytes < max / 4) {
+      while (i < messages.length && bytes < quarter) {
         const m = messages[i++]!
         step.push(m)
         bytes += m.length
       }
-      conn.sendMany(step)
+      steps.push(() => conn.sendMany(step))
     }
-    return !conn.closed && conn.subscriptions.get(sub.id) === sub
+    return steps
   }
 
   // ---- REQ and COUNT ----------------------------------------------------------------
@@ -683,17 +698,25 @@ export class Relay {
     metrics.subscriptions.inc()
     conn.subscriptions.set(subId, sub)
     this.index.add(sub)
-    let results: QueryResult
+    const single = filters.length === 1 ? filters[0]! : undefined
+    // One filter, a store that keeps raw JSON, a socket that takes ready frames: the stored
+    // bytes go out as they are (stored-frames.ts). Otherwise a string per event.
+    const framed = single !== undefined && store.queryRaw !== undefined && conn.canWriteFrames()
+    let results: QueryResult | undefined
+    let frames: StoredFrames | undefined
     try {
       const maxBytes = Math.floor(limits.maxResultBytes / filters.length)
       const options = { ...access, limit: limits.maxLimit, now, maxBytes }
-      results =
-        filters.length === 1
-          ? await store.query(filters[0]!, {
-              ...options,
-              limit: Math.min(filters[0]!.limit ?? limits.defaultLimit, limits.maxLimit),
-            })
-          : await this.queryMany(filters, options)
+      if (single !== undefined) {
+        const one = {
+          ...options,
+          limit: Math.min(single.limit ?? limits.defaultLimit, limits.maxLimit),
+        }
+        if (framed) {
+          const raw = await store.queryRaw!(single, one)
+          frames = frameStoredEvents(subId, raw, limits.maxSendBufferBytes / 4)
+        } else results = await store.query(single, one)
+      } else results = await this.queryMany(filters, options)
       stop()
     } catch (err) {
       stop()
@@ -705,22 +728,28 @@ export class Relay {
     }
     // Closed, or replaced by a newer REQ with the same id, while it was read: say nothing.
     if (conn.closed || conn.subscriptions.get(subId) !== sub) return
-    const messages = results.events.map((raw) => relayEventMessage(subId, raw))
-    messages.push(eoseMessage(subId))
-    if (!(await this.sendStored(conn, sub, messages))) return
+    let steps: Array<() => void>
+    if (frames) {
+      steps = frames.steps.map((bytes) => () => conn.writeFrames(bytes))
+    } else {
+      const messages = results!.events.map((raw) => relayEventMessage(subId, raw))
+      messages.push(eoseMessage(subId))
+      steps = this.messageSteps(conn, messages)
+    }
+    if (!(await this.sendStored(conn, sub, steps))) return
     // The backlog (live events that arrived meanwhile, bounded) follows EOSE, less repeats.
     const backlog = sub.backlog ?? []
     sub.backlog = null
     if (backlog.length > 0) {
-      const sent = new Set(results.events.map(eventIdOf))
+      const sent = new Set(frames ? frames.ids() : results!.events.map(eventIdOf))
       conn.sendMany(backlog.filter((live) => !sent.has(live.id)).map((live) => live.message))
     }
     if (this.hooks.onServed.length > 0) {
       this.served(conn, {
         verb: 'REQ',
         filters,
-        events: results.events.length,
-        bytes: results.bytes,
+        events: frames ? frames.count : results!.events.length,
+        bytes: frames ? frames.bytes : results!.bytes,
       })
     }
   }
@@ -784,13 +813,16 @@ export class Relay {
   }
 
   /** The verify stage; a failing verifier (a crashed worker) is an answer, not a throw. */
-  private async checkSignature(event: NostrEvent): Promise<CheckResult | 'unavailable'> {
+  private async checkSignature(
+    event: NostrEvent,
+    preimage = eventIdPreimage(event),
+  ): Promise<CheckResult | 'unavailable'> {
     try {
       return await this.options.verifier.check({
         id: event.id,
         pubkey: event.pubkey,
         sig: event.sig,
-        serialized: eventIdPreimage(event),
+        serialized: preimage,
       })
     } catch (err) {
       this.options.log.error({ err, id: event.id }, 'signature check failed')

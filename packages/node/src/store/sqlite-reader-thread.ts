@@ -9,6 +9,7 @@ import { serveRequests } from '../worker-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
+  | { id: number; op: 'queryRaw'; filter: Filter; options: QueryOptions }
   | { id: number; op: 'count'; filters: Filter[]; options: CountOptions }
   | { id: number; op: 'syncItems'; filter: Filter; options: SyncItemsOptions }
   | { id: number; op: 'close' }
@@ -23,6 +24,8 @@ serveRequests<ReaderRequest>((request) => {
       const events = reader.query(request.filter, request.options)
       return { events, bytes: utf8Bytes(events) }
     }
+    case 'queryRaw':
+      return reader.queryRaw(request.filter, request.options)
     case 'count':
       return reader.count(request.filters, request.options)
     case 'syncItems':

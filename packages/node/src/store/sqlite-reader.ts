@@ -5,7 +5,13 @@
 // the writer commits.
 import type Database from 'better-sqlite3'
 import { type Filter, tagConditions } from '@hansa/protocol'
-import type { QueryOptions, ReadAccess, SyncItems, SyncItemsOptions } from './event-store.js'
+import {
+  type QueryOptions,
+  type ReadAccess,
+  type SyncItems,
+  type SyncItemsOptions,
+  packRawEvents,
+} from './event-store.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -128,6 +134,14 @@ export class SqliteReader {
       if (bytes >= maxBytes) break
     }
     return out
+  }
+
+  /**
+   * The same events as `query` (the same rows, the same byte bound), as their UTF-8 bytes in
+   * one RawEvents buffer (event-store.ts), so the relay frames them without a string each.
+   */
+  queryRaw(filter: Filter, options: QueryOptions): Uint8Array {
+    return packRawEvents(this.query(filter, options))
   }
 
   /** NIP-45: the distinct events matching any of the filters, each counted once. */

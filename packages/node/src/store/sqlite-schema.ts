@@ -20,7 +20,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
 CREATE INDEX IF NOT EXISTS events_pubkey_created ON events (pubkey, created_at);
 CREATE INDEX IF NOT EXISTS events_kind_created ON events (kind, created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_kind_d ON events (pubkey, kind, d_tag);
+-- Only replaceable and addressable events are looked up by (pubkey, kind, d_tag): the index
+-- holds only them, so a note or a gift wrap costs no entry in it. A query that wants it
+-- names REPLACEABLE_KINDS in its WHERE (SQLite uses a partial index only then).
+DROP INDEX IF EXISTS events_pubkey_kind_d;
+CREATE INDEX IF NOT EXISTS events_replaceable ON events (pubkey, kind, d_tag)
+  WHERE kind = 0 OR kind = 3 OR kind BETWEEN 10000 AND 19999 OR kind BETWEEN 30000 AND 39999;
 CREATE INDEX IF NOT EXISTS events_expiration ON events (expiration) WHERE expiration IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_kind_received ON events (kind, received_at);
 CREATE TABLE IF NOT EXISTS tags (
@@ -45,6 +50,10 @@ CREATE TABLE IF NOT EXISTS deleted_addresses (
 ) WITHOUT ROWID;
 `
 
+/** The WHERE of the events_replaceable index, word for word (NIP-01's replaceable kinds). */
+export const REPLACEABLE_KINDS =
+  '(kind = 0 OR kind = 3 OR kind BETWEEN 10000 AND 19999 OR kind BETWEEN 30000 AND 39999)'
+
 export type Synchronous = 'full' | 'normal'
 
 /** How much of the database file reads may map into memory. */
@@ -61,6 +70,13 @@ export function openDatabase(path: string, synchronous: Synchronous): Database.D
   // Reads through a memory map instead of one pread per page: a REQ's 100 events sit on
   // scattered pages, and the map halved query time in the benchmark (130 vs 200-300 µs).
   db.pragma(`mmap_size = ${MMAP_BYTES}`)
+  // Checkpoint the WAL every 10,000 pages (~40 MiB) instead of SQLite's 1,000: the index pages
+  // every batch touches are copied into the database once per checkpoint, so fewer
+  // checkpoints copy each of them fewer times (~15 % of the writer's CPU per event in an
+  // in-process A/B). Durability is the WAL's fsync at each commit, as before; the file is
+  // cut back to 64 MiB after a checkpoint so a burst does not leave it large.
+  db.pragma('wal_autocheckpoint = 10000')
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`)
   db.exec(SCHEMA)
   migrate(db)
   return db

@@ -11,6 +11,7 @@ import {
   type EventStore,
   type QueryOptions,
   type QueryResult,
+  type RawEvents,
   type StoredEventInput,
   type SyncItems,
   type SyncItemsOptions,
@@ -92,6 +93,16 @@ export class SqliteStore implements EventStore {
     }
     const events = this.reader.query(filter, options)
     return { events, bytes: utf8Bytes(events) }
+  }
+
+  async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
+    if (this.readQueue) {
+      return (await this.readQueue.request(
+        { op: 'queryRaw', filter, options },
+        options.client,
+      )) as RawEvents
+    }
+    return this.reader.queryRaw(filter, options)
   }
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {

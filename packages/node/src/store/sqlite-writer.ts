@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3'
 import { type NostrEvent, dTagOf, expirationOf, kindClass, isHex64 } from '@hansa/protocol'
 import type { WriteOutcome } from './event-store.js'
+import { REPLACEABLE_KINDS } from './sqlite-schema.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
@@ -25,19 +26,29 @@ export class SqliteWriter {
       deletedAddressUntil: db
         .prepare('SELECT until FROM deleted_addresses WHERE pubkey = ? AND kind = ? AND d_tag = ?')
         .pluck(),
+      // Only ever run for replaceable and addressable kinds: REPLACEABLE_KINDS lets them
+      // use the partial index that holds exactly those events, and INDEXED BY makes sure
+      // they do (without statistics the planner would rather walk events_kind_created).
       newestReplaceable: db.prepare(
-        `SELECT seq, created_at, id FROM events WHERE pubkey = ? AND kind = ? AND d_tag IS ?
+        `SELECT seq, created_at, id FROM events INDEXED BY events_replaceable
+         WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND ${REPLACEABLE_KINDS}
          ORDER BY created_at DESC, id ASC LIMIT 1`,
       ),
       deleteOlderReplaceable: db.prepare(
-        'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND seq != ?',
+        `DELETE FROM events INDEXED BY events_replaceable
+         WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND seq != ?
+         AND ${REPLACEABLE_KINDS}`,
       ),
       deleteById: db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5'),
       recordDeletedId: db.prepare(
         'INSERT OR IGNORE INTO deleted_events (id, pubkey) VALUES (?, ?)',
       ),
+      // An `a` tag names an addressable event; a kind outside REPLACEABLE_KINDS holds no
+      // d_tag, so nothing else could match anyway.
       deleteAddress: db.prepare(
-        'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?',
+        `DELETE FROM events INDEXED BY events_replaceable
+         WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?
+         AND ${REPLACEABLE_KINDS}`,
       ),
       recordDeletedAddress: db.prepare(
         `INSERT INTO deleted_addresses (pubkey, kind, d_tag, until) VALUES (?, ?, ?, ?)

@@ -9,6 +9,8 @@ import type { SchnorrVerifier } from './verifier.js'
 type NativeAddon = {
   verify(sig: Uint8Array, msg: Uint8Array, pubkey: Uint8Array): boolean
   verifyBatch(records: Uint8Array): Uint8Array
+  /** Since addon version 2. */
+  checkEvents?(records: Uint8Array): Uint8Array
   version: string
 }
 
@@ -24,5 +26,7 @@ export function loadNativeVerifier(): SchnorrVerifier {
     name: 'native',
     verify: (sig, msg, pubkey) => addon.verify(sig, msg, pubkey),
     verifyBatch: (records) => addon.verifyBatch(records),
+    // An addon built before checkEvents existed still verifies, through verifyBatch.
+    ...(addon.checkEvents ? { checkEvents: addon.checkEvents } : {}),
   }
 }

@@ -33,6 +33,13 @@ export interface SchnorrVerifier {
    * holds N bytes, 1 for a valid signature and 0 otherwise.
    */
   verifyBatch?(records: Uint8Array): Uint8Array
+  /**
+   * The whole check of many events in one call, where the backend has it (native): each
+   * record is id(32) | pubkey(32) | sig(64) | preimage length (u32 LE) | preimage (UTF-8);
+   * the result holds a code per record: 0 valid, 1 the id is not sha256(preimage), 2 a bad
+   * signature (check.ts's CHECK_RESULTS).
+   */
+  checkEvents?(records: Uint8Array): Uint8Array
 }
 
 /** The backends in the order `auto` tries them: fastest first. */

@@ -1,0 +1,133 @@
+// The raw query path (queryRaw → RawEvents → ready-made WebSocket frames) must answer exactly
+// what the string path (query → relayEventMessage) answers: the same events, in the same
+// order, byte for byte, in whole frames that respect the step size.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { type Filter, type NostrEvent, relayEventMessage, serializeEvent } from '@hansa/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { frameStoredEvents } from '../src/relay/stored-frames.js'
+import { packRawEvents, rawEventsView } from '../src/store/event-store.js'
+import { SqliteStore } from '@hansa/node'
+import { removeDir } from './helpers.js'
+
+const hex = (n: number, len = 64) => n.toString(16).padStart(len, '0')
+const PUBKEYS = [hex(0xa1), hex(0xb2), hex(0xc3)]
+
+/** Events need no valid signature here: the store never checks one. */
+function makeEvents(): NostrEvent[] {
+  const events: NostrEvent[] = []
+  for (let i = 0; i < 300; i++) {
+    const kind = [1, 1059, 7][i % 3]!
+    const tags: string[][] = [['p', PUBKEYS[i % 3]!]]
+    if (i % 4 === 0) tags.push(['t', i % 8 === 0 ? 'nostr' : 'hansa'], ['p', PUBKEYS[(i + 1) % 3]!])
+    events.push({
+      id: hex(i + 1),
+      pubkey: PUBKEYS[i % 3]!,
+      created_at: 1_700_000_000 + (i % 50),
+      kind,
+      tags,
+      // Some content past ASCII, and long enough for two-byte frame lengths and more.
+      content: i % 5 === 0 ? `héllo wörld ✓ ${'x'.repeat(i * 7)}` : `note ${i} "quoted"\n`,
+      sig: hex(i + 1, 128),
+    })
+  }
+  return events
+}
+
+/** Reads server frames (unmasked text frames) back into their payloads. */
+function readFrames(bytes: Uint8Array): string[] {
+  const out: string[] = []
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let at = 0
+  while (at < b.length) {
+    expect(b[at]).toBe(0x81)
+    let len = b[at + 1]!
+    at += 2
+    if (len === 126) {
+      len = b.readUInt16BE(at)
+      at += 2
+    } else if (len === 127) {
+      len = Number(b.readBigUInt64BE(at))
+      at += 8
+    }
+    out.push(b.subarray(at, at + len).toString('utf8'))
+    at += len
+  }
+  return out
+}
+
+describe('stored events as raw JSON frames', () => {
+  let dir: string
+  let store: SqliteStore
+  const events = makeEvents()
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hansa-frames-'))
+    store = new SqliteStore({
+      path: join(dir, 'events.sqlite'),
+      synchronous: 'normal',
+      readerThreads: 1,
+    })
+    await store.writeBatch(events.map((e) => ({ event: e, raw: serializeEvent(e), receivedAt: 1 })))
+  })
+  afterAll(async () => {
+    await store.close()
+    removeDir(dir)
+  })
+
+  it('packs and reads back any rows', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 10 }), (rows) => {
+        const packed = packRawEvents(rows)
+        const view = rawEventsView(packed)
+        expect(view.count).toBe(rows.length)
+        rows.forEach((r, i) => {
+          expect(Buffer.from(packed.subarray(view.start(i), view.end(i))).toString()).toBe(r)
+        })
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('answers what query answers, framed as relayEventMessage and EOSE, in whole-frame steps', async () => {
+    const access = { privateKinds: [1059], now: 1_800_000_000, limit: 500 }
+    const filters: fc.Arbitrary<Filter> = fc.record(
+      {
+        authors: fc.subarray(PUBKEYS, { minLength: 1 }),
+        kinds: fc.subarray([1, 7, 1059], { minLength: 1 }),
+        '#p': fc.subarray(PUBKEYS, { minLength: 1 }),
+        '#t': fc.subarray(['nostr', 'hansa'], { minLength: 1 }),
+        since: fc.integer({ min: 1_700_000_000, max: 1_700_000_050 }),
+        limit: fc.integer({ min: 0, max: 120 }),
+      },
+      { requiredKeys: [] },
+    )
+    const readers = fc.subarray(PUBKEYS)
+    await fc.assert(
+      fc.asyncProperty(
+        filters,
+        readers,
+        fc.integer({ min: 200, max: 20_000 }),
+        async (filter, readerPubkeys, step) => {
+          const options = { ...access, readerPubkeys, maxBytes: 60_000 }
+          const expected = await store.query(filter, options)
+          const raw = await store.queryRaw(filter, options)
+          const frames = frameStoredEvents('sub "1"', raw, step)
+          expect(frames.count).toBe(expected.events.length)
+          expect(frames.bytes).toBe(expected.bytes)
+          expect(frames.ids()).toEqual(expected.events.map((e) => e.slice(7, 71)))
+          const payloads = frames.steps.flatMap((s) => readFrames(s))
+          expect(payloads).toEqual([
+            ...expected.events.map((e) => relayEventMessage('sub "1"', e)),
+            JSON.stringify(['EOSE', 'sub "1"']),
+          ])
+          for (const s of frames.steps) {
+            if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
+          }
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+})
