@@ -11,7 +11,12 @@ export async function postGuardianSignature(
   urls: readonly string[],
   manifest: Manifest,
   secretKey: Uint8Array,
-  options: { timeoutMs?: number; signature?: ManifestSignature } = {},
+  options: {
+    timeoutMs?: number
+    signature?: ManifestSignature
+    /** A standalone node's one-time setup token, by node URL, for posting a genesis draft. */
+    setupTokens?: Readonly<Record<string, string>>
+  } = {},
 ): Promise<{
   hash: string
   signature: ManifestSignature
@@ -24,15 +29,25 @@ export async function postGuardianSignature(
   const posted = await Promise.all(
     [...new Set(urls)].map(async (url): Promise<PostedSignature> => {
       try {
-        const r = await postProposal(url, { manifest, signatures: [signature] }, secretKey, api)
+        const setupToken = options.setupTokens?.[url.replace(/\/+$/, '')]
+        const r = await postProposal(
+          url,
+          { manifest, signatures: [signature] },
+          secretKey,
+          setupToken === undefined ? api : { ...api, setupToken },
+        )
         return { url, ok: true, adopted: r.adopted }
       } catch (error) {
-        if (error instanceof NodeRequestError && error.code === 'HANSA_NOT_GUARDIAN') {
+        // Not a guardian there yet, or a standalone node that takes a genesis only with its
+        // setup token: the draft may already be there, and a signature on it needs neither.
+        const code = error instanceof NodeRequestError ? error.code : undefined
+        if (code === 'HANSA_NOT_GUARDIAN' || code === 'HANSA_FEDERATION_UNINVITED') {
           try {
             const r = await postSignature(url, hash, signature, secretKey, api)
             return { url, ok: true, adopted: r.adopted }
           } catch (inner) {
-            return { url, ok: false, error: (inner as Error).message }
+            const shown = code === 'HANSA_FEDERATION_UNINVITED' ? error : inner
+            return { url, ok: false, error: (shown as Error).message }
           }
         }
         return { url, ok: false, error: (error as Error).message }

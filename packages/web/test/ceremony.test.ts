@@ -27,7 +27,11 @@ describe.skipIf(browserMissing)('the setup ceremony in the browser', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    for (const name of ['a', 'b']) nodes.push(await startNode(join(root, name)))
+    for (const name of ['a', 'b']) {
+      nodes.push(
+        await startNode(join(root, name), { HANSA_FEDERATION_SETUP_TOKEN: `hst_test_${name}` }),
+      )
+    }
     browser = await launchChromium()
   }, 60_000)
 
@@ -71,6 +75,8 @@ describe.skipIf(browserMissing)('the setup ceremony in the browser', () => {
     await page.getByTestId('ceremony-codes').fill(`${ana.code}\n${bo.code}`)
     await page.getByTestId('ceremony-coordinators').fill(`hanse=${coordinator}`)
     await page.getByTestId('ceremony-nodes').fill(`hanse=${a.url}\nhanse=${b.url}`)
+    // Each standalone node founds a federation only with its coordinator's one-time token.
+    await page.getByTestId('ceremony-tokens').fill(`${a.url}=hst_test_a\n${b.url}=hst_test_b`)
     await page.getByTestId('ceremony-check').click()
     // Every problem named before anything is posted.
     await page.getByText(/\[guardian-count\] expected 3 setup codes, got 2/).waitFor()

@@ -10,6 +10,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
+import { SETUP_TOKEN_HEADER } from '../federation/setup-token.js'
 
 /** packages/web/dist, next to this package in the repository (or a path the caller gives). */
 export const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url))
@@ -70,7 +71,12 @@ export function webAppRoutes(
   app.options('/*', { schema: { hide: true } }, async (_request, reply) => {
     reply
       .header('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS')
-      .header('access-control-allow-headers', 'authorization, content-type, accept')
+      // The setup token travels in its own header when the ceremony posts a genesis draft to
+      // another guardian's standalone node (federation/setup-token.ts).
+      .header(
+        'access-control-allow-headers',
+        `authorization, content-type, accept, ${SETUP_TOKEN_HEADER}`,
+      )
       .header('access-control-max-age', '600')
       .code(204)
       .send()

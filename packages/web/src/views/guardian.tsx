@@ -427,6 +427,7 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
   const [codes, setCodes] = useState('')
   const [coordinators, setCoordinators] = useState('')
   const [nodes, setNodes] = useState('')
+  const [tokens, setTokens] = useState('')
   const [check, setCheck] = useState<FederationDraftCheck | null>(null)
   const { busy, error, run } = useAction()
   // The moment of the check is part of the manifest (issuedAt): posting re-checks the live
@@ -495,6 +496,13 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
           onChange={(e) => setNodes(e.target.value)}
           data-testid="ceremony-nodes"
         />
+        <textarea
+          rows={2}
+          placeholder="setup tokens: ws://host:port=token, one per line (each standalone node prints its own at start)"
+          value={tokens}
+          onChange={(e) => setTokens(e.target.value)}
+          data-testid="ceremony-tokens"
+        />
       </div>
       <div className="row wrap">
         <button
@@ -533,7 +541,18 @@ function Ceremony(props: { secretKey: Uint8Array; onDone: (s: string) => void })
                 .filter(Boolean)
                 .map((c) => decodeSetupCode(c).url)
               const urls = [...new Set([...guardianUrls, ...nodeUrls(fresh.manifest)])]
-              const r = await postGuardianSignature(urls, fresh.manifest, props.secretKey)
+              const setupTokens = Object.fromEntries(
+                tokens
+                  .split(/\s+/)
+                  .filter((line) => line.lastIndexOf('=') > 0)
+                  .map((line) => {
+                    const at = line.lastIndexOf('=')
+                    return [line.slice(0, at).replace(/\/+$/, ''), line.slice(at + 1)]
+                  }),
+              )
+              const r = await postGuardianSignature(urls, fresh.manifest, props.secretKey, {
+                setupTokens,
+              })
               if (!r.posted.some((x) => x.ok))
                 throw new Error(
                   `no node took the draft: ${r.posted.map((x) => `${x.url}: ${x.error}`).join('; ')}`,
