@@ -2,45 +2,18 @@
 // finish anything) while a client streams events at it; after a restart, every event that
 // was answered OK true is there. (What a process kill can and cannot show about
 // storage.synchronous is in docs/security.md.)
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RawClient, removeDir } from './helpers.js'
+import { RawClient, removeDir, startNodeProcess } from './helpers.js'
 
-const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
 const dataDir = mkdtempSync(join(tmpdir(), 'hansa-crash-'))
 const sk = generateSecretKey()
 
-async function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
-    {
-      env: {
-        ...process.env,
-        HANSA_LOG_LEVEL: 'warn',
-        HANSA_VERIFY_THREADS: '1',
-        HANSA_LIMITS_EVENTS_PER_SECOND: '0',
-        HANSA_LIMITS_EVENTS_PER_SECOND_PER_IP: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /Hansa node running at (ws:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${out}`)))
-  })
-  return { child, url }
-}
+const start = () => startNodeProcess(dataDir, { HANSA_VERIFY_THREADS: '1' })
 
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve))
 

@@ -1,8 +1,10 @@
 // Test helpers: a real node on a free loopback port in a temporary data folder, and a raw
 // WebSocket client that reads the relay's answers in order (for bad input no library sends).
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import WebSocket from 'ws'
 import { type Clock, type HansaNode, type Service, resolveConfig, startNode } from '@hansa/node'
@@ -42,6 +44,42 @@ export async function startTestNode(
       await node.close()
     },
   })
+}
+
+const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
+
+/**
+ * A node as its own `hansa node start` process on a free port, with the event rate limits off
+ * (these tests stream as fast as the node answers); resolves with its URL once it listens.
+ */
+export async function startNodeProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
+    {
+      env: {
+        ...process.env,
+        HANSA_LOG_LEVEL: 'warn',
+        HANSA_LIMITS_EVENTS_PER_SECOND: '0',
+        HANSA_LIMITS_EVENTS_PER_SECOND_PER_IP: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /Hansa node running at (ws:\/\/\S+)/.exec(out)
+      if (m) resolve(m[1]!)
+    })
+    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${out}`)))
+  })
+  return { child, url }
 }
 
 export function removeDir(dir: string): void {

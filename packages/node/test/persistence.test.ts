@@ -1,43 +1,17 @@
 // Acknowledged means durable: every event answered OK true is still there after the node
 // process is stopped — gracefully (SIGTERM, mid-stream) or killed outright (SIGKILL).
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RawClient, removeDir } from './helpers.js'
+import { RawClient, removeDir, startNodeProcess } from './helpers.js'
 
-const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
 const dataDir = mkdtempSync(join(tmpdir(), 'hansa-persist-'))
 const sk = generateSecretKey()
 
-async function startProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
-    {
-      env: {
-        ...process.env,
-        HANSA_LOG_LEVEL: 'warn',
-        HANSA_LIMITS_EVENTS_PER_SECOND: '0',
-        HANSA_LIMITS_EVENTS_PER_SECOND_PER_IP: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /Hansa node running at (ws:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${out}`)))
-  })
-  return { child, url }
-}
+const startProcess = () => startNodeProcess(dataDir)
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
