@@ -1,8 +1,9 @@
-// A throw-away PostgreSQL server for the benchmark: initdb into a temporary folder, start
-// `postgres` on a free loopback port (as the `postgres` user when run as root, which
-// PostgreSQL refuses to run as), stop it and remove the folder at the end. Durability is left
-// at PostgreSQL's defaults (fsync on, synchronous_commit on), as SQLite runs with
-// synchronous=FULL: both acknowledge only what survives power loss.
+// A throw-away PostgreSQL server for the benchmarks and the test run: initdb into a temporary
+// folder, start `postgres` on a free loopback port (as the `postgres` user when run as root,
+// which PostgreSQL refuses to run as), stop it and remove the folder at the end. By default
+// durability is left at PostgreSQL's defaults (fsync on, synchronous_commit on), as SQLite
+// runs with synchronous=FULL: both acknowledge only what survives power loss; the tests turn
+// it off through `settings` and `initdbArgs`.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -38,10 +39,20 @@ const freePort = (): Promise<number> =>
     })
   })
 
-export async function startPgServer(settings: Record<string, string> = {}): Promise<PgServer> {
+export type PgServerOptions = {
+  /** More initdb arguments (the tests add --no-sync). */
+  initdbArgs?: string[]
+  /** Prefix of the temporary folder's name. */
+  prefix?: string
+}
+
+export async function startPgServer(
+  settings: Record<string, string> = {},
+  options: PgServerOptions = {},
+): Promise<PgServer> {
   const bin = serverBinaries()
   if (!bin) throw new Error('no PostgreSQL server binaries (apt-get install postgresql)')
-  const dir = mkdtempSync(join(tmpdir(), 'hansa-bench-pg-'))
+  const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'hansa-bench-pg-'))
   const asRoot = process.getuid?.() === 0
   if (asRoot)
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), 0)
@@ -57,6 +68,7 @@ export async function startPgServer(settings: Record<string, string> = {}): Prom
     'trust',
     '-E',
     'UTF8',
+    ...(options.initdbArgs ?? []),
   ])
   execFileSync(initCmd, initArgs, { stdio: 'ignore' })
   const port = await freePort()
@@ -105,7 +117,15 @@ export async function startPgServer(settings: Record<string, string> = {}): Prom
         try {
           process.kill(pid, 'SIGINT') // the postmaster itself: runuser may not pass it on
         } catch {}
+        // A fast shutdown that does not end in 10 s is cut short.
+        const timer = setTimeout(() => {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {}
+          child.kill('SIGKILL')
+        }, 10_000)
         await exited
+        clearTimeout(timer)
       }
       rmSync(dir, { recursive: true, force: true })
     },
