@@ -295,6 +295,8 @@ export async function startNode(
     const history = new BillingHistory(dataDir, {
       snapshot: () => billingSnapshot(billing.report(), relay.connections.size),
       now,
+      sampleSeconds: config.billing.history.sampleSeconds,
+      retentionDays: config.billing.history.retentionDays,
     })
     cleanups.unshift(async () => history.close())
     maintenance.push({

@@ -95,3 +95,32 @@ describe('what the web app needs from a node', () => {
     expect(anonymous.status).toBe(401)
   })
 })
+
+describe('the books history options', () => {
+  let node: TestNode
+  let clock = 1_900_000_000
+  const now = () => clock
+  beforeAll(async () => {
+    node = await startTestNode(
+      { 'billing.history.sampleSeconds': 1, 'billing.history.retentionDays': 1 },
+      undefined,
+      now,
+    )
+  })
+  afterAll(async () => {
+    await node.stop()
+    removeDir(node.dataDir)
+  })
+
+  it('samples every billing.history.sampleSeconds and keeps billing.history.retentionDays', async () => {
+    const key = readKeyFile(join(node.dataDir, 'node.key')).secretKey
+    const first = await getBillingHistory(node.url, key, { now })
+    expect(first.sampleSeconds).toBe(1)
+    expect(first.points.map((p) => p.at)).toContain(1_900_000_000)
+    clock += 2 * 86_400
+    // The next sample prunes the point two days old.
+    const { points } = await getBillingHistory(node.url, key, { now })
+    expect(points.map((p) => p.at)).toContain(clock)
+    expect(points.map((p) => p.at)).not.toContain(1_900_000_000)
+  })
+})

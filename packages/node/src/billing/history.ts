@@ -1,7 +1,8 @@
 // The books over time, for the coordinator's plots (the web app's Coordinator screen): a small
 // time series the node samples itself — totals received, income, dev tax booked and due,
 // payments, active subscriptions, cheques, out-of-bounds peers, open connections, and each
-// SWAP peer's balance — every `sampleSeconds`, kept `retentionDays`, in `history.sqlite` in
+// SWAP peer's balance — every `sampleSeconds`, kept `retentionDays` (billing.history.* options,
+// history-options.ts), in `history.sqlite` in
 // the data folder (its own file: the books in billing.sqlite stay the only record of money;
 // this one can be deleted at any time and only the plots lose their past).
 //
@@ -47,9 +48,14 @@ export class BillingHistory {
     )
   }
 
+  /** Seconds between two samples (billing.history.sampleSeconds). */
+  get sampleSeconds(): number {
+    return this.options.sampleSeconds ?? 15
+  }
+
   start(): void {
     this.sample()
-    const ms = (this.options.sampleSeconds ?? 15) * 1000
+    const ms = this.sampleSeconds * 1000
     this.timer = setInterval(() => this.sample(), ms)
     this.timer.unref()
   }

@@ -1,6 +1,7 @@
 // Paid access's options: the unit and rail of payments, the dev tax, and the prices of the
 // subscription and metered modes (a service's own `access` option picks the mode).
 import { lit, option } from '../config/option.js'
+import { historyOptions } from './history-options.js'
 import { evmOptions } from './rails/evm-options.js'
 
 export const billingOptions = option.section({
@@ -75,4 +76,5 @@ export const billingOptions = option.section({
     ),
   }),
   evm: evmOptions,
+  history: historyOptions,
 })

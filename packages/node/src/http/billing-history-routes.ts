@@ -55,7 +55,10 @@ export async function billingHistoryRoutes(
         throw error
       }
       options.history.sample()
-      return { sampleSeconds: 15, points: options.history.points(request.query.since ?? 0) }
+      return {
+        sampleSeconds: options.history.sampleSeconds,
+        points: options.history.points(request.query.since ?? 0),
+      }
     },
   )
 }
