@@ -77,7 +77,7 @@ export async function getTerms(
 export function quoteSubscription(
   nodeUrl: string,
   request: { service: string; periods: number; pubkeys?: string[] },
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<Quote> {
   return call(nodeUrl, '/subscriptions', { method: 'POST', body: request, secretKey }, options)
@@ -88,7 +88,7 @@ export function paySubscription(
   nodeUrl: string,
   quoteId: string,
   cheque: SignedCheque,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<SubscriptionReceipt> {
   return call(
@@ -102,7 +102,7 @@ export function paySubscription(
 /** GET /subscriptions: the subscriptions that cover this key. */
 export async function getSubscriptions(
   nodeUrl: string,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<SubscriptionInfo[]> {
   return (
@@ -120,7 +120,7 @@ export async function addSubscriptionKey(
   nodeUrl: string,
   subscriptionId: string,
   pubkey: string,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<SubscriptionInfo> {
   return (
@@ -138,7 +138,7 @@ export async function removeSubscriptionKey(
   nodeUrl: string,
   subscriptionId: string,
   pubkey: string,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<SubscriptionInfo> {
   return (
@@ -155,7 +155,7 @@ export async function removeSubscriptionKey(
 export function sendCheque(
   nodeUrl: string,
   cheque: SignedCheque,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<ChequeReceipt> {
   return call(nodeUrl, '/cheques', { method: 'POST', body: { cheque }, secretKey }, options)
@@ -164,7 +164,7 @@ export function sendCheque(
 /** GET /account: this key's account on the node. */
 export function getAccount(
   nodeUrl: string,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<AccountInfo> {
   return call(nodeUrl, '/account', { secretKey }, options)
@@ -183,7 +183,7 @@ export function getBilling(
 export function recordDevTaxPaid(
   nodeUrl: string,
   payment: { amount: string; reference: string },
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<{ devTax: string; devTaxPaid: string; devTaxDue: string; unit: string }> {
   return call(

@@ -14,7 +14,6 @@
 // tests run several users in one process, each with her own store and key.
 import type { RegistryOptions } from './registry-check.js'
 import { webcrypto } from 'node:crypto'
-import { getPublicKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { type ChooseParams, type ChooseResult, choose } from './actions/choose.js'
 import { type DiscoverParams, type DiscoverResult, discover } from './actions/discover.js'
@@ -36,6 +35,7 @@ import type { Candidate, Evidence } from './candidates.js'
 import { type ClientStore, memoryClientStore } from './client-store.js'
 import { NoKeyError } from './errors.js'
 import type { NodeReport } from './policy.js'
+import { type NostrSigner, localSigner } from './signer.js'
 import type { SwapPayer } from './swap-payer.js'
 import {
   type OrderBook,
@@ -49,6 +49,11 @@ import type { TrustList } from './trust.js'
 export type HansaClientOptions = {
   /** The user's secret key (32 bytes): signs AUTH, payments, messages. Optional for browsing. */
   secretKey?: Uint8Array
+  /**
+   * Or a signer holding her key elsewhere (a NIP-07 extension: signer.ts). It signs her events
+   * and opens her mail; what is not a Nostr event (ledger cheques, SWAP) needs `secretKey`.
+   */
+  signer?: NostrSigner
   /** Where the joined federation, head, trust list and SWAP books live (default: memory). */
   store?: ClientStore
   /** A WebSocket class (default: `ws`). */
@@ -96,6 +101,8 @@ export type HansaClientOptions = {
 
 export type ClientEnv = {
   secretKey: Uint8Array | undefined
+  /** Signs her events: the secret key's local signer, or the one given. */
+  signer: NostrSigner | undefined
   WebSocket: unknown
   fetch: typeof fetch
   now: () => number
@@ -153,8 +160,10 @@ export type HansaClient = {
 }
 
 export function createHansaClient(options: HansaClientOptions = {}): HansaClient {
+  const signer = options.signer ?? (options.secretKey ? localSigner(options.secretKey) : undefined)
   const env: ClientEnv = {
-    secretKey: options.secretKey,
+    secretKey: options.secretKey ?? options.signer?.secretKey,
+    signer,
     WebSocket: options.WebSocket ?? WebSocket,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
@@ -179,7 +188,7 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     env,
     store,
     runtime: { checked: new Map(), reports: [], down: new Map(), payers: new Map() },
-    pubkey: options.secretKey ? getPublicKey(options.secretKey) : null,
+    pubkey: signer?.pubkey ?? null,
     join: (params) => join(client, params),
     refresh: () => refresh(client),
     discover: (params) => discover(client, params),
@@ -192,11 +201,11 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
     orders: createOrderBook({
       coordinators: trustedCoordinatorsOf(store),
       relays: customRelaysOf(store),
-      ...(options.secretKey === undefined
+      ...(signer === undefined
         ? {}
         : {
             identity: {
-              secretKey: options.secretKey,
+              signer,
               perCoordinator: options.orders?.perCoordinatorKeys ?? false,
             },
           }),
@@ -221,4 +230,10 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
 export function requireKey(client: HansaClient, what: string): Uint8Array {
   if (client.env.secretKey === undefined) throw new NoKeyError(what)
   return client.env.secretKey
+}
+
+/** The user's signer, or a NoKeyError naming what needed it. */
+export function requireSigner(client: HansaClient, what: string): NostrSigner {
+  if (client.env.signer === undefined) throw new NoKeyError(what)
+  return client.env.signer
 }

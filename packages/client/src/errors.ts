@@ -8,6 +8,12 @@ export const CLIENT_ERROR_CODES = [
   'HANSA_NO_NODE',
   'HANSA_ALL_NODES_FAILED',
   'HANSA_NO_KEY',
+  'HANSA_SIGNER_REFUSED',
+  'HANSA_SIGNER_UNSUPPORTED',
+  'HANSA_SIGNER_NEEDS_SECRET',
+  'HANSA_EVM_NO_WALLET',
+  'HANSA_EVM_WRONG_CHAIN',
+  'HANSA_EVM_FUNDS',
   'HANSA_INBOX_NO_RELAYS',
   'HANSA_CLIENT_STORE',
 ] as const
@@ -95,5 +101,17 @@ export class ClientStoreError extends HansaError {
   override name = 'ClientStoreError'
   constructor(message: string, cause?: unknown) {
     super('HANSA_CLIENT_STORE', message, cause === undefined ? {} : { cause })
+  }
+}
+
+/** The signer cannot do what an act needs (signer.ts): it refused, lacks NIP-44, or holds no secret here. */
+export class SignerError extends HansaError {
+  override name = 'SignerError'
+  constructor(
+    code: 'HANSA_SIGNER_REFUSED' | 'HANSA_SIGNER_UNSUPPORTED' | 'HANSA_SIGNER_NEEDS_SECRET',
+    message: string,
+    details: string,
+  ) {
+    super(code, message, { details })
   }
 }

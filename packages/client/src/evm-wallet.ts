@@ -7,7 +7,7 @@ import type { ChainClients } from '@hansa/contracts'
 import { ethereumAddress } from '@hansa/protocol'
 import type { Address, Hex } from 'viem'
 import { type BillingApiOptions, quoteSubscription } from './billing-api.js'
-import { NodeRequestError, callNode } from './node-request.js'
+import { NodeRequestError, type SecretKeyOrSigner, callNode } from './node-request.js'
 
 const hexKey = (k: Uint8Array): Hex =>
   `0x${Array.from(k, (b) => b.toString(16).padStart(2, '0')).join('')}`
@@ -43,7 +43,14 @@ export type EvmPay = {
   }
 }
 
-export class EvmWallet {
+/** Pays a subscription quote on chain: this key's EvmWallet, or an injected wallet (evm-eip1193.ts). */
+export type EvmPayer = {
+  /** approve, then the router's pay; resolves with the pay transaction's hash once mined. */
+  payQuote(pay: EvmPay): Promise<Hex>
+  blockNumber(): Promise<bigint>
+}
+
+export class EvmWallet implements EvmPayer {
   /** EIP-55 address of the key (the same key as the Nostr identity). */
   readonly address: Address
   private clients_: ChainClients | undefined
@@ -73,6 +80,10 @@ export class EvmWallet {
     const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 })
     if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
     return { hash, logs: receipt.logs }
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return (await this.chainClients()).publicClient.getBlockNumber({ cacheTime: 0 })
   }
 
   async ethBalance(): Promise<bigint> {
@@ -225,7 +236,7 @@ export function payQuoteWithProof<T = unknown>(
   nodeUrl: string,
   quoteId: string,
   proof: Record<string, unknown>,
-  secretKey: Uint8Array,
+  secretKey: SecretKeyOrSigner,
   options?: BillingApiOptions,
 ): Promise<T> {
   return callNode<T>(
@@ -239,20 +250,29 @@ export function payQuoteWithProof<T = unknown>(
 /**
  * Subscribes on an evm node: quote, pay through the router, then hand the node the tx hash,
  * again while it answers HANSA_PAYMENT_UNCONFIRMED (up to `waitMs`, one try per block).
+ * The transactions come from `wallet` (an injected wallet: evm-eip1193.ts) or, given
+ * `rpcUrl`, from an EvmWallet on the user's own secret key; `secretKey` (or a signer such as
+ * NIP-07's) signs the node requests.
  */
 export async function subscribeOnChain(
   nodeUrl: string,
   request: { service: string; periods: number; pubkeys?: string[] },
-  secretKey: Uint8Array,
-  options: BillingApiOptions & { rpcUrl: string; waitMs?: number },
+  secretKey: SecretKeyOrSigner,
+  options: BillingApiOptions & { rpcUrl?: string; wallet?: EvmPayer; waitMs?: number },
 ) {
-  const { rpcUrl, waitMs = 120_000, ...api } = options
+  const { rpcUrl, wallet: given, waitMs = 120_000, ...api } = options
   const quote = await quoteSubscription(nodeUrl, request, secretKey, api)
   const pay = quote.pay as unknown as EvmPay
   if (pay.rail !== 'evm') {
     throw new Error(`this node's rail is ${pay.rail}, not evm; pay it with subscribeWith`)
   }
-  const wallet = new EvmWallet({ rpcUrl, chainId: pay.chainId, secretKey })
+  let wallet = given
+  if (wallet === undefined) {
+    if (rpcUrl === undefined || !(secretKey instanceof Uint8Array)) {
+      throw new Error('paying on chain needs a wallet, or the chain RPC URL and the secret key')
+    }
+    wallet = new EvmWallet({ rpcUrl, chainId: pay.chainId, secretKey })
+  }
   const tx = await wallet.payQuote(pay)
   const deadline = Date.now() + waitMs
   for (;;) {
@@ -269,11 +289,10 @@ export async function subscribeOnChain(
       const waiting =
         error instanceof NodeRequestError && error.code === 'HANSA_PAYMENT_UNCONFIRMED'
       if (!waiting || Date.now() > deadline) throw error
-      const { publicClient } = await wallet.chainClients()
-      const block = await publicClient.getBlockNumber({ cacheTime: 0 })
+      const block = await wallet.blockNumber()
       for (let i = 0; i < 600 && Date.now() < deadline; i++) {
         await new Promise((r) => setTimeout(r, 200))
-        if ((await publicClient.getBlockNumber({ cacheTime: 0 })) > block) break
+        if ((await wallet.blockNumber()) > block) break
       }
     }
   }

@@ -8,6 +8,7 @@ import { payerStorageOf } from './client-store.js'
 import { AllNodesFailedError, type Attempt } from './errors.js'
 import { downSet, markDown, markUp } from './reports.js'
 import { SwapPayer } from './swap-payer.js'
+import { type NostrSigner, requireSecret } from './signer.js'
 
 export type { Attempt }
 
@@ -45,7 +46,7 @@ export async function payerFor(
   client: HansaClient,
   url: string,
   service: string,
-  secretKey: Uint8Array,
+  signer: NostrSigner,
 ): Promise<SwapPayer | null> {
   const cached = client.runtime.payers.get(url)
   if (cached) return cached
@@ -59,6 +60,8 @@ export async function payerFor(
     }
   }
   if (terms.services[service]?.access !== 'metered') return null
+  // SWAP pays with EIP-712 cheques: the key itself, not a Nostr event (signer.ts).
+  const secretKey = requireSecret(signer, `paying ${url}'s metered ${service} (SWAP cheques)`)
   const payer = await SwapPayer.connect({
     nodeUrl: url,
     secretKey,

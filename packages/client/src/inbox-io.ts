@@ -5,6 +5,7 @@
 import type { Filter, NostrEvent } from '@hansa/protocol'
 import type { HansaClient } from './client.js'
 import { payerFor } from './failover.js'
+import type { NostrSigner } from './signer.js'
 import { rankNodes } from './policy.js'
 import {
   type RelayEnv,
@@ -30,26 +31,26 @@ export async function publishTo(
   client: HansaClient,
   url: string,
   event: NostrEvent,
-  secretKey: Uint8Array | undefined,
+  signer: NostrSigner | undefined,
 ): Promise<string> {
   const env = relayEnv(client)
   const conn = await connectRelay(url, env)
   try {
     const payer =
-      secretKey !== undefined && event.kind === GIFT_WRAP_KIND
-        ? await payerFor(client, url, 'inbox', secretKey)
+      signer !== undefined && event.kind === GIFT_WRAP_KIND
+        ? await payerFor(client, url, 'inbox', signer)
         : null
     let authed = false
-    if (payer !== null && secretKey !== undefined) {
-      await authenticate(conn, secretKey, env)
+    if (payer !== null && signer !== undefined) {
+      await authenticate(conn, signer, env)
       authed = true
     }
     let message: string
     try {
       message = await publishEvent(conn, event)
     } catch (error) {
-      if (authed || secretKey === undefined || !needsAuth((error as Error).message)) throw error
-      await authenticate(conn, secretKey, env)
+      if (authed || signer === undefined || !needsAuth((error as Error).message)) throw error
+      await authenticate(conn, signer, env)
       message = await publishEvent(conn, event)
     }
     if (payer !== null && !message.startsWith('duplicate:')) {
@@ -62,20 +63,20 @@ export async function publishTo(
   }
 }
 
-/** The stored events matching `filters` at `url`, as `secretKey` when given (NIP-42). */
+/** The stored events matching `filters` at `url`, as `signer`'s key when given (NIP-42). */
 export async function queryFrom(
   client: HansaClient,
   url: string,
   filters: Filter[],
-  secretKey: Uint8Array | undefined,
+  signer: NostrSigner | undefined,
   metered = false,
 ): Promise<NostrEvent[]> {
   const env = relayEnv(client)
   const conn = await connectRelay(url, env)
   try {
-    if (secretKey !== undefined) await authenticate(conn, secretKey, env)
+    if (signer !== undefined) await authenticate(conn, signer, env)
     const payer =
-      metered && secretKey !== undefined ? await payerFor(client, url, 'inbox', secretKey) : null
+      metered && signer !== undefined ? await payerFor(client, url, 'inbox', signer) : null
     const { events } = await queryEvents(conn, filters, env)
     if (payer !== null) {
       payer.recordQuery(events)

@@ -1,10 +1,11 @@
-// Gift wraps to messages: NIP-59 unwrapping (nostr-tools' nip17), one message per rumor even
+// Gift wraps to messages: NIP-59 unwrapping through the user's signer (gift-wrap.ts), one message per rumor even
 // when the same wrap was kept by several nodes, oldest first. A wrap that is not for this key
 // or does not decrypt is skipped, not an error: anyone may send anything to an inbox.
 import type { NostrEvent } from '@hansa/protocol'
 import { decode } from 'nostr-tools/nip19'
-import { unwrapEvent } from 'nostr-tools/nip17'
 import { HansaError } from '@hansa/protocol'
+import { unwrapMessage } from './gift-wrap.js'
+import type { NostrSigner } from './signer.js'
 
 export type InboxMessage = {
   /** The rumor's id (the same message delivered twice has one id). */
@@ -21,13 +22,13 @@ export type InboxMessage = {
   relays: string[]
 }
 
-export function unwrapOne(
+export async function unwrapOne(
   wrap: NostrEvent,
-  secretKey: Uint8Array,
+  signer: NostrSigner,
   relay: string,
-): InboxMessage | null {
+): Promise<InboxMessage | null> {
   try {
-    const rumor = unwrapEvent(wrap as Parameters<typeof unwrapEvent>[0], secretKey)
+    const rumor = await unwrapMessage(signer, wrap)
     return {
       id: rumor.id,
       wrapId: wrap.id,

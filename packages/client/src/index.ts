@@ -132,6 +132,7 @@ export {
   NoNodeError,
   AllNodesFailedError,
   NoKeyError,
+  SignerError,
   NoInboxRelaysError,
   ClientStoreError,
 } from './errors.js'
@@ -181,4 +182,7 @@ export {
   watchInbox,
 } from './actions/inbox-watch.js'
 export * from './evm-wallet.js'
+export * from './evm-eip1193.js'
+export * from './signer.js'
+export { wrapMessage, unwrapMessage, type Rumor } from './gift-wrap.js'
 export * from './registry-check.js'

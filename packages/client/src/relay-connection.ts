@@ -9,6 +9,7 @@
 import type { Filter, NostrEvent } from '@hansa/protocol'
 import { AbstractRelay } from 'nostr-tools/abstract-relay'
 import { finalizeEvent, verifyEvent } from 'nostr-tools/pure'
+import type { EventTemplate, VerifiedEvent } from 'nostr-tools/core'
 
 export type RelayEnv = {
   /** A WebSocket class (`ws` in Node, the browser's own in a page). */
@@ -111,16 +112,17 @@ function heartbeat(
 }
 
 /**
- * NIP-42: answers the node's challenge as the holder of `secretKey` and waits for its OK.
+ * NIP-42: answers the node's challenge as the holder of `key` (a secret key or a signer such
+ * as NIP-07's) and waits for its OK.
  * The challenge comes right after the connection opens; waits for it up to the deadline.
  */
 export async function authenticate(
   conn: RelayConnection,
-  secretKey: Uint8Array,
+  key: Uint8Array | { signEvent(t: EventTemplate): Promise<VerifiedEvent> },
   env: RelayEnv,
 ): Promise<void> {
-  const sign = async (template: Parameters<typeof finalizeEvent>[0]) =>
-    finalizeEvent(template, secretKey)
+  const sign = async (template: EventTemplate) =>
+    key instanceof Uint8Array ? finalizeEvent(template, key) : key.signEvent(template)
   const until = Date.now() + env.requestTimeoutMs
   // nostr-tools keeps the last challenge it received; poll briefly for the first one.
   while ((conn.relay as unknown as { challenge?: string }).challenge === undefined) {

@@ -107,6 +107,12 @@ describe('@hansa/client: the HansaClient API', () => {
       'HANSA_NO_NODE',
       'HANSA_ALL_NODES_FAILED',
       'HANSA_NO_KEY',
+      'HANSA_SIGNER_REFUSED',
+      'HANSA_SIGNER_UNSUPPORTED',
+      'HANSA_SIGNER_NEEDS_SECRET',
+      'HANSA_EVM_NO_WALLET',
+      'HANSA_EVM_WRONG_CHAIN',
+      'HANSA_EVM_FUNDS',
       'HANSA_INBOX_NO_RELAYS',
       'HANSA_CLIENT_STORE',
     ])

@@ -441,6 +441,38 @@ export const HANSA_ERRORS = {
   },
   // ---- client ----
   HANSA_NO_KEY: { status: null, from: 'client', summary: 'The client has no user key yet.' },
+  HANSA_SIGNER_REFUSED: {
+    status: null,
+    from: 'client',
+    summary:
+      'The browser signer (NIP-07) gave no pubkey, refused, or returned an event that does not verify as the key.',
+  },
+  HANSA_SIGNER_UNSUPPORTED: {
+    status: null,
+    from: 'client',
+    summary: 'The browser signer (NIP-07) lacks what the act needs (NIP-44 encryption for mail).',
+  },
+  HANSA_EVM_NO_WALLET: {
+    status: null,
+    from: 'client',
+    summary: 'No injected Ethereum wallet (EIP-1193, window.ethereum), or it gave no account.',
+  },
+  HANSA_EVM_WRONG_CHAIN: {
+    status: null,
+    from: 'client',
+    summary: "The wallet is on another chain than the node's terms name: switch it.",
+  },
+  HANSA_EVM_FUNDS: {
+    status: null,
+    from: 'client',
+    summary: 'The paying account lacks the tokens for the quote or the ether for gas.',
+  },
+  HANSA_SIGNER_NEEDS_SECRET: {
+    status: null,
+    from: 'client',
+    summary:
+      'An act that is not a Nostr event (an EIP-712 cheque, a manifest signature) needs the key itself, which a NIP-07 signer does not hand out: pay by wallet on the evm rail, or use a key kept locally for that act.',
+  },
   HANSA_NOT_JOINED: {
     status: null,
     from: 'client',

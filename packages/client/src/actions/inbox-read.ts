@@ -3,7 +3,7 @@
 // failing over to the next when one is down or refuses; `all` reads every one and merges.
 // Messages are unwrapped (NIP-59) and deduplicated by rumor id, oldest first.
 import type { HansaClient } from '../client.js'
-import { requireKey } from '../client.js'
+import { requireSigner } from '../client.js'
 import { AllNodesFailedError, NoInboxRelaysError } from '../errors.js'
 import { type Attempt, healthyFirst, tryInOrder } from '../failover.js'
 import { GIFT_WRAP_KIND, findInboxRelays, queryFrom } from '../inbox-io.js'
@@ -42,16 +42,18 @@ export async function readInbox(
   params: InboxReadParams = {},
 ): Promise<InboxReadResult> {
   const started = client.env.clock()
-  const secretKey = requireKey(client, 'reading the inbox')
+  const signer = requireSigner(client, 'reading the inbox')
   const me = client.pubkey!
   const relays = healthyFirst(client, await ownInboxRelays(client, params.relays))
   const filter = { kinds: [GIFT_WRAP_KIND], '#p': [me] }
-  const read = (url: string) => queryFrom(client, url, [filter], secretKey, true)
+  const read = (url: string) => queryFrom(client, url, [filter], signer, true)
   const messages = new Map<string, InboxMessage>()
-  const unwrapAll = (url: string, wraps: Awaited<ReturnType<typeof read>>) =>
+  const unwrapAll = async (url: string, wraps: Awaited<ReturnType<typeof read>>) =>
     mergeMessages(
       messages,
-      wraps.map((w) => unwrapOne(w, secretKey, url)).filter((m): m is InboxMessage => m !== null),
+      (await Promise.all(wraps.map((w) => unwrapOne(w, signer, url)))).filter(
+        (m): m is InboxMessage => m !== null,
+      ),
     )
   let servedBy: string[]
   let attempts: Attempt[]
@@ -70,7 +72,7 @@ export async function readInbox(
       if (r.error === null) {
         markUp(client, r.url)
         servedBy.push(r.url)
-        unwrapAll(r.url, r.wraps)
+        await unwrapAll(r.url, r.wraps)
       } else {
         markDown(client, r.url)
         attempts.push({ url: r.url, error: r.error })
@@ -79,7 +81,7 @@ export async function readInbox(
     if (servedBy.length === 0) throw new AllNodesFailedError('reading the inbox', attempts)
   } else {
     const result = await tryInOrder(client, 'reading the inbox', relays, read)
-    unwrapAll(result.url, result.value)
+    await unwrapAll(result.url, result.value)
     servedBy = [result.url]
     attempts = result.attempts
   }

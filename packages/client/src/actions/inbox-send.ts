@@ -1,13 +1,12 @@
 // inbox.send(client, { recipient, message }): a NIP-17 private message in a NIP-59 gift wrap
-// (nostr-tools' nip17), delivered to the recipient's inbox nodes — her kind 10050 list, asked
-// of the federation's trusted nodes — all at once, so she finds it at whichever she reads
-// from. A node that is down or refuses (no subscription for her, payment required) is marked
-// down and reported; the send succeeds when at least one node stored the message. A node
-// that asks for AUTH gets it; a metered one is paid through the SWAP payer.
-import type { NostrEvent } from '@hansa/protocol'
-import { wrapEvent } from 'nostr-tools/nip17'
+// (gift-wrap.ts, sealed by the user's signer), delivered to the recipient's inbox nodes — her
+// kind 10050 list, asked of the federation's trusted nodes — all at once, so she finds it at
+// whichever she reads from. A node that is down or refuses (no subscription for her, payment
+// required) is marked down and reported; the send succeeds when at least one node stored the
+// message. A node that asks for AUTH gets it; a metered one is paid through the SWAP payer.
 import type { HansaClient } from '../client.js'
-import { requireKey } from '../client.js'
+import { requireSigner } from '../client.js'
+import { wrapMessage } from '../gift-wrap.js'
 import { AllNodesFailedError, NoInboxRelaysError } from '../errors.js'
 import { healthyFirst } from '../failover.js'
 import { findInboxRelays, publishTo } from '../inbox-io.js'
@@ -39,7 +38,7 @@ export async function sendToInbox(
   params: InboxSendParams,
 ): Promise<InboxSendResult> {
   const started = client.env.clock()
-  const secretKey = requireKey(client, 'sending a message')
+  const signer = requireSigner(client, 'sending a message')
   const recipient = parsePubkey(params.recipient)
   let relays = params.relays
   if (relays === undefined) {
@@ -48,15 +47,17 @@ export async function sendToInbox(
     if (found.relays.length === 0) throw new NoInboxRelaysError(recipient, found.asked)
     relays = found.relays
   }
-  const wrap = wrapEvent(
-    secretKey,
-    { publicKey: recipient },
+  const wrap = await wrapMessage(
+    signer,
+    recipient,
     params.message,
     params.subject,
-  ) as NostrEvent
+    client.env.now,
+    client.env.random,
+  )
   const delivered: Delivery[] = await Promise.all(
     healthyFirst(client, relays).map((url) =>
-      publishTo(client, url, wrap, secretKey).then(
+      publishTo(client, url, wrap, signer).then(
         (message) => {
           markUp(client, url)
           return { url, ok: true, message }

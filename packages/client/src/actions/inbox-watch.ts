@@ -5,7 +5,7 @@
 // mail fills whatever arrived in between (messages are deduplicated by wrap id). When every
 // node has failed, it waits a moment and goes round again, until stop().
 import type { HansaClient } from '../client.js'
-import { requireKey } from '../client.js'
+import { requireSigner } from '../client.js'
 import { healthyFirst, payerFor } from '../failover.js'
 import { GIFT_WRAP_KIND, relayEnv } from '../inbox-io.js'
 import { type InboxMessage, unwrapOne } from '../inbox-messages.js'
@@ -43,10 +43,11 @@ export type InboxWatch = {
 }
 
 export function watchInbox(client: HansaClient, params: InboxWatchParams): InboxWatch {
-  const secretKey = requireKey(client, 'watching the inbox')
+  const signer = requireSigner(client, 'watching the inbox')
   const me = client.pubkey!
   const env = relayEnv(client)
   const seen = new Set<string>()
+  let opening: Promise<void> = Promise.resolve()
   let current: string | null = null
   let stopped = false
   let wake: () => void = () => {}
@@ -57,14 +58,18 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
   const onWrap = (url: string) => (wrap: NostrEvent) => {
     if (seen.has(wrap.id)) return
     seen.add(wrap.id)
-    const message = unwrapOne(wrap, secretKey, url)
-    if (message) params.onMessage(message)
+    // Opened one after another (a NIP-07 signer answers asynchronously), so they arrive in order.
+    opening = opening
+      .then(() => unwrapOne(wrap, signer, url))
+      .then((message) => {
+        if (message && !stopped) params.onMessage(message)
+      })
   }
 
   const serve = async (url: string, lostAt: number | null): Promise<number | null> => {
     const conn = await connectRelay(url, env, { heartbeatMs: client.env.heartbeatMs })
     try {
-      await authenticate(conn, secretKey, env)
+      await authenticate(conn, signer, env)
       const stored: NostrEvent[] = []
       let live = false
       const sub = subscribeLive(
@@ -76,7 +81,7 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       await sub.eose
       live = true
       for (const e of stored) onWrap(url)(e)
-      const payer = await payerFor(client, url, 'inbox', secretKey).catch(() => null)
+      const payer = await payerFor(client, url, 'inbox', signer).catch(() => null)
       if (payer) {
         payer.recordQuery(stored)
         await payer.settle().catch(() => {})

@@ -3,17 +3,21 @@
 // mail, failing over to the next when one is
 // down or refuses — through the paid-access API (billing-api.ts, swap-payer.ts):
 //   free          nothing to pay; the node is used as it is
-//   subscription  a quote for `periods` periods, paid with a cheque (ledger rail)
+//   subscription  a quote for `periods` periods, paid with a cheque (ledger rail) or by
+//                 transaction (evm rail: an injected wallet, or the key's own on `rpcUrl`)
 //   metered       nothing up front: a SWAP payer pays cheques as the use adds up
+// Cheques are EIP-712, not Nostr events: they need the secret key; a NIP-07 signer pays on the
+// evm rail only (signer.ts).
 // For the inbox, the nodes become the user's inbox relays (kept in the store, in order) and
 // her kind 10050 list is published, so senders find them.
 import type { HansaClient } from '../client.js'
-import { requireKey } from '../client.js'
+import { requireSigner } from '../client.js'
 import { type Attempt, payerFor } from '../failover.js'
 import type { NodeReport, Policy } from '../policy.js'
 import { markDown, markUp } from '../reports.js'
 import type { SubscriptionReceipt } from '../billing-api.js'
-import { subscribeOnChain } from '../evm-wallet.js'
+import { type EvmPayer, subscribeOnChain } from '../evm-wallet.js'
+import { type NostrSigner, requireSecret } from '../signer.js'
 import { subscribeWith } from '../swap-payer.js'
 import { AllNodesFailedError, NoNodeError } from '../errors.js'
 import { choose } from './choose.js'
@@ -30,8 +34,10 @@ export type SubscribeParams = {
   /** How many nodes (default 1). */
   count?: number
   policy?: Policy
-  /** The chain's JSON-RPC URL, for nodes paid on chain (evm rail). */
+  /** The chain's JSON-RPC URL, for nodes paid on chain (evm rail) from the user's own key. */
   rpcUrl?: string
+  /** Or the wallet that pays on chain (an injected one: eip1193Payer). */
+  evmWallet?: EvmPayer
   /** Publish the user's kind 10050 list afterwards (default: true for the inbox). */
   publishInboxRelays?: boolean
 }
@@ -60,8 +66,8 @@ async function pay(
   node: NodeReport,
   service: string,
   periods: number,
-  secretKey: Uint8Array,
-  rpcUrl?: string,
+  signer: NostrSigner,
+  evm: { rpcUrl?: string; evmWallet?: EvmPayer },
 ): Promise<Subscription> {
   const access = node.terms?.services[service]?.access ?? 'free'
   const base = {
@@ -72,23 +78,29 @@ async function pay(
   } as const
   if (access === 'free') return { ...base, receipt: null, expiresAt: null }
   if (access === 'metered') {
-    await payerFor(client, node.url, service, secretKey)
+    await payerFor(client, node.url, service, signer)
     return { ...base, receipt: null, expiresAt: null }
   }
   if (node.terms?.settlement.evm) {
-    if (!rpcUrl) {
+    if (!evm.rpcUrl && !evm.evmWallet) {
       throw new Error(
         `${node.url} is paid on chain (evm rail, chain ${node.terms.settlement.chainId}): give the chain's RPC URL (rpcUrl, hansa subscribe --rpc-url)`,
       )
     }
-    const paid = await subscribeOnChain(node.url, { service, periods }, secretKey, {
-      rpcUrl,
-      timeoutMs: client.env.requestMs,
-      now: client.env.now,
-    })
+    const paid = await subscribeOnChain(
+      node.url,
+      { service, periods },
+      signer.secretKey ?? signer,
+      {
+        ...(evm.evmWallet ? { wallet: evm.evmWallet } : { rpcUrl: evm.rpcUrl! }),
+        timeoutMs: client.env.requestMs,
+        now: client.env.now,
+      },
+    )
     const receipt = paid as unknown as SubscriptionReceipt
     return { ...base, receipt, expiresAt: receipt.subscription.expiresAt }
   }
+  const secretKey = requireSecret(signer, `paying ${node.url} by ledger cheque (EIP-712)`)
   const receipt = await subscribeWith(node.url, { service, periods }, secretKey, {
     timeoutMs: client.env.requestMs,
     now: client.env.now,
@@ -100,7 +112,7 @@ export async function subscribe(
   client: HansaClient,
   params: SubscribeParams = {},
 ): Promise<SubscribeResult> {
-  const secretKey = requireKey(client, 'subscribing')
+  const signer = requireSigner(client, 'subscribing')
   const service = params.service ?? 'inbox'
   const periods = params.periods ?? 1
   const count = params.count ?? 1
@@ -136,7 +148,12 @@ export async function subscribe(
   for (const node of order) {
     if (subscriptions.length >= count) break
     try {
-      subscriptions.push(await pay(client, node, service, periods, secretKey, params.rpcUrl))
+      subscriptions.push(
+        await pay(client, node, service, periods, signer, {
+          ...(params.rpcUrl === undefined ? {} : { rpcUrl: params.rpcUrl }),
+          ...(params.evmWallet === undefined ? {} : { evmWallet: params.evmWallet }),
+        }),
+      )
       markUp(client, node.url)
     } catch (error) {
       markDown(client, node.url)

@@ -15,6 +15,6 @@ export async function cancelOrder(
     client,
     route.urls,
     `/orderbook/orders/${encodeURIComponent(parameters.order.id)}/cancel`,
-    route.secretKey,
+    route.signer,
   )
 }

@@ -15,6 +15,6 @@ export async function completeOrder(
     client,
     route.urls,
     `/orderbook/orders/${encodeURIComponent(parameters.order.id)}/complete`,
-    route.secretKey,
+    route.signer,
   )
 }

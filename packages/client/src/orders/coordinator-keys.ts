@@ -19,7 +19,8 @@ import { isHex64 } from '@hansa/protocol'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { getPublicKey } from 'nostr-tools/pure'
+import { SignerError } from '../errors.js'
+import { type NostrSigner, localSigner } from '../signer.js'
 
 export const COORDINATOR_KEY_SALT = 'hansa/orderbook/coordinator-key/v1'
 
@@ -53,18 +54,35 @@ export function deriveCoordinatorKey(
  * or a derived key per coordinator.
  */
 export type OrderIdentity = {
-  secretKey: Uint8Array
+  /** Her secret key; or `signer`, a key held elsewhere (a NIP-07 extension, signer.ts). */
+  secretKey?: Uint8Array
+  signer?: NostrSigner
   perCoordinator?: boolean
 }
 
-/** The secret key the user signs with at `coordinator`. */
+/**
+ * The secret key the user signs with at `coordinator`. Keys are derived from the secret
+ * itself, so a signer that does not hand it out (NIP-07) cannot have per-coordinator keys.
+ */
 export function keyFor(identity: OrderIdentity, coordinator: string): Uint8Array {
-  return identity.perCoordinator === true
-    ? deriveCoordinatorKey(identity.secretKey, coordinator)
-    : identity.secretKey
+  const secret = identity.secretKey ?? identity.signer?.secretKey
+  if (secret === undefined) {
+    throw new SignerError(
+      'HANSA_SIGNER_NEEDS_SECRET',
+      'per-coordinator order keys are derived from the key itself, which the browser signer (NIP-07) does not hand out',
+      'Trade under the signer’s one key (linkable across coordinators), or use a key kept in this browser for per-coordinator keys.',
+    )
+  }
+  return identity.perCoordinator === true ? deriveCoordinatorKey(secret, coordinator) : secret
+}
+
+/** What signs the user's order requests at `coordinator`. */
+export function signerFor(identity: OrderIdentity, coordinator: string): NostrSigner {
+  if (identity.perCoordinator !== true && identity.signer !== undefined) return identity.signer
+  return localSigner(keyFor(identity, coordinator))
 }
 
 /** The pubkey the user is known by at `coordinator`. */
 export function pubkeyFor(identity: OrderIdentity, coordinator: string): string {
-  return getPublicKey(keyFor(identity, coordinator))
+  return signerFor(identity, coordinator).pubkey
 }

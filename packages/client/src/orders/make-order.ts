@@ -8,7 +8,7 @@ import {
   bookUrlsOf,
   findCoordinator,
   postOrderAction,
-  secretKeyAt,
+  signerAt,
 } from './orders-api.js'
 
 export type MakeOrderParameters = {
@@ -48,7 +48,7 @@ export async function makeOrder(
     client,
     bookUrlsOf(coordinator),
     '/orderbook/orders',
-    secretKeyAt(client, coordinator),
+    signerAt(client, coordinator),
     body,
   )
   return { ...receipt, coordinator: { pubkey: coordinator.pubkey, alias: coordinator.alias } }

@@ -4,9 +4,9 @@
 // the node's code (HANSA_ORDER_NOT_PENDING, HANSA_ORDER_NOT_MAKER, HANSA_ORDER_TERMS, …).
 import type { NostrEvent, Order, OrderViewDocument } from '@hansa/protocol'
 import { getToken } from 'nostr-tools/nip98'
-import { finalizeEvent } from 'nostr-tools/pure'
 import { NodeRequestError, httpUrlOf } from '../federation-api.js'
-import { keyFor } from './coordinator-keys.js'
+import { signerFor } from './coordinator-keys.js'
+import type { NostrSigner } from '../signer.js'
 import type { OrderBookClient } from './joint-book.js'
 import type { BookCoordinator, JointOrder } from './types.js'
 
@@ -73,24 +73,24 @@ export function bookUrlsOf(coordinator: BookCoordinator): string[] {
 export async function routeOf(
   client: OrderBookClient,
   ref: OrderRef,
-): Promise<{ coordinator: BookCoordinator; urls: string[]; secretKey: Uint8Array }> {
+): Promise<{ coordinator: BookCoordinator; urls: string[]; signer: NostrSigner }> {
   const name = typeof ref.coordinator === 'string' ? ref.coordinator : ref.coordinator.pubkey
   const coordinator = await findCoordinator(client, name)
   const urls = ref.node !== undefined ? [ref.node.url] : bookUrlsOf(coordinator)
-  return { coordinator, urls, secretKey: secretKeyAt(client, coordinator) }
+  return { coordinator, urls, signer: signerAt(client, coordinator) }
 }
 
-export function secretKeyAt(client: OrderBookClient, coordinator: BookCoordinator): Uint8Array {
+export function signerAt(client: OrderBookClient, coordinator: BookCoordinator): NostrSigner {
   const identity = client.options.identity
   if (identity === undefined) {
     throw new OrderBookError(
       'HANSA_ORDER_IDENTITY',
       0,
       '',
-      'this order book has no identity: pass identity: { secretKey } to make, take or cancel orders',
+      'this order book has no identity: pass identity: { secretKey } or { signer } to make, take or cancel orders',
     )
   }
-  return keyFor(identity, coordinator.pubkey)
+  return signerFor(identity, coordinator.pubkey)
 }
 
 /**
@@ -101,7 +101,7 @@ export async function postOrderAction<T>(
   client: OrderBookClient,
   urls: readonly string[],
   path: string,
-  secretKey: Uint8Array,
+  signer: NostrSigner,
   body?: Record<string, unknown>,
 ): Promise<T> {
   let unreachable: NodeRequestError | undefined
@@ -111,7 +111,7 @@ export async function postOrderAction<T>(
       authorization: await getToken(
         url,
         'POST',
-        (t) => finalizeEvent({ ...t, created_at: client.now() }, secretKey),
+        (t) => signer.signEvent({ ...t, created_at: client.now() }),
         true,
         body,
       ),

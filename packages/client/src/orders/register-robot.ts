@@ -2,7 +2,7 @@
 // Any action registers it on first use too; this is for showing "new here" or the history a
 // coordinator keeps of the key. With per-coordinator keys each coordinator sees another key.
 import type { OrderBookClient } from './joint-book.js'
-import { bookUrlsOf, findCoordinator, postOrderAction, secretKeyAt } from './orders-api.js'
+import { bookUrlsOf, findCoordinator, postOrderAction, signerAt } from './orders-api.js'
 
 export type RegisterRobotParameters = { coordinator: string }
 export type RegisterRobotReturnType = {
@@ -26,6 +26,6 @@ export async function registerRobot(
     client,
     bookUrlsOf(coordinator),
     '/orderbook/robot',
-    secretKeyAt(client, coordinator),
+    signerAt(client, coordinator),
   )
 }

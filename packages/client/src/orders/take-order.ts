@@ -25,7 +25,7 @@ export async function takeOrder(
     client,
     route.urls,
     `/orderbook/orders/${encodeURIComponent(order.id)}/take`,
-    route.secretKey,
+    route.signer,
     { ...terms },
   )
 }
