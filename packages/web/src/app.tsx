@@ -1,10 +1,11 @@
-// The shell: the user's key, the joined federation, and the tabs. The user's HansaClient is
-// made once per key; the coordinator's and guardian's screens keep keys of their own.
-import type { HansaClient } from '@hansa/client'
+// The shell: the user's key or browser signer, the joined federation, and the tabs. The user's
+// HansaClient is made once per key or signer; the coordinator's and guardian's screens keep
+// keys of their own.
+import type { HansaClient, NostrSigner } from '@hansa/client'
 import { useEffect, useMemo, useState } from 'react'
 import { browserClient } from './hansa.js'
 import { KeyPanel } from './key-panel.js'
-import { loadKey } from './keys.js'
+import { loadKey, loadNip07Signer, usesNip07 } from './keys.js'
 import { CoordinatorView } from './views/coordinator.js'
 import { DirectoryView } from './views/directory.js'
 import { GuardianView } from './views/guardian.js'
@@ -29,8 +30,28 @@ function tabOfHash(): Tab {
 export function App() {
   const [tab, setTab] = useState<Tab>(tabOfHash())
   const [userKey, setUserKey] = useState<Uint8Array | null>(() => loadKey('user'))
+  const [signer, setSigner] = useState<NostrSigner | null>(null)
+  // The browser signer answers asynchronously: wait for it before acting as anyone.
+  const [signerPending, setSignerPending] = useState(() => usesNip07('user'))
+  useEffect(() => {
+    if (!signerPending) return
+    loadNip07Signer('user').then(
+      (s) => {
+        setSigner(s)
+        setSignerPending(false)
+      },
+      () => setSignerPending(false),
+    )
+  }, [signerPending])
   const [version, setVersion] = useState(0) // bumps when the joined federation changes
-  const client: HansaClient = useMemo(() => browserClient(userKey, 'user'), [userKey])
+  const client: HansaClient = useMemo(
+    () =>
+      browserClient(
+        signer ? { kind: 'nip07', signer } : userKey ? { kind: 'local', secretKey: userKey } : null,
+        'user',
+      ),
+    [userKey, signer],
+  )
   useEffect(() => {
     const on = () => setTab(tabOfHash())
     window.addEventListener('hashchange', on)
@@ -64,9 +85,16 @@ export function App() {
       </header>
       <main>
         {(tab === 'nodes' || tab === 'inbox' || tab === 'orders') && (
-          <KeyPanel keyRole="user" title="Your key" onChange={setUserKey} />
+          <KeyPanel
+            keyRole="user"
+            title="Your key"
+            onChange={setUserKey}
+            signerChoice={{ signer, onChange: setSigner }}
+          />
         )}
-        {needsJoin || (tab === 'nodes' && joined === null) ? (
+        {signerPending ? (
+          <p className="muted">Asking your browser signer (NIP-07) for your key…</p>
+        ) : needsJoin || (tab === 'nodes' && joined === null) ? (
           <JoinView client={client} onJoined={() => setVersion((v) => v + 1)} />
         ) : tab === 'nodes' ? (
           <DirectoryView

@@ -1,17 +1,30 @@
 // One HansaClient per role and key, made for the browser: its own WebSocket, fetch and
 // crypto, the state in localStorage, and no Discovery v5 (a page has no UDP). Every call the
 // app makes to a node goes through @hansa/client.
-import { type HansaClient, createHansaClient } from '@hansa/client'
+import { type HansaClient, type NostrSigner, createHansaClient } from '@hansa/client'
 import { localClientStore } from './store.js'
 
-export function browserClient(secretKey: Uint8Array | null, storeName = 'user'): HansaClient {
+/** Who the client acts as: a key kept here, a NIP-07 signer, or nobody yet (browsing). */
+export type Identity =
+  | { kind: 'local'; secretKey: Uint8Array }
+  | { kind: 'nip07'; signer: NostrSigner }
+  | null
+
+export function browserClient(identity: Identity, storeName = 'user'): HansaClient {
   return createHansaClient({
-    ...(secretKey === null ? {} : { secretKey }),
+    ...(identity === null
+      ? {}
+      : identity.kind === 'local'
+        ? { secretKey: identity.secretKey }
+        : { signer: identity.signer }),
     store: localClientStore(storeName),
     WebSocket: globalThis.WebSocket,
     fetch: (input, init) => globalThis.fetch(input, init),
     randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
     discv5: { enabled: false },
+    // A key kept here trades under a key of its own at each coordinator (unlinkable across
+    // them); a NIP-07 signer has no secret to derive them from, so it trades as itself.
+    orders: { perCoordinatorKeys: identity?.kind === 'local' },
   })
 }
 

@@ -1,9 +1,12 @@
 // A role's key: shown as its npub, created or imported here, exported on request, and a
-// plain warning that it lives in this browser. A NIP-07 signer, when the browser has one, is
-// named; the SDK still needs the secret to pay and to read mail (see keys.ts).
+// plain warning that it lives in this browser — or, for the user, her NIP-07 browser signer,
+// chosen instead of a key: then nothing secret is kept in the page (see keys.ts).
+import type { NostrSigner } from '@hansa/client'
 import { useEffect, useState } from 'react'
 import {
   type Role,
+  chooseNip07,
+  leaveNip07,
   createKey,
   forgetKey,
   importKey,
@@ -20,6 +23,8 @@ export function KeyPanel(props: {
   title: string
   onChange: (key: Uint8Array | null) => void
   importLabel?: string
+  /** The user's role may sign with a NIP-07 signer instead of a key kept here. */
+  signerChoice?: { signer: NostrSigner | null; onChange: (s: NostrSigner | null) => void }
 }) {
   const [key, setKey] = useState<Uint8Array | null>(() => loadKey(props.keyRole))
   const [showSecret, setShowSecret] = useState(false)
@@ -35,15 +40,66 @@ export function KeyPanel(props: {
     setShowSecret(false)
     props.onChange(k)
   }
+  const chosen = props.signerChoice?.signer ?? null
+  if (chosen !== null) {
+    return (
+      <section className="panel key" data-testid={`key-${props.keyRole}`}>
+        <h2>{props.title}</h2>
+        <p>
+          <code data-testid={`pubkey-${props.keyRole}`} title={chosen.pubkey}>
+            {npubOf(chosen.pubkey)}
+          </code>
+        </p>
+        <p className="ok" data-testid={`signer-${props.keyRole}`}>
+          Signed by your browser signer (NIP-07): no key is kept in this page. It signs your
+          requests, orders and mail, and encrypts and opens your mail (NIP-44).
+        </p>
+        <p className="muted">
+          What is not a Nostr event it cannot sign: a ledger cheque (EIP-712) is paid with a
+          one-time key made for that payment only, and the evm rail with your Ethereum wallet; nodes
+          metered by cheques (SWAP) and per-coordinator trading keys need a key kept here.
+        </p>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            leaveNip07(props.keyRole)
+            props.signerChoice?.onChange(null)
+          }}
+        >
+          Stop using the browser signer
+        </button>
+      </section>
+    )
+  }
   return (
     <section className="panel key" data-testid={`key-${props.keyRole}`}>
       <h2>{props.title}</h2>
-      {signer && (
+      {signer && !props.signerChoice && (
         <p className="muted">
           Browser signer (NIP-07) found: {npubOf(signer).slice(0, 20)}…. It signs a coordinator’s
-          requests; paying, mail and guardian signatures need the secret itself, so they use a key
-          kept here.
+          requests; a guardian’s signature over a manifest hash (BIP-340) is not a Nostr event,
+          which NIP-07 cannot sign, so guardians use a key kept here.
         </p>
+      )}
+      {signer && props.signerChoice && (
+        <div className="row wrap">
+          <span className="muted">
+            Browser signer (NIP-07) found: {npubOf(signer).slice(0, 20)}…
+          </span>
+          <button
+            type="button"
+            data-testid={`use-nip07-${props.keyRole}`}
+            onClick={() =>
+              chooseNip07(props.keyRole).then(
+                (s) => props.signerChoice?.onChange(s),
+                (e) => setError(e),
+              )
+            }
+          >
+            Use the browser signer
+          </button>
+        </div>
       )}
       {key ? (
         <>

@@ -1,8 +1,11 @@
-// The user's key. A NIP-07 browser signer (window.nostr) is used when present for what it can
-// do — naming her pubkey and signing NIP-98 requests; paying (EIP-712 cheques) and NIP-17 mail
-// (NIP-44 encryption by the SDK) need the secret itself, so the app also keeps a key in this
-// browser's localStorage, says so plainly, and offers it for export. Roles keep separate keys:
-// the user's, a guardian's, a coordinator's (node or admin key).
+// Keys and signers. A role signs either with a key kept in this browser's localStorage (said
+// plainly, offered for export) or, when the user chose it, with a NIP-07 browser signer
+// (window.nostr), in which case no key is stored at all — only the choice. Everything the
+// user does that is a Nostr event or NIP-44 goes through the signer (@hansa/client's
+// NostrSigner: AUTH, NIP-98, orders, mail); what is not — an EIP-712 ledger cheque, SWAP, a
+// guardian's signature over a manifest hash — needs a key here (see docs/web-app.md, Keys).
+// Roles keep separate keys: the user's, a guardian's, a coordinator's (node or admin key).
+import { type NostrSigner, nip07Signer } from '@hansa/client'
 import { bytesToHex, generateSecretKey, hexToBytes, nostrPublicKey } from '@hansa/protocol'
 import { decode, npubEncode, nsecEncode } from 'nostr-tools/nip19'
 
@@ -10,6 +13,10 @@ export type Role = 'user' | 'guardian' | 'coordinator'
 
 export type Nip07 = {
   getPublicKey(): Promise<string>
+  nip44?: {
+    encrypt(pubkey: string, plaintext: string): Promise<string>
+    decrypt(pubkey: string, ciphertext: string): Promise<string>
+  }
   signEvent(template: {
     kind: number
     created_at: number
@@ -32,6 +39,30 @@ export function nip07(): Nip07 | null {
 }
 
 const slot = (role: Role) => `hansa.key.${role}`
+const signerSlot = (role: Role) => `hansa.signer.${role}`
+
+/** Whether `role` chose the browser signer (only the choice is stored, never a key). */
+export const usesNip07 = (role: Role) => localStorage.getItem(signerSlot(role)) === 'nip07'
+
+/** The browser signer for `role`, when chosen and present; null otherwise. */
+export async function loadNip07Signer(role: Role): Promise<NostrSigner | null> {
+  const n = nip07()
+  if (!usesNip07(role) || n === null) return null
+  return nip07Signer(n)
+}
+
+export async function chooseNip07(role: Role): Promise<NostrSigner> {
+  const n = nip07()
+  if (n === null)
+    throw new Error('No browser signer (NIP-07) in this browser: install one, or keep a key here.')
+  const signer = await nip07Signer(n)
+  localStorage.setItem(signerSlot(role), 'nip07')
+  return signer
+}
+
+export function leaveNip07(role: Role): void {
+  localStorage.removeItem(signerSlot(role))
+}
 
 export function loadKey(role: Role): Uint8Array | null {
   const hex = localStorage.getItem(slot(role))

@@ -16,6 +16,17 @@ export function advice(error: unknown): string {
   if (code === 'HANSA_NOT_JOINED')
     return 'Join a federation first: paste an invite code on the Join screen.'
   if (code === 'HANSA_NO_KEY') return 'Create or import a key first (Key section at the top).'
+  // Paying: a subscription's failure arrives inside the node's attempt, so the text is read too.
+  if (code === 'HANSA_EVM_NO_WALLET' || /no Ethereum wallet|wallet gave no account/.test(message))
+    return 'Install or unlock an Ethereum wallet extension, allow this page, reload, and pay again.'
+  if (code === 'HANSA_EVM_WRONG_CHAIN' || /the wallet is on chain/.test(message))
+    return 'Switch your wallet to the chain named above, then pay again.'
+  if (code === 'HANSA_EVM_FUNDS' || /not enough tokens|no ether for/.test(message))
+    return 'Add tokens (and a little ether for gas) to the paying account, or pay from another account.'
+  if (code === 'HANSA_SIGNER_NEEDS_SECRET' || /needs the key itself/.test(message))
+    return 'Your browser signer cannot sign this (it is not a Nostr event): pay on the evm rail with your wallet, or use a key kept in this browser for it.'
+  if (code === 'HANSA_SIGNER_REFUSED' || code === 'HANSA_SIGNER_UNSUPPORTED')
+    return 'Check your browser signer extension: unlock it, allow this page, or update it (NIP-44 for mail).'
   if (/payment-required|HANSA_PAYMENT/i.test(`${code} ${message}`))
     return 'This node needs a payment: subscribe on the Nodes screen, then try again.'
   if (/restricted:/.test(message))

@@ -10,6 +10,7 @@ import {
   getBillingHistory,
   getFederation,
   getTerms,
+  nip07Signer,
   httpUrlOf,
 } from '@hansa/client'
 import type { Terms } from '@hansa/protocol'
@@ -51,7 +52,8 @@ export function CoordinatorView() {
   const signer = nip07()
   const load = (viaSigner = false) =>
     run('Signing in to the node and reading its books…', async () => {
-      const auth: SecretKeyOrSigner | null = viaSigner ? signer : key
+      // The signer's events are checked as its key's (nip07Signer), like any from outside.
+      const auth: SecretKeyOrSigner | null = viaSigner && signer ? await nip07Signer(signer) : key
       if (auth === null)
         throw Object.assign(new Error('no coordinator key'), { code: 'HANSA_NO_KEY' })
       const info = await getFederation(url.trim(), { timeoutMs: 5000 })

@@ -505,7 +505,11 @@ function PayDialog(props: { client: HansaClient; node: NodeReport; onClose: () =
             ))}
           </select>
         </p>
-        {rail && <p className="muted">{rail.explain}</p>}
+        {rail && (
+          <p className="muted" data-testid="rail-explain">
+            {rail.explain(props.client)}
+          </p>
+        )}
         {unsupported.length > 0 && (
           <p className="muted">
             This node also takes {unsupported.join(', ')}, which this app cannot pay with yet.

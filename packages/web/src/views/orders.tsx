@@ -1,8 +1,17 @@
 // The joint order book (RoboSats's federation view): every trusted coordinator's orders in
 // one sortable, filterable table, live; each order's coordinator with its card (terms, fees,
 // limits, whether it answers); a coordinator that stopped answering is marked with the time it
-// last did, and its orders as stale. Make, take and cancel go to the order's own coordinator.
-import type { CoordinatorStatus, HansaClient, JointBook, JointOrder } from '@hansa/client'
+// last did, and its orders as stale. Make, take and cancel go to the order's own coordinator,
+// signed by the user's key for that coordinator: a key kept here trades under a key derived
+// per coordinator (unlinkable across them, shown on each coordinator's card); a NIP-07 signer
+// trades as itself everywhere, and the page says so.
+import {
+  type CoordinatorStatus,
+  type HansaClient,
+  type JointBook,
+  type JointOrder,
+  pubkeyFor,
+} from '@hansa/client'
 import { useEffect, useMemo, useState } from 'react'
 import { short } from '../keys.js'
 import { readJson, writeJson } from '../store.js'
@@ -96,7 +105,8 @@ export function OrdersView(props: { client: HansaClient }) {
     return list.sort(compareBy(value, sort.dir))
   }, [book, side, currency, method, coordinator, sort])
   const currencies = [...new Set((book?.orders ?? []).map((o) => o.order.currency))].sort()
-  const me = client.pubkey
+  /** The key she trades under at `coordinator` (null without a key). */
+  const meAt = (coordinator: string) => tradingKeyAt(client, coordinator)
   const pendingOf = (coordinator: string) =>
     (book?.orders ?? []).filter(
       (o) => o.coordinator.pubkey === coordinator && o.order.status === 'pending',
@@ -129,6 +139,7 @@ export function OrdersView(props: { client: HansaClient }) {
       </Section>
       {card && book && (
         <CoordinatorDialog
+          client={client}
           status={book.coordinators.find((c) => c.pubkey === card)!}
           order={book.orders.find((o) => o.coordinator.pubkey === card) ?? null}
           onClose={() => setCard(null)}
@@ -203,7 +214,7 @@ export function OrdersView(props: { client: HansaClient }) {
                   </td>
                   <td>{left(o.order.expiresAt)}</td>
                   <td>
-                    {makerOf(o) === me ? (
+                    {makerOf(o) === meAt(o.coordinator.pubkey) ? (
                       <button
                         type="button"
                         className="secondary"
@@ -221,7 +232,7 @@ export function OrdersView(props: { client: HansaClient }) {
                     ) : (
                       <button
                         type="button"
-                        disabled={busy !== null || me === null || o.stale}
+                        disabled={busy !== null || client.pubkey === null || o.stale}
                         data-testid={`take-${o.id}`}
                         onClick={() =>
                           run(`Taking the order at ${o.coordinator.alias}…`, async () => {
@@ -250,7 +261,7 @@ export function OrdersView(props: { client: HansaClient }) {
         </div>
         <MyOrders
           orders={(book?.orders ?? []).filter(
-            (o) => makerOf(o) === me && o.order.status !== 'pending',
+            (o) => makerOf(o) === meAt(o.coordinator.pubkey) && o.order.status !== 'pending',
           )}
           busy={busy !== null}
           onComplete={(o) =>
@@ -274,6 +285,7 @@ export function OrdersView(props: { client: HansaClient }) {
 }
 
 function CoordinatorDialog(props: {
+  client: HansaClient
   status: CoordinatorStatus
   order: JointOrder | null
   onClose: () => void
@@ -293,6 +305,7 @@ function CoordinatorDialog(props: {
         <p>
           <code>{short(s.pubkey, 12)}</code>
         </p>
+        <TradingKey client={props.client} coordinator={s.pubkey} />
         <p className={s.state === 'live' ? 'ok' : 'warning'}>
           {s.state === 'live'
             ? `Answering; last seen ${ago(s.lastSeen)}.`
@@ -480,5 +493,24 @@ function MyOrders(props: {
         ))}
       </ul>
     </div>
+  )
+}
+
+/** The pubkey the user trades under at `coordinator`, or null without a key. */
+function tradingKeyAt(client: HansaClient, coordinator: string): string | null {
+  const identity = client.orders.client.options.identity
+  return identity === undefined ? null : pubkeyFor(identity, coordinator)
+}
+
+function TradingKey(props: { client: HansaClient; coordinator: string }) {
+  const identity = props.client.orders.client.options.identity
+  if (identity === undefined) return null
+  const key = pubkeyFor(identity, props.coordinator)
+  return (
+    <p className="muted" data-testid="trading-key">
+      {identity.perCoordinator
+        ? `You trade here as ${short(key, 12)}, a key of its own for this coordinator (derived from yours): coordinators cannot link your trades across them.`
+        : `You trade here as ${short(key, 12)}, your browser signer’s key (NIP-07), the same at every coordinator: they can link your trades. Per-coordinator keys are derived from the key itself, which a signer does not hand out; a key kept in this browser has them.`}
+    </p>
   )
 }
