@@ -50,7 +50,7 @@ export function eip1193Payer(
     const v = await lib()
     const transport = v.custom(provider)
     const wallet = v.createWalletClient({ transport })
-    const pub = v.createPublicClient({ transport })
+    const pub = v.createPublicClient({ transport, pollingInterval: 500 })
     if (account === undefined) {
       const [first] = await wallet.requestAddresses()
       if (first === undefined) {

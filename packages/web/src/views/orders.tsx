@@ -238,7 +238,7 @@ export function OrdersView(props: { client: HansaClient }) {
                           run(`Taking the order at ${o.coordinator.alias}…`, async () => {
                             const r = await client.orders.take({ order: o })
                             setNotice(
-                              `You took order ${short(o.id)} at ${o.coordinator.alias}: ${r.trade?.sats ?? o.order.amount} sats for ${r.trade?.fiat ?? o.order.fiatAmount[0]} ${o.order.currency}. The coordinator sent you and the maker a message with each other’s contact (Inbox).`,
+                              `You took order ${short(o.id)} at ${o.coordinator.alias}: ${r.trade?.sats ?? o.order.amount} sats for ${r.trade?.fiat ?? o.order.fiatAmount[0]} ${o.order.currency}. The coordinator sent you and the maker each other’s contact, each to the key they trade under there.`,
                             )
                           })
                         }

@@ -1,0 +1,326 @@
+// The web app with the keys held outside the page, in a real browser against a real `hansa
+// devnet` on its local chain (anvil): a NIP-07 browser signer (window.nostr) and an EIP-1193
+// Ethereum wallet (window.ethereum) are injected as page scripts whose keys stay in the test
+// process, as an extension keeps them out of the page. A user who chose the signer pays
+// node-3's subscription on chain from the wallet — after the wallet's wrong chain and a
+// tokenless account are each named — and the node then lets her in: she mails herself there
+// and reads it live. Every signature and every NIP-44 step went through the signer (counted),
+// and no key is in the page's storage. A user with a key kept in the browser trades at both
+// coordinators, each under a key of its own.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHansaClient, pubkeyFor } from '@hansa/client'
+import { bytesToHex, hexToBytes } from '@hansa/protocol'
+import { readKeyFile } from '@hansa/node'
+import * as nip44 from 'nostr-tools/nip44'
+import { nsecEncode } from 'nostr-tools/nip19'
+import {
+  type EventTemplate,
+  finalizeEvent,
+  generateSecretKey,
+  getPublicKey,
+} from 'nostr-tools/pure'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, SHOTS, browserMissing, launchChromium } from './browser.js'
+
+type DevnetInfo = {
+  inviteCode: string
+  nodes: { name: string; coordinator: string; url: string }[]
+  coordinators: { alias: string; pubkey: string }[]
+  chain: { chainId: number; rpcUrl: string; users: { name: string; keyFile: string }[] }
+}
+
+const http = (ws: string) => ws.replace(/^ws/, 'http')
+
+/** What the signer was asked to do, as an extension would see it. */
+type SignerCalls = {
+  getPublicKey: number
+  signEvent: Record<number, number>
+  encrypt: number
+  decrypt: number
+}
+
+/** A NIP-07 extension: window.nostr in the page, the key in this process. */
+async function injectSigner(context: BrowserContext, secret: Uint8Array): Promise<SignerCalls> {
+  const calls: SignerCalls = { getPublicKey: 0, signEvent: {}, encrypt: 0, decrypt: 0 }
+  await context.exposeBinding('__nip07', (_source, method: string, a: unknown, b: unknown) => {
+    switch (method) {
+      case 'getPublicKey':
+        calls.getPublicKey++
+        return getPublicKey(secret)
+      case 'signEvent': {
+        const t = a as EventTemplate
+        calls.signEvent[t.kind] = (calls.signEvent[t.kind] ?? 0) + 1
+        return finalizeEvent(t, secret)
+      }
+      case 'encrypt':
+        calls.encrypt++
+        return nip44.encrypt(b as string, nip44.getConversationKey(secret, a as string))
+      case 'decrypt':
+        calls.decrypt++
+        return nip44.decrypt(b as string, nip44.getConversationKey(secret, a as string))
+    }
+    throw new Error(`unknown method ${method}`)
+  })
+  await context.addInitScript(() => {
+    const call = (window as unknown as { __nip07: (...a: unknown[]) => Promise<unknown> }).__nip07
+    ;(window as unknown as { nostr: unknown }).nostr = {
+      getPublicKey: () => call('getPublicKey'),
+      signEvent: (t: unknown) => call('signEvent', t),
+      nip44: {
+        encrypt: (pubkey: string, text: string) => call('encrypt', pubkey, text),
+        decrypt: (pubkey: string, text: string) => call('decrypt', pubkey, text),
+      },
+    }
+  })
+  return calls
+}
+
+/** The wallet's state, changed by the test between tries: its chain and its account. */
+type WalletState = { chainId: number; key: Hex; sent: number }
+
+/** An EIP-1193 wallet: window.ethereum in the page, forwarding to anvil, signing here. */
+async function injectWallet(context: BrowserContext, rpcUrl: string, state: WalletState) {
+  const rpc = async (method: string, params: unknown[]) => {
+    const r = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    })
+    const body = (await r.json()) as { result?: unknown; error?: { message: string } }
+    if (body.error) throw new Error(body.error.message)
+    return body.result
+  }
+  await context.exposeBinding('__eip1193', async (_source, method: string, params: unknown[]) => {
+    const account = privateKeyToAccount(state.key)
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account.address]
+    if (method === 'eth_chainId') return `0x${state.chainId.toString(16)}`
+    if (method === 'eth_sendTransaction') {
+      state.sent++
+      const tx = params[0] as { to: Hex; data?: Hex; value?: Hex; gas?: Hex }
+      const chain = defineChain({
+        id: state.chainId,
+        name: 'devnet',
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: [rpcUrl] } },
+      })
+      const wallet = createWalletClient({ account, chain, transport: httpTransport(rpcUrl) })
+      return wallet.sendTransaction({
+        to: tx.to,
+        ...(tx.data ? { data: tx.data } : {}),
+        ...(tx.value ? { value: BigInt(tx.value) } : {}),
+        ...(tx.gas ? { gas: BigInt(tx.gas) } : {}),
+      })
+    }
+    return rpc(method, params)
+  })
+  await context.addInitScript(() => {
+    const call = (window as unknown as { __eip1193: (...a: unknown[]) => Promise<unknown> })
+      .__eip1193
+    ;(window as unknown as { ethereum: unknown }).ethereum = {
+      request: (args: { method: string; params?: unknown[] }) =>
+        call(args.method, args.params ?? []),
+    }
+  })
+}
+
+describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum wallet', () => {
+  const root = mkdtempSync(join(tmpdir(), 'hansa-web-signer-'))
+  let devnet: ChildProcess
+  let info: DevnetInfo
+  let browser: Browser
+  const contexts: BrowserContext[] = []
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    // The devnet on its chain: node-3 sells the inbox by subscription on the evm rail.
+    devnet = spawn(
+      process.execPath,
+      [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json'],
+      {
+        env: { ...process.env, HANSA_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    devnet.stderr!.on('data', (d) => {
+      stderr += d
+    })
+    info = await new Promise<DevnetInfo>((resolve, reject) => {
+      devnet.stdout!.on('data', (d) => {
+        stdout += d
+        try {
+          resolve(JSON.parse(stdout))
+        } catch {
+          // not complete yet
+        }
+      })
+      devnet.once('exit', (code) => reject(new Error(`devnet exited (${code}): ${stderr}`)))
+    })
+    browser = await launchChromium()
+  }, 180_000)
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {})
+    await browser?.close().catch(() => {})
+    if (devnet && devnet.exitCode === null) {
+      const exited = new Promise((r) => devnet.once('exit', r))
+      devnet.kill('SIGINT')
+      await exited
+    }
+    rmSync(root, { recursive: true, force: true })
+  }, 60_000)
+
+  async function context(): Promise<BrowserContext> {
+    const c = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    contexts.push(c)
+    return c
+  }
+
+  async function page(c: BrowserContext): Promise<Page> {
+    const p = await c.newPage()
+    p.on('pageerror', (e) => console.error('page error:', e.message))
+    return p
+  }
+
+  const node = (name: string) => info.nodes.find((n) => n.name === name)!
+
+  async function shot(p: Page, name: string) {
+    await p.evaluate(() => window.scrollTo(0, 0))
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  }
+
+  async function openApp(p: Page) {
+    await p.goto(`${http(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
+  }
+
+  async function waitForNodes(p: Page) {
+    for (const n of info.nodes) await p.getByTestId(`node-${n.url}`).waitFor({ timeout: 30_000 })
+  }
+
+  it('a NIP-07 user pays node-3 on chain from her wallet and is let in; every signature is the signer’s', async () => {
+    const secret = generateSecretKey()
+    const me = getPublicKey(secret)
+    const c = await context()
+    const calls = await injectSigner(c, secret)
+    // First a wallet on the wrong chain, then an account without tokens, then a funded one.
+    const wallet: WalletState = { chainId: 1, key: bytesToHexKey(generateSecretKey()), sent: 0 }
+    await injectWallet(c, info.chain.rpcUrl, wallet)
+    const p = await page(c)
+    await openApp(p)
+    await p.getByTestId('use-nip07-user').click()
+    await p.getByTestId('signer-user').waitFor()
+    await expect(p.getByTestId('pubkey-user').getAttribute('title')).resolves.toBe(me)
+    await p.getByTestId('join').click()
+    await waitForNodes(p)
+
+    const node3 = node('node-3').url
+    await p.getByTestId(`subscribe-${node3}`).click()
+    await expect(p.getByTestId('rail-explain').textContent()).resolves.toMatch(/Ethereum wallet/)
+    await p.getByTestId('pay').click()
+    await p
+      .getByRole('alert')
+      .getByText(/the wallet is on chain 1; this node is paid on chain 31337/)
+      .waitFor({ timeout: 30_000 })
+    await expect(p.getByRole('alert').textContent()).resolves.toMatch(/Switch your wallet/)
+    wallet.chainId = info.chain.chainId
+    await p.getByTestId('pay').click()
+    await p
+      .getByRole('alert')
+      .getByText(/not enough tokens/)
+      .waitFor({ timeout: 30_000 })
+    await expect(p.getByRole('alert').textContent()).resolves.toMatch(/Add tokens/)
+    expect(wallet.sent).toBe(0) // nothing was sent before the checks passed
+    await shot(p, 'subscribe-evm-funds')
+    const alice = info.chain.users.find((u) => u.name === 'alice')!
+    wallet.key = bytesToHexKey(readKeyFile(alice.keyFile).secretKey)
+    await p.getByTestId('pay').click()
+    await p.getByTestId('pay-done').waitFor({ timeout: 120_000 })
+    expect(wallet.sent).toBe(2) // approve, then the router's pay
+    await shot(p, 'subscribe-evm')
+    await p.getByTestId('pay-close').click()
+
+    // The node lets her in: her inbox there, live, takes and serves her mail.
+    await p.goto(`${http(node('node-1').url)}/app/#inbox`)
+    await p.getByText(`Live on ${node3}`).waitFor({ timeout: 30_000 })
+    await p.getByTestId('mail-to').fill(me)
+    await p.getByTestId('mail-body').fill('A note to myself, sealed by my signer.')
+    await p.getByTestId('mail-send').click()
+    await p.getByTestId('mail-sent').waitFor({ timeout: 30_000 })
+    await expect(p.getByTestId('mail-sent').textContent()).resolves.toContain(node3)
+    await p.getByText('A note to myself, sealed by my signer.').waitFor({ timeout: 30_000 })
+    await shot(p, 'inbox-nip07')
+
+    // An order, signed by the signer too (one key at every coordinator, and the card says so).
+    await p.goto(`${http(node('node-1').url)}/app/#orders`)
+    await p.getByTestId('make-order').click()
+    await p.getByTestId('order-notice').waitFor({ timeout: 30_000 })
+
+    // Every act went through the signer: NIP-98 for the quote, the proof and the order; the
+    // inbox relay list; AUTH at the node; the seal; NIP-44 out once and in twice (wrap, seal).
+    expect(calls.signEvent[27235] ?? 0).toBeGreaterThanOrEqual(3)
+    expect(calls.signEvent[10050] ?? 0).toBeGreaterThanOrEqual(1)
+    expect(calls.signEvent[22242] ?? 0).toBeGreaterThanOrEqual(1)
+    expect(calls.signEvent[13]).toBe(1)
+    expect(calls.encrypt).toBe(1)
+    expect(calls.decrypt).toBeGreaterThanOrEqual(2)
+    // … and no key is in the page's storage: only the choice of the signer.
+    const stored = await p.evaluate(() => ({
+      local: Object.fromEntries(Object.entries(localStorage)),
+      session: Object.fromEntries(Object.entries(sessionStorage)),
+    }))
+    const all = JSON.stringify(stored)
+    expect(all).not.toContain(bytesToHex(secret))
+    expect(all).not.toContain(nsecEncode(secret))
+    expect(Object.keys(stored.local).filter((k) => k.startsWith('hansa.key.'))).toEqual([])
+    expect(stored.local['hansa.signer.user']).toBe('nip07')
+  }, 300_000)
+
+  it('a user with a key kept here trades at two coordinators under two different keys', async () => {
+    const p = await page(await context())
+    await openApp(p)
+    await p.getByTestId('create-key-user').click()
+    await p.getByTestId('join').click()
+    await waitForNodes(p)
+    const main = (await p.getByTestId('pubkey-user').getAttribute('title'))!
+    await p.goto(`${http(node('node-1').url)}/app/#orders`)
+    for (const alias of ['hanseatic', 'lubeck']) {
+      await p.getByTestId(`book-coordinator-${alias}`).waitFor({ timeout: 30_000 })
+      await p.getByTestId('make-coordinator').selectOption(alias)
+      await p.getByTestId('make-order').click()
+      await p.getByTestId('order-notice').getByText(`${alias}’s book`).waitFor({ timeout: 30_000 })
+    }
+    await p.getByTestId('book-coordinator-lubeck').click()
+    await expect(p.getByTestId('trading-key').textContent()).resolves.toMatch(/a key of its own/)
+    await shot(p, 'orders-keys')
+    // The book as anyone reads it: her order at each coordinator is made by the key derived
+    // for that coordinator from hers — two keys, neither her own.
+    const secret = await p.evaluate(() => localStorage.getItem('hansa.key.user'))
+    const identity = { secretKey: hexToBytes(secret!), perCoordinator: true }
+    const keyAt = (alias: string) =>
+      pubkeyFor(identity, info.coordinators.find((c) => c.alias === alias)!.pubkey)
+    const [h, l] = [keyAt('hanseatic'), keyAt('lubeck')]
+    expect(h).not.toBe(l)
+    expect([h, l]).not.toContain(main)
+    const reader = createHansaClient({ discv5: { enabled: false } })
+    await reader.join({ inviteCode: info.inviteCode })
+    const book = await reader.orders.list()
+    const makerOf = (o: (typeof book.orders)[number]) => o.event.tags.find((t) => t[0] === 'p')?.[1]
+    const mine = book.orders.filter((o) => makerOf(o) === h || makerOf(o) === l)
+    expect(mine.map((o) => [o.coordinator.alias, makerOf(o)]).sort()).toEqual([
+      ['hanseatic', h],
+      ['lubeck', l],
+    ])
+    // The page knows both as hers: each shows Cancel, not Take.
+    for (const o of mine) await p.getByTestId(`cancel-${o.id}`).waitFor({ timeout: 20_000 })
+    reader.close()
+  }, 120_000)
+})
+
+const bytesToHexKey = (k: Uint8Array): Hex => `0x${bytesToHex(k)}`
