@@ -3,7 +3,8 @@
 // Ethereum wallet (window.ethereum) are injected as page scripts whose keys stay in the test
 // process, as an extension keeps them out of the page. A user who chose the signer pays
 // node-3's subscription on chain from the wallet — after the wallet's wrong chain and a
-// tokenless account are each named — and the node then lets her in: she mails herself there
+// tokenless account are each named — and node-1's ledger subscription with a one-time key
+// (a cheque is not a Nostr event), and both nodes then let her in: she mails herself there
 // and reads it live. Every signature and every NIP-44 step went through the signer (counted),
 // and no key is in the page's storage. A user with a key kept in the browser trades at both
 // coordinators, each under a key of its own.
@@ -143,7 +144,8 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
       process.execPath,
       [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json'],
       {
-        env: { ...process.env, HANSA_LOG_LEVEL: 'warn' },
+        // node-1 sells the inbox too, on the ledger rail (cheques kept on trust).
+        env: { ...process.env, HANSA_LOG_LEVEL: 'warn', HANSA_INBOX_ACCESS: 'subscription' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
@@ -204,7 +206,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     for (const n of info.nodes) await p.getByTestId(`node-${n.url}`).waitFor({ timeout: 30_000 })
   }
 
-  it('a NIP-07 user pays node-3 on chain from her wallet and is let in; every signature is the signer’s', async () => {
+  it('a NIP-07 user pays on chain from her wallet and by a one-time key on the ledger, and is let in; every signature is the signer’s', async () => {
     const secret = generateSecretKey()
     const me = getPublicKey(secret)
     const c = await context()
@@ -246,6 +248,18 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await shot(p, 'subscribe-evm')
     await p.getByTestId('pay-close').click()
 
+    // node-1 takes ledger cheques, which a signer cannot sign: the dialog says so, and a
+    // one-time key in the page's memory pays for a subscription that covers her signer's key.
+    const node1 = node('node-1').url
+    await p.getByTestId(`subscribe-${node1}`).click()
+    await expect(p.getByTestId('rail-explain').textContent()).resolves.toMatch(
+      /cannot sign\. Paying makes a one-time key in this page’s memory for this payment only/,
+    )
+    await shot(p, 'subscribe-ledger-nip07')
+    await p.getByTestId('pay').click()
+    await p.getByTestId('pay-done').waitFor({ timeout: 30_000 })
+    await p.getByTestId('pay-close').click()
+
     // The node lets her in: her inbox there, live, takes and serves her mail.
     await p.goto(`${http(node('node-1').url)}/app/#inbox`)
     await p.getByText(`Live on ${node3}`).waitFor({ timeout: 30_000 })
@@ -253,7 +267,9 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await p.getByTestId('mail-body').fill('A note to myself, sealed by my signer.')
     await p.getByTestId('mail-send').click()
     await p.getByTestId('mail-sent').waitFor({ timeout: 30_000 })
+    // Both nodes took it for her: each lets her key in.
     await expect(p.getByTestId('mail-sent').textContent()).resolves.toContain(node3)
+    await expect(p.getByTestId('mail-sent').textContent()).resolves.toContain(node1)
     await p.getByText('A note to myself, sealed by my signer.').waitFor({ timeout: 30_000 })
     await shot(p, 'inbox-nip07')
 
