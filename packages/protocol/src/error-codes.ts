@@ -123,6 +123,12 @@ export const HANSA_ERRORS = {
     from: 'protocol',
     summary: 'A cheque already credited was sent again.',
   },
+  HANSA_CHEQUE_AHEAD: {
+    status: 400,
+    from: 'node',
+    summary:
+      "The cheque would pay further ahead than the node's cap on the ledger rail (billing.metered.maxCreditAhead); the message names the highest cumulative payout it takes.",
+  },
   HANSA_CHEQUE_NOT_INCREASING: {
     status: 409,
     from: 'protocol',

@@ -107,11 +107,15 @@ export class Subscriptions {
       ),
       all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at'),
     }
-    this.reload()
+    this.reloadAccess()
   }
 
-  /** Rebuilds the in-memory access table from the database. */
-  private reload(): void {
+  /**
+   * Rebuilds the in-memory access table from the database. A payment calls it after its
+   * transaction commits (applyPayment does not), so the relay never admits keys on a payment
+   * that was rolled back.
+   */
+  reloadAccess(): void {
     const next = new Map<string, Map<string, number>>()
     for (const r of this.stmt.accessRows.all() as Array<{
       pubkey: string
@@ -239,7 +243,8 @@ export class Subscriptions {
   }
 
   /**
-   * Applies a verified payment of `amount` for `quote`: call inside the payment's transaction.
+   * Applies a verified payment of `amount` for `quote`: call inside the payment's transaction,
+   * and reloadAccess() once it committed.
    * Renewal extends from the later of now and the current expiry.
    */
   applyPayment(quote: Quote, amount: bigint, rail: string, reference: string): PaymentRecord {
@@ -281,7 +286,6 @@ export class Subscriptions {
       after,
       now,
     )
-    this.reload()
     return {
       subscription: this.view(sub.id)!,
       periods: quote.periods,
@@ -322,7 +326,7 @@ export class Subscriptions {
     const max = this.termsOf(sub.service).maxPubkeys
     if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
     this.stmt.addKey.run(id, pubkey, this.now())
-    this.reload()
+    this.reloadAccess()
     return this.view(id)!
   }
 
@@ -336,7 +340,7 @@ export class Subscriptions {
     if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
     if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
     this.db.transaction(() => this.stmt.removeKey.run(id, pubkey))()
-    this.reload()
+    this.reloadAccess()
     return this.view(id)!
   }
 
