@@ -357,6 +357,12 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'No such quote, subscription or account.',
   },
+  HANSA_SUBSCRIPTION_CONSENT: {
+    status: 403,
+    from: 'node',
+    summary:
+      "A key added to someone's subscription has not signed its consent (kind 29243 naming the node, the service and the owner; `hansa account consent`), or the consent is wrong, stale or badly signed.",
+  },
   HANSA_QUOTE_PAID: { status: 409, from: 'node', summary: 'The quote is already paid.' },
   HANSA_QUOTE_EXPIRED: {
     status: 410,

@@ -136,7 +136,7 @@ export class Billing {
       for (const [name, t] of Object.entries(this.terms.services)) {
         if (t.access === 'subscription') subscriptionTerms.set(name, t)
       }
-      this.subscriptions = new Subscriptions(this.db, subscriptionTerms, now)
+      this.subscriptions = new Subscriptions(this.db, subscriptionTerms, now, key.pubkey)
       let counter: BillingMetrics | undefined
       this.accounts =
         metered?.access === 'metered'
@@ -314,12 +314,13 @@ export class Billing {
   /** A price for N periods, and how to pay it. */
   quoteSubscription(
     peer: string,
-    body: { service?: unknown; periods?: unknown; pubkeys?: unknown },
+    body: { service?: unknown; periods?: unknown; pubkeys?: unknown; consents?: unknown },
   ) {
     const quote = this.subscriptions.quote(peer, {
       service: body.service,
       periods: body.periods,
       pubkeys: body.pubkeys,
+      consents: body.consents,
     })
     return {
       quote: this.quoteJson(quote),

@@ -10,7 +10,14 @@
 // the request path and rebuilt after every change. Nothing is deleted at expiry: her stored
 // mail waits, under the inbox's retention, for her to renew.
 import { randomBytes } from 'node:crypto'
-import { type SubscriptionTerms, isHex64 } from '@hansa/protocol'
+import {
+  type NostrEvent,
+  SUBSCRIPTION_CONSENT_KIND,
+  type SubscriptionTerms,
+  isHex64,
+  subscriptionConsentError,
+} from '@hansa/protocol'
+import { verifyEvent } from 'nostr-tools/pure'
 import type { BillingDb } from './db.js'
 import { BillingRequestError, badRequest, forbidden, notFound } from './errors.js'
 
@@ -70,6 +77,8 @@ export class Subscriptions {
     /** The services on subscription, with their terms. */
     readonly terms: ReadonlyMap<string, SubscriptionTerms>,
     private readonly now: () => number,
+    /** This node's pubkey: a consent to be covered names it. */
+    private readonly nodePubkey: string,
   ) {
     this.stmt = {
       insertQuote: db.prepare(
@@ -159,7 +168,10 @@ export class Subscriptions {
   }
 
   /** A price for `periods` periods of `service`, for `owner` and the extra `pubkeys`. */
-  quote(owner: string, request: { service: unknown; periods: unknown; pubkeys?: unknown }): Quote {
+  quote(
+    owner: string,
+    request: { service: unknown; periods: unknown; pubkeys?: unknown; consents?: unknown },
+  ): Quote {
     const t = this.termsOf(request.service)
     const periods = request.periods
     if (
@@ -175,11 +187,14 @@ export class Subscriptions {
       throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
     }
     const existing = this.stmt.byOwner.get(owner, t.service) as SubRow | undefined
-    const keys = new Set<string>([
-      owner,
-      ...(existing ? (this.stmt.keys.all(existing.id) as string[]) : []),
-      ...(extra as string[]),
-    ])
+    const covered = existing ? (this.stmt.keys.all(existing.id) as string[]) : []
+    const consents = request.consents ?? []
+    if (!Array.isArray(consents)) throw badRequest('consents must be a list of signed events')
+    for (const pubkey of new Set(extra as string[])) {
+      if (pubkey === owner || covered.includes(pubkey)) continue
+      this.requireConsent(owner, t.service, pubkey, consents)
+    }
+    const keys = new Set<string>([owner, ...covered, ...(extra as string[])])
     if (keys.size > t.maxPubkeys) {
       throw badRequest(
         `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
@@ -318,10 +333,13 @@ export class Subscriptions {
     return (this.stmt.all.all() as SubRow[]).map((r) => this.view(r.id)!)
   }
 
-  /** The owner adds one of her keys to her subscription. */
-  addPubkey(id: string, by: string, pubkey: unknown): SubscriptionView {
+  /** The owner adds one of her keys to her subscription, with that key's signed consent. */
+  addPubkey(id: string, by: string, pubkey: unknown, consent?: unknown): SubscriptionView {
     const sub = this.owned(id, by)
     if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
+    if (!sub.pubkeys.includes(pubkey)) {
+      this.requireConsent(sub.owner, sub.service, pubkey, consent === undefined ? [] : [consent])
+    }
     const keys = new Set([...sub.pubkeys, pubkey])
     const max = this.termsOf(sub.service).maxPubkeys
     if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
@@ -342,6 +360,42 @@ export class Subscriptions {
     this.db.transaction(() => this.stmt.removeKey.run(id, pubkey))()
     this.reloadAccess()
     return this.view(id)!
+  }
+
+  /**
+   * Throws unless `consents` holds `pubkey`'s signed consent to be covered by `owner`'s
+   * subscription to `service` on this node (protocol/subscription-consent.ts says why).
+   */
+  private requireConsent(
+    owner: string,
+    service: string,
+    pubkey: string,
+    consents: readonly unknown[],
+  ): void {
+    const short = `${pubkey.slice(0, 12)}…`
+    const theirs = consents.find(
+      (c) => typeof c === 'object' && c !== null && (c as { pubkey?: unknown }).pubkey === pubkey,
+    )
+    if (theirs === undefined) {
+      throw new BillingRequestError(
+        403,
+        'HANSA_SUBSCRIPTION_CONSENT',
+        `${short} has not consented to be covered by your subscription: send its signed consent (kind ${SUBSCRIPTION_CONSENT_KIND}, made with hansa account consent by the holder of that key)`,
+      )
+    }
+    const expected = { node: this.nodePubkey, service, owner, pubkey, now: this.now() }
+    const error = subscriptionConsentError(theirs, expected)
+    if (error !== null) {
+      throw new BillingRequestError(403, 'HANSA_SUBSCRIPTION_CONSENT', error)
+    }
+    // a value parsed from the request: no verdict cached on it (nostr-tools caches one)
+    if (!verifyEvent(theirs as NostrEvent)) {
+      throw new BillingRequestError(
+        403,
+        'HANSA_SUBSCRIPTION_CONSENT',
+        `the consent of ${short} has a bad signature`,
+      )
+    }
   }
 
   private owned(id: string, by: string): SubscriptionView {
