@@ -108,6 +108,7 @@ const EXPORTS = [
   'setCoordinator',
   'setDefaultCoordinator',
   'setPreferCustom',
+  'signSubscriptionConsent',
   'subscribe',
   'subscribeOnChain',
   'subscribeWith',

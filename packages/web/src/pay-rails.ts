@@ -5,17 +5,19 @@
 //   ledger  an EIP-712 cheque, signed with the key itself. A NIP-07 signer cannot sign one, so
 //           a NIP-07 user is told so and offered a one-time key for this payment only: made in
 //           the page's memory, never stored, it signs the cheque and owns the subscription,
-//           which covers her signer's key (a subscription's `pubkeys`).
+//           which covers her signer's key (a subscription's `pubkeys`, with her consent signed
+//           by the signer: a kind 29243 event).
 //   evm     a transaction from the browser's Ethereum wallet (EIP-1193, window.ethereum) through
 //           the node's PaymentRouter; the node requests are signed by her signer, whichever.
 import {
   type HansaClient,
   type SubscribeResult,
-  eip1193Payer,
   type Eip1193Provider,
+  eip1193Payer,
+  signSubscriptionConsent,
   subscribeWith,
 } from '@hansa/client'
-import { generateSecretKey } from '@hansa/protocol'
+import { generateSecretKey, nostrPublicKey } from '@hansa/protocol'
 
 export type PayParams = { node: string; service: string; periods: number }
 
@@ -36,11 +38,22 @@ export const injectedWallet = (): Eip1193Provider | null =>
 /** A ledger cheque from a one-time key, for a user whose key is in a NIP-07 signer. */
 async function payWithOneTimeKey(client: HansaClient, p: PayParams): Promise<SubscribeResult> {
   const me = client.pubkey
-  if (me === null) throw new Error('Choose a key or the browser signer first.')
+  const signer = client.env.signer
+  if (me === null || signer === undefined)
+    throw new Error('Choose a key or the browser signer first.')
+  const nodeKey = client.runtime.reports.find((r) => r.url === p.node)?.pubkey
+  if (!nodeKey) throw new Error(`${p.node} is not a verified node: refresh the Nodes screen.`)
+  const oneTime = generateSecretKey()
+  // Her key agrees to be covered by the one-time key's subscription (signed by her signer).
+  const consent = await signSubscriptionConsent(
+    signer,
+    { node: nodeKey, service: p.service, owner: nostrPublicKey(oneTime) },
+    client.env.now(),
+  )
   const receipt = await subscribeWith(
     p.node,
-    { service: p.service, periods: p.periods, pubkeys: [me] },
-    generateSecretKey(),
+    { service: p.service, periods: p.periods, pubkeys: [me], consents: [consent] },
+    oneTime,
     { timeoutMs: client.env.requestMs, now: client.env.now },
   )
   // What client.subscribe does after paying: the node holds her mail, and senders learn it.

@@ -279,11 +279,13 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await p.getByTestId('order-notice').waitFor({ timeout: 30_000 })
 
     // Every act went through the signer: NIP-98 for the quote, the proof and the order; the
-    // inbox relay list; AUTH at the node; the seal; NIP-44 out once and in twice (wrap, seal).
+    // inbox relay list; AUTH at the node; the seal; her consent to be covered by the one-time
+    // key; NIP-44 out once and in twice (wrap, seal).
     expect(calls.signEvent[27235] ?? 0).toBeGreaterThanOrEqual(3)
     expect(calls.signEvent[10050] ?? 0).toBeGreaterThanOrEqual(1)
     expect(calls.signEvent[22242] ?? 0).toBeGreaterThanOrEqual(1)
     expect(calls.signEvent[13]).toBe(1)
+    expect(calls.signEvent[29243]).toBe(1) // her consent to the one-time key's subscription
     expect(calls.encrypt).toBe(1)
     expect(calls.decrypt).toBeGreaterThanOrEqual(2)
     // … and no key is in the page's storage: only the choice of the signer.
