@@ -1,8 +1,11 @@
 // The user's signer: a local key and a NIP-07 extension seal and open the same NIP-17 mail,
 // interchangeably with nostr-tools' own NIP-59; an extension that answers with someone else's
-// event is refused; acts that need the key itself say so for NIP-07.
+// event is refused; acts that need the key itself say so for NIP-07; paying on chain without a
+// wallet says so.
 import {
+  type EvmPay,
   type Nip07Provider,
+  eip1193Payer,
   localSigner,
   nip07Signer,
   requireSecret,
@@ -85,5 +88,15 @@ describe('signers', () => {
     expect(() => requireSecret(signer, 'paying by ledger cheque')).toThrow(
       /paying by ledger cheque needs the key itself/,
     )
+  })
+
+  it('names a missing Ethereum wallet before anything is paid', async () => {
+    const pay = { rail: 'evm', chainId: 31337 } as unknown as EvmPay
+    for (const provider of [null, undefined, {} as never]) {
+      await expect(eip1193Payer(provider).payQuote(pay)).rejects.toMatchObject({
+        code: 'HANSA_EVM_NO_WALLET',
+        shortMessage: 'no Ethereum wallet in this browser (window.ethereum)',
+      })
+    }
   })
 })
