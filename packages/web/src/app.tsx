@@ -5,7 +5,7 @@ import type { HansaClient, NostrSigner } from '@hansa/client'
 import { useEffect, useMemo, useState } from 'react'
 import { browserClient } from './hansa.js'
 import { KeyPanel } from './key-panel.js'
-import { loadKey, loadNip07Signer, usesNip07 } from './keys.js'
+import { leaveNip07, loadKey, loadNip07Signer, usesNip07 } from './keys.js'
 import { CoordinatorView } from './views/coordinator.js'
 import { DirectoryView } from './views/directory.js'
 import { GuardianView } from './views/guardian.js'
@@ -33,15 +33,15 @@ export function App() {
   const [signer, setSigner] = useState<NostrSigner | null>(null)
   // The browser signer answers asynchronously: wait for it before acting as anyone.
   const [signerPending, setSignerPending] = useState(() => usesNip07('user'))
+  const [signerMissing, setSignerMissing] = useState(false)
   useEffect(() => {
     if (!signerPending) return
-    loadNip07Signer('user').then(
-      (s) => {
-        setSigner(s)
-        setSignerPending(false)
-      },
-      () => setSignerPending(false),
-    )
+    const done = (s: NostrSigner | null) => {
+      setSigner(s)
+      setSignerMissing(s === null)
+      setSignerPending(false)
+    }
+    loadNip07Signer('user').then(done, () => done(null))
   }, [signerPending])
   const [version, setVersion] = useState(0) // bumps when the joined federation changes
   const client: HansaClient = useMemo(
@@ -91,6 +91,23 @@ export function App() {
             onChange={setUserKey}
             signerChoice={{ signer, onChange: setSigner }}
           />
+        )}
+        {signerMissing && signer === null && (
+          <div className="error" role="alert">
+            You chose your browser signer (NIP-07), but it did not answer in this browser. What to
+            do: enable or unlock the extension and reload, or{' '}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                leaveNip07('user')
+                setSignerMissing(false)
+              }}
+            >
+              stop using it
+            </button>
+            .
+          </div>
         )}
         {signerPending ? (
           <p className="muted">Asking your browser signer (NIP-07) for your key…</p>
