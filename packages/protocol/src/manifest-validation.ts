@@ -32,7 +32,8 @@ import {
   ManifestInvalidError,
   type ManifestIssue,
 } from './federation-errors.js'
-import { isEthereumAddress, isLowerHex, isXOnlyPublicKey } from './hex.js'
+import { isEthereumAddress } from './address.js'
+import { isLowerHex, isXOnlyPublicKey } from './hex.js'
 import { type Manifest, MANIFEST_LIMITS, type SignedManifest } from './manifest-types.js'
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]*$/
