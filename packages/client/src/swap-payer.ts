@@ -35,6 +35,7 @@ import {
   type BillingApiOptions,
   type ChequeReceipt,
   type SubscriptionReceipt,
+  type SubscriptionRequest,
   getAccount,
   getTerms,
   paySubscription,
@@ -161,6 +162,15 @@ export class SwapPayer {
     return this.record(priceOf(this.policy.prices, { kind: 'event', bytes }))
   }
 
+  /**
+   * Books an event the node sent live to an open subscription, or one of that many bytes; the
+   * node charges its bytes only (the REQ that opened the subscription paid the base price).
+   */
+  recordDelivery(event: NostrEvent | { bytes: number }): bigint {
+    const bytes = 'id' in event ? bytesOf([event]) : event.bytes
+    return this.record(priceOf(this.policy.prices, { kind: 'delivery', bytes }))
+  }
+
   private record(price: bigint): bigint {
     this.update(charge(this.state, price))
     return price
@@ -232,11 +242,7 @@ export class SwapPayer {
    * Subscribes (or renews): a quote for `periods` periods, paid with a cheque from this
    * chequebook. A subscription payment is not service owed, so the SWAP balance is unchanged.
    */
-  async subscribe(request: {
-    service: string
-    periods: number
-    pubkeys?: string[]
-  }): Promise<SubscriptionReceipt> {
+  async subscribe(request: SubscriptionRequest): Promise<SubscriptionReceipt> {
     return subscribeWith(this.options.nodeUrl, request, this.options.secretKey, {
       ...(this.options.api ?? {}),
       cheque: async (amount) => {
@@ -264,7 +270,7 @@ export class SwapPayer {
  */
 export async function subscribeWith(
   nodeUrl: string,
-  request: { service: string; periods: number; pubkeys?: string[] },
+  request: SubscriptionRequest,
   secretKey: Uint8Array,
   options: BillingApiOptions & { cheque?: (amount: bigint) => Promise<SignedCheque> } = {},
 ): Promise<SubscriptionReceipt> {

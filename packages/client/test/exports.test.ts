@@ -102,6 +102,7 @@ const EXPORTS = [
   'setCoordinator',
   'setDefaultCoordinator',
   'setPreferCustom',
+  'signSubscriptionConsent',
   'subscribe',
   'subscribeOnChain',
   'subscribeWith',

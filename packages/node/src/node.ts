@@ -35,6 +35,7 @@ import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { ALWAYS_PRIVATE_KINDS } from './relay/private-kinds.js'
 import { NegentropyServer } from './relay/negentropy.js'
 import { exemptMemberNodes } from './replication/member-exemption.js'
 import { Replicator } from './replication/replicator.js'
@@ -164,6 +165,7 @@ export async function startNode(
     }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
+    relay.addPrivateKinds(ALWAYS_PRIVATE_KINDS)
     // NIP-77: any client (a member node's replication among them) reconciles with this node.
     const negentropy = new NegentropyServer({
       config,
