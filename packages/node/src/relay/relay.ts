@@ -59,6 +59,7 @@ export class Relay {
     onEvent: [],
     onReq: [],
     onClose: [],
+    onDeliver: [],
     onServed: [],
   }
   private readonly privateKinds = new Set<number>()
@@ -96,6 +97,7 @@ export class Relay {
       accepting: () => this.accepting,
       relayUrl: () => this.relayUrl,
       track: (work) => this.track(work),
+      served: (conn, served) => this.served(conn, served),
     }
     this.admission = new Admission(ctx)
     this.fanOut = new FanOut(ctx)
