@@ -114,6 +114,7 @@ export {
   type ClientRuntime,
   createHansaClient,
   requireKey,
+  requireSigner,
 } from './client.js'
 export {
   type ClientState,

@@ -102,6 +102,7 @@ const EXPORTS = [
   'requestSync',
   'requireKey',
   'requireSecret',
+  'requireSigner',
   'resetCoordinator',
   'sendCheque',
   'sendToInbox',
