@@ -55,13 +55,25 @@ export type Nip07Provider = {
   }
 }
 
-/** A NIP-07 extension's answer is checked like any event from outside: it must verify and be hers. */
-function checkedEvent(event: unknown, pubkey: string): VerifiedEvent {
+/**
+ * A NIP-07 extension's answer is checked like any event from outside: it must verify, be hers,
+ * and be the event asked for (kind, time, tags and content).
+ */
+function checkedEvent(event: unknown, pubkey: string, asked: EventTemplate): VerifiedEvent {
   const e = event as VerifiedEvent
-  if (typeof e !== 'object' || e === null || e.pubkey !== pubkey || !verifyEvent(e)) {
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    e.pubkey !== pubkey ||
+    e.kind !== asked.kind ||
+    e.created_at !== asked.created_at ||
+    e.content !== asked.content ||
+    JSON.stringify(e.tags) !== JSON.stringify(asked.tags) ||
+    !verifyEvent(e)
+  ) {
     throw new SignerError(
       'HANSA_SIGNER_REFUSED',
-      'the browser signer returned an event that does not verify as your key',
+      'the browser signer returned an event that does not verify as your key, or not the one asked for',
       'Check the extension (NIP-07) holds the key you signed in with, or use a key kept in this browser.',
     )
   }
@@ -91,7 +103,8 @@ export async function nip07Signer(provider: Nip07Provider): Promise<NostrSigner>
   return {
     pubkey,
     kind: 'nip07',
-    signEvent: async (template) => checkedEvent(await provider.signEvent(template), pubkey),
+    signEvent: async (template) =>
+      checkedEvent(await provider.signEvent(template), pubkey, template),
     encrypt: async (peer, plaintext) => nip44Of().encrypt(peer, plaintext),
     decrypt: async (peer, ciphertext) => nip44Of().decrypt(peer, ciphertext),
   }

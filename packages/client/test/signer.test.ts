@@ -64,7 +64,7 @@ describe('signers', () => {
     )
   })
 
-  it('refuses an extension answering with an event that is not the key’s', async () => {
+  it('refuses an extension answering with an event that is not the key’s, or not the one asked', async () => {
     const ext = extension(generateSecretKey())
     const other = generateSecretKey()
     const signer = await nip07Signer({
@@ -73,6 +73,13 @@ describe('signers', () => {
     })
     await expect(
       signer.signEvent({ kind: 1, created_at: 1, tags: [], content: '' }),
+    ).rejects.toMatchObject({ code: 'HANSA_SIGNER_REFUSED' })
+    const altered = await nip07Signer({
+      ...ext.provider,
+      signEvent: async (t) => ext.provider.signEvent({ ...t, content: 'something else' }),
+    })
+    await expect(
+      altered.signEvent({ kind: 1, created_at: 1, tags: [], content: '' }),
     ).rejects.toMatchObject({ code: 'HANSA_SIGNER_REFUSED' })
     const noNip44 = await nip07Signer({ ...ext.provider, nip44: undefined } as Nip07Provider)
     await expect(noNip44.encrypt(getPublicKey(other), 'x')).rejects.toMatchObject({
