@@ -439,6 +439,18 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: "An order is outside the coordinator's trading terms (currency, amount, lifetime).",
   },
+  HANSA_ORDER_OPEN_TAKES: {
+    status: 429,
+    from: 'node',
+    summary:
+      'The key already holds orderbook.maxOpenTakesPerKey orders in progress: finish one, or wait until an unconfirmed take lapses.',
+  },
+  HANSA_ORDER_UNCONFIRMED: {
+    status: 409,
+    from: 'node',
+    summary:
+      'The maker has not confirmed the take yet (POST /orderbook/orders/:id/confirm), so the taker cannot complete the trade.',
+  },
   // ---- client ----
   HANSA_NO_KEY: { status: null, from: 'client', summary: 'The client has no user key yet.' },
   HANSA_NOT_JOINED: {
