@@ -312,6 +312,12 @@ export const HANSA_ERRORS = {
     summary:
       "A genesis (draft or chain) the node's coordinator did not ask for: a standalone node adopts a federation only from its configuration, NIP-98 by the node key or an admin key, or its one-time setup token.",
   },
+  HANSA_METRICS_TOKEN: {
+    status: 401,
+    from: 'node',
+    summary:
+      'A /metrics scrape sent a bearer token that is not the configured metricsToken; scrape without one for the totals.',
+  },
   HANSA_RATE_LIMITED: {
     status: 429,
     from: 'node',

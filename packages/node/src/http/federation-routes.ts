@@ -5,6 +5,7 @@
 // token; federation/federation-service.ts). Chain offers and sync requests are rate-limited
 // per address: each may cost signature checks or outgoing requests. Every refusal is
 // `{ error: { code, message } }` with a 4xx status and the protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
+import { limitKey } from './client-address.js'
 import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FederationRequestError } from '../federation/errors.js'
@@ -103,10 +104,11 @@ export async function federationRoutes(
       if (buckets.size > 10_000) {
         for (const [ip, b] of buckets) if (b.idle(now)) buckets.delete(ip)
       }
-      let bucket = buckets.get(request.ip)
+      const key = limitKey(request.ip) // behind trustedProxies, the client's; IPv6 per /64
+      let bucket = buckets.get(key)
       if (!bucket) {
         bucket = new TokenBucket(perMinute / 60, Math.max(1, Math.ceil(perMinute / 3)), now)
-        buckets.set(request.ip, bucket)
+        buckets.set(key, bucket)
       }
       if (!bucket.take(now)) {
         throw new FederationRequestError(
