@@ -373,6 +373,18 @@ export async function startNode(
             nip98,
             adminPubkeys: () => config.federation.adminPubkeys,
             setupToken,
+            verifySignatures: (checks) =>
+              Promise.all(
+                checks.map(async (c) => {
+                  const r = await verifier.check({
+                    id: c.hash,
+                    pubkey: c.pubkey,
+                    sig: c.sig,
+                    serialized: c.preimage,
+                  })
+                  return r === 'ok'
+                }),
+              ),
           }),
         (http) => billingRoutes(http, { billing, nip98 }),
         (http) => billingHistoryRoutes(http, { billing, history, nip98 }),

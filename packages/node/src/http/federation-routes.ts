@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FederationRequestError } from '../federation/errors.js'
 import { SETUP_TOKEN_HEADER, type SetupToken } from '../federation/setup-token.js'
 import { TokenBucket } from '../relay/rate-limiter.js'
+import type { SignatureVerifier } from '../federation/chain-follower.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
@@ -37,6 +38,8 @@ export type FederationRoutesOptions = {
   setupToken?: SetupToken | null
   /** Chain offers and sync requests one address may make per minute (default 30). */
   offersPerMinute?: number
+  /** Checks guardian signatures off the event loop (the node's verify threads). */
+  verifySignatures: SignatureVerifier
 }
 
 export function federationStatus(options: FederationRoutesOptions): FederationStatus {
@@ -145,9 +148,13 @@ export async function federationRoutes(
             authorised = admins().has(await authenticate(request))
           }
         }
-        const result = federation.offerChain(request.body, `HTTP from ${request.ip}`, {
-          authorised,
-        })
+        // Guardian signatures are checked on the verify threads, not on the event loop.
+        const result = await federation.offerChainOffLoop(
+          request.body,
+          `HTTP from ${request.ip}`,
+          { authorised },
+          options.verifySignatures,
+        )
         if (authorised && byToken(request)) options.setupToken?.spend()
         return result
       },
