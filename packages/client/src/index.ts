@@ -46,6 +46,8 @@ export {
   getSubscriptions,
   addSubscriptionKey,
   removeSubscriptionKey,
+  signSubscriptionConsent,
+  type SubscriptionRequest,
   sendCheque,
   getAccount,
   getBilling,

@@ -103,6 +103,7 @@ const EXPORTS = [
   'setCoordinator',
   'setDefaultCoordinator',
   'setPreferCustom',
+  'signSubscriptionConsent',
   'subscribe',
   'subscribeOnChain',
   'subscribeWith',
