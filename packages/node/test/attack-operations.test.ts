@@ -7,7 +7,8 @@
 // per /64, so rotating through one's prefix buys nothing.
 import * as nip17 from 'nostr-tools/nip17'
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { RawClient, type TestNode, removeDir, startTestNode } from './helpers.js'
 
 const scrape = async (node: TestNode, token?: string) => {
@@ -125,8 +126,8 @@ describe('per-address limits behind a reverse proxy', () => {
 
   beforeAll(async () => {
     ;[direct, proxied] = await Promise.all([
-      startTestNode({}),
-      startTestNode({ trustedProxies: '127.0.0.1,::1' }),
+      startTestNode({ 'limits.maxConnectionsPerIp': 2 }),
+      startTestNode({ trustedProxies: '127.0.0.1,::1', 'limits.maxConnectionsPerIp': 2 }),
     ])
   })
   afterAll(async () => {
@@ -170,5 +171,45 @@ describe('per-address limits behind a reverse proxy', () => {
     expect(prefix[10]).toBe(429)
     expect(await sync(proxied, '2001:db8:aa:bb:ffff:1:2:3')).toBe(429)
     expect(await sync(proxied, '2001:db8:aa:bc::1')).toBe(200)
+  })
+
+  /** A WebSocket "from" `forwardedFor`: 'open' when the node serves it, else how it was refused. */
+  const connect = async (node: TestNode, forwardedFor: string): Promise<string> => {
+    const ws = new WebSocket(node.url, { headers: { 'x-forwarded-for': forwardedFor } })
+    sockets.push(ws)
+    return new Promise((resolve) => {
+      const notices: string[] = []
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as unknown[]
+        if (m[0] === 'NOTICE') notices.push(m[1] as string)
+        if (m[0] === 'EOSE') resolve('open')
+      })
+      ws.on('open', () => ws.send(JSON.stringify(['REQ', 'probe', { limit: 1 }])))
+      ws.on('close', (code) => resolve(`${code} ${notices.join(' ')}`))
+      ws.on('error', () => {})
+    })
+  }
+  const sockets: WebSocket[] = []
+  afterEach(() => {
+    for (const ws of sockets.splice(0)) ws.terminate()
+  })
+
+  it('counts WebSocket connections per client behind a trusted proxy, per /64 for IPv6', async () => {
+    expect(await connect(proxied, '2001:db8:1:2::1')).toBe('open')
+    expect(await connect(proxied, '2001:db8:1:2::2')).toBe('open')
+    // A third address of the same /64 is the same client.
+    expect(await connect(proxied, '2001:db8:1:2:ffff::3')).toBe(
+      '1008 rate-limited: too many connections from your address',
+    )
+    expect(await connect(proxied, '2001:db8:1:3::1')).toBe('open')
+    expect(await connect(proxied, '198.51.100.1')).toBe('open')
+  })
+
+  it('ignores X-Forwarded-For on WebSocket upgrades from anyone else', async () => {
+    expect(await connect(direct, '198.51.100.1')).toBe('open')
+    expect(await connect(direct, '198.51.100.2')).toBe('open')
+    expect(await connect(direct, '198.51.100.3')).toBe(
+      '1008 rate-limited: too many connections from your address',
+    )
   })
 })

@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
 import type { Relay } from '../relay/relay.js'
+import { clientAddressOf, limitKey } from './client-address.js'
 import { hansaErrorHandler } from './error-handler.js'
 import { scrapeSeesPeers, withoutPeerSeries } from './metrics-access.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
@@ -40,6 +41,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     // request.ip is X-Forwarded-For's client only when the socket is a trusted proxy.
     trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
   })
+  // The WebSocket side: the same rule for X-Forwarded-For, and IPv6 counted per /64.
+  const clientAddress = clientAddressOf(trustedProxies)
   // Every route set answers a refusal in one shape; sets with their own "invalid request"
   // code (billing, the order book) set the same handler in their scope.
   app.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_REQUEST_INVALID', name: 'http' }))
@@ -149,7 +152,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     perMessageDeflate: false,
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    wss.handleUpgrade(request, socket, head, (ws) => relay.accept(ws, request))
+    wss.handleUpgrade(request, socket, head, (ws) =>
+      relay.accept(ws, request, limitKey(clientAddress(request))),
+    )
   })
   app.addHook('onClose', async () => {
     await new Promise<void>((resolve) => wss.close(() => resolve()))

@@ -26,10 +26,14 @@ export class Admission {
 
   constructor(private readonly ctx: StageContext) {}
 
-  /** A new socket's Connection, or null when it is refused (and closed). */
-  open(socket: WebSocket, request: IncomingMessage): Connection | null {
+  /**
+   * A new socket's Connection, or null when it is refused (and closed). `address` is the key
+   * the per-address limits count it under (the HTTP server's: the client behind a trusted
+   * proxy, an IPv6 /64); the socket's own address without it.
+   */
+  open(socket: WebSocket, request: IncomingMessage, address?: string): Connection | null {
     const { config, metrics, clock } = this.ctx
-    const ip = request.socket.remoteAddress ?? 'unknown'
+    const ip = address ?? request.socket.remoteAddress ?? 'unknown'
     const open = this.ipConnections.get(ip) ?? 0
     if (!this.ctx.accepting()) {
       socket.close(1001, 'shutting down')
