@@ -147,6 +147,57 @@ describe('exhaustion attacks on a running node', () => {
   })
 })
 
+describe('many non-reading connections from one address', () => {
+  let node: TestNode
+  const perConnection = 1024 * 1024
+  const perAddress = 1024 * 1024
+
+  beforeAll(async () => {
+    node = await startTestNode({
+      'limits.maxSendBufferBytes': perConnection,
+      'limits.maxSendBufferBytesPerIp': perAddress,
+      'limits.eventsPerSecond': 10_000,
+      'limits.eventsPerSecondPerIp': 10_000,
+    })
+  })
+  afterAll(async () => {
+    await node.stop()
+    removeDir(node.dataDir)
+  })
+
+  it("share one address's send budget instead of each holding the connection bound", async () => {
+    const lazies: RawClient[] = []
+    for (let i = 0; i < 8; i++) {
+      const lazy = await RawClient.connect(node.url)
+      await lazy.next((m) => m[0] === 'AUTH')
+      lazy.send(['REQ', 'flood', { kinds: [1], '#t': ['shared-flood'] }])
+      await lazy.next((m) => m[0] === 'EOSE')
+      ;(lazy.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+      lazies.push(lazy)
+    }
+    const serverSides = [...node.relay.connections]
+    const publisher = await RawClient.connect(node.url)
+    const big = 'y'.repeat(60_000)
+    let peak = 0
+    for (let i = 0; i < 300; i++) {
+      const e = note(`${i}${big}`, [['t', 'shared-flood']])
+      publisher.send(['EVENT', e])
+      await publisher.ok(e.id)
+      peak = Math.max(
+        peak,
+        serverSides.reduce((sum, c) => sum + c.buffered, 0),
+      )
+      if (serverSides.every((c) => c.subscriptions.size === 0)) break
+    }
+    // Eight connections of 1 MiB each could hold 8 MiB; together they hold the address's 1 MiB
+    // (plus the event that crossed each one's share).
+    expect(peak).toBeLessThan(perAddress + 8 * 70_000)
+    expect(serverSides.every((c) => c.subscriptions.size === 0)).toBe(true)
+    for (const lazy of lazies) lazy.ws.terminate()
+    publisher.close()
+  }, 60_000)
+})
+
 describe('the subscription index', () => {
   const hex = fc.constantFrom('aa', 'bb', 'cc').map((c) => c.repeat(32))
   const filterArb = fc.record(

@@ -162,6 +162,20 @@ export class Admission {
   }
 
   /** The REQ and COUNT budget of an address (all its connections together). */
+  /**
+   * The send-buffer bound of one connection: its address's budget shared among the address's
+   * open connections (limits.maxSendBufferBytesPerIp), within [64 KiB, limits.maxSendBufferBytes].
+   * A hundred non-reading connections from one address then hold about the address's budget
+   * in all, not a hundred times the connection bound.
+   */
+  sendBufferBound(conn: Connection): number {
+    const { maxSendBufferBytes, maxSendBufferBytesPerIp } = this.ctx.config.limits
+    const share = Math.floor(
+      maxSendBufferBytesPerIp / Math.max(1, this.ipConnections.get(conn.ip) ?? 1),
+    )
+    return Math.min(maxSendBufferBytes, Math.max(64 * 1024, share))
+  }
+
   ipQueryBudget(ip: string): TokenBucket {
     return this.budget(this.ipQueryBudgets, ip, this.ctx.config.limits.queriesPerSecondPerIp)
   }

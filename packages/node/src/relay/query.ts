@@ -260,7 +260,7 @@ export class Query {
     sub: Subscription,
     steps: ReadonlyArray<() => void>,
   ): Promise<boolean> {
-    const max = this.ctx.config.limits.maxSendBufferBytes
+    const max = this.ctx.sendBufferBound(conn)
     let i = 0
     while (i < steps.length) {
       if (conn.closed || conn.subscriptions.get(sub.id) !== sub) return false

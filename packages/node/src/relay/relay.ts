@@ -96,6 +96,7 @@ export class Relay {
       accepting: () => this.accepting,
       relayUrl: () => this.relayUrl,
       track: (work) => this.track(work),
+      sendBufferBound: (conn) => this.admission.sendBufferBound(conn),
     }
     this.admission = new Admission(ctx)
     this.fanOut = new FanOut(ctx)
