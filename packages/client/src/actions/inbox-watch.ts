@@ -67,16 +67,26 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       await authenticate(conn, secretKey, env)
       const stored: NostrEvent[] = []
       let live = false
+      // Asked before subscribing, so no live delivery goes unbooked.
+      const payer = await payerFor(client, url, 'inbox', secretKey).catch(() => null)
+      // A metered node charges each live delivery too: book it as the node does, and pay
+      // when the debt comes due, or the node closes the subscription at its threshold.
+      const onLive = (e: NostrEvent) => {
+        if (payer) {
+          payer.recordDelivery(e)
+          void payer.settle().catch(() => {})
+        }
+        onWrap(url)(e)
+      }
       const sub = subscribeLive(
         conn,
         [{ kinds: [GIFT_WRAP_KIND], '#p': [me] }],
-        (e) => (live ? onWrap(url)(e) : stored.push(e)),
+        (e) => (live ? onLive(e) : stored.push(e)),
         env,
       )
       await sub.eose
       live = true
       for (const e of stored) onWrap(url)(e)
-      const payer = await payerFor(client, url, 'inbox', secretKey).catch(() => null)
       if (payer) {
         payer.recordQuery(stored)
         await payer.settle().catch(() => {})

@@ -59,6 +59,7 @@ export class Relay {
     onEvent: [],
     onReq: [],
     onClose: [],
+    onDeliver: [],
     onServed: [],
   }
   private readonly privateKinds = new Set<number>()
@@ -97,6 +98,7 @@ export class Relay {
       relayUrl: () => this.relayUrl,
       track: (work) => this.track(work),
       sendBufferBound: (conn) => this.admission.sendBufferBound(conn),
+      served: (conn, served) => this.served(conn, served),
     }
     this.admission = new Admission(ctx)
     this.fanOut = new FanOut(ctx)

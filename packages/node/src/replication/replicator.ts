@@ -30,6 +30,7 @@ import {
   type Peer,
   type SharedService,
   memberNodeKeys,
+  peerFilters,
   replicationPeers,
   sharedFilters,
 } from './peers.js'
@@ -451,29 +452,25 @@ export class PeerLink {
     let peerLacks = 0
     let error: string | null = null
     try {
-      for (const name of this.peer.services) {
-        const service = this.opts.services.find((s) => s.name === name)
-        if (!service) continue
-        for (const filter of sharedFilters(service)) {
-          const local = await store.syncItems(filter, {
-            ...all,
-            now: now(),
-            max: config.replication.negentropyMaxRecords,
-          })
-          if (local === null) {
-            throw new Error(
-              `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
-            )
-          }
-          const result = await socket.reconcile(
-            filter,
-            local,
-            config.replication.negentropyFrameBytes,
+      for (const filter of peerFilters(this.peer, this.opts.services)) {
+        const local = await store.syncItems(filter, {
+          ...all,
+          now: now(),
+          max: config.replication.negentropyMaxRecords,
+        })
+        if (local === null) {
+          throw new Error(
+            `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
           )
-          bytes += result.bytes
-          peerLacks += result.have.length
-          fetched += await this.fetchInto(socket, result.need)
         }
+        const result = await socket.reconcile(
+          filter,
+          local,
+          config.replication.negentropyFrameBytes,
+        )
+        bytes += result.bytes
+        peerLacks += result.have.length
+        fetched += await this.fetchInto(socket, result.need)
       }
       this.owner.metrics.reconciles.inc({ ...this.label, result: 'ok' })
     } catch (err) {
