@@ -4,8 +4,8 @@
 // source addresses 127.0.0.2… so each address stays within limits.maxConnectionsPerIp, and
 // samples the node's resident memory before and after (from /proc): the difference over the
 // count is the memory one idle connection costs. Then `--active` more connections, for
-// `--seconds`, each keep a live subscription to its own tag, send a REQ every second (REQ →
-// EOSE timed) and publish an event every five seconds (EVENT → OK timed), while the idle ones
+// `--seconds`, each keep a live subscription to its own tag, send a REQ every `--every`
+// seconds (1; REQ → EOSE timed) and publish an event every fifth time (EVENT → OK timed), while the idle ones
 // stay open. Prints one JSON line: RSS at each step, bytes per idle connection, the active
 // clients' latency percentiles, and how many connections were refused or dropped.
 //
@@ -13,7 +13,7 @@
 // hard limit (`ulimit -Hn`) is above idle + active + a few hundred. Node raises its soft limit
 // to the hard one at start.
 //
-//   node bench/dist/connections.js [--idle 10000] [--active 1000] [--seconds 20]
+//   node bench/dist/connections.js [--idle 10000] [--active 1000] [--seconds 20] [--every 1]
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
@@ -26,11 +26,13 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '10000' },
     active: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '20' },
+    every: { type: 'string', default: '1' },
   },
 })
 const idleCount = Number(args.idle)
 const activeCount = Number(args.active)
 const seconds = Number(args.seconds)
+const everyMs = Number(args.every) * 1000
 const say = (line: string) => process.stderr.write(`connections | ${line}\n`)
 
 const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -98,6 +100,12 @@ const reqLatency: number[] = []
 const okLatency: number[] = []
 let liveDelivered = 0
 let errors = 0
+const refusals = new Map<string, number>()
+const refusal = (text: unknown) => {
+  errors++
+  const key = String(text).slice(0, 60)
+  refusals.set(key, (refusals.get(key) ?? 0) + 1)
+}
 const active = await openMany(node.url, idleCount, activeCount)
 const deadline = Date.now() + seconds * 1000
 let peak = memory(node.pid)
@@ -118,13 +126,16 @@ await Promise.all(
         if (started === undefined) return
         pending.delete(String(m[1]))
         ;(m[0] === 'EOSE' ? reqLatency : okLatency).push(now - started)
-        if (m[0] === 'OK' && m[2] !== true) errors++
+        if (m[0] === 'OK' && m[2] !== true) refusal(m[3])
       } else if (m[0] === 'EVENT' && m[1] === 'live') liveDelivered++
-      else if (m[0] === 'CLOSED') errors++
+      else if (m[0] === 'CLOSED') {
+        pending.delete(String(m[1]))
+        refusal(m[2])
+      }
     })
     ws.send(JSON.stringify(['REQ', 'live', { '#t': [tag], limit: 0 }]))
     // Staggered over the first second, so the 1,000 clients do not tick together.
-    await new Promise((r) => setTimeout(r, (i / active.length) * 1000))
+    await new Promise((r) => setTimeout(r, (i / active.length) * everyMs))
     for (let tick = 0; Date.now() < deadline && ws.readyState === WebSocket.OPEN; tick++) {
       const sub = `q${tick}`
       pending.set(sub, performance.now())
@@ -142,7 +153,7 @@ await Promise.all(
         pending.set(event.id, performance.now())
         ws.send(JSON.stringify(['EVENT', event]))
       }
-      await new Promise((r) => setTimeout(r, 1000))
+      await new Promise((r) => setTimeout(r, everyMs))
       ws.send(JSON.stringify(['CLOSE', sub]))
     }
   }),
@@ -179,5 +190,7 @@ console.log(
     eventToOkMs: summarize(okLatency),
     liveDelivered,
     errors,
+    refusals: Object.fromEntries(refusals),
+    everySeconds: everyMs / 1000,
   }),
 )
