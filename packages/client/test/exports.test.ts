@@ -36,6 +36,7 @@ const EXPORTS = [
   'checkRegistry',
   'choose',
   'completeOrder',
+  'confirmOrder',
   'coordinatorEnabled',
   'coordinatorsFromManifest',
   'createHansaClient',
