@@ -16,6 +16,6 @@ export async function confirmOrder(
     client,
     route.urls,
     `/orderbook/orders/${encodeURIComponent(parameters.order.id)}/confirm`,
-    route.secretKey,
+    route.signer,
   )
 }
