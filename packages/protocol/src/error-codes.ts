@@ -362,6 +362,12 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'A payment does not match the amount quoted.',
   },
+  HANSA_PAYMENT_PROOF: {
+    status: 400,
+    from: 'node',
+    summary:
+      "The node's rail takes no proof of this kind (the ledger rail is paid by cheque; the evm rail by transaction).",
+  },
   // ---- node: the evm rail (docs/settlement.md) ----
   HANSA_PAYMENT_TX_MALFORMED: {
     status: 400,
