@@ -349,7 +349,14 @@ userKey(
     .description("your chequebook on the node's chain, for metered use in hard mode")
     .argument('<action>', 'deploy, deposit, withdraw or status')
     .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
-    .option('--chequebook <address>', 'the chequebook (deposit, withdraw, status)')
+    .option(
+      '--chequebook <address>',
+      'the chequebook (deposit, withdraw, status; default: the one deploy remembered)',
+    )
+    .option(
+      '--config <file>',
+      'client state file where deploy remembers the chequebook for metered use (default ~/.config/hansa/client.json; with no --key, its user.key)',
+    )
     .option('--amount <n>', 'base units to deposit (deploy, deposit) or withdraw')
     .option('--hard-deposit <n>', 'deposit: also promise this much to the node (hard deposit)'),
 ).action((action, opts) =>

@@ -122,6 +122,9 @@ export {
   defaultClientConfigPath,
   headStorageOf,
   payerStorageOf,
+  type ChequebookRecord,
+  rememberChequebook,
+  chequebookFor,
 } from './client-store.js'
 export {
   type ClientErrorCode,
@@ -134,6 +137,7 @@ export {
   NoKeyError,
   NoInboxRelaysError,
   ClientStoreError,
+  ChequebookMissingError,
 } from './errors.js'
 export {
   type DiscoveryInfo,

@@ -48,6 +48,8 @@ export type PayerState = {
   charged: string
   paid: string
   cumulativePayout: string
+  /** The chequebook the cumulative payout is of (absent: the key's own address). */
+  chequebook?: string
 }
 
 export interface PayerStorage {
@@ -105,12 +107,16 @@ export class SwapPayer {
     this.unit = t.unit
     this.chequebook = options.chequebook ?? ethereumAddress(options.secretKey)
     const saved = this.storage.load(this.nodeId)
+    // A cumulative payout belongs to one chequebook: another one (a chequebook deployed since)
+    // starts from nothing paid out, or its first cheque would pay the old one's total again.
+    const savedBook = saved?.chequebook ?? ethereumAddress(options.secretKey)
+    const sameBook = savedBook.toLowerCase() === this.chequebook.toLowerCase()
     this.state = saved
       ? {
           balance: BigInt(saved.balance),
           charged: BigInt(saved.charged),
           paid: BigInt(saved.paid),
-          cumulativePayout: BigInt(saved.cumulativePayout),
+          cumulativePayout: sameBook ? BigInt(saved.cumulativePayout) : 0n,
         }
       : EMPTY_ACCOUNT
   }
@@ -173,6 +179,7 @@ export class SwapPayer {
       charged: next.charged.toString(),
       paid: next.paid.toString(),
       cumulativePayout: next.cumulativePayout.toString(),
+      chequebook: this.chequebook,
     })
     const now = bounds(next, this.policy)
     if (now !== this.bounds_) {

@@ -479,6 +479,12 @@ export const HANSA_ERRORS = {
     from: 'client',
     summary: "The client's state file cannot be read or written.",
   },
+  HANSA_CHEQUEBOOK_MISSING: {
+    status: null,
+    from: 'client',
+    summary:
+      'A node meters a service in hard mode and the user has no chequebook from its factory: run hansa chequebook deploy.',
+  },
   HANSA_TRUST_LIST: {
     status: null,
     from: 'client',
