@@ -14,6 +14,9 @@ export {
   postSignature,
   requestSync,
   getSyncStatus,
+  type RegistrySignaturesInfo,
+  getRegistrySignatures,
+  postRegistrySignature,
 } from './federation-api.js'
 export {
   type DraftProblem,

@@ -296,6 +296,18 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'The node holds as many pending proposals as it keeps.',
   },
+  HANSA_REGISTRY_NONE: {
+    status: 409,
+    from: 'node',
+    summary:
+      'The node names no FederationRegistry (billing.evm.registry), so it gathers no registry signatures.',
+  },
+  HANSA_REGISTRY_SIGNATURE: {
+    status: 422,
+    from: 'node',
+    summary:
+      "A registry signature is not the author's over that manifest version's EIP-712 update, or is for another registry or chain.",
+  },
   HANSA_FEDERATION_NONE: {
     status: 409,
     from: 'node',
@@ -527,6 +539,12 @@ export const HANSA_ERRORS = {
     status: null,
     from: 'cli',
     summary: 'The node refused the proposal; the message gives its reason.',
+  },
+  HANSA_ANCHOR_SHORT: {
+    status: null,
+    from: 'cli',
+    summary:
+      'The registry signatures gathered for a manifest version fall short of a threshold (the previous or the new guardians); nothing was sent.',
   },
   HANSA_DRAFT_REFUSED: {
     status: null,

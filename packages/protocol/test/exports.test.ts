@@ -131,6 +131,7 @@ const EXPORTS = [
   'eoseMessage',
   'errorsMarkdown',
   'ethereumAddress',
+  'ethereumAddressesOfPubkey',
   'eventIdPreimage',
   'eventJsonForms',
   'eventShapeError',
