@@ -348,8 +348,27 @@ userKey(
     .option('--service <name>', 'the service (default inbox)')
     .option('--periods <n>', 'how many periods (default 1)')
     .option('--pubkey <hex>', 'another of your keys to cover (repeat)', collect)
+    .option(
+      '--consent <file>',
+      "a --pubkey key's signed consent (hansa account consent; repeat)",
+      collect,
+    )
+    .option(
+      '--added-key <file>',
+      'the key file of a key to cover: it signs its own consent (repeat)',
+      collect,
+    )
     .option('--rpc-url <url>', 'the chain, when the node is paid on chain (or HANSA_RPC_URL)'),
 ).action((opts) => runCommand(() => import('./commands/account-subscribe.js'), opts))
+userKey(
+  account
+    .command('consent')
+    .description(
+      "consent, with this key, to be covered by another key's subscription (prints the signed consent)",
+    )
+    .requiredOption('--owner <pubkey>', "the subscription owner's pubkey (64 hex)")
+    .option('--service <name>', 'the service (default inbox)'),
+).action((opts) => runCommand(() => import('./commands/account-consent.js'), opts))
 userKey(
   program
     .command('wallet')
@@ -381,7 +400,9 @@ userKey(
     .command('add-key')
     .description('cover another of your keys with your subscription')
     .argument('<pubkey>', 'the key to add (64 hex)')
-    .option('--service <name>', 'the service (default inbox)'),
+    .option('--service <name>', 'the service (default inbox)')
+    .option('--consent <file>', "the added key's signed consent (hansa account consent)")
+    .option('--added-key <file>', "the added key's key file: it signs its own consent"),
 ).action((pubkey, opts) =>
   runCommand(() => import('./commands/account-keys.js'), { ...opts, pubkey }),
 )

@@ -1,7 +1,7 @@
 // The paid-access commands as a user runs them: a node started with --inbox-access
 // subscription, `hansa terms`, `hansa account subscribe`, `hansa account`, `hansa billing`.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -78,5 +78,48 @@ describe('hansa terms, account and billing', () => {
     const refused = await hansa(['billing', '--node', url, '--key', key])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/the books are for the coordinator/)
+  })
+
+  it('covers another key only with its consent (hansa account consent, add-key --consent)', async () => {
+    const key = join(dir, 'alice.key')
+    const phoneKey = join(dir, 'phone.key')
+    const phone = JSON.parse((await hansa(['keygen', '--out', phoneKey, '--json'])).stdout)
+      .pubkey as string
+    const account = await hansa(['account', '--node', url, '--key', key, '--json'])
+    const alice = JSON.parse(account.stdout).subscriptions[0].owner as string
+
+    const without = await hansa(['account', 'add-key', phone, '--node', url, '--key', key])
+    expect(without.code).toBe(1)
+    expect(without.stderr).toMatch(
+      /must consent to be covered: its holder runs hansa account consent/,
+    )
+
+    const signed = await hansa([
+      'account',
+      'consent',
+      '--owner',
+      alice,
+      '--node',
+      url,
+      '--key',
+      phoneKey,
+    ])
+    expect(signed.code).toBe(0)
+    const consentFile = join(dir, 'consent.json')
+    writeFileSync(consentFile, signed.stdout)
+    const added = await hansa([
+      'account',
+      'add-key',
+      phone,
+      '--node',
+      url,
+      '--key',
+      key,
+      '--consent',
+      consentFile,
+      '--json',
+    ])
+    expect(added.code).toBe(0)
+    expect(JSON.parse(added.stdout).pubkeys.sort()).toEqual([alice, phone].sort())
   })
 })

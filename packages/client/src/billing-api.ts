@@ -13,9 +13,13 @@ import {
   type SignedTerms,
   type SubscriptionInfo,
   type SubscriptionReceipt,
+  type NostrEvent,
+  type SubscriptionConsentTerms,
   type Terms,
+  subscriptionConsentTemplate,
   verifySignedTerms,
 } from '@hansa/protocol'
+import { finalizeEvent } from 'nostr-tools/pure'
 import {
   NodeRequestError,
   type NodeRequestInit,
@@ -73,10 +77,35 @@ export async function getTerms(
   return { terms: result.terms, signed: signed as SignedTerms }
 }
 
+/**
+ * What a subscription is for: `periods` periods of `service`, covering the payer and `pubkeys`;
+ * each of those not yet covered needs its signed consent in `consents`
+ * (signSubscriptionConsent, signed by that key).
+ */
+export type SubscriptionRequest = {
+  service: string
+  periods: number
+  pubkeys?: string[]
+  consents?: NostrEvent[]
+}
+
+/**
+ * A key's consent to be covered by `owner`'s subscription to `service` on the node whose
+ * pubkey is `node` (protocol/subscription-consent.ts), signed by that key or its signer.
+ */
+export async function signSubscriptionConsent(
+  key: SecretKeyOrSigner,
+  terms: SubscriptionConsentTerms,
+  now = Math.floor(Date.now() / 1000),
+): Promise<NostrEvent> {
+  const template = subscriptionConsentTemplate(terms, now)
+  return key instanceof Uint8Array ? finalizeEvent(template, key) : key.signEvent(template)
+}
+
 /** POST /subscriptions: a price for `periods` periods of `service`, and how to pay it. */
 export function quoteSubscription(
   nodeUrl: string,
-  request: { service: string; periods: number; pubkeys?: string[] },
+  request: SubscriptionRequest,
   secretKey: Uint8Array,
   options?: BillingApiOptions,
 ): Promise<Quote> {
@@ -115,11 +144,11 @@ export async function getSubscriptions(
   ).subscriptions
 }
 
-/** POST /subscriptions/:id/pubkeys: the owner adds one of her keys. */
+/** POST /subscriptions/:id/pubkeys: the owner adds one of her keys, with its signed consent. */
 export async function addSubscriptionKey(
   nodeUrl: string,
   subscriptionId: string,
-  pubkey: string,
+  key: { pubkey: string; consent: NostrEvent },
   secretKey: Uint8Array,
   options?: BillingApiOptions,
 ): Promise<SubscriptionInfo> {
@@ -127,7 +156,7 @@ export async function addSubscriptionKey(
     await call<{ subscription: SubscriptionInfo }>(
       nodeUrl,
       `/subscriptions/${subscriptionId}/pubkeys`,
-      { method: 'POST', body: { pubkey }, secretKey },
+      { method: 'POST', body: key, secretKey },
       options,
     )
   ).subscription

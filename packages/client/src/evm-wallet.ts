@@ -6,7 +6,11 @@
 import type { ChainClients } from '@hansa/contracts'
 import { ethereumAddress } from '@hansa/protocol'
 import type { Address, Hex } from 'viem'
-import { type BillingApiOptions, quoteSubscription } from './billing-api.js'
+import {
+  type BillingApiOptions,
+  type SubscriptionRequest,
+  quoteSubscription,
+} from './billing-api.js'
 import { NodeRequestError, callNode } from './node-request.js'
 
 const hexKey = (k: Uint8Array): Hex =>
@@ -320,7 +324,7 @@ export function payQuoteWithProof<T = unknown>(
  */
 export async function subscribeOnChain(
   nodeUrl: string,
-  request: { service: string; periods: number; pubkeys?: string[] },
+  request: SubscriptionRequest,
   secretKey: Uint8Array,
   options: BillingApiOptions & { rpcUrl: string; waitMs?: number },
 ) {

@@ -49,6 +49,8 @@ export {
   getSubscriptions,
   addSubscriptionKey,
   removeSubscriptionKey,
+  signSubscriptionConsent,
+  type SubscriptionRequest,
   sendCheque,
   getAccount,
   getBilling,

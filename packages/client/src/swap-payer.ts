@@ -35,6 +35,7 @@ import {
   type BillingApiOptions,
   type ChequeReceipt,
   type SubscriptionReceipt,
+  type SubscriptionRequest,
   getAccount,
   getTerms,
   paySubscription,
@@ -239,11 +240,7 @@ export class SwapPayer {
    * Subscribes (or renews): a quote for `periods` periods, paid with a cheque from this
    * chequebook. A subscription payment is not service owed, so the SWAP balance is unchanged.
    */
-  async subscribe(request: {
-    service: string
-    periods: number
-    pubkeys?: string[]
-  }): Promise<SubscriptionReceipt> {
+  async subscribe(request: SubscriptionRequest): Promise<SubscriptionReceipt> {
     return subscribeWith(this.options.nodeUrl, request, this.options.secretKey, {
       ...(this.options.api ?? {}),
       cheque: async (amount) => {
@@ -271,7 +268,7 @@ export class SwapPayer {
  */
 export async function subscribeWith(
   nodeUrl: string,
-  request: { service: string; periods: number; pubkeys?: string[] },
+  request: SubscriptionRequest,
   secretKey: Uint8Array,
   options: BillingApiOptions & { cheque?: (amount: bigint) => Promise<SignedCheque> } = {},
 ): Promise<SubscriptionReceipt> {

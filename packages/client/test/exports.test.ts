@@ -107,6 +107,7 @@ const EXPORTS = [
   'setCoordinator',
   'setDefaultCoordinator',
   'setPreferCustom',
+  'signSubscriptionConsent',
   'subscribe',
   'subscribeOnChain',
   'subscribeWith',

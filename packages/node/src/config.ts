@@ -282,12 +282,18 @@ export type ReloadResult = { applied: string[]; needRestart: string[] }
  * Copies the options that take effect without a restart from `next` into `current` (the
  * running node reads `current`), and lists those that differ but need a restart.
  * `next` is a fully resolved config: a bad file never reaches here, so the old one stays.
+ * `services` are the services beyond the built-in ones (as for resolveConfig): their
+ * options are reloaded like every other (a running node's `reload` passes its own).
  */
-export function applyReload(current: NodeConfig, next: NodeConfig): ReloadResult {
+export function applyReload(
+  current: NodeConfig,
+  next: NodeConfig,
+  services: readonly Service[] = [],
+): ReloadResult {
   const applied: string[] = []
   const needRestart: string[] = []
   const root: Record<string, unknown> = current
-  for (const spec of OPTIONS) {
+  for (const spec of optionsOf(services)) {
     const before = getPath(root, spec.key)
     const after = getPath(next, spec.key)
     if (JSON.stringify(before) === JSON.stringify(after)) continue

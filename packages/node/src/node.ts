@@ -11,7 +11,13 @@ import type { Logger } from 'pino'
 import type { FastifyInstance } from 'fastify'
 import { Billing } from './billing/billing.js'
 import { type Clock, clockFrom } from './clock.js'
-import { ConfigError, type NodeConfig, serviceOptions } from './config.js'
+import {
+  ConfigError,
+  type NodeConfig,
+  type ReloadResult,
+  applyReload,
+  serviceOptions,
+} from './config.js'
 import { NodeDiscovery } from './discovery/node-discovery.js'
 import { Federation } from './federation/federation-service.js'
 import { ManifestSync } from './federation/manifest-sync.js'
@@ -31,6 +37,7 @@ import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
 import { type KeyPair, loadOrCreateKeyFile } from './node-key.js'
+import { ALWAYS_PRIVATE_KINDS } from './relay/private-kinds.js'
 import { NegentropyServer } from './relay/negentropy.js'
 import { exemptMemberNodes } from './replication/member-exemption.js'
 import { Replicator } from './replication/replicator.js'
@@ -77,6 +84,12 @@ export type HansaNode = {
   setupToken(): string | null
   /** Runs the maintenance tasks now (pruning); the timer also runs them. */
   runMaintenance(): Promise<void>
+  /**
+   * Takes a newly resolved configuration (SIGHUP): options that need no restart apply at
+   * once — every registered service's alike, built in or passed in `services` — and those
+   * that need one are listed. Resolve `next` with the same services (resolveConfig).
+   */
+  reload(next: NodeConfig): ReloadResult
   close(): Promise<void>
 }
 
@@ -112,6 +125,10 @@ function enabledServices(config: NodeConfig, extra: readonly Service[]) {
     if (options === undefined) {
       throw new ConfigError(`the options of service "${service.name}" do not match its schema`)
     }
+    // A section the configuration was resolved without (its defaults) joins it, so the
+    // service reads the running configuration and a reload reaches it like any other.
+    const sections = config as Record<string, unknown>
+    if (!Object.hasOwn(sections, service.name)) sections[service.name] = options
     if (options.enabled === true) out.push({ service, options })
   }
   const names = new Set(out.map((s) => s.service.name))
@@ -150,6 +167,7 @@ export async function startNode(
     }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
     const relay = new Relay({ config, store, verifier, log, metrics, relayUrl, clock })
+    relay.addPrivateKinds(ALWAYS_PRIVATE_KINDS)
     // NIP-77: any client (a member node's replication among them) reconciles with this node.
     const negentropy = new NegentropyServer({
       config,
@@ -465,6 +483,7 @@ export async function startNode(
       replication,
       setupToken: () => (federation.needsAuthorisation() ? (setupToken?.current() ?? null) : null),
       runMaintenance,
+      reload: (next) => applyReload(config, next, options.services),
       close() {
         closing ??= (async () => {
           clearInterval(timer)

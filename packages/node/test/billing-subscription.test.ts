@@ -9,9 +9,12 @@ import {
   getBilling,
   getSubscriptions,
   getTerms,
+  quoteSubscription,
   removeSubscriptionKey,
+  signSubscriptionConsent,
   subscribeWith,
 } from '@hansa/client'
+import { getToken } from 'nostr-tools/nip98'
 import { type Event, finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import * as nip17 from 'nostr-tools/nip17'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
@@ -149,8 +152,48 @@ describe('inbox on subscription (Status paid master nodes)', () => {
     aliceRelay.close()
   })
 
-  it('covers her phone key too, which she adds and removes herself', async () => {
-    const sub = await addSubscriptionKey(node.url, subscriptionId, alicePhone, aliceSk, api)
+  it('covers her phone key too, which she adds (with its consent) and removes herself', async () => {
+    const phoneConsent = (owner: string, node_ = node.key.pubkey) =>
+      signSubscriptionConsent(alicePhoneSk, { node: node_, service: 'inbox', owner }, clock)
+    // Without the phone key's consent, or with a consent given to another owner or another
+    // node, the key is not added: nobody can be tied to someone else's subscription.
+    const refusedWith = async (consent: Awaited<ReturnType<typeof phoneConsent>> | undefined) => {
+      const body = consent ? { pubkey: alicePhone, consent } : { pubkey: alicePhone }
+      const answer = await fetch(`${node.httpUrl}/subscriptions/${subscriptionId}/pubkeys`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: await getToken(
+            `${node.httpUrl}/subscriptions/${subscriptionId}/pubkeys`,
+            'POST',
+            (t) => finalizeEvent({ ...t, created_at: clock }, aliceSk),
+            true,
+            body,
+          ),
+        },
+        body: JSON.stringify(body),
+      })
+      return {
+        status: answer.status,
+        ...((await answer.json()) as { error: { code: string; message: string } }),
+      }
+    }
+    const none = await refusedWith(undefined)
+    expect([none.status, none.error.code]).toEqual([403, 'HANSA_SUBSCRIPTION_CONSENT'])
+    expect(none.error.message).toMatch(/has not consented to be covered by your subscription/)
+    const forBob = await refusedWith(await phoneConsent(getPublicKey(bobSk)))
+    expect(forBob.error.message).toMatch(/names owner .*, not /)
+    const forAnotherNode = await refusedWith(await phoneConsent(alice, carol))
+    expect(forAnotherNode.error.message).toMatch(/names node .*, not /)
+    expect((await getSubscriptions(node.url, aliceSk, api))[0]!.pubkeys).toEqual([alice])
+
+    const sub = await addSubscriptionKey(
+      node.url,
+      subscriptionId,
+      { pubkey: alicePhone, consent: await phoneConsent(alice) },
+      aliceSk,
+      api,
+    )
     expect(sub.pubkeys.sort()).toEqual([alice, alicePhone].sort())
     const { wrap } = await mail(node, alicePhone, 'to your phone')
     const phone = await connectAs(node.url, alicePhoneSk)
@@ -158,13 +201,47 @@ describe('inbox on subscription (Status paid master nodes)', () => {
     phone.close()
     // Bob cannot add himself to her subscription; she removes the phone.
     await expect(
-      addSubscriptionKey(node.url, subscriptionId, getPublicKey(bobSk), bobSk, api),
+      addSubscriptionKey(
+        node.url,
+        subscriptionId,
+        {
+          pubkey: getPublicKey(bobSk),
+          consent: await signSubscriptionConsent(
+            bobSk,
+            { node: node.key.pubkey, service: 'inbox', owner: alice },
+            clock,
+          ),
+        },
+        bobSk,
+        api,
+      ),
     ).rejects.toMatchObject({ code: 'HANSA_BILLING_FORBIDDEN', status: 403 })
     await removeSubscriptionKey(node.url, subscriptionId, alicePhone, aliceSk, api)
     expect((await mail(node, alicePhone, 'again')).reply).toMatch(
       /^restricted: .* has no inbox subscription/,
     )
     expect((await getSubscriptions(node.url, aliceSk, api))[0]!.pubkeys).toEqual([alice])
+  })
+
+  it('quotes cover a key not yet covered only with its consent', async () => {
+    const request = { service: 'inbox', periods: 1, pubkeys: [carol] }
+    await expect(quoteSubscription(node.url, request, aliceSk, api)).rejects.toMatchObject({
+      status: 403,
+      code: 'HANSA_SUBSCRIPTION_CONSENT',
+    })
+    const phone = { service: 'inbox', periods: 1, pubkeys: [alicePhone] }
+    const consent = await signSubscriptionConsent(
+      alicePhoneSk,
+      { node: node.key.pubkey, service: 'inbox', owner: alice },
+      clock,
+    )
+    const quoted = await quoteSubscription(
+      node.url,
+      { ...phone, consents: [consent] },
+      aliceSk,
+      api,
+    )
+    expect(quoted.quote.pubkeys).toEqual([alicePhone])
   })
 
   it('expires: new mail and her reads are refused with the expiry date; stored mail is kept', async () => {

@@ -123,6 +123,12 @@ export const HANSA_ERRORS = {
     from: 'protocol',
     summary: 'A cheque already credited was sent again.',
   },
+  HANSA_CHEQUE_AHEAD: {
+    status: 400,
+    from: 'node',
+    summary:
+      "The cheque would pay further ahead than the node's cap on the ledger rail (billing.metered.maxCreditAhead); the message names the highest cumulative payout it takes.",
+  },
   HANSA_CHEQUE_NOT_INCREASING: {
     status: 409,
     from: 'protocol',
@@ -362,6 +368,12 @@ export const HANSA_ERRORS = {
     status: 404,
     from: 'node',
     summary: 'No such quote, subscription or account.',
+  },
+  HANSA_SUBSCRIPTION_CONSENT: {
+    status: 403,
+    from: 'node',
+    summary:
+      "A key added to someone's subscription has not signed its consent (kind 29243 naming the node, the service and the owner; `hansa account consent`), or the consent is wrong, stale or badly signed.",
   },
   HANSA_QUOTE_PAID: { status: 409, from: 'node', summary: 'The quote is already paid.' },
   HANSA_QUOTE_EXPIRED: {

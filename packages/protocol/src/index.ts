@@ -294,6 +294,13 @@ export {
   nodeProofTemplate,
   nodeProofError,
 } from './node-proof.js'
+export {
+  SUBSCRIPTION_CONSENT_KIND,
+  SUBSCRIPTION_CONSENT_WINDOW_SECONDS,
+  type SubscriptionConsentTerms,
+  subscriptionConsentTemplate,
+  subscriptionConsentError,
+} from './subscription-consent.js'
 
 // The JSON documents a node serves and a client reads, as TypeBox schemas (src/api/).
 export { Hex64, Hex128, Amount, ErrorBodySchema } from './api/common.js'

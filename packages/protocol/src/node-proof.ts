@@ -1,18 +1,24 @@
 // A node proves it holds the key it claims the NIP-42 way, with the roles reversed: the client
-// picks a fresh random challenge, the node answers with a kind-22242 event signed by its node
-// key whose `challenge` tag is that challenge and whose `relay` tag is the URL the client
-// contacted (GET /proof?challenge=…&relay=…, docs/discovery.md). Signed terms and an ENR can be
-// copied by anyone; only the key's holder can sign a challenge nobody has seen before.
+// picks a fresh random challenge, the node answers with an event signed by its node key whose
+// `challenge` tag is that challenge and whose `relay` tag is the URL the client contacted
+// (GET /proof?challenge=…&relay=…, docs/discovery.md). Signed terms and an ENR can be copied by
+// anyone; only the key's holder can sign a challenge nobody has seen before.
+//
+// The proof is deliberately NOT kind 22242 (NIP-42 AUTH), though it has AUTH's tags: anyone may
+// ask for it with any challenge, so an AUTH-kind proof would let a stranger read a relay's
+// challenge, have the node sign it, and log in to that relay as the node (at a relay that does
+// not insist on its own URL in the relay tag, wherever it is). Kind 29242 is ephemeral and is
+// an AUTH nowhere.
 //
 // The node signs only its own URLs in the relay tag, so a relay in the middle cannot pass a
 // proof off as its own: the client refuses a proof naming another URL than the one it asked.
 // This file holds the pure checks; the signature itself is checked by the caller's verifier
 // (nostr-tools' verifyEvent in the client), as auth.ts leaves it to the relay's.
-import { AUTH_KIND, sameRelayUrl } from './auth.js'
+import { sameRelayUrl } from './auth.js'
 import { type NostrEvent, eventShapeError, tagValue } from './event.js'
 import { isLowerHex } from './hex.js'
 
-export const NODE_PROOF_KIND = AUTH_KIND
+export const NODE_PROOF_KIND = 29242
 /** How far a proof's created_at may stray from the client's clock, in seconds. */
 export const NODE_PROOF_WINDOW_SECONDS = 600
 

@@ -124,6 +124,12 @@ describe('node proof (NIP-42, roles reversed)', () => {
       { ...nodeProofTemplate(challenge, relayUrl, now), kind: 1 },
       secretKey,
     )
-    expect(nodeProofError(note, expected)).toBe('the proof must be kind 22242, not 1')
+    expect(nodeProofError(note, expected)).toBe('the proof must be kind 29242, not 1')
+    // an AUTH event (kind 22242) is no proof: a proof must never be usable as a NIP-42 login
+    const auth = finalizeEvent(
+      { ...nodeProofTemplate(challenge, relayUrl, now), kind: 22242 },
+      secretKey,
+    )
+    expect(nodeProofError(auth, expected)).toBe('the proof must be kind 29242, not 22242')
   })
 })

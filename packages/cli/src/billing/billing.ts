@@ -1,6 +1,7 @@
 // The paid-access commands as functions that return data (the command modules print it):
 // a node's terms, a user's account and subscriptions, and the coordinator's books. Keys come
 // from key files (`hansa keygen` writes one; a node's is <data-dir>/node.key).
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type AccountInfo,
@@ -14,11 +15,20 @@ import {
   getTerms,
   recordDevTaxPaid,
   removeSubscriptionKey,
+  signSubscriptionConsent,
   subscribeOnChain,
   subscribeWith,
 } from '@hansa/client'
 import { readKeyFile } from '@hansa/node'
-import { HansaError, type Terms, formatBps, formatPpm, tradingTermsOf } from '@hansa/protocol'
+import {
+  HansaError,
+  type NostrEvent,
+  type Terms,
+  formatBps,
+  formatPpm,
+  isHex64,
+  tradingTermsOf,
+} from '@hansa/protocol'
 
 export const DEFAULT_NODE_URL = 'ws://127.0.0.1:7447'
 
@@ -139,12 +149,18 @@ export async function showAccount(url: string, secretKey: Uint8Array) {
 export async function subscribe(
   url: string,
   secretKey: Uint8Array,
-  request: { service: string; periods: number; pubkeys?: string[] },
+  ask: { service: string; periods: number; pubkeys?: string[] } & ConsentSources,
   rpc?: string,
 ): Promise<SubscriptionReceipt & { lines: string[] }> {
-  if (!Number.isInteger(request.periods) || request.periods < 1) {
+  if (!Number.isInteger(ask.periods) || ask.periods < 1) {
     throw new HansaError('HANSA_USAGE', '--periods must be a whole number ≥ 1')
   }
+  const { consent: _files, addedKey: _keys, ...plain } = ask
+  const { getPublicKey } = await import('nostr-tools/pure')
+  const owner = getPublicKey(secretKey)
+  const others = (ask.pubkeys ?? []).filter((p) => p !== owner)
+  const consents = await consentsFor(url, owner, ask.service, others, ask, false)
+  const request = consents.length > 0 ? { ...plain, consents } : plain
   const { terms } = await getTerms(url)
   if (terms.settlement.evm) {
     const rpcUrl = rpcUrlOf(rpc)
@@ -185,9 +201,73 @@ async function ownSubscription(url: string, secretKey: Uint8Array, service: stri
   return sub
 }
 
-export async function addKey(url: string, secretKey: Uint8Array, service: string, pubkey: string) {
+export async function addKey(
+  url: string,
+  secretKey: Uint8Array,
+  service: string,
+  pubkey: string,
+  consents: ConsentSources = {},
+) {
   const sub = await ownSubscription(url, secretKey, service)
-  return addSubscriptionKey(url, sub.id, pubkey, secretKey)
+  const [consent] = await consentsFor(url, sub.owner, service, [pubkey], consents)
+  return addSubscriptionKey(url, sub.id, { pubkey, consent: consent! }, secretKey)
+}
+
+/** Where the consents of added keys come from: files made by `hansa account consent`, or their key files. */
+export type ConsentSources = { consent?: string[]; addedKey?: string[] }
+
+/**
+ * The signed consent of each of `pubkeys` to be covered by `owner`'s subscription: read from
+ * a --consent file or signed with an --added-key file. A key with neither is a usage error that
+ * says how to get one (`required`), or left to the node, which knows whether it is covered.
+ */
+export async function consentsFor(
+  url: string,
+  owner: string,
+  service: string,
+  pubkeys: readonly string[],
+  sources: ConsentSources,
+  required = true,
+): Promise<NostrEvent[]> {
+  if (pubkeys.length === 0) return []
+  const { getPublicKey } = await import('nostr-tools/pure')
+  const read = new Map<string, NostrEvent>()
+  for (const file of sources.consent ?? []) {
+    let event: NostrEvent
+    try {
+      event = JSON.parse(readFileSync(file, 'utf8')) as NostrEvent
+    } catch (err) {
+      throw new HansaError(
+        'HANSA_USAGE',
+        `--consent ${file}: not a JSON consent (${(err as Error).message})`,
+      )
+    }
+    read.set(event.pubkey, event)
+  }
+  const { terms } = await getTerms(url)
+  for (const file of sources.addedKey ?? []) {
+    const key = readKeyFile(file).secretKey
+    const consent = await signSubscriptionConsent(key, { node: terms.node, service, owner })
+    read.set(getPublicKey(key), consent)
+  }
+  return pubkeys.flatMap((pubkey) => {
+    const consent = read.get(pubkey)
+    if (consent) return [consent]
+    // A key the subscription covers already needs none: the node says when one is missing.
+    if (!required) return []
+    throw new HansaError(
+      'HANSA_USAGE',
+      `${pubkey.slice(0, 12)}… must consent to be covered: its holder runs hansa account consent --owner ${owner} --service ${service} --node ${url} --key <its key file> > consent.json, and you pass --consent consent.json (or pass its key file with --added-key)`,
+    )
+  })
+}
+
+/** This key's consent to be covered by `owner`'s subscription to `service` at `url`. */
+export async function consent(url: string, secretKey: Uint8Array, owner: string, service: string) {
+  if (!isHex64(owner))
+    throw new HansaError('HANSA_USAGE', '--owner must be a pubkey (64 lowercase hex)')
+  const { terms } = await getTerms(url)
+  return signSubscriptionConsent(secretKey, { node: terms.node, service, owner })
 }
 
 export async function removeKey(

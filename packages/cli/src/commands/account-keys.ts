@@ -7,13 +7,19 @@ export default async function run(opts: {
   key?: string
   service?: string
   pubkey: string
+  consent?: string
+  addedKey?: string
   remove?: boolean
   json?: boolean
 }): Promise<void> {
   const url = opts.node ?? DEFAULT_NODE_URL
   const service = opts.service ?? 'inbox'
-  const change = opts.remove ? removeKey : addKey
-  const sub = await change(url, userKey(opts), service, opts.pubkey)
+  const sub = opts.remove
+    ? await removeKey(url, userKey(opts), service, opts.pubkey)
+    : await addKey(url, userKey(opts), service, opts.pubkey, {
+        ...(opts.consent ? { consent: [opts.consent] } : {}),
+        ...(opts.addedKey ? { addedKey: [opts.addedKey] } : {}),
+      })
   output(opts.json, sub, (s) =>
     lines([`${s.service} subscription ${s.id} now covers: ${s.pubkeys.join(', ')}`]),
   )

@@ -8,6 +8,8 @@ export default async function run(opts: {
   service?: string
   periods?: string
   pubkey?: string[]
+  consent?: string[]
+  addedKey?: string[]
   rpcUrl?: string
   json?: boolean
 }): Promise<void> {
@@ -18,6 +20,8 @@ export default async function run(opts: {
       service: opts.service ?? 'inbox',
       periods: Number(opts.periods ?? '1'),
       ...(opts.pubkey ? { pubkeys: opts.pubkey } : {}),
+      ...(opts.consent ? { consent: opts.consent } : {}),
+      ...(opts.addedKey ? { addedKey: opts.addedKey } : {}),
     },
     opts.rpcUrl,
   )

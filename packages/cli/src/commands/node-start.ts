@@ -1,7 +1,7 @@
 // `hansa node start`: runs one node until SIGINT/SIGTERM, then shuts down gracefully
 // (stop accepting, finish in-flight writes, close). A second signal exits at once.
 // SIGHUP reloads the configuration.
-import { type HansaNode, applyReload, startNode } from '@hansa/node'
+import { type HansaNode, startNode } from '@hansa/node'
 import pino from 'pino'
 import { type NodeFlags, nodeConfigFromFlags } from './node-config.js'
 
@@ -41,7 +41,7 @@ export default async function nodeStart(opts: NodeFlags): Promise<void> {
   process.on('SIGHUP', () => {
     if (!node) return
     try {
-      const result = applyReload(node.config, nodeConfigFromFlags(opts))
+      const result = node.reload(nodeConfigFromFlags(opts))
       log.info(result, 'configuration reloaded')
       if (result.needRestart.length > 0) {
         log.warn({ options: result.needRestart }, 'these changes take effect after a restart')

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import {
   type AccessMode,
+  type MeteredTerms,
   type SignedTerms,
   type SubscriptionTerms,
   type Terms,
@@ -75,6 +76,12 @@ const accountJson = (a: PeerAccount, accounts: SwapAccounts) => ({
   mode: accounts.policy.mode,
 })
 
+/** The ledger rail's cap on credit paid ahead (billing.metered.maxCreditAhead; 0: ten payment thresholds). */
+function maxCreditAhead(config: NodeConfig, metered: MeteredTerms): bigint {
+  const set = config.billing.metered.maxCreditAhead
+  return set > 0 ? BigInt(set) : 10n * BigInt(metered.paymentThreshold)
+}
+
 export class Billing {
   readonly terms: Terms
   readonly signedTerms: SignedTerms
@@ -129,7 +136,7 @@ export class Billing {
       for (const [name, t] of Object.entries(this.terms.services)) {
         if (t.access === 'subscription') subscriptionTerms.set(name, t)
       }
-      this.subscriptions = new Subscriptions(this.db, subscriptionTerms, now)
+      this.subscriptions = new Subscriptions(this.db, subscriptionTerms, now, key.pubkey)
       let counter: BillingMetrics | undefined
       this.accounts =
         metered?.access === 'metered'
@@ -140,6 +147,7 @@ export class Billing {
               onBounds: (e) => {
                 if (e.direction !== 'within') counter?.outOfBounds.inc({ direction: e.direction })
               },
+              ...(this.rail.name === 'ledger' ? { maxAhead: maxCreditAhead(config, metered) } : {}),
             })
           : undefined
       this.accounts?.startFlushing(1)
@@ -265,21 +273,22 @@ export class Billing {
       )
     }
     const verified = await this.countCheque(() => this.desk.verify(peer, value))
-    const result = this.countCheque(async () =>
-      this.desk.commit(peer, verified, 'swap', (rise) => {
-        const account = accounts.credit(peer, rise, verified.cumulative)
-        const booked = this.books.book({
+    const { account, booked } = await this.countCheque(async () => {
+      const staged = this.desk.commit(peer, verified, 'swap', (rise) => ({
+        credit: accounts.stageCredit(peer, rise, verified.cumulative),
+        booked: this.books.book({
           peer,
           purpose: 'swap',
           service: null,
           rail: this.rail.name,
           reference: verified.digest,
           amount: rise,
-        })
-        return { account, booked }
-      }),
-    )
-    const { account, booked } = await result
+        }),
+      }))
+      // The booking committed: only now, in the same turn, does the balance the request path
+      // reads move (a booking that failed left it untouched).
+      return { account: staged.credit(), booked: staged.booked }
+    })
     this.metrics.cheques.inc({ result: 'credited' })
     this.metrics.payments.inc({ purpose: 'swap' })
     return {
@@ -305,12 +314,13 @@ export class Billing {
   /** A price for N periods, and how to pay it. */
   quoteSubscription(
     peer: string,
-    body: { service?: unknown; periods?: unknown; pubkeys?: unknown },
+    body: { service?: unknown; periods?: unknown; pubkeys?: unknown; consents?: unknown },
   ) {
     const quote = this.subscriptions.quote(peer, {
       service: body.service,
       periods: body.periods,
       pubkeys: body.pubkeys,
+      consents: body.consents,
     })
     return {
       quote: this.quoteJson(quote),
@@ -387,6 +397,7 @@ export class Billing {
       if (paidTax > 0n) this.books.recordDevTaxPaid(paidTax, reference)
       return { record, booked }
     })()
+    this.subscriptions.reloadAccess() // committed: only now does the relay let the keys in
     this.metrics.payments.inc({ purpose: 'subscription' })
     this.options.log.info(
       {
@@ -460,8 +471,8 @@ export class Billing {
         `the cheque raises your cumulative payout by ${verified.rise} ${quote.unit}; the quote asks for exactly ${quote.amount}: sign cumulativePayout ${verified.cumulative - verified.rise + quote.amount}`,
       )
     }
-    const { record, booked } = await this.countCheque(async () =>
-      this.desk.commit(peer, verified, 'subscription', (rise) => {
+    const { record, booked } = await this.countCheque(async () => {
+      const paid = this.desk.commit(peer, verified, 'subscription', (rise) => {
         const record = this.subscriptions.applyPayment(quote, rise, this.rail.name, verified.digest)
         const booked = this.books.book({
           peer,
@@ -472,8 +483,10 @@ export class Billing {
           amount: rise,
         })
         return { record, booked }
-      }),
-    )
+      })
+      this.subscriptions.reloadAccess() // committed: only now does the relay let the keys in
+      return paid
+    })
     this.metrics.cheques.inc({ result: 'credited' })
     this.metrics.payments.inc({ purpose: 'subscription' })
     this.options.log.info(

@@ -68,6 +68,11 @@ export const billingOptions = option.section({
         'Metered: a client owing more than this is refused (payment-required:). 0: the payment threshold plus 25 %.',
       min: 0,
     }),
+    maxCreditAhead: option.integer(0, {
+      description:
+        'Metered, ledger rail: the most a client may pay ahead with cheques (credit beyond what it owes); a cheque rising further is refused (HANSA_CHEQUE_AHEAD). Ledger cheques are IOUs nobody cashes, so without a cap one cheque for 2^256-1 would buy unlimited service. 0: ten times the payment threshold.',
+      min: 0,
+    }),
     swap: option.choice(
       [lit('soft'), lit('mock'), lit('hard')],
       'mock',

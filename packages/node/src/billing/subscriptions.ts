@@ -10,7 +10,14 @@
 // the request path and rebuilt after every change. Nothing is deleted at expiry: her stored
 // mail waits, under the inbox's retention, for her to renew.
 import { randomBytes } from 'node:crypto'
-import { type SubscriptionTerms, isHex64 } from '@hansa/protocol'
+import {
+  type NostrEvent,
+  SUBSCRIPTION_CONSENT_KIND,
+  type SubscriptionTerms,
+  isHex64,
+  subscriptionConsentError,
+} from '@hansa/protocol'
+import { verifyEvent } from 'nostr-tools/pure'
 import type { BillingDb } from './db.js'
 import { BillingRequestError, badRequest, forbidden, notFound } from './errors.js'
 
@@ -70,6 +77,8 @@ export class Subscriptions {
     /** The services on subscription, with their terms. */
     readonly terms: ReadonlyMap<string, SubscriptionTerms>,
     private readonly now: () => number,
+    /** This node's pubkey: a consent to be covered names it. */
+    private readonly nodePubkey: string,
   ) {
     this.stmt = {
       insertQuote: db.prepare(
@@ -107,11 +116,15 @@ export class Subscriptions {
       ),
       all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at'),
     }
-    this.reload()
+    this.reloadAccess()
   }
 
-  /** Rebuilds the in-memory access table from the database. */
-  private reload(): void {
+  /**
+   * Rebuilds the in-memory access table from the database. A payment calls it after its
+   * transaction commits (applyPayment does not), so the relay never admits keys on a payment
+   * that was rolled back.
+   */
+  reloadAccess(): void {
     const next = new Map<string, Map<string, number>>()
     for (const r of this.stmt.accessRows.all() as Array<{
       pubkey: string
@@ -155,7 +168,10 @@ export class Subscriptions {
   }
 
   /** A price for `periods` periods of `service`, for `owner` and the extra `pubkeys`. */
-  quote(owner: string, request: { service: unknown; periods: unknown; pubkeys?: unknown }): Quote {
+  quote(
+    owner: string,
+    request: { service: unknown; periods: unknown; pubkeys?: unknown; consents?: unknown },
+  ): Quote {
     const t = this.termsOf(request.service)
     const periods = request.periods
     if (
@@ -171,11 +187,14 @@ export class Subscriptions {
       throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
     }
     const existing = this.stmt.byOwner.get(owner, t.service) as SubRow | undefined
-    const keys = new Set<string>([
-      owner,
-      ...(existing ? (this.stmt.keys.all(existing.id) as string[]) : []),
-      ...(extra as string[]),
-    ])
+    const covered = existing ? (this.stmt.keys.all(existing.id) as string[]) : []
+    const consents = request.consents ?? []
+    if (!Array.isArray(consents)) throw badRequest('consents must be a list of signed events')
+    for (const pubkey of new Set(extra as string[])) {
+      if (pubkey === owner || covered.includes(pubkey)) continue
+      this.requireConsent(owner, t.service, pubkey, consents)
+    }
+    const keys = new Set<string>([owner, ...covered, ...(extra as string[])])
     if (keys.size > t.maxPubkeys) {
       throw badRequest(
         `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
@@ -239,7 +258,8 @@ export class Subscriptions {
   }
 
   /**
-   * Applies a verified payment of `amount` for `quote`: call inside the payment's transaction.
+   * Applies a verified payment of `amount` for `quote`: call inside the payment's transaction,
+   * and reloadAccess() once it committed.
    * Renewal extends from the later of now and the current expiry.
    */
   applyPayment(quote: Quote, amount: bigint, rail: string, reference: string): PaymentRecord {
@@ -281,7 +301,6 @@ export class Subscriptions {
       after,
       now,
     )
-    this.reload()
     return {
       subscription: this.view(sub.id)!,
       periods: quote.periods,
@@ -314,15 +333,18 @@ export class Subscriptions {
     return (this.stmt.all.all() as SubRow[]).map((r) => this.view(r.id)!)
   }
 
-  /** The owner adds one of her keys to her subscription. */
-  addPubkey(id: string, by: string, pubkey: unknown): SubscriptionView {
+  /** The owner adds one of her keys to her subscription, with that key's signed consent. */
+  addPubkey(id: string, by: string, pubkey: unknown, consent?: unknown): SubscriptionView {
     const sub = this.owned(id, by)
     if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
+    if (!sub.pubkeys.includes(pubkey)) {
+      this.requireConsent(sub.owner, sub.service, pubkey, consent === undefined ? [] : [consent])
+    }
     const keys = new Set([...sub.pubkeys, pubkey])
     const max = this.termsOf(sub.service).maxPubkeys
     if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
     this.stmt.addKey.run(id, pubkey, this.now())
-    this.reload()
+    this.reloadAccess()
     return this.view(id)!
   }
 
@@ -336,8 +358,44 @@ export class Subscriptions {
     if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
     if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
     this.db.transaction(() => this.stmt.removeKey.run(id, pubkey))()
-    this.reload()
+    this.reloadAccess()
     return this.view(id)!
+  }
+
+  /**
+   * Throws unless `consents` holds `pubkey`'s signed consent to be covered by `owner`'s
+   * subscription to `service` on this node (protocol/subscription-consent.ts says why).
+   */
+  private requireConsent(
+    owner: string,
+    service: string,
+    pubkey: string,
+    consents: readonly unknown[],
+  ): void {
+    const short = `${pubkey.slice(0, 12)}…`
+    const theirs = consents.find(
+      (c) => typeof c === 'object' && c !== null && (c as { pubkey?: unknown }).pubkey === pubkey,
+    )
+    if (theirs === undefined) {
+      throw new BillingRequestError(
+        403,
+        'HANSA_SUBSCRIPTION_CONSENT',
+        `${short} has not consented to be covered by your subscription: send its signed consent (kind ${SUBSCRIPTION_CONSENT_KIND}, made with hansa account consent by the holder of that key)`,
+      )
+    }
+    const expected = { node: this.nodePubkey, service, owner, pubkey, now: this.now() }
+    const error = subscriptionConsentError(theirs, expected)
+    if (error !== null) {
+      throw new BillingRequestError(403, 'HANSA_SUBSCRIPTION_CONSENT', error)
+    }
+    // a value parsed from the request: no verdict cached on it (nostr-tools caches one)
+    if (!verifyEvent(theirs as NostrEvent)) {
+      throw new BillingRequestError(
+        403,
+        'HANSA_SUBSCRIPTION_CONSENT',
+        `the consent of ${short} has a bad signature`,
+      )
+    }
   }
 
   private owned(id: string, by: string): SubscriptionView {

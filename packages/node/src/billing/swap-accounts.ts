@@ -21,6 +21,7 @@ import {
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type { BillingDb } from './db.js'
+import { BillingRequestError } from './errors.js'
 
 export type PeerAccount = SwapAccount & {
   peer: string
@@ -60,6 +61,11 @@ export class SwapAccounts {
       now: () => number
       /** Called when a peer crosses out of bounds (or back): metrics count it. */
       onBounds?: (event: OutOfBoundsEvent) => void
+      /**
+       * The most credit a peer may hold ahead (the ledger rail: its cheques are IOUs, so an
+       * uncapped one buys unlimited service); none on a rail whose cheques are covered on chain.
+       */
+      maxAhead?: bigint
     },
   ) {
     this.stmt = {
@@ -138,15 +144,36 @@ export class SwapAccounts {
     return price
   }
 
-  /** Credits a payment (a cheque's rise) and writes the account at once; call in the cheque's transaction. */
-  credit(peer: string, amount: bigint, cumulativePayout: bigint): PeerAccount {
-    const e = this.entry(peer)
-    e.account = { ...credit(e.account, amount), cumulativePayout }
-    this.refusing.delete(peer)
-    this.touch(peer, e)
-    this.save(peer, e)
-    this.dirty.delete(peer)
-    return this.get(peer)
+  /**
+   * Credits a payment (a cheque's rise) in two steps: call this inside the cheque's transaction
+   * — it refuses a rise past the credit cap and writes the credited account — and call what it
+   * returns once the transaction has committed, which moves the balance in memory. A booking
+   * that fails after this call rolls the row back and leaves the balance untouched, so the
+   * request path never serves against money that was not booked.
+   */
+  stageCredit(peer: string, amount: bigint, cumulativePayout: bigint): () => PeerAccount {
+    const before = this.entries.get(peer)
+    const account = { ...credit(before?.account ?? EMPTY_ACCOUNT, amount), cumulativePayout }
+    const cap = this.options.maxAhead
+    if (cap !== undefined && -account.balance > cap) {
+      const owed = before?.account.balance ?? 0n
+      throw new BillingRequestError(
+        400,
+        'HANSA_CHEQUE_AHEAD',
+        `this cheque would put you ${-account.balance} ${this.options.unit} ahead; this node takes at most ${cap} ${this.options.unit} ahead on the ledger rail (you owe ${owed}): sign a cumulative payout at most ${cumulativePayout - amount + owed + cap}`,
+      )
+    }
+    const requests = before?.requests ?? 0
+    const updatedAt = this.options.now()
+    this.save(peer, { account, requests, bounds: bounds(account, this.policy), updatedAt })
+    return () => {
+      const e = this.entry(peer)
+      e.account = { ...credit(e.account, amount), cumulativePayout }
+      this.refusing.delete(peer)
+      this.touch(peer, e)
+      this.dirty.delete(peer)
+      return this.get(peer)
+    }
   }
 
   /**
@@ -155,9 +182,15 @@ export class SwapAccounts {
    */
   reverseCredit(peer: string, amount: bigint): PeerAccount {
     const e = this.entry(peer)
-    e.account = { ...e.account, balance: e.account.balance + amount, paid: e.account.paid - amount }
+    const account = {
+      ...e.account,
+      balance: e.account.balance + amount,
+      paid: e.account.paid - amount,
+    }
+    // Written first: the balance in memory moves only once the debt is on disk.
+    this.save(peer, { ...e, account, bounds: bounds(account, this.policy) })
+    e.account = account
     this.touch(peer, e)
-    this.save(peer, e)
     this.dirty.delete(peer)
     return this.get(peer)
   }

@@ -117,7 +117,15 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
               pubkeys: {
                 type: 'array',
                 items: pubkey,
+                maxItems: 64,
                 description: 'more of your own keys the subscription covers',
+              },
+              consents: {
+                type: 'array',
+                items: { type: 'object' },
+                maxItems: 64,
+                description:
+                  'for each key in pubkeys not yet covered: its signed consent (kind 29243, tags node, service, owner)',
               },
             },
           },
@@ -196,13 +204,29 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         schema: {
           ...keyRoute,
           summary: 'The owner adds one of her keys to her subscription',
-          body: { type: 'object', required: ['pubkey'], properties: { pubkey } },
+          body: {
+            type: 'object',
+            required: ['pubkey'],
+            properties: {
+              pubkey,
+              consent: {
+                type: 'object',
+                description:
+                  "the added key's signed consent (kind 29243, tags node, service, owner)",
+              },
+            },
+          },
         },
       },
       async (request) => {
         const { id } = request.params as { id: string }
-        const body = request.body as { pubkey: string }
-        const view = billing.subscriptions.addPubkey(id, await who(request), body.pubkey)
+        const body = request.body as { pubkey: string; consent?: unknown }
+        const view = billing.subscriptions.addPubkey(
+          id,
+          await who(request),
+          body.pubkey,
+          body.consent,
+        )
         return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
       },
     )

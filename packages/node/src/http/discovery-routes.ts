@@ -7,7 +7,7 @@
 //   its handshake, see discovery/enr.ts). Only the ENRs of keys the manifest lists are taken,
 //   so the route cannot fill the table with strangers; anyone else uses discv5 itself.
 // - GET /proof?challenge=<64 hex>&relay=<url>: the node proves it holds its key, NIP-42 the
-//   other way round (packages/protocol/src/node-proof.ts): a kind-22242 event signed by the
+//   other way round (packages/protocol/src/node-proof.ts): a kind-29242 event signed by the
 //   node key with the client's challenge and the URL the client contacted. The node signs only
 //   its own URLs (its public URL and those its manifest entry lists), so nobody can obtain
 //   from it a proof that passes for another server.
@@ -79,7 +79,7 @@ const offerSchema = {
 }
 
 const proofSchema = {
-  summary: 'Prove this node holds its key: a kind-22242 event signed for your challenge',
+  summary: 'Prove this node holds its key: a kind-29242 event (never a NIP-42 AUTH) signed for your challenge',
   tags: ['discovery'],
   querystring: Type.Object({
     challenge: Type.String({ description: '32 random bytes, lowercase hex' }),
@@ -99,7 +99,7 @@ const proofSchema = {
           content: Type.String(),
           sig: Type.String(),
         },
-        { description: 'NIP-01 event, kind 22242, tags relay and challenge' },
+        { description: 'NIP-01 event, kind 29242, tags relay and challenge' },
       ),
     }),
     400: ErrorSchema,

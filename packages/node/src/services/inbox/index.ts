@@ -10,7 +10,9 @@ import { type ServiceTraffic, defineService } from '../service.js'
 import { refuse } from '../../relay/refusal.js'
 import { inboxOptions } from './options.js'
 
-export const GIFT_WRAP_KIND = 1059
+import { GIFT_WRAP_KIND } from '../../relay/private-kinds.js'
+
+export { GIFT_WRAP_KIND }
 export const INBOX_RELAYS_KIND = 10050
 
 /**
