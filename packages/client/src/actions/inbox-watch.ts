@@ -6,6 +6,7 @@
 // node has failed, it waits a moment and goes round again, until stop().
 import type { HansaClient } from '../client.js'
 import { requireKey } from '../client.js'
+import { ChequebookMissingError } from '../errors.js'
 import { healthyFirst, payerFor } from '../failover.js'
 import { GIFT_WRAP_KIND, relayEnv } from '../inbox-io.js'
 import { type InboxMessage, unwrapOne } from '../inbox-messages.js'
@@ -76,7 +77,14 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       await sub.eose
       live = true
       for (const e of stored) onWrap(url)(e)
-      const payer = await payerFor(client, url, 'inbox', secretKey).catch(() => null)
+      const payer = await payerFor(client, url, 'inbox', secretKey).catch((error) => {
+        // the user must act (deploy a chequebook): say so; the mail still comes until the node
+        // refuses her for what she owes
+        if (error instanceof ChequebookMissingError) {
+          status({ kind: 'failed', url, reason: error.message, at: client.env.clock() })
+        }
+        return null
+      })
       if (payer) {
         payer.recordQuery(stored)
         await payer.settle().catch(() => {})
