@@ -79,7 +79,8 @@ const offerSchema = {
 }
 
 const proofSchema = {
-  summary: 'Prove this node holds its key: a kind-29242 event (never a NIP-42 AUTH) signed for your challenge',
+  summary:
+    'Prove this node holds its key: a kind-29242 event (never a NIP-42 AUTH) signed for your challenge',
   tags: ['discovery'],
   querystring: Type.Object({
     challenge: Type.String({ description: '32 random bytes, lowercase hex' }),
