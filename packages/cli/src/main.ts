@@ -210,7 +210,7 @@ keyOptions(
       "sign the on-chain registry's update for a manifest version you signed (default: the head) and post it to the nodes, for anyone to anchor",
     )
     .option('--node <url>', 'node to read the chain from and post to (default: your node)')
-    .option('--version <n>', 'the manifest version (default: the head)')
+    .option('--manifest-version <n>', 'the manifest version (default: the head)')
     .option('--json', 'print JSON'),
 ).action((opts) => runCommand(() => import('./commands/federation-anchor-sign.js'), opts))
 federation

@@ -134,7 +134,9 @@ describe('registry signatures in the proposal flow', () => {
     expect(short.stderr).toContain(
       "version 2 has registry signatures by 1 of the 2 of its own guardians needed and 1 of the 2 of version 1's: nothing was sent",
     )
-    expect(short.stderr).toMatch(/Still to sign, any of: (bo, cy|cy, bo)/)
+    expect(short.stderr).toMatch(
+      /Still to sign, any of: (bo, cy|cy, bo) \(hansa federation anchor-sign --manifest-version 2\)/,
+    )
     await expect(
       anchorFromNode({
         node: url('node-3'),
@@ -154,6 +156,8 @@ describe('registry signatures in the proposal flow', () => {
       guardianDir('bo'),
       '--node',
       url('node-3'),
+      '--manifest-version',
+      '2',
       '--json',
     ])
     expect(signed.code).toBe(0)

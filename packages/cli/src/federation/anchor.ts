@@ -122,7 +122,7 @@ export async function anchorChain(o: AnchorOptions): Promise<AnchorResult> {
         'HANSA_ANCHOR_SHORT',
         `version ${m.version} has registry signatures by ${own.have} of the ${own.need} of its own guardians needed${before ? ` and ${before.have} of the ${before.need} of version ${m.version - 1}'s` : ''}: nothing was sent`,
         {
-          details: `Still to sign, any of: ${[...new Set([...(own.have < own.need ? own.missing : []), ...(before && before.have < before.need ? before.missing : [])])].join(', ')} (hansa federation anchor-sign --version ${m.version}).`,
+          details: `Still to sign, any of: ${[...new Set([...(own.have < own.need ? own.missing : []), ...(before && before.have < before.need ? before.missing : [])])].join(', ')} (hansa federation anchor-sign --manifest-version ${m.version}).`,
         },
       )
     }
