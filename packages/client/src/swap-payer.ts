@@ -168,6 +168,15 @@ export class SwapPayer {
     return this.record(priceOf(this.policy.prices, { kind: 'event', bytes }))
   }
 
+  /**
+   * Books an event the node sent live to an open subscription, or one of that many bytes; the
+   * node charges its bytes only (the REQ that opened the subscription paid the base price).
+   */
+  recordDelivery(event: NostrEvent | { bytes: number }): bigint {
+    const bytes = 'id' in event ? bytesOf([event]) : event.bytes
+    return this.record(priceOf(this.policy.prices, { kind: 'delivery', bytes }))
+  }
+
   private record(price: bigint): bigint {
     this.update(charge(this.state, price))
     return price

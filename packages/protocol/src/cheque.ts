@@ -25,7 +25,8 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { ChequeError } from './billing-errors.js'
-import { addressOfPublicKey, bytesToHex, isEthereumAddress, isLowerHex } from './hex.js'
+import { addressOfPublicKey, isEthereumAddress } from './address.js'
+import { bytesToHex, isLowerHex } from './hex.js'
 import { isAmountString } from './money.js'
 
 export const CHEQUE_DOMAIN_NAME = 'Hansa Chequebook'

@@ -1,7 +1,8 @@
 // Keys: one secp256k1 secret per role gives a Nostr public key (BIP-340 x-only) and an
 // Ethereum address (keccak of the uncompressed point), as DESIGN.md's "one curve" asks.
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js'
-import { addressOfPublicKey, bytesToHex, hexToBytes } from './hex.js'
+import { addressOfPublicKey } from './address.js'
+import { bytesToHex, hexToBytes } from './hex.js'
 
 export function generateSecretKey(): Uint8Array {
   return schnorr.utils.randomSecretKey()

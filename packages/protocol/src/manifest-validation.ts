@@ -1,8 +1,14 @@
-// Structural validation of a manifest and a signed manifest: every problem reported with a
-// path (`coordinators[0].nodes[1].urls[0]`), in words a guardian acts on. The same shape is
-// the TypeBox ManifestSchema of api/federation.ts (for the API and OpenAPI); the checks stay
-// written out here because their messages and paths are pinned by the manifest vectors that
-// other implementations test against, which a generic schema validator would reword.
+// Validation of a manifest and a signed manifest: every problem reported with a path
+// (`coordinators[0].nodes[1].urls[0]`), in words a guardian acts on (the messages and paths
+// are pinned by tests other implementations can follow). Two passes:
+// - the structure comes from the TypeBox ManifestSchema of api/federation.ts, the schema the
+//   API serves and the client reads: its errors are worded here (`structure`), one per
+//   path, nothing reported inside a value whose type or entry count is already wrong;
+// - the rules a schema cannot say are code (`ruleIssues`): text lengths in characters and
+//   control characters, keys on the curve, URLs, uniqueness, version and previous, issue and
+//   expiry times, the threshold against the guardians, the dev fund's recipient, service
+//   names and the services nodes offer, canonical JSON. A rule looks only at values whose
+//   structure passed. Structure problems come first, then the rules' in the manifest's order.
 //
 // Decisions DESIGN.md leaves open, taken here:
 // - Unknown fields are refused at every level: `hansa: 1` names the format, and a typo such as
@@ -16,19 +22,19 @@
 //   case); `suggestedRate` is a fraction from 0 to 1.
 // - Text fields have length limits (MANIFEST_LIMITS) and one-line fields refuse control
 //   characters, so a manifest stays small and a name cannot hide a line break.
+import type { TSchema } from '@sinclair/typebox'
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors'
+import { Value } from '@sinclair/typebox/value'
+import { ManifestSchema, SignedManifestSchema } from './api/federation.js'
 import { canonicalJson } from './canonical-json.js'
 import {
   CanonicalJsonError,
   ManifestInvalidError,
   type ManifestIssue,
 } from './federation-errors.js'
-import { isEthereumAddress, isLowerHex, isXOnlyPublicKey } from './hex.js'
-import {
-  type Manifest,
-  MANIFEST_FORMAT,
-  MANIFEST_LIMITS,
-  type SignedManifest,
-} from './manifest-types.js'
+import { isEthereumAddress } from './address.js'
+import { isLowerHex, isXOnlyPublicKey } from './hex.js'
+import { type Manifest, MANIFEST_LIMITS, type SignedManifest } from './manifest-types.js'
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]*$/
 const ONE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f]/
@@ -57,99 +63,179 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
-/** Checks that `value` is an object with exactly these fields; reports missing and unknown ones. */
-function fields(
-  value: unknown,
-  path: string,
-  issues: Issues,
-  required: readonly string[],
-  optional: readonly string[] = [],
-): value is Record<string, unknown> {
-  if (!isPlainObject(value)) {
-    issues.push({ path, message: `must be an object (got ${describe(value)})` })
-    return false
+// ---- structure: the schema's errors, worded --------------------------------------------
+
+/** Fields whose every rule is code (they depend on another field, or on more than a type). */
+const RULE_FIELDS = new Set(['previous', 'devFund.recipient'])
+const SIGNED_RULE_FIELDS = new Set([...RULE_FIELDS].map((path) => `manifest.${path}`))
+
+/**
+ * Errors that leave the value's inside unchecked: all but a missing field, an unknown one and
+ * too many entries in a map (its entries are still checked).
+ */
+const NOT_STOPS = new Set<ValueErrorType>([
+  ValueErrorType.ObjectRequiredProperty,
+  ValueErrorType.ObjectAdditionalProperties,
+  ValueErrorType.ObjectMaxProperties,
+])
+
+/** Whether `path` is `outer` or lies inside the value at `outer`. */
+const within = (path: string, outer: string): boolean =>
+  path === outer ||
+  outer === '' ||
+  (path.startsWith(outer) && /^[.[]/.test(path.slice(outer.length)))
+
+/** What the structure found: the issues, and the paths whose inside was not checked. */
+type Structure = { issues: Issues; stops: string[] }
+
+/** A schema error's JSON pointer (`/coordinators/0/contact/a~1b`) as this module's path. */
+function issuePath(pointer: string, root: unknown): string {
+  let path = ''
+  let value = root
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    path = Array.isArray(value) ? `${path}[${key}]` : at(path, key)
+    value = isPlainObject(value) || Array.isArray(value) ? (value as never)[key] : undefined
   }
-  for (const name of required) {
-    if (value[name] === undefined) issues.push({ path: at(path, name), message: 'is required' })
+  return path
+}
+
+const isHex = (schema: TSchema, bytes: number) => schema.pattern === `^[0-9a-f]{${bytes * 2}}$`
+
+/** One schema error in the words the rules use (and the tests pin). */
+function structureMessage(error: ValueError, path: string): string {
+  const { schema, value } = error
+  const got = describe(value)
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required'
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'is not a field of this format'
+    case ValueErrorType.ObjectMaxProperties:
+      return `must have at most ${schema.maxProperties} entries`
+    case ValueErrorType.ArrayMinItems:
+    case ValueErrorType.ArrayMaxItems: {
+      const range =
+        schema.maxItems === undefined
+          ? `at least ${schema.minItems}`
+          : `${schema.minItems ?? 0} to ${schema.maxItems}`
+      return `must have ${range} entries (got ${(value as unknown[]).length})`
+    }
+    case ValueErrorType.Literal:
+      return `must be ${schema.const}, the manifest format this software reads (got ${got})`
   }
-  for (const [name, item] of Object.entries(value)) {
-    if (item !== undefined && !required.includes(name) && !optional.includes(name)) {
-      issues.push({ path: at(path, name), message: 'is not a field of this format' })
+  if (isHex(schema, 32) || isHex(schema, 64)) {
+    return `must be ${(schema.pattern as string).match(/\{(\d+)\}/)![1]} lowercase hex characters (got ${got})`
+  }
+  switch (schema.type) {
+    case 'integer': {
+      const what = schema.description === 'unix seconds' ? 'a unix time in seconds' : 'an integer'
+      return `must be ${what} ≥ ${schema.minimum} (got ${got})`
+    }
+    case 'number':
+      return `must be a number from ${schema.minimum} to ${schema.maximum} (got ${got})`
+    case 'string':
+      return `must be a string (got ${got})`
+    case 'array':
+      return `must be an array (got ${got})`
+    case 'object': {
+      // Within a signed manifest, the manifest's own paths decide.
+      const field = path.startsWith('manifest.') ? path.slice('manifest.'.length) : path
+      if (field === 'services') return `must be an object (got ${got})`
+      if (field.startsWith('services.')) return `must be an object of parameters (got ${got})`
+      if (schema.patternProperties !== undefined) return `must be an object of strings (got ${got})`
+      return `must be an object (got ${got})`
     }
   }
-  return true
+  return `${error.message} (got ${got})`
 }
 
-function text(
-  value: unknown,
-  path: string,
-  issues: Issues,
-  limits: { min: number; max: number; multiLine?: boolean },
-): value is string {
-  if (value === undefined) return false
-  if (typeof value !== 'string') {
-    issues.push({ path, message: `must be a string (got ${describe(value)})` })
-    return false
+/**
+ * The schema's errors as issues: one per path (the first), none inside a value that is not of
+ * its type or has too few or too many entries, none on the fields the rules own.
+ */
+function structure(schema: TSchema, value: unknown, ruleFields: ReadonlySet<string>): Structure {
+  const found: Structure = { issues: [], stops: [] }
+  if (Value.Check(schema, value)) return found
+  const seen = new Set<string>()
+  for (const error of Value.Errors(schema, value)) {
+    const path = issuePath(error.path, value)
+    if (seen.has(path)) continue
+    if (ruleFields.has(path) && error.type !== ValueErrorType.ObjectRequiredProperty) continue
+    if (found.stops.some((stop) => within(path, stop))) continue
+    if (!NOT_STOPS.has(error.type)) found.stops.push(path)
+    seen.add(path)
+    found.issues.push({ path, message: structureMessage(error, path) })
   }
-  const length = [...value].length
-  if (length < limits.min || length > limits.max) {
-    const range = limits.min === 0 ? `at most ${limits.max}` : `${limits.min} to ${limits.max}`
-    issues.push({ path, message: `must be ${range} characters long (got ${length})` })
-    return false
-  }
-  if ((limits.multiLine ? MULTI_LINE_FORBIDDEN : ONE_LINE_FORBIDDEN).test(value)) {
-    issues.push({ path, message: 'must not contain control characters' })
-    return false
-  }
-  return true
+  return found
 }
 
-function pubkey(value: unknown, path: string, issues: Issues): value is string {
-  if (value === undefined) return false
-  if (!isLowerHex(value, 32)) {
-    issues.push({ path, message: `must be 64 lowercase hex characters (got ${describe(value)})` })
-    return false
-  }
-  if (!isXOnlyPublicKey(value)) {
-    issues.push({ path, message: 'is not a valid secp256k1 x-only public key (BIP-340)' })
-    return false
-  }
-  return true
-}
+// ---- the rules ---------------------------------------------------------------------------
 
-function integer(
-  value: unknown,
-  path: string,
-  issues: Issues,
-  min: number,
-  what = 'an integer',
-): value is number {
-  if (value === undefined) return false
-  if (!Number.isSafeInteger(value) || (value as number) < min) {
-    issues.push({ path, message: `must be ${what} ≥ ${min} (got ${describe(value)})` })
-    return false
-  }
-  return true
-}
+/**
+ * What the rules may look at: a path is sound when the structure checked all of it and found
+ * nothing wrong with its type or its entry count, nor with those of a value around it.
+ */
+class Rules {
+  readonly issues: Issues = []
+  constructor(private readonly stops: readonly string[]) {}
 
-function array(
-  value: unknown,
-  path: string,
-  issues: Issues,
-  min: number,
-  max: number,
-): value is unknown[] {
-  if (value === undefined) return false
-  if (!Array.isArray(value)) {
-    issues.push({ path, message: `must be an array (got ${describe(value)})` })
-    return false
+  sound(path: string): boolean {
+    return !this.stops.some((stop) => within(path, stop))
   }
-  if (value.length < min || value.length > max) {
-    const range = max === Number.POSITIVE_INFINITY ? `at least ${min}` : `${min} to ${max}`
-    issues.push({ path, message: `must have ${range} entries (got ${value.length})` })
-    return false
+
+  push(path: string, message: string): void {
+    this.issues.push({ path, message })
   }
-  return true
+
+  text(
+    value: unknown,
+    path: string,
+    limits: { min: number; max: number; multiLine?: boolean },
+  ): boolean {
+    if (typeof value !== 'string' || !this.sound(path)) return false
+    const length = [...value].length
+    if (length < limits.min || length > limits.max) {
+      const range = limits.min === 0 ? `at most ${limits.max}` : `${limits.min} to ${limits.max}`
+      this.push(path, `must be ${range} characters long (got ${length})`)
+      return false
+    }
+    if ((limits.multiLine ? MULTI_LINE_FORBIDDEN : ONE_LINE_FORBIDDEN).test(value)) {
+      this.push(path, 'must not contain control characters')
+      return false
+    }
+    return true
+  }
+
+  /** A key of a map: checked as text, reported at `path (key)`. */
+  key(name: string, path: string, max: number): void {
+    if (!this.sound(path)) return
+    const length = [...name].length
+    if (length < 1 || length > max) {
+      this.push(`${path} (key)`, `must be 1 to ${max} characters long (got ${length})`)
+    } else if (ONE_LINE_FORBIDDEN.test(name)) {
+      this.push(`${path} (key)`, 'must not contain control characters')
+    }
+  }
+
+  /** A key already in lowercase hex must be a point of the curve. */
+  pubkey(value: unknown, path: string): value is string {
+    if (typeof value !== 'string' || !this.sound(path)) return false
+    if (!isXOnlyPublicKey(value)) {
+      this.push(path, 'is not a valid secp256k1 x-only public key (BIP-340)')
+      return false
+    }
+    return true
+  }
+
+  /** The entries of an array the structure passed (none when it did not). */
+  entries(value: unknown, path: string): unknown[] {
+    return Array.isArray(value) && this.sound(path) ? value : []
+  }
+
+  integer(value: unknown, path: string): value is number {
+    return typeof value === 'number' && this.sound(path)
+  }
 }
 
 /** Why a node URL is not acceptable, or null. Shared with invite codes. */
@@ -174,301 +260,228 @@ export function nodeUrlProblem(url: unknown): string | null {
   return null
 }
 
-function stringMap(
+function textMap(
+  rules: Rules,
   value: unknown,
   path: string,
-  issues: Issues,
-  limits: { entries: number; keyLength: number; valueLength: number; multiLine: boolean },
+  limits: { keyLength: number; valueLength: number; multiLine: boolean },
 ): void {
-  if (value === undefined) return
-  if (!isPlainObject(value)) {
-    issues.push({ path, message: `must be an object of strings (got ${describe(value)})` })
-    return
-  }
-  const entries = Object.entries(value).filter(([, item]) => item !== undefined)
-  if (entries.length > limits.entries) {
-    issues.push({ path, message: `must have at most ${limits.entries} entries` })
-  }
-  for (const [name, item] of entries) {
+  if (!isPlainObject(value) || !rules.sound(path)) return
+  for (const [name, item] of Object.entries(value)) {
+    if (item === undefined) continue
     const itemPath = at(path, name)
-    text(name, `${itemPath} (key)`, issues, { min: 1, max: limits.keyLength })
-    text(item, itemPath, issues, { min: 0, max: limits.valueLength, multiLine: limits.multiLine })
+    rules.key(name, itemPath, limits.keyLength)
+    rules.text(item, itemPath, { min: 0, max: limits.valueLength, multiLine: limits.multiLine })
   }
-}
-
-function checkGuardians(value: unknown, issues: Issues): number | undefined {
-  if (!array(value, 'guardians', issues, 1, MANIFEST_LIMITS.guardians)) return undefined
-  const seen = new Map<string, number>()
-  value.forEach((guardian, i) => {
-    const path = `guardians[${i}]`
-    if (!fields(guardian, path, issues, ['pubkey', 'name'])) return
-    text(guardian.name, at(path, 'name'), issues, {
-      min: 1,
-      max: MANIFEST_LIMITS.guardianNameLength,
-    })
-    if (!pubkey(guardian.pubkey, at(path, 'pubkey'), issues)) return
-    const first = seen.get(guardian.pubkey)
-    if (first !== undefined) {
-      issues.push({
-        path: at(path, 'pubkey'),
-        message: `repeats guardians[${first}].pubkey; each guardian key may appear once`,
-      })
-    } else seen.set(guardian.pubkey, i)
-  })
-  return value.length
 }
 
 type Seen = { nodes: Map<string, string>; urls: Map<string, string> }
 
-function checkNode(
-  node: unknown,
+function nodeRules(
+  rules: Rules,
+  node: Record<string, unknown>,
   path: string,
-  issues: Issues,
   services: ReadonlySet<string> | undefined,
   seen: Seen,
 ): void {
-  if (!fields(node, path, issues, ['pubkey', 'urls', 'services'])) return
-  if (pubkey(node.pubkey, at(path, 'pubkey'), issues)) {
+  if (rules.pubkey(node.pubkey, at(path, 'pubkey'))) {
     const first = seen.nodes.get(node.pubkey)
     if (first !== undefined) {
-      issues.push({
-        path: at(path, 'pubkey'),
-        message: `repeats ${first}.pubkey; a node key may appear once in the manifest`,
-      })
+      rules.push(
+        at(path, 'pubkey'),
+        `repeats ${first}.pubkey; a node key may appear once in the manifest`,
+      )
     } else seen.nodes.set(node.pubkey, path)
   }
-  if (array(node.urls, at(path, 'urls'), issues, 1, MANIFEST_LIMITS.urlsPerNode)) {
-    node.urls.forEach((url, j) => {
-      const urlPath = `${at(path, 'urls')}[${j}]`
-      const problem = nodeUrlProblem(url)
-      if (problem !== null) {
-        issues.push({ path: urlPath, message: problem })
-        return
-      }
-      const first = seen.urls.get(url as string)
-      if (first !== undefined) {
-        issues.push({ path: urlPath, message: `repeats ${first}; a URL reaches one node` })
-      } else seen.urls.set(url as string, urlPath)
-    })
-  }
-  if (array(node.services, at(path, 'services'), issues, 1, MANIFEST_LIMITS.servicesPerNode)) {
-    const own = new Set<string>()
-    node.services.forEach((service, j) => {
-      const servicePath = `${at(path, 'services')}[${j}]`
-      if (typeof service !== 'string') {
-        issues.push({ path: servicePath, message: `must be a string (got ${describe(service)})` })
-      } else if (own.has(service)) {
-        issues.push({ path: servicePath, message: `lists "${service}" twice` })
-      } else if (services !== undefined && !services.has(service)) {
-        issues.push({
-          path: servicePath,
-          message: `"${service}" is not a service the federation runs (not a key of services)`,
-        })
-      }
-      if (typeof service === 'string') own.add(service)
-    })
-  }
+  rules.entries(node.urls, at(path, 'urls')).forEach((url, j) => {
+    const urlPath = `${at(path, 'urls')}[${j}]`
+    if (typeof url !== 'string') return
+    const problem = nodeUrlProblem(url)
+    const first = seen.urls.get(url)
+    if (problem !== null) rules.push(urlPath, problem)
+    else if (first !== undefined) rules.push(urlPath, `repeats ${first}; a URL reaches one node`)
+    else seen.urls.set(url, urlPath)
+  })
+  const own = new Set<string>()
+  rules.entries(node.services, at(path, 'services')).forEach((service, j) => {
+    const servicePath = `${at(path, 'services')}[${j}]`
+    if (typeof service !== 'string') return
+    if (own.has(service)) rules.push(servicePath, `lists "${service}" twice`)
+    else if (services !== undefined && !services.has(service)) {
+      rules.push(
+        servicePath,
+        `"${service}" is not a service the federation runs (not a key of services)`,
+      )
+    }
+    own.add(service)
+  })
 }
 
-function checkCoordinators(
+function coordinatorRules(
+  rules: Rules,
   value: unknown,
-  issues: Issues,
   services: ReadonlySet<string> | undefined,
 ): void {
-  if (!array(value, 'coordinators', issues, 0, Number.POSITIVE_INFINITY)) return
-  const coordinators = new Map<string, number>()
+  const keys = new Map<string, number>()
   const seen: Seen = { nodes: new Map(), urls: new Map() }
-  value.forEach((coordinator, i) => {
+  rules.entries(value, 'coordinators').forEach((entry, i) => {
     const path = `coordinators[${i}]`
-    const required = ['pubkey', 'alias', 'description', 'contact', 'nodes']
-    if (!fields(coordinator, path, issues, required, ['badges', 'policies'])) return
-    if (pubkey(coordinator.pubkey, at(path, 'pubkey'), issues)) {
-      const first = coordinators.get(coordinator.pubkey)
+    if (!isPlainObject(entry) || !rules.sound(path)) return
+    if (rules.pubkey(entry.pubkey, at(path, 'pubkey'))) {
+      const first = keys.get(entry.pubkey)
       if (first !== undefined) {
-        issues.push({
-          path: at(path, 'pubkey'),
-          message: `repeats coordinators[${first}].pubkey; each coordinator key may appear once`,
-        })
-      } else coordinators.set(coordinator.pubkey, i)
+        rules.push(
+          at(path, 'pubkey'),
+          `repeats coordinators[${first}].pubkey; each coordinator key may appear once`,
+        )
+      } else keys.set(entry.pubkey, i)
     }
-    text(coordinator.alias, at(path, 'alias'), issues, { min: 1, max: MANIFEST_LIMITS.aliasLength })
-    text(coordinator.description, at(path, 'description'), issues, {
+    rules.text(entry.alias, at(path, 'alias'), { min: 1, max: MANIFEST_LIMITS.aliasLength })
+    rules.text(entry.description, at(path, 'description'), {
       min: 0,
       max: MANIFEST_LIMITS.descriptionLength,
       multiLine: true,
     })
-    stringMap(coordinator.contact, at(path, 'contact'), issues, {
-      entries: MANIFEST_LIMITS.contactEntries,
+    textMap(rules, entry.contact, at(path, 'contact'), {
       keyLength: MANIFEST_LIMITS.contactKeyLength,
       valueLength: MANIFEST_LIMITS.contactValueLength,
       multiLine: false,
     })
-    if (array(coordinator.badges, at(path, 'badges'), issues, 0, MANIFEST_LIMITS.badges)) {
-      const badges = new Set<unknown>()
-      coordinator.badges.forEach((badge, j) => {
-        const badgePath = `${at(path, 'badges')}[${j}]`
-        if (!text(badge, badgePath, issues, { min: 1, max: MANIFEST_LIMITS.badgeLength })) return
-        if (badges.has(badge)) issues.push({ path: badgePath, message: `lists "${badge}" twice` })
-        badges.add(badge)
-      })
-    }
-    stringMap(coordinator.policies, at(path, 'policies'), issues, {
-      entries: MANIFEST_LIMITS.policies,
+    const badges = new Set<unknown>()
+    rules.entries(entry.badges, at(path, 'badges')).forEach((badge, j) => {
+      const badgePath = `${at(path, 'badges')}[${j}]`
+      if (!rules.text(badge, badgePath, { min: 1, max: MANIFEST_LIMITS.badgeLength })) return
+      if (badges.has(badge)) rules.push(badgePath, `lists "${badge}" twice`)
+      badges.add(badge)
+    })
+    textMap(rules, entry.policies, at(path, 'policies'), {
       keyLength: MANIFEST_LIMITS.policyTitleLength,
       valueLength: MANIFEST_LIMITS.policyTextLength,
       multiLine: true,
     })
-    if (array(coordinator.nodes, at(path, 'nodes'), issues, 0, Number.POSITIVE_INFINITY)) {
-      coordinator.nodes.forEach((node, j) => {
-        checkNode(node, `${at(path, 'nodes')}[${j}]`, issues, services, seen)
-      })
-    }
+    rules.entries(entry.nodes, at(path, 'nodes')).forEach((node, j) => {
+      const nodePath = `${at(path, 'nodes')}[${j}]`
+      if (isPlainObject(node) && rules.sound(nodePath)) {
+        nodeRules(rules, node, nodePath, services, seen)
+      }
+    })
   })
 }
 
-function checkServices(value: unknown, issues: Issues): Set<string> | undefined {
-  if (value === undefined) return undefined
-  if (!isPlainObject(value)) {
-    issues.push({ path: 'services', message: `must be an object (got ${describe(value)})` })
-    return undefined
-  }
+/** The services' names (checked); undefined when `services` is not a map. */
+function serviceRules(rules: Rules, value: unknown): Set<string> | undefined {
+  if (!isPlainObject(value) || !rules.sound('services')) return undefined
   const names = new Set<string>()
   for (const [name, params] of Object.entries(value)) {
     if (params === undefined) continue
     names.add(name)
-    const path = at('services', name)
     if (name.length > MANIFEST_LIMITS.serviceNameLength || !SERVICE_NAME.test(name)) {
-      issues.push({
-        path,
-        message:
-          'a service name is a lowercase letter then lowercase letters, digits or "-", ' +
+      rules.push(
+        at('services', name),
+        'a service name is a lowercase letter then lowercase letters, digits or "-", ' +
           `at most ${MANIFEST_LIMITS.serviceNameLength} characters`,
-      })
-    }
-    if (!isPlainObject(params)) {
-      issues.push({ path, message: `must be an object of parameters (got ${describe(params)})` })
+      )
     }
   }
   return names
 }
 
-function checkDevFund(value: unknown, issues: Issues): void {
-  if (value === undefined || !fields(value, 'devFund', issues, ['recipient', 'suggestedRate'])) {
-    return
-  }
-  const { recipient, suggestedRate } = value
+function devFundRules(rules: Rules, value: unknown): void {
+  if (!isPlainObject(value) || !rules.sound('devFund')) return
+  const { recipient } = value
   if (recipient !== undefined && !isXOnlyPublicKey(recipient) && !isEthereumAddress(recipient)) {
-    issues.push({
-      path: 'devFund.recipient',
-      message:
-        'must be an x-only public key (64 lowercase hex) or an Ethereum address ' +
+    rules.push(
+      'devFund.recipient',
+      'must be an x-only public key (64 lowercase hex) or an Ethereum address ' +
         `(0x and 40 hex digits, EIP-55 checksum if mixed case) (got ${describe(recipient)})`,
-    })
+    )
+  }
+}
+
+/**
+ * The rules of a manifest whose structure stopped at `stops` (paths relative to it); `clean`
+ * when the structure found nothing at all (then canonical JSON is checked too).
+ */
+function ruleIssues(value: unknown, stops: readonly string[], clean: boolean): Issues {
+  const rules = new Rules(stops)
+  if (!isPlainObject(value) || !rules.sound('')) return rules.issues
+  const m = value
+  rules.text(m.name, 'name', { min: 1, max: MANIFEST_LIMITS.nameLength })
+  const version = rules.integer(m.version, 'version') ? m.version : undefined
+  if (version === 1 && m.previous !== null && m.previous !== undefined) {
+    rules.push(
+      'previous',
+      `must be null in the genesis manifest (version 1) (got ${describe(m.previous)})`,
+    )
+  } else if (version !== undefined && version > 1 && !isLowerHex(m.previous, 32)) {
+    rules.push(
+      'previous',
+      `must be the sha256 of version ${version - 1}, 64 lowercase hex characters ` +
+        `(got ${describe(m.previous)})`,
+    )
   }
   if (
-    suggestedRate !== undefined &&
-    (typeof suggestedRate !== 'number' ||
-      !Number.isFinite(suggestedRate) ||
-      suggestedRate < 0 ||
-      suggestedRate > 1)
+    rules.integer(m.issuedAt, 'issuedAt') &&
+    rules.integer(m.expiresAt, 'expiresAt') &&
+    m.expiresAt <= m.issuedAt
   ) {
-    issues.push({
-      path: 'devFund.suggestedRate',
-      message: `must be a number from 0 to 1 (got ${describe(suggestedRate)})`,
+    rules.push('expiresAt', `must be later than issuedAt (${m.issuedAt}) (got ${m.expiresAt})`)
+  }
+  const guardianKeys = new Map<string, number>()
+  const guardians = rules.entries(m.guardians, 'guardians')
+  guardians.forEach((guardian, i) => {
+    const path = `guardians[${i}]`
+    if (!isPlainObject(guardian) || !rules.sound(path)) return
+    rules.text(guardian.name, at(path, 'name'), {
+      min: 1,
+      max: MANIFEST_LIMITS.guardianNameLength,
     })
+    if (!rules.pubkey(guardian.pubkey, at(path, 'pubkey'))) return
+    const first = guardianKeys.get(guardian.pubkey)
+    if (first !== undefined) {
+      rules.push(
+        at(path, 'pubkey'),
+        `repeats guardians[${first}].pubkey; each guardian key may appear once`,
+      )
+    } else guardianKeys.set(guardian.pubkey, i)
+  })
+  if (
+    rules.integer(m.threshold, 'threshold') &&
+    rules.sound('guardians') &&
+    Array.isArray(m.guardians) &&
+    m.threshold > m.guardians.length
+  ) {
+    rules.push(
+      'threshold',
+      `must be from 1 to ${m.guardians.length}, the number of guardians (got ${m.threshold})`,
+    )
   }
-}
-
-const MANIFEST_FIELDS = [
-  'hansa',
-  'name',
-  'version',
-  'previous',
-  'issuedAt',
-  'expiresAt',
-  'guardians',
-  'threshold',
-  'coordinators',
-  'services',
-  'devFund',
-] as const
-
-function checkManifest(value: unknown, path: string, issues: Issues): void {
-  const local: Issues = []
-  collectManifestIssues(value, local)
-  for (const issue of local) {
-    issues.push({ path: issue.path === '' ? path : at(path, issue.path), message: issue.message })
-  }
-}
-
-function collectManifestIssues(value: unknown, issues: Issues): void {
-  if (!fields(value, '', issues, MANIFEST_FIELDS)) return
-  const m = value
-  if (m.hansa !== undefined && m.hansa !== MANIFEST_FORMAT) {
-    issues.push({
-      path: 'hansa',
-      message: `must be ${MANIFEST_FORMAT}, the manifest format this software reads (got ${describe(m.hansa)})`,
-    })
-  }
-  text(m.name, 'name', issues, { min: 1, max: MANIFEST_LIMITS.nameLength })
-  const version = integer(m.version, 'version', issues, 1) ? m.version : undefined
-  if (version === 1 && m.previous !== null && m.previous !== undefined) {
-    issues.push({
-      path: 'previous',
-      message: `must be null in the genesis manifest (version 1) (got ${describe(m.previous)})`,
-    })
-  } else if (version !== undefined && version > 1 && !isLowerHex(m.previous, 32)) {
-    issues.push({
-      path: 'previous',
-      message:
-        `must be the sha256 of version ${version - 1}, 64 lowercase hex characters ` +
-        `(got ${describe(m.previous)})`,
-    })
-  }
-  const issued = integer(m.issuedAt, 'issuedAt', issues, 0, 'a unix time in seconds')
-  if (integer(m.expiresAt, 'expiresAt', issues, 0, 'a unix time in seconds') && issued) {
-    if ((m.expiresAt as number) <= (m.issuedAt as number)) {
-      issues.push({
-        path: 'expiresAt',
-        message: `must be later than issuedAt (${m.issuedAt}) (got ${m.expiresAt})`,
-      })
-    }
-  }
-  const guardians = checkGuardians(m.guardians, issues)
-  if (integer(m.threshold, 'threshold', issues, 1) && guardians !== undefined) {
-    if ((m.threshold as number) > guardians) {
-      issues.push({
-        path: 'threshold',
-        message: `must be from 1 to ${guardians}, the number of guardians (got ${m.threshold})`,
-      })
-    }
-  }
-  const services = checkServices(m.services, issues)
-  checkCoordinators(m.coordinators, issues, services)
-  checkDevFund(m.devFund, issues)
-  if (issues.length === 0) {
-    // Whatever the field checks let through (service parameters) must still be canonical JSON.
+  const services = serviceRules(rules, m.services)
+  coordinatorRules(rules, m.coordinators, services)
+  devFundRules(rules, m.devFund)
+  if (clean && rules.issues.length === 0) {
+    // Whatever the schema lets through (service parameters) must still be canonical JSON.
     try {
       canonicalJson(value)
     } catch (error) {
       if (!(error instanceof CanonicalJsonError)) throw error
-      issues.push({ path: error.path.replace(/^\$\.?/, ''), message: error.problem })
+      rules.push(error.path.replace(/^\$\.?/, ''), error.problem)
     }
   }
+  return rules.issues
 }
 
-/** Every structural problem of a manifest, each with a path; empty when it is well formed. */
+/** Every problem of a manifest, each with a path; empty when it is well formed. */
 export function manifestIssues(value: unknown): ManifestIssue[] {
-  const issues: Issues = []
-  collectManifestIssues(value, issues)
-  return issues
+  const { issues, stops } = structure(ManifestSchema, value, RULE_FIELDS)
+  return [...issues, ...ruleIssues(value, stops, issues.length === 0)]
 }
 
 export type ManifestValidation =
   | { ok: true; manifest: Manifest }
   | { ok: false; error: ManifestInvalidError }
 
-/** Structural validation of a manifest (not of its signatures or its place in a chain). */
+/** Validation of a manifest (not of its signatures or its place in a chain). */
 export function validateManifest(value: unknown): ManifestValidation {
   const issues = manifestIssues(value)
   if (issues.length > 0) return { ok: false, error: new ManifestInvalidError(issues) }
@@ -479,38 +492,26 @@ export function isManifest(value: unknown): value is Manifest {
   return manifestIssues(value).length === 0
 }
 
-/** Every structural problem of a signed manifest `{ manifest, signatures }`. */
+/** Every problem of a signed manifest `{ manifest, signatures }` (signatures unchecked). */
 export function signedManifestIssues(value: unknown): ManifestIssue[] {
-  const issues: Issues = []
-  if (!fields(value, '', issues, ['manifest', 'signatures'])) return issues
-  if (value.manifest !== undefined) checkManifest(value.manifest, 'manifest', issues)
-  const signatures = value.signatures
-  if (array(signatures, 'signatures', issues, 0, MANIFEST_LIMITS.signatures)) {
-    signatures.forEach((entry, i) => {
-      const path = `signatures[${i}]`
-      if (!fields(entry, path, issues, ['pubkey', 'sig'])) return
-      if (entry.pubkey !== undefined && !isLowerHex(entry.pubkey, 32)) {
-        issues.push({
-          path: at(path, 'pubkey'),
-          message: `must be 64 lowercase hex characters (got ${describe(entry.pubkey)})`,
-        })
-      }
-      if (entry.sig !== undefined && !isLowerHex(entry.sig, 64)) {
-        issues.push({
-          path: at(path, 'sig'),
-          message: `must be 128 lowercase hex characters (got ${describe(entry.sig)})`,
-        })
-      }
-    })
-  }
-  return issues
+  const { issues, stops } = structure(SignedManifestSchema, value, SIGNED_RULE_FIELDS)
+  if (!isPlainObject(value) || value.manifest === undefined) return issues
+  const inside = (path: string) => path !== '' && within(path, 'manifest')
+  const relative = (path: string) => (path === 'manifest' ? '' : path.slice('manifest.'.length))
+  const rules = ruleIssues(
+    value.manifest,
+    stops.filter(inside).map(relative),
+    !issues.some((i) => inside(i.path)),
+  )
+  const outer = (path: string) => (path === '' ? 'manifest' : at('manifest', path))
+  return [...issues, ...rules.map((i) => ({ path: outer(i.path), message: i.message }))]
 }
 
 export type SignedManifestValidation =
   | { ok: true; signed: SignedManifest }
   | { ok: false; error: ManifestInvalidError }
 
-/** Structural validation of a signed manifest; signatures are checked by verifyChain. */
+/** Validation of a signed manifest; signatures are checked by verifyChain. */
 export function validateSignedManifest(value: unknown): SignedManifestValidation {
   const issues = signedManifestIssues(value)
   if (issues.length > 0) return { ok: false, error: new ManifestInvalidError(issues) }

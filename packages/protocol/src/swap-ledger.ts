@@ -46,14 +46,18 @@ export function swapPolicy(terms: MeteredTerms): SwapPolicy {
 
 /** A priced request: a REQ/COUNT answered, or an event stored, with the event bytes it moved. */
 export type SwapRequest = {
-  kind: 'query' | 'event'
-  /** UTF-8 bytes of the events served (query) or stored (event), as NIP-01 serialises them. */
+  /**
+   * query: a REQ or COUNT answered; event: an event stored; delivery: an event sent live to a
+   * subscription that is already open (its REQ paid the base price, so only its bytes count).
+   */
+  kind: 'query' | 'event' | 'delivery'
+  /** UTF-8 bytes of the events served (query, delivery) or stored (event), as NIP-01 serialises them. */
   bytes: number
 }
 
 /** The price of a request before its size is known: what admission checks. */
 export const basePrice = (prices: SwapPrices, kind: SwapRequest['kind']): bigint =>
-  kind === 'query' ? prices.query : prices.event
+  kind === 'query' ? prices.query : kind === 'event' ? prices.event : 0n
 
 /** base price + ⌈bytes × kilobyte / 1024⌉ — integer arithmetic, rounded up. */
 export function priceOf(prices: SwapPrices, request: SwapRequest): bigint {

@@ -20,7 +20,8 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { TermsInvalidError, type TermsIssue, TermsSignatureError } from './billing-errors.js'
 import { canonicalBytes } from './canonical-json.js'
-import { bytesToHex, isEthereumAddress, isLowerHex, lowerHexToBytes } from './hex.js'
+import { isEthereumAddress } from './address.js'
+import { bytesToHex, isLowerHex, lowerHexToBytes } from './hex.js'
 import { isAmountString, isBps } from './money.js'
 
 export const TERMS_FORMAT = 1

@@ -68,23 +68,33 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       await authenticate(conn, secretKey, env)
       const stored: NostrEvent[] = []
       let live = false
-      const sub = subscribeLive(
-        conn,
-        [{ kinds: [GIFT_WRAP_KIND], '#p': [me] }],
-        (e) => (live ? onWrap(url)(e) : stored.push(e)),
-        env,
-      )
-      await sub.eose
-      live = true
-      for (const e of stored) onWrap(url)(e)
+      // Asked before subscribing, so no live delivery goes unbooked. Without the chequebook a
+      // hard-mode node needs, the user must act (deploy one): say so; the mail still comes
+      // until the node refuses her for what she owes.
       const payer = await payerFor(client, url, 'inbox', secretKey).catch((error) => {
-        // the user must act (deploy a chequebook): say so; the mail still comes until the node
-        // refuses her for what she owes
         if (error instanceof ChequebookMissingError) {
           status({ kind: 'failed', url, reason: error.message, at: client.env.clock() })
         }
         return null
       })
+      // A metered node charges each live delivery too: book it as the node does, and pay
+      // when the debt comes due, or the node closes the subscription at its threshold.
+      const onLive = (e: NostrEvent) => {
+        if (payer) {
+          payer.recordDelivery(e)
+          void payer.settle().catch(() => {})
+        }
+        onWrap(url)(e)
+      }
+      const sub = subscribeLive(
+        conn,
+        [{ kinds: [GIFT_WRAP_KIND], '#p': [me] }],
+        (e) => (live ? onLive(e) : stored.push(e)),
+        env,
+      )
+      await sub.eose
+      live = true
+      for (const e of stored) onWrap(url)(e)
       if (payer) {
         payer.recordQuery(stored)
         await payer.settle().catch(() => {})

@@ -8,11 +8,19 @@
 //                        while her subscription is active: `payment-required:` with the expiry
 //                        date otherwise. Her stored mail is not touched: it waits, under the
 //                        service's retention, for her to renew.
-// metered       onEvent/onReq  the connection's account (the first pubkey it authenticated as,
-//                        NIP-42) must exist (`auth-required:`) and be within the disconnect
-//                        threshold (`payment-required:` with the balance; soft mode serves)
-//               onServed the event stored or the query answered is charged to that account:
-//                        base price + ⌈bytes × kilobyte price / 1024⌉
+// metered       who pays (docs/paid-access.md says why):
+//               - an event stored (mail sent) is charged to the sender: the connection's
+//                 account, the first pubkey it authenticated as (NIP-42; `auth-required:`
+//                 without one). Every key the connection authenticated as must be within the
+//                 disconnect threshold, so a key that owes cannot hide behind a fresh one.
+//                 Not the recipient: anyone could then run up her debt by mailing her.
+//               - a query answered, and each event sent live to an open subscription, is
+//                 charged to its readers: the authenticated keys whose mail it returns (each
+//                 pays an equal share, rounded up), each of whom must be within the threshold
+//                 (`payment-required:` with the balance; soft mode serves). A reader past it
+//                 has her live subscription closed (onDeliver), not fed for free.
+//               price: base price + ⌈bytes × kilobyte price / 1024⌉ (a live event: no base,
+//               its REQ paid it)
 import type { NostrEvent, SwapRequest } from '@hansa/protocol'
 import type { ConnectionInfo } from '../relay/connection.js'
 import { type Refusal, refuse } from '../relay/refusal.js'
@@ -86,37 +94,78 @@ export function meter(
   accounts: SwapAccounts,
   unit: string,
 ): void {
-  const check = (conn: ConnectionInfo, kind: SwapRequest['kind']): Refusal | undefined => {
-    const peer = accountOf(conn)
-    if (peer === undefined) {
+  const refusal = (
+    peer: string,
+    kind: SwapRequest['kind'],
+    conn: ConnectionInfo,
+  ): Refusal | undefined => {
+    const decision = accounts.admit(peer, kind)
+    if (decision.serve) return undefined
+    // "you" when the connection is one key; the key that owes when it authenticated as several
+    const who = conn.authed.size > 1 ? `${short(peer)} owes` : 'you owe'
+    return refuse(
+      'payment-required',
+      'swap-disconnect',
+      `${who} ${decision.balance} ${unit}, past this node's disconnect threshold of ${decision.disconnectThreshold} ${unit}; send a cheque (POST /cheques) to continue`,
+    )
+  }
+  /** Each reader's share of `price`, rounded up, so the readers together pay at least it. */
+  const chargeReaders = (readers: readonly string[], kind: SwapRequest['kind'], bytes: number) => {
+    const price = accounts.price({ kind, bytes })
+    const share = (price + BigInt(readers.length) - 1n) / BigInt(readers.length)
+    for (const reader of readers) accounts.chargeAmount(reader, share)
+  }
+  /** The connection's authenticated keys an event is addressed to (its readers). */
+  const readersOf = (event: NostrEvent, conn: ConnectionInfo): string[] => {
+    const recipients = traffic.eventBeneficiaries(event)
+    return recipients === undefined ? [] : recipients.filter((p) => conn.authed.has(p))
+  }
+
+  addHook('onEvent', (event, conn) => {
+    if (traffic.eventBeneficiaries(event) === undefined) return undefined
+    const sender = accountOf(conn)
+    if (sender === undefined) {
       return refuse(
         'auth-required',
         'metered-auth',
         `this node meters the ${service}: authenticate (NIP-42) so your account can be charged`,
       )
     }
-    const decision = accounts.admit(peer, kind)
-    if (decision.serve) return undefined
-    return refuse(
-      'payment-required',
-      'swap-disconnect',
-      `you owe ${decision.balance} ${unit}, past this node's disconnect threshold of ${decision.disconnectThreshold} ${unit}; send a cheque (POST /cheques) to continue`,
-    )
-  }
-  addHook('onEvent', (event, conn) =>
-    traffic.eventBeneficiaries(event) === undefined ? undefined : check(conn, 'event'),
-  )
-  addHook('onReq', (filters, conn) =>
-    traffic.queryBeneficiaries(filters, conn) === undefined ? undefined : check(conn, 'query'),
-  )
+    // Every key the connection authenticated as must be within bounds: a connection cannot
+    // hide a key that owes behind a fresh one.
+    for (const pubkey of conn.authed) {
+      const refused = refusal(pubkey, 'event', conn)
+      if (refused) return refused
+    }
+    return undefined
+  })
+  addHook('onReq', (filters, conn) => {
+    const readers = traffic.queryBeneficiaries(filters, conn)
+    if (readers === undefined) return undefined
+    for (const reader of readers) {
+      const refused = refusal(reader, 'query', conn)
+      if (refused) return refused
+    }
+    return undefined
+  })
+  addHook('onDeliver', (event, conn) => {
+    for (const reader of readersOf(event, conn)) {
+      const refused = refusal(reader, 'delivery', conn)
+      if (refused) return refused
+    }
+    return undefined
+  })
   addHook('onServed', (served, conn) => {
-    const peer = accountOf(conn)
-    if (peer === undefined) return
     if (served.verb === 'EVENT') {
-      if (traffic.eventBeneficiaries(served.event) === undefined) return
-      accounts.charge(peer, { kind: 'event', bytes: served.bytes })
-    } else if (traffic.queryBeneficiaries(served.filters, conn) !== undefined) {
-      accounts.charge(peer, { kind: 'query', bytes: served.bytes })
+      const sender = accountOf(conn)
+      if (sender === undefined || traffic.eventBeneficiaries(served.event) === undefined) return
+      accounts.charge(sender, { kind: 'event', bytes: served.bytes })
+    } else if (served.verb === 'LIVE') {
+      const readers = readersOf(served.event, conn)
+      if (readers.length > 0) chargeReaders(readers, 'delivery', served.bytes)
+    } else {
+      const readers = traffic.queryBeneficiaries(served.filters, conn)
+      if (readers !== undefined && readers.length > 0) chargeReaders(readers, 'query', served.bytes)
     }
   })
 }

@@ -134,14 +134,24 @@ export class SwapAccounts {
     return decision
   }
 
+  /** The price of a request under this node's terms. */
+  price(request: SwapRequest): bigint {
+    return priceOf(this.policy.prices, request)
+  }
+
   /** Charges a served request; returns its price. */
   charge(peer: string, request: SwapRequest): bigint {
-    const price = priceOf(this.policy.prices, request)
+    const price = this.price(request)
+    this.chargeAmount(peer, price)
+    return price
+  }
+
+  /** Charges `price` for one served request (a reader's share of one). */
+  chargeAmount(peer: string, price: bigint): void {
     const e = this.entry(peer)
     e.account = charge(e.account, price)
     e.requests++
     this.touch(peer, e)
-    return price
   }
 
   /**

@@ -2,7 +2,7 @@
 // challenge and its budgets (events, queries, AUTH). Services see it read-only, as
 // ConnectionInfo.
 import { randomBytes } from 'node:crypto'
-import type { Filter } from '@hansa/protocol'
+import type { Filter, NostrEvent } from '@hansa/protocol'
 import type { WebSocket } from 'ws'
 import { TokenBucket } from './rate-limiter.js'
 import type { CompiledFilter } from './subscription-index.js'
@@ -16,10 +16,14 @@ export type Subscription = {
   compiled: CompiledFilter[]
   /**
    * Live events that matched while the stored ones were still being read (on a reader
-   * thread); they are sent after EOSE, so nothing committed meanwhile is missed.
+   * thread); they are sent after EOSE, so nothing committed meanwhile is missed. `metered`
+   * (when services meter what is served) is what onServed is told once one is sent.
    */
-  backlog: Array<{ id: string; message: string }> | null
+  backlog: Array<{ id: string; message: string; metered?: LiveDelivery }> | null
 }
+
+/** An event sent live to an open subscription, as the onServed hooks learn of it. */
+export type LiveDelivery = { verb: 'LIVE'; event: NostrEvent; bytes: number }
 
 export type ConnectionInfo = {
   readonly id: number

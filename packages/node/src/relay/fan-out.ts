@@ -6,8 +6,9 @@
 // closed); a connection past `limits.maxSendBufferBytes` queued for it has its subscriptions
 // closed, so nothing more queues for a client that does not read.
 import { type NostrEvent, closedMessage, relayEventMessage } from '@hansa/protocol'
-import type { Connection, Subscription } from './connection.js'
+import type { Connection, LiveDelivery, Subscription } from './connection.js'
 import type { LiveEvent } from './messages.js'
+import { type Refusal, refuse, refusalText } from './refusal.js'
 import type { StageContext } from './stage-context.js'
 import { SubscriptionIndex } from './subscription-index.js'
 
@@ -61,13 +62,27 @@ export class FanOut {
     }
   }
 
-  /** Sends a stored event to every open subscription it matches that may read it. */
+  /**
+   * Sends a stored event to every open subscription it matches that may read it. Where services
+   * meter what is served, each delivery is first put to the onDeliver hooks (a reader past her
+   * threshold has the subscription closed) and then reported to onServed, like stored results.
+   */
   deliver({ event, raw }: LiveEvent): void {
     if (this.index.size === 0) return
     const { maxSendBufferBytes, maxBacklog } = this.ctx.config.limits
+    const { onDeliver, onServed } = this.ctx.hooks
+    const metered: LiveDelivery | undefined =
+      onServed.length > 0 ? { verb: 'LIVE', event, bytes: Buffer.byteLength(raw) } : undefined
     for (const sub of this.index.matching(event)) {
       const conn = sub.conn
       if (conn.closed || !this.canRead(event, conn)) continue
+      if (onDeliver.length > 0) {
+        const refusal = this.deliveryRefusal(event, conn)
+        if (refusal) {
+          this.close(conn, sub, refusal.rule, refusalText(refusal))
+          continue
+        }
+      }
       const message = relayEventMessage(sub.id, raw)
       if (sub.backlog) {
         if (sub.backlog.length >= maxBacklog) {
@@ -79,7 +94,7 @@ export class FanOut {
           )
           continue
         }
-        sub.backlog.push({ id: event.id, message })
+        sub.backlog.push(metered ? { id: event.id, message, metered } : { id: event.id, message })
         continue
       }
       if (conn.buffered > maxSendBufferBytes) {
@@ -87,7 +102,21 @@ export class FanOut {
         continue
       }
       conn.send(message)
+      if (metered) this.ctx.served(conn, metered)
     }
+  }
+
+  private deliveryRefusal(event: NostrEvent, conn: Connection): Refusal | undefined {
+    for (const hook of this.ctx.hooks.onDeliver) {
+      try {
+        const refusal = hook(event, conn)
+        if (refusal) return refusal
+      } catch (err) {
+        this.ctx.log.error({ err }, 'onDeliver hook failed')
+        return refuse('error', 'deliver-hook', 'the node could not decide on this delivery')
+      }
+    }
+    return undefined
   }
 
   private canRead(event: NostrEvent, conn: Connection): boolean {

@@ -237,7 +237,10 @@ export class Query {
     sub.backlog = null
     if (backlog.length > 0) {
       const sent = new Set(frames ? frames.ids() : results!.events.map(eventIdOf))
-      conn.sendMany(backlog.filter((live) => !sent.has(live.id)).map((live) => live.message))
+      const unsent = backlog.filter((live) => !sent.has(live.id))
+      conn.sendMany(unsent.map((live) => live.message))
+      // Live events are metered when sent, not when they queued (the subscription may close first).
+      for (const live of unsent) if (live.metered) this.ctx.served(conn, live.metered)
     }
     return {
       type: 'served',

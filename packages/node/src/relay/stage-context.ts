@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { NodeConfig } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
-import type { HookName, Hooks } from '../services/service.js'
+import type { HookName, Hooks, Served } from '../services/service.js'
 import type { EventStore } from '../store/event-store.js'
 import type { Verifier } from '../verify/event-verifier.js'
 import type { Connection } from './connection.js'
@@ -35,4 +35,6 @@ export type StageContext = {
   relayUrl(): string
   /** Keeps a piece of work in flight until it settles (shutdown waits for it); logs a throw. */
   track(work: Promise<unknown>): void
+  /** Tells the onServed hooks (metering) what was served; call only when there are any. */
+  served(conn: Connection, served: Served): void
 }

@@ -31,6 +31,12 @@ export type Hooks = {
   ) => MaybePromise<Refusal | undefined>
   onClose: (conn: ConnectionInfo) => MaybePromise<void>
   /**
+   * Decides on a stored event before fan-out sends it live to an open subscription of this
+   * connection; a refusal closes that subscription with it (metering: a reader past her
+   * disconnect threshold). Synchronous: fan-out is the hot path.
+   */
+  onDeliver: (event: NostrEvent, conn: ConnectionInfo) => Refusal | undefined
+  /**
    * After the engine served a request: an event stored (OK true sent), or a REQ/COUNT
    * answered (EOSE or COUNT sent). Synchronous and after the answer, for metering.
    */
@@ -41,6 +47,8 @@ export type Hooks = {
 export type Served =
   | { verb: 'EVENT'; event: NostrEvent; bytes: number }
   | { verb: 'REQ' | 'COUNT'; filters: readonly Filter[]; events: number; bytes: number }
+  /** An event sent live to an open subscription (after its EOSE, or in the backlog that follows it). */
+  | { verb: 'LIVE'; event: NostrEvent; bytes: number }
 
 export type HookName = keyof Hooks
 export const HOOK_NAMES: readonly HookName[] = [
@@ -49,6 +57,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   'onEvent',
   'onReq',
   'onClose',
+  'onDeliver',
   'onServed',
 ]
 

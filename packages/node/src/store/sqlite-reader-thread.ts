@@ -1,7 +1,7 @@
 // A reader thread: its own connection to the store, answering queries and counts so the
 // relay's thread only parses, routes and sends.
 import { workerData } from 'node:worker_threads'
-import type { Filter } from '@hansa/protocol'
+import type { Filter } from '@hansa/protocol/events'
 import { type QueryOptions, type SyncItemsOptions, utf8Bytes } from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'

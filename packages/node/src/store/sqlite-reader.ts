@@ -4,7 +4,8 @@
 // (sqlite-reader-thread.ts), each with its own connection: WAL lets them all read while
 // the writer commits.
 import type Database from 'better-sqlite3'
-import { type Filter, tagConditions } from '@hansa/protocol'
+// The events entry: this module runs in the store's reader threads, which load no more.
+import { type Filter, tagConditions } from '@hansa/protocol/events'
 import {
   type QueryOptions,
   type ReadAccess,

@@ -3,7 +3,8 @@
 // writing connection; it runs on the writer thread (sqlite-writer-thread.ts), so commits
 // and their fsyncs never stop the relay's event loop.
 import type Database from 'better-sqlite3'
-import { type NostrEvent, dTagOf, expirationOf, kindClass, isHex64 } from '@hansa/protocol'
+// The events entry: this module runs in the store's writer thread, which loads no more.
+import { type NostrEvent, dTagOf, expirationOf, isHex64, kindClass } from '@hansa/protocol/events'
 import type { WriteOutcome } from './event-store.js'
 import { REPLACEABLE_KINDS } from './sqlite-schema.js'
 

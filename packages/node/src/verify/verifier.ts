@@ -18,7 +18,8 @@
 // broken build (a wrong library, a truncated .wasm) falls through to the next one instead of
 // rejecting every event.
 
-import { HansaError } from '@hansa/protocol'
+// The events entry: this module runs in the verify worker threads, which load no more.
+import { HansaError } from '@hansa/protocol/events'
 
 export type VerifierName = 'native' | 'wasm' | 'noble'
 export type VerifierPreference = 'auto' | VerifierName

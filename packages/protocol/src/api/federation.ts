@@ -1,52 +1,85 @@
 // The federation API's documents (GET /federation, the chain, proposals, a sync report): the
 // node's route schemas and the client's types both come from here.
-import { type Static, Type } from '@sinclair/typebox'
+import {
+  type IntegerOptions,
+  type ObjectOptions,
+  type Static,
+  type TProperties,
+  Type,
+} from '@sinclair/typebox'
+import { MANIFEST_FORMAT, MANIFEST_LIMITS } from '../manifest-types.js'
 import { Hex64, Hex128 } from './common.js'
 
-export const GuardianSchema = Type.Object({ pubkey: Hex64, name: Type.String() })
+// The manifest's shape is also its structural check (manifest-validation.ts): closed objects
+// (a field this format does not name is refused, so a typo is never signed), the entry limits
+// of MANIFEST_LIMITS, safe integers. The rules a schema cannot say — text lengths in
+// characters, keys on the curve, URLs, uniqueness, versions, the threshold — are code there.
 
-export const NodeEntrySchema = Type.Object({
+/** An object of this format: exactly its fields. */
+const closed = <P extends TProperties>(properties: P, options: ObjectOptions = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options })
+
+/** A whole number JavaScript holds exactly. */
+const SafeInteger = (minimum: number, options: IntegerOptions = {}) =>
+  Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, ...options })
+
+/** Any key: the rules check keys (length, control characters), with the key's own path. */
+const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
+
+/** A map of short texts (contact methods, policies). */
+const TextMap = (maxProperties: number) => Type.Record(AnyKey, Type.String(), { maxProperties })
+
+export const GuardianSchema = closed({ pubkey: Hex64, name: Type.String() })
+
+export const NodeEntrySchema = closed({
   pubkey: Hex64,
-  urls: Type.Array(Type.String(), { description: 'ws:// or wss:// URLs' }),
-  services: Type.Array(Type.String()),
+  urls: Type.Array(Type.String(), {
+    minItems: 1,
+    maxItems: MANIFEST_LIMITS.urlsPerNode,
+    description: 'ws:// or wss:// URLs',
+  }),
+  services: Type.Array(Type.String(), { minItems: 1, maxItems: MANIFEST_LIMITS.servicesPerNode }),
 })
 
-export const CoordinatorSchema = Type.Object({
+export const CoordinatorSchema = closed({
   pubkey: Hex64,
   alias: Type.String(),
   description: Type.String(),
-  contact: Type.Record(Type.String(), Type.String()),
-  badges: Type.Optional(Type.Array(Type.String())),
-  policies: Type.Optional(Type.Record(Type.String(), Type.String())),
+  contact: TextMap(MANIFEST_LIMITS.contactEntries),
+  badges: Type.Optional(Type.Array(Type.String(), { maxItems: MANIFEST_LIMITS.badges })),
+  policies: Type.Optional(TextMap(MANIFEST_LIMITS.policies)),
   nodes: Type.Array(NodeEntrySchema),
 })
 
-export const ManifestSchema = Type.Object(
+export const ManifestSchema = closed(
   {
-    hansa: Type.Literal(1),
+    hansa: Type.Literal(MANIFEST_FORMAT),
     name: Type.String(),
-    version: Type.Integer({ minimum: 1 }),
+    version: SafeInteger(1),
     previous: Type.Union([Hex64, Type.Null()], {
       description: "sha256 of the previous version's canonical JSON (RFC 8785); null for genesis",
     }),
-    issuedAt: Type.Integer({ description: 'unix seconds' }),
-    expiresAt: Type.Integer({ description: 'unix seconds' }),
-    guardians: Type.Array(GuardianSchema),
-    threshold: Type.Integer({ minimum: 1 }),
+    issuedAt: SafeInteger(0, { description: 'unix seconds' }),
+    expiresAt: SafeInteger(0, { description: 'unix seconds' }),
+    guardians: Type.Array(GuardianSchema, { minItems: 1, maxItems: MANIFEST_LIMITS.guardians }),
+    threshold: SafeInteger(1),
     coordinators: Type.Array(CoordinatorSchema),
-    services: Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }), {
+    services: Type.Record(AnyKey, Type.Object({}, { additionalProperties: true }), {
       description: 'service name → the federation-wide parameters of that service',
     }),
-    devFund: Type.Object({ recipient: Type.String(), suggestedRate: Type.Number() }),
+    devFund: closed({
+      recipient: Type.String(),
+      suggestedRate: Type.Number({ minimum: 0, maximum: 1 }),
+    }),
   },
   { description: 'The federation manifest (DESIGN.md "The manifest")' },
 )
 
-export const SignatureSchema = Type.Object({ pubkey: Hex64, sig: Hex128 })
+export const SignatureSchema = closed({ pubkey: Hex64, sig: Hex128 })
 
-export const SignedManifestSchema = Type.Object({
+export const SignedManifestSchema = closed({
   manifest: ManifestSchema,
-  signatures: Type.Array(SignatureSchema),
+  signatures: Type.Array(SignatureSchema, { maxItems: MANIFEST_LIMITS.signatures }),
 })
 
 export const FederationStatusSchema = Type.Object({
