@@ -139,7 +139,10 @@ describe('metered use paid from the user’s chequebook (hard mode, CLI)', () =>
       'no chequebook yet',
       ...as(aliceConfig, alice),
     ])
-    expect(`${refused.stdout}${refused.stderr}`).toContain('run hansa chequebook deploy')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('every node tried failed')
+    expect(refused.stderr).toContain(`takes cheques only from a chequebook on chain 31337`)
+    expect(refused.stderr).toContain('run hansa chequebook deploy')
     const { chequebook } = await json([
       'chequebook',
       'deploy',
