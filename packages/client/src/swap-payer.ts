@@ -264,7 +264,9 @@ export class SwapPayer {
   /** Adopts the node's record of the last payout credited from this chequebook when higher. */
   async sync(): Promise<void> {
     const account = await getAccount(this.options.nodeUrl, this.options.secretKey, this.options.api)
-    const credited = BigInt(account.chequebook?.cumulativePayout ?? '0')
+    // only the node's record of this payer's chequebook: another one's payout is not this one's
+    const same = account.chequebook?.address.toLowerCase() === this.chequebook.toLowerCase()
+    const credited = same ? BigInt(account.chequebook?.cumulativePayout ?? '0') : 0n
     if (credited > this.state.cumulativePayout)
       this.update({ ...this.state, cumulativePayout: credited })
   }
