@@ -85,13 +85,16 @@ describe('registry signatures on a node', () => {
       fc.asyncProperty(body, async (b) => {
         codes.add(await codeOf(store.add(nostrPublicKey(ana), b)))
       }),
-      { numRuns: 200 },
+      { numRuns: 500 },
     )
     expect([...codes].filter((c) => !c?.startsWith('HANSA_'))).toEqual([])
     // the bodies reached every check, up to the signature's recovery
     expect(codes).toContain('HANSA_REQUEST_INVALID')
     expect(codes).toContain('HANSA_REGISTRY_SIGNATURE')
     expect(store.view(hash).signatures).toEqual([])
+    // found by this property: a value whose toString throws crashed the refusal's message
+    const hostile = { hash, chainId: { toString: 0 }, registry, signature: '' }
+    expect(await codeOf(store.add(nostrPublicKey(ana), hostile))).toBe('HANSA_REGISTRY_SIGNATURE')
   })
 
   it('keeps a guardian’s own signature, one per guardian; refuses a stranger, a borrowed signature and another registry', async () => {

@@ -115,7 +115,9 @@ export class RegistrySignatures {
       throw new FederationRequestError(
         'HANSA_REGISTRY_SIGNATURE',
         422,
-        `this node gathers signatures for registry ${registry} on chain ${chainId}, not ${String(b.registry)} on chain ${String(b.chainId)}`,
+        // the request's values are named only when they are what they should be: anything else
+        // (an object whose toString throws) must not turn a refusal into a crash
+        `this node gathers signatures for registry ${registry} on chain ${chainId}, not ${typeof b.registry === 'string' && ADDRESS.test(b.registry) ? b.registry : 'that registry'} on chain ${Number.isSafeInteger(b.chainId) ? b.chainId : 'that chain'}`,
       )
     }
     const known = this.known(b.hash)
