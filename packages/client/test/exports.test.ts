@@ -36,6 +36,7 @@ const EXPORTS = [
   'chequebookFor',
   'choose',
   'completeOrder',
+  'confirmOrder',
   'coordinatorEnabled',
   'coordinatorsFromManifest',
   'createHansaClient',
