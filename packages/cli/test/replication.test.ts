@@ -331,6 +331,38 @@ describe('replication between member nodes (3 node processes)', () => {
     }
   })
 
+  it('a deletion without a k tag, made while node-3 is down, reaches it by catch-up', async () => {
+    const userSk = generateSecretKey()
+    const relays = finalizeEvent(
+      { kind: 10050, created_at: now(), tags: [['relay', url(0)]], content: '' },
+      userSk,
+    )
+    expect((await publish(url(0), relays))[2]).toBe(true)
+    await waitFor(
+      () => read(url(2), { ids: [relays.id] }),
+      (ids) => Array.isArray(ids) && ids.length === 1,
+    )
+    await nodes[2]!.stop()
+    // NIP-09's `k` tag is a SHOULD: this deletion has none, so no filter can tell its kind.
+    const deletion = finalizeEvent(
+      { kind: 5, created_at: now(), tags: [['e', relays.id]], content: '' },
+      userSk,
+    )
+    expect((await publish(url(0), deletion))[2]).toBe(true)
+    await waitFor(
+      () => read(url(1), { ids: [relays.id] }),
+      (ids) => Array.isArray(ids) && ids.length === 0,
+    )
+    // node-1's pushes waiting for node-3 go with node-1's restart: only catch-up is left.
+    await nodes[0]!.stop()
+    await start(0)
+    await start(2)
+    await waitFor(
+      () => read(url(2), { ids: [relays.id] }),
+      (ids) => Array.isArray(ids) && ids.length === 0,
+    )
+  })
+
   it('gift wraps by NIP-77: a stranger is told to authenticate, a non-member gets nothing, a member node all', async () => {
     expect(await negentropyIds(url(0), { kinds: [1059] }, null)).toMatch(/^NEG-ERR auth-required: /)
     expect(await negentropyIds(url(0), { kinds: [1059] }, generateSecretKey())).toEqual([])

@@ -225,10 +225,21 @@ export async function startNode(
     })
     cleanups.unshift(() => sync.stop())
     // Replication (replication/): peers from the manifest, live push, NIP-77 catch-up.
+    const catchUpConnection = {
+      id: 0,
+      ip: 'replication',
+      challenge: '',
+      authed: new Set([key.pubkey]),
+    }
     const replication = new Replicator({
       config,
       nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-      selfUrl: () => relay.relayUrl,
+      // What catch-up fetched enters as from a member node (this node's own key): checked like
+      // any event, exempt from paid access, counted and never pushed on (replicator.ts).
+      ingest: async (events) =>
+        (await relay.ingestBatch(events, catchUpConnection)).map((o) => ({
+          stored: o.type === 'stored',
+        })),
       store,
       services: services
         .filter((s) => (s.replication ?? []).length > 0)

@@ -6,6 +6,7 @@ import { type AddressInfo, WebSocketServer } from 'ws'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PeerSocket, replicationPeers, sharedFilters } from '@hansa/node'
+import { peerFilters } from '../src/replication/peers.js'
 import type { Manifest } from '@hansa/protocol'
 import { removeDir, startTestNode, type TestNode } from './helpers.js'
 
@@ -149,10 +150,13 @@ describe('replication peers from the manifest', () => {
     expect(replicationPeers(null, a, services).size).toBe(0)
   })
 
-  it('shares deletions that name a shared kind', () => {
-    expect(sharedFilters(services[0]!)).toEqual([
+  it('shares every deletion, with or without a k tag, and reconciles each filter once per peer', () => {
+    expect(sharedFilters(services[0]!)).toEqual([{ kinds: [1059, 10050] }, { kinds: [5] }])
+    const both = { pubkey: b, url: 'ws://b', coordinator: 'x', services: ['inbox', 'orderbook'] }
+    expect(peerFilters(both, services)).toEqual([
       { kinds: [1059, 10050] },
-      { kinds: [5], '#k': ['1059', '10050'] },
+      { kinds: [5] },
+      { kinds: [38383] },
     ])
   })
 })

@@ -12,7 +12,7 @@ import {
   serializeEvent,
 } from '@hansa/protocol'
 import type { WriteOutcome } from '../store/event-store.js'
-import type { Connection } from './connection.js'
+import type { ConnectionInfo } from './connection.js'
 import { policyRefusal } from './event-policy.js'
 import { EventWriter } from './event-writer.js'
 import type { IngestOutcome } from './messages.js'
@@ -30,7 +30,7 @@ export class Ingest {
     this.writer = new EventWriter(ctx.store, ctx.metrics.writeSeconds)
   }
 
-  async ingest(conn: Connection, value: unknown): Promise<IngestOutcome> {
+  async ingest(conn: ConnectionInfo, value: unknown): Promise<IngestOutcome> {
     const { metrics } = this.ctx
     metrics.eventsReceived.inc()
     const shapeError = eventShapeError(value)

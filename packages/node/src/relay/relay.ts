@@ -31,10 +31,10 @@ import type { EventStore, WriteOutcome } from '../store/event-store.js'
 import type { Verifier } from '../verify/event-verifier.js'
 import { Admission } from './admission.js'
 import { Auth } from './auth.js'
-import type { Connection } from './connection.js'
+import type { Connection, ConnectionInfo } from './connection.js'
 import { FanOut } from './fan-out.js'
 import { Ingest } from './ingest.js'
-import type { ClientMessage } from './messages.js'
+import type { ClientMessage, IngestOutcome } from './messages.js'
 import { Query } from './query.js'
 import { type Refusal, refusalText } from './refusal.js'
 import type { HookLists, StageContext } from './stage-context.js'
@@ -257,7 +257,7 @@ export class Relay {
   }
 
   /** Tells the onServed hooks (metering) what was served; callers skip it when there are none. */
-  private served(conn: Connection, served: Served): void {
+  private served(conn: ConnectionInfo, served: Served): void {
     for (const hook of this.hooks.onServed) {
       try {
         hook(served, conn)
@@ -268,6 +268,35 @@ export class Relay {
   }
 
   // ---- for the node and its services ------------------------------------------------
+
+  /**
+   * Events a member node holds and this one lacks (replication's catch-up), handed over in
+   * process instead of through a WebSocket to itself: each passes the ingest stage like any
+   * EVENT — shape, policy, signature, the services' hooks — as if sent on a connection
+   * authenticated as `from` (a member node), all at once, so the verifier checks them in
+   * batches and the writer commits many per transaction; what is stored goes on to fan-out
+   * and the onServed hooks, as an EVENT does. The outcomes are in the order of `values`.
+   */
+  async ingestBatch(values: readonly unknown[], from: ConnectionInfo): Promise<IngestOutcome[]> {
+    return Promise.all(
+      values.map(async (value) => {
+        const outcome = await this.ingest.ingest(from, value)
+        if (outcome.type === 'stored') {
+          this.fanOut.deliver(outcome)
+          if (this.hooks.onServed.length > 0) {
+            this.served(from, {
+              verb: 'EVENT',
+              event: outcome.event,
+              bytes: Buffer.byteLength(outcome.raw),
+            })
+          }
+        } else if (outcome.type === 'refused' || outcome.type === 'malformed') {
+          this.countRefusal(outcome.refusal)
+        }
+        return outcome
+      }),
+    )
+  }
 
   /**
    * Stores an event the node made itself (signed with its key) and sends it to matching

@@ -24,6 +24,12 @@ export function exemptMemberNodes<K extends HookName>(
         isMember(conn) ? undefined : hook(filters, conn, verb)
       return wrapped as Hooks[K]
     }
+    case 'onDeliver': {
+      const hook = fn as Hooks['onDeliver']
+      const wrapped: Hooks['onDeliver'] = (event, conn) =>
+        isMember(conn) ? undefined : hook(event, conn)
+      return wrapped as Hooks[K]
+    }
     case 'onServed': {
       const hook = fn as Hooks['onServed']
       const wrapped: Hooks['onServed'] = (served, conn) => {

@@ -20,17 +20,27 @@ export type Peer = {
 }
 
 /**
- * The filters reconciled for a service: its own, plus the deletions (kind 5) that name one of
- * its kinds in a `k` tag (NIP-09 asks deleters to add it), so a deletion reaches every member
- * that holds what it deletes. Expirations (NIP-40) need nothing: the tag travels with the
- * event and every node prunes by it.
+ * The filters reconciled for a service: its own, plus every deletion (kind 5), so a deletion
+ * reaches every member that holds what it deletes. Not only those naming a shared kind in a
+ * `k` tag: NIP-09 makes the tag a SHOULD, and a deletion without it cannot be told apart by a
+ * filter — yet it must reach the members. Deletions are small and delete only their own
+ * author's events (the store's rule), so sharing every one costs little and opens nothing.
+ * Expirations (NIP-40) need nothing: the tag travels with the event and every node prunes by it.
  */
 export function sharedFilters(service: SharedService): Filter[] {
-  const kinds = new Set<number>()
-  for (const f of service.filters) for (const k of f.kinds ?? []) kinds.add(k)
-  const deletions: Filter[] =
-    kinds.size > 0 ? [{ kinds: [DELETION_KIND], '#k': [...kinds].map(String) }] : []
+  const deletions: Filter[] = service.filters.length > 0 ? [{ kinds: [DELETION_KIND] }] : []
   return [...service.filters.map((f) => ({ ...f })), ...deletions]
+}
+
+/** The filters reconciled with a peer: those of the services both run, each once. */
+export function peerFilters(peer: Peer, services: readonly SharedService[]): Filter[] {
+  const seen = new Map<string, Filter>()
+  for (const name of peer.services) {
+    const service = services.find((s) => s.name === name)
+    if (!service) continue
+    for (const f of sharedFilters(service)) seen.set(JSON.stringify(f), f)
+  }
+  return [...seen.values()]
 }
 
 /** Does a service share this event (one of its filters, or a deletion naming its kinds)? */

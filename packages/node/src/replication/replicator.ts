@@ -13,8 +13,10 @@
 //
 // Catch-up: NIP-77 negentropy as the initiator, per peer and shared filter — at start, when
 // the manifest changes, when a peer comes back, and on a jittered timer. Catch-up PULLS: ids
-// we lack are fetched (REQ by ids) and published into our own relay over a loopback connection
-// authenticated as this node, so they pass the same checks as any event; ids the peer lacks are
+// we lack are fetched (REQ by ids, the next batch on its way while one is written) and handed
+// to our own relay's ingest stage in process, as from a connection authenticated as this node,
+// so they pass the same checks as any event, in batches the verifier and the writer take
+// whole (no second serialisation, no loopback socket); ids the peer lacks are
 // only counted, since the peer's own catch-up with us (it runs the same schedule) fetches them —
 // pushing them too would send everything twice. Catch-ups run one at a time per node, so an
 // empty node that lacks the same events at every peer fetches them once.
@@ -30,6 +32,7 @@ import {
   type Peer,
   type SharedService,
   memberNodeKeys,
+  peerFilters,
   replicationPeers,
   sharedFilters,
 } from './peers.js'
@@ -37,8 +40,11 @@ import {
 export type ReplicatorOptions = {
   config: NodeConfig
   nodeKey: { pubkey: string; secretKey: Uint8Array }
-  /** This node's own ws:// URL (known once it listens). */
-  selfUrl: () => string
+  /**
+   * This node's ingest, for what catch-up fetched: each event through the relay's ingest stage
+   * (shape, policy, signature, the services' hooks) as from a member node, in one batch.
+   */
+  ingest: (events: readonly NostrEvent[]) => Promise<Array<{ stored: boolean }>>
   store: EventStore
   /** The node's services that declare a replication filter. */
   services: readonly SharedService[]
@@ -82,8 +88,6 @@ export class Replicator {
   private readonly links = new Map<string, PeerLink>()
   private members = new Set<string>()
   private membersOf: Manifest | null = null
-  private self: PeerSocket | null = null
-  private selfConnecting: Promise<PeerSocket> | null = null
   private stopped = false
   /** Catch-ups run one at a time: a node that lacks the same events at three peers fetches them once. */
   private catchUps: Promise<unknown> = Promise.resolve()
@@ -172,19 +176,9 @@ export class Replicator {
     }
   }
 
-  /** A connection to this node's own relay, authenticated as the node: the ingest path. */
-  async selfSocket(): Promise<PeerSocket> {
-    if (this.self?.open) return this.self
-    this.selfConnecting ??= (async () => {
-      const timeout = this.options.config.replication.timeoutSeconds * 1000
-      const socket = await PeerSocket.connect(this.options.selfUrl(), timeout)
-      await socket.authenticate(this.options.nodeKey.secretKey, this.options.selfUrl())
-      this.self = socket
-      return socket
-    })().finally(() => {
-      this.selfConnecting = null
-    })
-    return this.selfConnecting
+  /** Events fetched from a peer, into this node's own ingest (checked like any event). */
+  ingest(events: readonly NostrEvent[]): Promise<Array<{ stored: boolean }>> {
+    return this.options.ingest(events)
   }
 
   status(): PeerStatus[] {
@@ -211,7 +205,6 @@ export class Replicator {
     this.stopped = true
     for (const link of this.links.values()) link.stop()
     this.links.clear()
-    this.self?.close()
   }
 }
 
@@ -451,29 +444,25 @@ export class PeerLink {
     let peerLacks = 0
     let error: string | null = null
     try {
-      for (const name of this.peer.services) {
-        const service = this.opts.services.find((s) => s.name === name)
-        if (!service) continue
-        for (const filter of sharedFilters(service)) {
-          const local = await store.syncItems(filter, {
-            ...all,
-            now: now(),
-            max: config.replication.negentropyMaxRecords,
-          })
-          if (local === null) {
-            throw new Error(
-              `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
-            )
-          }
-          const result = await socket.reconcile(
-            filter,
-            local,
-            config.replication.negentropyFrameBytes,
+      for (const filter of peerFilters(this.peer, this.opts.services)) {
+        const local = await store.syncItems(filter, {
+          ...all,
+          now: now(),
+          max: config.replication.negentropyMaxRecords,
+        })
+        if (local === null) {
+          throw new Error(
+            `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
           )
-          bytes += result.bytes
-          peerLacks += result.have.length
-          fetched += await this.fetchInto(socket, result.need)
         }
+        const result = await socket.reconcile(
+          filter,
+          local,
+          config.replication.negentropyFrameBytes,
+        )
+        bytes += result.bytes
+        peerLacks += result.have.length
+        fetched += await this.fetchInto(socket, result.need)
       }
       this.owner.metrics.reconciles.inc({ ...this.label, result: 'ok' })
     } catch (err) {
@@ -506,15 +495,24 @@ export class PeerLink {
     }
   }
 
-  /** Fetches the ids from the peer and publishes them into this node's relay. */
+  /**
+   * Fetches the ids from the peer, a batch at a time, into this node's ingest; the next batch
+   * travels while this one is checked and written.
+   */
   private async fetchInto(socket: PeerSocket, ids: readonly string[]): Promise<number> {
-    let stored = 0
-    for (let i = 0; i < ids.length; i += FETCH_BATCH) {
+    const fetchFrom = (i: number) => {
       const batch = ids.slice(i, i + FETCH_BATCH)
-      const events = await socket.fetch({ ids: batch, limit: batch.length })
-      const self = await this.owner.selfSocket()
-      const results = await Promise.all(events.map((e) => self.publish(e)))
-      const ok = results.filter((r) => r.ok && !r.message.startsWith('duplicate:')).length
+      const fetching = socket.fetch({ ids: batch, limit: batch.length })
+      fetching.catch(() => {}) // awaited below; a failure is not left unhandled meanwhile
+      return fetching
+    }
+    let stored = 0
+    let next = ids.length > 0 ? fetchFrom(0) : null
+    for (let i = 0; next !== null; i += FETCH_BATCH) {
+      const events = await next
+      next = i + FETCH_BATCH < ids.length ? fetchFrom(i + FETCH_BATCH) : null
+      const results = await this.owner.ingest(events)
+      const ok = results.filter((r) => r.stored).length
       stored += ok
       if (ok > 0) this.received(ok)
     }
