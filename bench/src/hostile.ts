@@ -66,7 +66,8 @@ const watch = (ws: WebSocket, role: string) => {
   ws.on('close', () => count(`${role}: connection closed by the node`))
 }
 
-const node = await spawnNode({ env: { HANSA_LOG_LEVEL: 'warn' } })
+// The node's default limits: they are what is measured (spawnNode turns them off otherwise).
+const node = await spawnNode({ env: { HANSA_LOG_LEVEL: 'warn' }, limits: 'default' })
 say(`node ${node.url} pid ${node.pid}`)
 const stopAt = () => Date.now() > deadline
 let deadline = Number.POSITIVE_INFINITY

@@ -64,6 +64,11 @@ export function spawnNode(
     log?: (line: string) => void
     /** More environment for this node (HANSA_STORAGE_BACKEND, …). */
     env?: Record<string, string>
+    /**
+     * 'off' (the default): the rate limits are turned off, as BENCH_NODE_ENV says; 'default':
+     * the node's own defaults, for benchmarks that measure the limits themselves (hostile).
+     */
+    limits?: 'off' | 'default'
   } = {},
 ) {
   const cli = options.cli ?? DEFAULT_CLI
@@ -73,7 +78,13 @@ export function spawnNode(
     process.execPath,
     [...(options.nodeArgs ?? []), cli, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
     {
-      env: { ...process.env, ...BENCH_NODE_ENV, ...options.env },
+      env: {
+        ...process.env,
+        ...(options.limits === 'default'
+          ? { HANSA_LOG_LEVEL: BENCH_NODE_ENV.HANSA_LOG_LEVEL }
+          : BENCH_NODE_ENV),
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

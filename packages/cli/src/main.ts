@@ -287,6 +287,10 @@ orderKey(
 for (const [action, description] of [
   ['take', "take a pending order; the request goes to the order's coordinator"],
   ['cancel', 'cancel your pending order (only its maker may)'],
+  [
+    'confirm',
+    "confirm a take of your order (else it returns to the book after the coordinator's timeout)",
+  ],
   ['complete', 'confirm the fiat arrived, ending the trade (the bitcoin seller)'],
 ] as const) {
   const cmd = orderKey(

@@ -96,7 +96,17 @@ describe('@hansa/client: the HansaClient API', () => {
     expect(Object.keys(c.inbox).sort()).toEqual(['publishRelays', 'read', 'send', 'watch'])
     // The joint order book (orders-exports.test.ts pins its own names).
     expect(Object.keys(c.orders).sort()).toEqual(
-      ['cancel', 'client', 'complete', 'list', 'make', 'registerRobot', 'take', 'watch'].sort(),
+      [
+        'cancel',
+        'client',
+        'complete',
+        'confirm',
+        'list',
+        'make',
+        'registerRobot',
+        'take',
+        'watch',
+      ].sort(),
     )
   })
 

@@ -34,6 +34,7 @@ const EXPORTS = [
   'checkRegistry',
   'choose',
   'completeOrder',
+  'confirmOrder',
   'coordinatorEnabled',
   'coordinatorsFromManifest',
   'createHansaClient',

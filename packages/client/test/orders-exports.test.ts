@@ -13,6 +13,7 @@ const ORDERS_API = [
   'takeOrder',
   'cancelOrder',
   'completeOrder',
+  'confirmOrder',
   'registerRobot',
   // whom it trusts
   'coordinatorsFromManifest',

@@ -288,7 +288,10 @@ describe('the joint order book', () => {
     expect(pending.orders.map((o) => o.id)).not.toContain(order!.id)
     const inProgress = await bookFor(undefined).list({ status: ['in-progress'] })
     expect(inProgress.orders.map((o) => o.id)).toEqual([order!.id])
-    // Lubeck booked its fees: 0.025 % + 0.175 % of 400 000 sats, in msat.
+    // The maker confirms the take (else it lapses back to the book); then lubeck books its
+    // fees: 0.025 % + 0.175 % of 400 000 sats, in msat.
+    const confirmed = await bookFor(alice).confirm({ order: order! })
+    expect(confirmed.status).toBe('in-progress')
     const fees = lubeck.billing.books.recent(10).filter((p) => p.purpose === 'trade-fee')
     expect(fees.map((p) => p.amount).sort()).toEqual([100_000n, 700_000n])
   })

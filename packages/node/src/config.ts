@@ -42,6 +42,14 @@ const nodeOptions = {
     description: 'NIP-11 contact (an email or a URL).',
     restart: false,
   }),
+  trustedProxies: option.strings([], {
+    description:
+      "Addresses or CIDR ranges of reverse proxies in front of the node: only from these is X-Forwarded-For believed, so per-address limits count the client, not the proxy (WebSocket and HTTP). Empty: the socket's address counts.",
+  }),
+  metricsToken: option.string('', {
+    description:
+      'Bearer token that shows per-peer series (peer keys, balances) at /metrics; without it /metrics shows only totals. Empty: never shown.',
+  }),
   logLevel: option.choice(
     [
       lit('fatal'),

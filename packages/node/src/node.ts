@@ -31,6 +31,7 @@ import { BillingHistory, billingSnapshot } from './billing/history.js'
 import { billingHistoryRoutes } from './http/billing-history-routes.js'
 import { webAppRoutes } from './http/web-app.js'
 import { relayInformation } from './http/relay-info.js'
+import { trustedProxiesIssue } from './http/client-address.js'
 import { createHttpServer } from './http/server.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { type NodeParts, createNodeParts } from './node-parts.js'
@@ -142,6 +143,8 @@ export async function startNode(
   options: StartNodeOptions = {},
 ): Promise<HansaNode> {
   const dataDir = resolve(config.dataDir)
+  const proxiesIssue = trustedProxiesIssue(config.trustedProxies)
+  if (proxiesIssue !== undefined) throw new ConfigError(proxiesIssue)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const parts = await createNodeParts(config, {
     ...options,
@@ -399,6 +402,18 @@ export async function startNode(
             nip98,
             adminPubkeys: () => config.federation.adminPubkeys,
             setupToken,
+            verifySignatures: (checks) =>
+              Promise.all(
+                checks.map(async (c) => {
+                  const r = await verifier.check({
+                    id: c.hash,
+                    pubkey: c.pubkey,
+                    sig: c.sig,
+                    serialized: c.preimage,
+                  })
+                  return r === 'ok'
+                }),
+              ),
           }),
         (http) => billingRoutes(http, { billing, nip98 }),
         (http) => billingHistoryRoutes(http, { billing, history, nip98 }),
@@ -411,6 +426,8 @@ export async function startNode(
         const { cause: _cause, ...shown } = storage
         return { ok: storage.ok, storage: shown }
       },
+      metricsToken: config.metricsToken,
+      trustedProxies: config.trustedProxies,
       beforeMetrics: async () => {
         metrics.storedBytes.set(await store.storedBytes())
         metrics.storedEvents.set(await store.eventCount())

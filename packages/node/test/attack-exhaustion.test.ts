@@ -96,6 +96,30 @@ describe('exhaustion attacks on a running node', () => {
     client.close()
   })
 
+  it('a REQ with a thousand values costs its size in query tokens', async () => {
+    const answers = async (filter: (i: number) => Record<string, unknown>) => {
+      const client = await RawClient.connect(node.url)
+      for (let i = 0; i < 8; i++) client.send(['REQ', `q${i}`, filter(i)])
+      const got: string[] = []
+      for (let i = 0; i < 8; i++) {
+        const m = await client.next(
+          (x) => (x[0] === 'EOSE' || x[0] === 'CLOSED') && x[1] === `q${i}`,
+        )
+        got.push(m[0] === 'EOSE' ? 'EOSE' : String(m[2]).split(':')[0]!)
+      }
+      client.close()
+      return got
+    }
+    // Eight cheap REQs fit a connection's burst (twice limits.queriesPerSecond, 20)...
+    expect(await answers((i) => ({ '#t': [`cheap-${i}`] }))).toEqual(new Array(8).fill('EOSE'))
+    // ...eight with a thousand tag values each (11 tokens apiece) do not.
+    const heavy = await answers((i) => ({
+      '#t': Array.from({ length: 1000 }, (_, j) => `heavy-${i}-${j}`),
+    }))
+    expect(heavy.slice(0, 3)).toEqual(['EOSE', 'EOSE', 'EOSE'])
+    expect(heavy).toContain('rate-limited')
+  })
+
   it('AUTH is rate-limited, and one connection may authenticate as a bounded number of keys', async () => {
     const client = await RawClient.connect(node.url)
     const challenge = (await client.next((m) => m[0] === 'AUTH'))[1] as string
@@ -130,21 +154,79 @@ describe('exhaustion attacks on a running node', () => {
   })
 
   it('a tag-heavy event against filters with a thousand values reaches exactly its subscribers', async () => {
-    const client = await RawClient.connect(node.url)
+    // Two heavy subscriptions a connection: a REQ of a thousand values costs 11 query tokens.
+    const clients = await Promise.all([0, 1, 2, 3, 4].map(() => RawClient.connect(node.url)))
     const values = (prefix: string) => Array.from({ length: 1000 }, (_, i) => `${prefix}${i}`)
-    for (let s = 0; s < 10; s++) client.send(['REQ', `heavy${s}`, { '#t': values(`v${s}-`) }])
-    for (let s = 0; s < 10; s++) await client.next((m) => m[0] === 'EOSE' && m[1] === `heavy${s}`)
+    for (let s = 0; s < 10; s++) {
+      clients[s >> 1]!.send(['REQ', `heavy${s}`, { '#t': values(`v${s}-`) }])
+    }
+    for (let s = 0; s < 10; s++) {
+      await clients[s >> 1]!.next((m) => m[0] === 'EOSE' && m[1] === `heavy${s}`)
+    }
     const tags = Array.from({ length: 2500 }, (_, i) => ['t', `v3-${i}`])
     const publisher = await RawClient.connect(node.url)
     const e = note('tags', tags)
     publisher.send(['EVENT', e])
     expect((await publisher.ok(e.id))[2]).toBe(true)
-    const got = await client.next((m) => m[0] === 'EVENT')
+    const got = await clients[1]!.next((m) => m[0] === 'EVENT')
     expect(got[1]).toBe('heavy3')
-    await expect(client.next((m) => m[0] === 'EVENT', 300)).rejects.toThrow()
-    client.close()
+    for (const client of clients) {
+      await expect(client.next((m) => m[0] === 'EVENT', 300)).rejects.toThrow()
+      client.close()
+    }
     publisher.close()
   })
+})
+
+describe('many non-reading connections from one address', () => {
+  let node: TestNode
+  const perConnection = 1024 * 1024
+  const perAddress = 1024 * 1024
+
+  beforeAll(async () => {
+    node = await startTestNode({
+      'limits.maxSendBufferBytes': perConnection,
+      'limits.maxSendBufferBytesPerIp': perAddress,
+      'limits.eventsPerSecond': 10_000,
+      'limits.eventsPerSecondPerIp': 10_000,
+    })
+  })
+  afterAll(async () => {
+    await node.stop()
+    removeDir(node.dataDir)
+  })
+
+  it("share one address's send budget instead of each holding the connection bound", async () => {
+    const lazies: RawClient[] = []
+    for (let i = 0; i < 8; i++) {
+      const lazy = await RawClient.connect(node.url)
+      await lazy.next((m) => m[0] === 'AUTH')
+      lazy.send(['REQ', 'flood', { kinds: [1], '#t': ['shared-flood'] }])
+      await lazy.next((m) => m[0] === 'EOSE')
+      ;(lazy.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+      lazies.push(lazy)
+    }
+    const serverSides = [...node.relay.connections]
+    const publisher = await RawClient.connect(node.url)
+    const big = 'y'.repeat(60_000)
+    let peak = 0
+    for (let i = 0; i < 300; i++) {
+      const e = note(`${i}${big}`, [['t', 'shared-flood']])
+      publisher.send(['EVENT', e])
+      await publisher.ok(e.id)
+      peak = Math.max(
+        peak,
+        serverSides.reduce((sum, c) => sum + c.buffered, 0),
+      )
+      if (serverSides.every((c) => c.subscriptions.size === 0)) break
+    }
+    // Eight connections of 1 MiB each could hold 8 MiB; together they hold the address's 1 MiB
+    // (plus the event that crossed each one's share).
+    expect(peak).toBeLessThan(perAddress + 8 * 70_000)
+    expect(serverSides.every((c) => c.subscriptions.size === 0)).toBe(true)
+    for (const lazy of lazies) lazy.ws.terminate()
+    publisher.close()
+  }, 60_000)
 })
 
 describe('the subscription index', () => {

@@ -10,7 +10,8 @@ import { getToken } from 'nostr-tools/nip98'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type Manifest, manifestHash, signManifest } from '@hansa/protocol'
-import { readKeyFile } from '../src/index.js'
+import { type Verifier, readKeyFile } from '../src/index.js'
+import { VerifyPool } from '../dist/verify/index.js'
 import { removeDir, startTestNode, type TestNode } from './helpers.js'
 
 type Key = { secretKey: Uint8Array; pubkey: string }
@@ -187,6 +188,42 @@ describe('attacks on governance', () => {
     const answer = await post(node, '/federation/chain', padded, { as: admin.secretKey })
     expect([answer.status, answer.code]).toEqual([422, 'HANSA_MANIFEST_THRESHOLD'])
     expect(node.federation.status()).toBe('standalone')
+  })
+
+  it("a chain POST checks guardian signatures on the node's verify threads, one per guardian key", async () => {
+    // The node's verifier is its verify pool, watched: every check it is asked for is noted.
+    const pool = await VerifyPool.create({ threads: 1, backend: 'auto' })
+    const checked: string[] = []
+    const verifier: Verifier = {
+      backend: pool.backend,
+      check: (e) => {
+        checked.push(`${e.id}:${e.pubkey}`)
+        return pool.check(e)
+      },
+      close: () => pool.close(),
+    }
+    const admin = key()
+    const node = await startTestNode(
+      { 'federation.adminPubkeys': [admin.pubkey] },
+      undefined,
+      undefined,
+      { verifier },
+    )
+    nodes.push(node)
+    const ana = key()
+    const genesis = genesisBy(ana, node, 'Checked League')
+    const hash = manifestHash(genesis)
+    const [signed] = sealed(genesis, ana)
+    const forged = { pubkey: ana.pubkey, sig: 'ab'.repeat(64) }
+    const strangers = Array.from({ length: 50 }, () => signManifest(genesis, key().secretKey))
+    const offered = [
+      { ...signed!, signatures: [...signed!.signatures, forged, forged, ...strangers] },
+    ]
+    const answer = await post(node, '/federation/chain', offered, { as: admin.secretKey })
+    expect(answer.status).toBe(200)
+    expect(node.federation.federationId()).toBe(hash)
+    // Ana's signature once, on the pool; her forged copies and the strangers' never.
+    expect(checked.filter((c) => c.startsWith(hash))).toEqual([`${hash}:${ana.pubkey}`])
   })
 
   it('a flood of chain offers from one address is rate-limited (429)', async () => {

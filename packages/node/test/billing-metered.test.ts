@@ -224,7 +224,10 @@ describe('metered inbox, mock mode', () => {
 
 describe('metered inbox, soft mode', () => {
   it('never refuses; logs the peer out of bounds and shows it in the books', async () => {
-    const { node, lines } = await start({ 'billing.metered.swap': 'soft' }, tempDir())
+    const { node, lines } = await start(
+      { 'billing.metered.swap': 'soft', metricsToken: 'scrape-token' },
+      tempDir(),
+    )
     try {
       const sk = generateSecretKey()
       const pk = getPublicKey(sk)
@@ -249,7 +252,11 @@ describe('metered inbox, soft mode', () => {
       expect(books.swap?.outOfBounds).toEqual([
         { peer: pk, direction: 'debt', balance: books.swap!.peers[0]!.balance },
       ])
-      const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text()
+      const metrics = await (
+        await fetch(`${node.httpUrl}/metrics`, {
+          headers: { authorization: 'Bearer scrape-token' },
+        })
+      ).text()
       expect(metrics).toContain('hansa_swap_out_of_bounds_peers{direction="debt"} 1')
       expect(metrics).toMatch(new RegExp(`hansa_swap_balance\\{peer="${pk}",unit="msat"\\} \\d+`))
     } finally {

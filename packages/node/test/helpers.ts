@@ -7,12 +7,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import WebSocket from 'ws'
-import { type Clock, type HansaNode, type Service, resolveConfig, startNode } from '@hansa/node'
+import {
+  type Clock,
+  type HansaNode,
+  type Service,
+  type Verifier,
+  resolveConfig,
+  startNode,
+} from '@hansa/node'
 
 export type TestNode = HansaNode & { dataDir: string; stop(): Promise<void> }
 
-/** What a test may hand the node besides its options: a clock, more services. */
-export type TestNodeParts = { clock?: Clock; services?: Service[] }
+/** What a test may hand the node besides its options: a clock, more services, a verifier. */
+export type TestNodeParts = { clock?: Clock; services?: Service[]; verifier?: Verifier }
 
 export async function startTestNode(
   flags: Record<string, unknown> = {},

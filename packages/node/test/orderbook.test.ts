@@ -2,7 +2,8 @@
 // publishes it as a NIP-69 event signed by its own key, naming the maker; clients cannot
 // publish kind 38383 themselves; orders outside the terms are refused with the reason; of many
 // takers racing for one order exactly one wins, both parties find a NIP-17 notice in the
-// node's inbox, and the coordinator's fees are booked with the dev tax; only the maker
+// node's inbox, and the coordinator's fees are booked with the dev tax once the maker confirms
+// the take; only the maker
 // cancels; the bitcoin seller completes; a pending order expires on time. The node runs on a
 // clock of its own; clients sign with that clock.
 import { join } from 'node:path'
@@ -232,7 +233,14 @@ describe('order book service', () => {
       inbox.close()
     }
 
-    // The fees (0.025 % + 0.175 % of 150 000 sats) are the coordinator's income, less 20 %.
+    // No fee is due before the maker confirms the take; then the fees (0.025 % + 0.175 % of
+    // 150 000 sats) are the coordinator's income, less 20 %.
+    const early = node.billing.books.recent(10).filter((p) => p.reference.startsWith(`order:${id}`))
+    expect(early).toEqual([])
+    const notMaker = await call(node, 'POST', `/orderbook/orders/${id}/confirm`, winnerSk)
+    expect([notMaker.status, notMaker.body.error?.code]).toEqual([403, 'HANSA_ORDER_NOT_MAKER'])
+    const confirmed = await call(node, 'POST', `/orderbook/orders/${id}/confirm`, makerSk)
+    expect(confirmed.body.trade).toMatchObject({ confirmed: true, impliedPrice: 66_666.67 })
     const fees = node.billing.books.recent(10).filter((p) => p.reference.startsWith(`order:${id}`))
     expect(
       fees.map((p) => [p.purpose, p.peer, p.amount, p.income + p.devTax, p.service]).sort(),

@@ -65,7 +65,7 @@ describe('persistence across restarts', () => {
     expect(acked.filter((id) => !found.has(id))).toEqual([])
     restarted.child.kill('SIGTERM')
     await exited(restarted.child)
-  })
+  }, 90_000) // signing 3,000 events in JavaScript takes most of it on a loaded machine
 
   it('keeps every acknowledged event when the process is killed (SIGKILL)', async () => {
     const { child, url } = await startProcess()

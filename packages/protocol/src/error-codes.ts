@@ -318,6 +318,12 @@ export const HANSA_ERRORS = {
     summary:
       "A genesis (draft or chain) the node's coordinator did not ask for: a standalone node adopts a federation only from its configuration, NIP-98 by the node key or an admin key, or its one-time setup token.",
   },
+  HANSA_METRICS_TOKEN: {
+    status: 401,
+    from: 'node',
+    summary:
+      'A /metrics scrape sent a bearer token that is not the configured metricsToken; scrape without one for the totals.',
+  },
   HANSA_RATE_LIMITED: {
     status: 429,
     from: 'node',
@@ -450,6 +456,18 @@ export const HANSA_ERRORS = {
     status: 422,
     from: 'node',
     summary: "An order is outside the coordinator's trading terms (currency, amount, lifetime).",
+  },
+  HANSA_ORDER_OPEN_TAKES: {
+    status: 429,
+    from: 'node',
+    summary:
+      'The key already holds orderbook.maxOpenTakesPerKey orders in progress: finish one, or wait until an unconfirmed take lapses.',
+  },
+  HANSA_ORDER_UNCONFIRMED: {
+    status: 409,
+    from: 'node',
+    summary:
+      'The maker has not confirmed the take yet (POST /orderbook/orders/:id/confirm), so the taker cannot complete the trade.',
   },
   // ---- client ----
   HANSA_NO_KEY: { status: null, from: 'client', summary: 'The client has no user key yet.' },

@@ -102,6 +102,7 @@ export {
 export { type ManifestChange, type Validity, diffManifests } from './manifest-diff.js'
 export {
   type SignManifestOptions,
+  type SignatureCheck,
   manifestHash,
   manifestHashBytes,
   signManifest,

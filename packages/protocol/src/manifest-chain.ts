@@ -37,7 +37,12 @@ import type {
   SignedManifest,
 } from './manifest-types.js'
 import { manifestIssues, signedManifestIssues } from './manifest-validation.js'
-import { manifestHash, manifestHashBytes, validSignatureKeys } from './manifest-signing.js'
+import {
+  type SignatureCheck,
+  manifestHash,
+  manifestHashBytes,
+  validSignatureKeys,
+} from './manifest-signing.js'
 
 /** The newest manifest of a chain that passed every rule. */
 export type VerifiedHead = {
@@ -67,6 +72,8 @@ export type ChainVerification = { ok: true; head: VerifiedHead } | { ok: false; 
 export type VerifyChainOptions = {
   /** The current time in unix seconds (passed in: protocol code reads no clock). */
   now: number
+  /** How a guardian signature is checked (default: here, with @noble/curves). */
+  checkSignature?: SignatureCheck
 }
 
 function signersOf(
@@ -160,7 +167,7 @@ export function verifyChain(
 
     const candidates = new Set(manifest.guardians.map((g) => g.pubkey))
     for (const g of before?.guardians ?? []) candidates.add(g.pubkey)
-    const valid = validSignatureKeys(signed, candidates, hashBytes)
+    const valid = validSignatureKeys(signed, candidates, hashBytes, options.checkSignature)
     if (before !== undefined) {
       const signers = signersOf(before.guardians, valid)
       if (signers.length < before.threshold) {

@@ -1,13 +1,14 @@
-// `hansa orders take | cancel | complete <id>`: the action goes to the order's own coordinator.
+// `hansa orders take | cancel | confirm | complete <id>`: the action goes to the order's own coordinator.
 import {
   type ActOptions,
   cancelJointOrder,
   completeJointOrder,
+  confirmJointOrder,
   takeJointOrder,
 } from '../orders/orders.js'
 import { lines, output } from '../print.js'
 
-type Action = 'take' | 'cancel' | 'complete'
+type Action = 'take' | 'cancel' | 'confirm' | 'complete'
 
 export default async function run(
   opts: ActOptions & { action: Action; json?: boolean },
@@ -17,7 +18,9 @@ export default async function run(
       ? await takeJointOrder(opts)
       : opts.action === 'cancel'
         ? await cancelJointOrder(opts)
-        : await completeJointOrder(opts)
+        : opts.action === 'confirm'
+          ? await confirmJointOrder(opts)
+          : await completeJointOrder(opts)
   output(opts.json, result, (r) => {
     if (opts.action === 'take' && r.trade !== null) {
       return lines([

@@ -339,6 +339,13 @@ export async function cancelJointOrder(opts: ActOptions) {
   return { coordinator: coordinatorOf(order), ...(await book.cancel({ order })) }
 }
 
+/** `hansa orders confirm`: the maker confirms a take. */
+export async function confirmJointOrder(opts: ActOptions) {
+  const book = await openBook(opts, true)
+  const order = await findOrder(book, opts.id, ['in-progress'], opts.coordinator)
+  return { coordinator: coordinatorOf(order), ...(await book.confirm({ order })) }
+}
+
 /** `hansa orders complete`. */
 export async function completeJointOrder(opts: ActOptions) {
   const book = await openBook(opts, true)

@@ -2,6 +2,7 @@
 // methods are the actions, each also usable alone as `action(client, parameters)`.
 import { cancelOrder } from './cancel-order.js'
 import { completeOrder } from './complete-order.js'
+import { confirmOrder } from './confirm-order.js'
 import { type OrderBookClient, type OrderBookOptions, createOrderBookClient } from './joint-book.js'
 import { listOrders } from './list-orders.js'
 import { makeOrder } from './make-order.js'
@@ -17,6 +18,7 @@ export type OrderBook = {
   make(parameters: Parameters<typeof makeOrder>[1]): ReturnType<typeof makeOrder>
   take(parameters: Parameters<typeof takeOrder>[1]): ReturnType<typeof takeOrder>
   cancel(parameters: Parameters<typeof cancelOrder>[1]): ReturnType<typeof cancelOrder>
+  confirm(parameters: Parameters<typeof confirmOrder>[1]): ReturnType<typeof confirmOrder>
   complete(parameters: Parameters<typeof completeOrder>[1]): ReturnType<typeof completeOrder>
   registerRobot(parameters: Parameters<typeof registerRobot>[1]): ReturnType<typeof registerRobot>
 }
@@ -30,6 +32,7 @@ export function createOrderBook(options: OrderBookOptions): OrderBook {
     make: (parameters) => makeOrder(client, parameters),
     take: (parameters) => takeOrder(client, parameters),
     cancel: (parameters) => cancelOrder(client, parameters),
+    confirm: (parameters) => confirmOrder(client, parameters),
     complete: (parameters) => completeOrder(client, parameters),
     registerRobot: (parameters) => registerRobot(client, parameters),
   }
@@ -73,6 +76,11 @@ export {
   type CancelOrderParameters,
   type CancelOrderReturnType,
 } from './cancel-order.js'
+export {
+  confirmOrder,
+  type ConfirmOrderParameters,
+  type ConfirmOrderReturnType,
+} from './confirm-order.js'
 export {
   completeOrder,
   type CompleteOrderParameters,

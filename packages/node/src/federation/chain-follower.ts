@@ -3,15 +3,19 @@
 // verifies (rule by rule in packages/protocol/src/manifest-chain.ts): never a lower version,
 // never a different manifest at the same version — a fork is refused, kept for GET /federation
 // and logged. Listeners hear of every adopted version.
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import {
   type Manifest,
+  type SignatureCheck,
+  canonicalJson,
   ManifestGenesisError,
   ManifestVersionError,
   type SignedManifest,
   type StoredHead,
   type VerifiedHead,
   acceptHead,
+  bytesToHex,
   manifestHash,
   manifestIssues,
   verifyChain,
@@ -210,8 +214,48 @@ export class ChainFollower {
   offerChain(
     offered: unknown,
     source: string,
-    options: { allowSame?: boolean; authorised?: boolean } = {},
+    options: { allowSame?: boolean; authorised?: boolean; checkSignature?: SignatureCheck } = {},
   ): OfferResult {
+    const { federationId, combined } = this.planOffer(offered, options)
+    const result = verifyChain(federationId, combined, {
+      now: this.options.now(),
+      ...(options.checkSignature === undefined ? {} : { checkSignature: options.checkSignature }),
+    })
+    if (!result.ok) throw result.error
+    return this.adoptVerified(result.head, source, options.allowSame ?? false)
+  }
+
+  /**
+   * offerChain with its signature checks done by `verify` — the node's verify threads — before
+   * the chain is verified, so none runs on the event loop. Only the signatures verifyChain
+   * would look at are checked: the first per key, by the keys of that version's guardians or
+   * the version before's; a chain this node would refuse anyway (uninvited, out of order) is
+   * refused before any check.
+   */
+  async offerChainOffLoop(
+    offered: unknown,
+    source: string,
+    options: { allowSame?: boolean; authorised?: boolean },
+    verify: SignatureVerifier,
+  ): Promise<OfferResult> {
+    const { combined } = this.planOffer(offered, options)
+    const checks = signatureChecks(combined)
+    const answers = await verify([...checks.values()])
+    const valid = new Map([...checks.keys()].map((key, i) => [key, answers[i] === true]))
+    // The chain's stored prefix cannot change meanwhile (a chain only grows), so every
+    // signature verifyChain looks at was checked; any other counts as invalid.
+    return this.offerChain(offered, source, {
+      ...options,
+      checkSignature: (hash, signature) =>
+        valid.get(checkKey(bytesToHex(hash), signature.pubkey, signature.sig)) ?? false,
+    })
+  }
+
+  /** The chain an offer makes with the stored versions, and the federation it must belong to. */
+  private planOffer(
+    offered: unknown,
+    options: { authorised?: boolean },
+  ): { federationId: string; combined: unknown[] } {
     if (!Array.isArray(offered) || offered.length === 0) {
       throw new FederationRequestError(
         'HANSA_REQUEST_INVALID',
@@ -245,9 +289,7 @@ export class ChainFollower {
       stored?.federationId ??
       (authorised && this.options.pin.movable ? genesisHash(entries[0]) : this.pinnedId) ??
       genesisHash(entries[0])
-    const result = verifyChain(federationId, combined, { now: this.options.now() })
-    if (!result.ok) throw result.error
-    return this.adoptVerified(result.head, source, options.allowSame ?? false)
+    return { federationId, combined }
   }
 
   /** Adopts a verified head if it is newer (the proposal pool seals through here too). */
@@ -357,6 +399,46 @@ function firstSignaturePerKey(entry: unknown): unknown {
     return true
   })
   return kept.length === signatures.length ? entry : { ...(entry as object), signatures: kept }
+}
+
+/** One guardian signature to check: BIP-340 of `hash` (sha256 of `preimage`) by `pubkey`. */
+export type SignatureToCheck = { hash: string; pubkey: string; sig: string; preimage: string }
+
+/** Checks signatures elsewhere (the node's verify threads); one answer per check, in order. */
+export type SignatureVerifier = (checks: readonly SignatureToCheck[]) => Promise<boolean[]>
+
+const HEX64 = /^[0-9a-f]{64}$/
+const HEX128 = /^[0-9a-f]{128}$/
+const checkKey = (hash: string, pubkey: string, sig: string) => `${hash}:${pubkey}:${sig}`
+
+/**
+ * The signatures verifyChain would check in `chain`, each once: for each version (until the
+ * first that is not a valid manifest, where verifyChain stops), the first signature per key by
+ * a guardian of that version or of the one before; signatures by other keys are never checked.
+ */
+function signatureChecks(chain: readonly unknown[]): Map<string, SignatureToCheck> {
+  const checks = new Map<string, SignatureToCheck>()
+  let before: Manifest | undefined
+  for (const entry of chain) {
+    const manifest = (entry as { manifest?: unknown } | null)?.manifest
+    const signatures = (entry as { signatures?: unknown } | null)?.signatures
+    if (manifestIssues(manifest).length > 0 || !Array.isArray(signatures)) break
+    const m = manifest as Manifest
+    const preimage = canonicalJson(m)
+    const hash = createHash('sha256').update(preimage, 'utf8').digest('hex')
+    const candidates = new Set([...m.guardians, ...(before?.guardians ?? [])].map((g) => g.pubkey))
+    const seen = new Set<string>()
+    for (const s of signatures as Array<{ pubkey?: unknown; sig?: unknown } | null>) {
+      const pubkey = s?.pubkey
+      const sig = s?.sig
+      if (typeof pubkey !== 'string' || seen.has(pubkey) || !candidates.has(pubkey)) continue
+      seen.add(pubkey)
+      if (typeof sig !== 'string' || !HEX64.test(pubkey) || !HEX128.test(sig)) continue
+      checks.set(checkKey(hash, pubkey, sig), { hash, pubkey, sig, preimage })
+    }
+    before = m
+  }
+  return checks
 }
 
 /** The hash a structurally valid genesis would give, or a placeholder verifyChain refuses. */

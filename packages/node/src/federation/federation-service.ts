@@ -33,6 +33,7 @@ import {
   type FederationChange,
   type ForkReport,
   type OfferResult,
+  type SignatureVerifier,
 } from './chain-follower.js'
 import { GenesisPin } from './genesis-pin.js'
 import { ManifestStore } from './manifest-store.js'
@@ -163,6 +164,16 @@ export class Federation {
     options: { allowSame?: boolean; authorised?: boolean } = {},
   ): OfferResult {
     return this.follower.offerChain(entries, source, options)
+  }
+
+  /** offerChain with its signature checks on `verify` (the node's verify threads). */
+  offerChainOffLoop(
+    entries: unknown,
+    source: string,
+    options: { allowSame?: boolean; authorised?: boolean },
+    verify: SignatureVerifier,
+  ): Promise<OfferResult> {
+    return this.follower.offerChainOffLoop(entries, source, options, verify)
   }
 
   onChange(listener: (change: FederationChange) => void): void {

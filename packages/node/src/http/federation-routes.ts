@@ -5,11 +5,13 @@
 // token; federation/federation-service.ts). Chain offers and sync requests are rate-limited
 // per address: each may cost signature checks or outgoing requests. Every refusal is
 // `{ error: { code, message } }` with a 4xx status and the protocol's code for the rule broken (HANSA_MANIFEST_THRESHOLD, HANSA_HTTP_AUTH, …).
+import { limitKey } from './client-address.js'
 import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FederationRequestError } from '../federation/errors.js'
 import { SETUP_TOKEN_HEADER, type SetupToken } from '../federation/setup-token.js'
 import { TokenBucket } from '../relay/rate-limiter.js'
+import type { SignatureVerifier } from '../federation/chain-follower.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
 import { type FederationStatus, routeSchemas } from '../federation/schemas.js'
@@ -36,6 +38,8 @@ export type FederationRoutesOptions = {
   setupToken?: SetupToken | null
   /** Chain offers and sync requests one address may make per minute (default 30). */
   offersPerMinute?: number
+  /** Checks guardian signatures off the event loop (the node's verify threads). */
+  verifySignatures: SignatureVerifier
 }
 
 export function federationStatus(options: FederationRoutesOptions): FederationStatus {
@@ -103,10 +107,11 @@ export async function federationRoutes(
       if (buckets.size > 10_000) {
         for (const [ip, b] of buckets) if (b.idle(now)) buckets.delete(ip)
       }
-      let bucket = buckets.get(request.ip)
+      const key = limitKey(request.ip) // behind trustedProxies, the client's; IPv6 per /64
+      let bucket = buckets.get(key)
       if (!bucket) {
         bucket = new TokenBucket(perMinute / 60, Math.max(1, Math.ceil(perMinute / 3)), now)
-        buckets.set(request.ip, bucket)
+        buckets.set(key, bucket)
       }
       if (!bucket.take(now)) {
         throw new FederationRequestError(
@@ -143,9 +148,13 @@ export async function federationRoutes(
             authorised = admins().has(await authenticate(request))
           }
         }
-        const result = federation.offerChain(request.body, `HTTP from ${request.ip}`, {
-          authorised,
-        })
+        // Guardian signatures are checked on the verify threads, not on the event loop.
+        const result = await federation.offerChainOffLoop(
+          request.body,
+          `HTTP from ${request.ip}`,
+          { authorised },
+          options.verifySignatures,
+        )
         if (authorised && byToken(request)) options.setupToken?.spend()
         return result
       },

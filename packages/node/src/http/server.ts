@@ -9,7 +9,9 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
 import type { Relay } from '../relay/relay.js'
+import { clientAddressOf, limitKey } from './client-address.js'
 import { hansaErrorHandler } from './error-handler.js'
+import { scrapeSeesPeers, withoutPeerSeries } from './metrics-access.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
 export type HttpServerOptions = {
@@ -22,16 +24,25 @@ export type HttpServerOptions = {
   health?: () => Promise<{ ok: boolean; storage: object }>
   /** Runs before /metrics answers, to refresh gauges read from the store. */
   beforeMetrics?: () => Promise<void>
+  /** Bearer token that shows per-peer series at /metrics ('' : never shown). */
+  metricsToken?: string
+  /** Reverse proxies whose X-Forwarded-For is believed (request.ip, the relay's limits). */
+  trustedProxies?: readonly string[]
   /** More routes (the federation API), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => Promise<void>>
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const { relay, log } = options
+  const trustedProxies = [...(options.trustedProxies ?? [])]
   const app = Fastify({
     loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
+    // request.ip is X-Forwarded-For's client only when the socket is a trusted proxy.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
   })
+  // The WebSocket side: the same rule for X-Forwarded-For, and IPv6 counted per /64.
+  const clientAddress = clientAddressOf(trustedProxies)
   // Every route set answers a refusal in one shape; sets with their own "invalid request"
   // code (billing, the order book) set the same handler in their scope.
   app.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_REQUEST_INVALID', name: 'http' }))
@@ -113,11 +124,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
   )
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    await options.beforeMetrics?.()
-    reply.type(options.metrics.contentType)
-    return options.metrics.metrics()
-  })
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary:
+          'Prometheus metrics; per-peer series (keys, balances) only with the metricsToken as a bearer token',
+      },
+    },
+    async (request, reply) => {
+      const peers = scrapeSeesPeers(request.headers.authorization, options.metricsToken ?? '')
+      await options.beforeMetrics?.()
+      reply.type(options.metrics.contentType)
+      const text = await options.metrics.metrics()
+      return peers ? text : withoutPeerSeries(text)
+    },
+  )
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   for (const routes of options.routes ?? []) await routes(app)
@@ -130,7 +152,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     perMessageDeflate: false,
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    wss.handleUpgrade(request, socket, head, (ws) => relay.accept(ws, request))
+    wss.handleUpgrade(request, socket, head, (ws) =>
+      relay.accept(ws, request, limitKey(clientAddress(request))),
+    )
   })
   app.addHook('onClose', async () => {
     await new Promise<void>((resolve) => wss.close(() => resolve()))

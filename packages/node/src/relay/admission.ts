@@ -26,10 +26,14 @@ export class Admission {
 
   constructor(private readonly ctx: StageContext) {}
 
-  /** A new socket's Connection, or null when it is refused (and closed). */
-  open(socket: WebSocket, request: IncomingMessage): Connection | null {
+  /**
+   * A new socket's Connection, or null when it is refused (and closed). `address` is the key
+   * the per-address limits count it under (the HTTP server's: the client behind a trusted
+   * proxy, an IPv6 /64); the socket's own address without it.
+   */
+  open(socket: WebSocket, request: IncomingMessage, address?: string): Connection | null {
     const { config, metrics, clock } = this.ctx
-    const ip = request.socket.remoteAddress ?? 'unknown'
+    const ip = address ?? request.socket.remoteAddress ?? 'unknown'
     const open = this.ipConnections.get(ip) ?? 0
     if (!this.ctx.accepting()) {
       socket.close(1001, 'shutting down')
@@ -158,6 +162,20 @@ export class Admission {
   }
 
   /** The REQ and COUNT budget of an address (all its connections together). */
+  /**
+   * The send-buffer bound of one connection: its address's budget shared among the address's
+   * open connections (limits.maxSendBufferBytesPerIp), within [64 KiB, limits.maxSendBufferBytes].
+   * A hundred non-reading connections from one address then hold about the address's budget
+   * in all, not a hundred times the connection bound.
+   */
+  sendBufferBound(conn: Connection): number {
+    const { maxSendBufferBytes, maxSendBufferBytesPerIp } = this.ctx.config.limits
+    const share = Math.floor(
+      maxSendBufferBytesPerIp / Math.max(1, this.ipConnections.get(conn.ip) ?? 1),
+    )
+    return Math.min(maxSendBufferBytes, Math.max(64 * 1024, share))
+  }
+
   ipQueryBudget(ip: string): TokenBucket {
     return this.budget(this.ipQueryBudgets, ip, this.ctx.config.limits.queriesPerSecondPerIp)
   }

@@ -3,8 +3,9 @@
 // every filter. Private kinds (the inbox's gift wraps) reach only a connection authenticated
 // as a `p`-tagged recipient, or a member node. A subscription whose stored events are still
 // being read keeps what matches in its backlog (at most `limits.maxBacklog`, else it is
-// closed); a connection past `limits.maxSendBufferBytes` queued for it has its subscriptions
-// closed, so nothing more queues for a client that does not read.
+// closed); a connection past its send-buffer bound (`limits.maxSendBufferBytes`, less when
+// its address has many connections: `limits.maxSendBufferBytesPerIp` shared among them) has
+// its subscriptions closed, so nothing more queues for a client that does not read.
 import { type NostrEvent, closedMessage, relayEventMessage } from '@hansa/protocol'
 import type { Connection, LiveDelivery, Subscription } from './connection.js'
 import type { LiveEvent } from './messages.js'
@@ -51,7 +52,7 @@ export class FanOut {
 
   /** A client that does not read: its subscriptions are closed, so nothing more queues for it. */
   slowReader(conn: Connection): void {
-    const max = this.ctx.config.limits.maxSendBufferBytes
+    const max = this.ctx.sendBufferBound(conn)
     for (const sub of [...conn.subscriptions.values()]) {
       this.close(
         conn,
@@ -69,7 +70,7 @@ export class FanOut {
    */
   deliver({ event, raw }: LiveEvent): void {
     if (this.index.size === 0) return
-    const { maxSendBufferBytes, maxBacklog } = this.ctx.config.limits
+    const { maxBacklog } = this.ctx.config.limits
     const { onDeliver, onServed } = this.ctx.hooks
     const metered: LiveDelivery | undefined =
       onServed.length > 0 ? { verb: 'LIVE', event, bytes: Buffer.byteLength(raw) } : undefined
@@ -97,7 +98,7 @@ export class FanOut {
         sub.backlog.push(metered ? { id: event.id, message, metered } : { id: event.id, message })
         continue
       }
-      if (conn.buffered > maxSendBufferBytes) {
+      if (conn.buffered > this.ctx.sendBufferBound(conn)) {
         this.slowReader(conn)
         continue
       }

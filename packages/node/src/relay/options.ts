@@ -72,6 +72,11 @@ export const limitsOptions = option.section({
       'Bytes queued for a client that does not read before its subscriptions are closed (CLOSED "error: …"); at four times this the connection is closed. Stored results are sent in steps that stay within it.',
     min: 65536,
   }),
+  maxSendBufferBytesPerIp: option.integer(32 * 1024 * 1024, {
+    description:
+      "Bytes queued for all connections from one address together: each connection's bound is this shared among them (never above limits.maxSendBufferBytes, never below 64 KiB), so many non-reading connections from one address cannot hold more than this.",
+    min: 65536,
+  }),
   maxBacklog: option.integer(1000, {
     description:
       'Live events one subscription may hold while its stored events are read; past it the subscription is closed (CLOSED "error: …").',

@@ -57,7 +57,8 @@ export class Query {
     const { subId, type: verb } = request
     const { limits } = this.ctx.config
     const peer = this.ctx.isMember(conn)
-    if (!peer && !conn.queryBudget.take(this.ctx.clock.nowMs())) {
+    const cost = queryCost(request.filters, limits.queriesPerSecond)
+    if (!peer && !conn.queryBudget.take(this.ctx.clock.nowMs(), cost)) {
       conn.throttle(1000)
       return refused(
         refuse(
@@ -67,7 +68,7 @@ export class Query {
         ),
       )
     }
-    if (!peer && !this.ipQueryBudget(conn.ip).take(this.ctx.clock.nowMs())) {
+    if (!peer && !this.ipQueryBudget(conn.ip).take(this.ctx.clock.nowMs(), cost)) {
       conn.throttle(1000)
       return refused(
         refuse(
@@ -263,7 +264,7 @@ export class Query {
     sub: Subscription,
     steps: ReadonlyArray<() => void>,
   ): Promise<boolean> {
-    const max = this.ctx.config.limits.maxSendBufferBytes
+    const max = this.ctx.sendBufferBound(conn)
     let i = 0
     while (i < steps.length) {
       if (conn.closed || conn.subscriptions.get(sub.id) !== sub) return false
@@ -343,4 +344,19 @@ function queryFailure(err: unknown): Refusal {
     )
   }
   return refuse('error', 'store', 'the query failed; try again')
+}
+
+/**
+ * What a REQ or COUNT costs in query tokens: one, and one more per started hundred values in
+ * its filters' lists (ids, authors, kinds, #x), as an event costs one per started 2 KiB: a
+ * filter with a thousand tag values keeps a reader thread about a thousand times as long as one
+ * with a single value. At most a second's worth (`perSecond`), so every query can pass.
+ */
+export function queryCost(filters: readonly unknown[], perSecond: number): number {
+  let values = 0
+  for (const f of filters) {
+    if (typeof f !== 'object' || f === null) continue
+    for (const v of Object.values(f)) if (Array.isArray(v)) values += v.length
+  }
+  return Math.max(1, Math.min(1 + Math.floor(values / 100), Math.floor(perSecond)))
 }

@@ -97,6 +97,7 @@ export class Relay {
       accepting: () => this.accepting,
       relayUrl: () => this.relayUrl,
       track: (work) => this.track(work),
+      sendBufferBound: (conn) => this.admission.sendBufferBound(conn),
       served: (conn, served) => this.served(conn, served),
     }
     this.admission = new Admission(ctx)
@@ -124,9 +125,12 @@ export class Relay {
 
   // ---- connections ------------------------------------------------------------------
 
-  /** Takes a new WebSocket. Returns false (and closes it) when the IP has too many. */
-  accept(socket: WebSocket, request: IncomingMessage): boolean {
-    const conn = this.admission.open(socket, request)
+  /**
+   * Takes a new WebSocket. Returns false (and closes it) when its address has too many;
+   * `address` is the key per-address limits count it under (see Admission.open).
+   */
+  accept(socket: WebSocket, request: IncomingMessage, address?: string): boolean {
+    const conn = this.admission.open(socket, request, address)
     if (!conn) return false
     this.connections.add(conn)
     this.admission.receive(conn, (text, bytes) => this.onFrame(conn, text, bytes))

@@ -33,6 +33,11 @@ export type StageContext = {
   accepting(): boolean
   /** The URL clients must name in NIP-42 AUTH (known once the port is). */
   relayUrl(): string
+  /**
+   * Bytes that may wait to be sent to `conn` before it counts as not reading: its share of its
+   * address's limits.maxSendBufferBytesPerIp, at most limits.maxSendBufferBytes.
+   */
+  sendBufferBound(conn: Connection): number
   /** Keeps a piece of work in flight until it settles (shutdown waits for it); logs a throw. */
   track(work: Promise<unknown>): void
   /** Tells the onServed hooks (metering) what was served; call only when there are any. */

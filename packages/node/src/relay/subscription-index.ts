@@ -4,8 +4,10 @@
 // tag condition, else its kinds; a filter with none of them (since/until only) is kept in a
 // short list tried for every event. An event then looks up its own id, pubkey, kind and each
 // of its tag values, and only the subscriptions found are matched in full, against filters
-// compiled to sets. An event with thousands of tags against filters with a thousand values
-// each costs a few thousand map lookups, not millions of comparisons.
+// compiled to sets and the event's tags grouped once into sets. An event with thousands of
+// tags against filters with a thousand values each costs a few thousand map lookups, not
+// millions of comparisons: what a tag-heavy event costs here grows with its size, which the
+// event rate limit already charges (a token per started 2 KiB), and with the index's size.
 import { type Filter, type NostrEvent, tagConditions } from '@hansa/protocol'
 
 /** A filter with its value lists as sets, for matching many events against it. */
@@ -30,23 +32,51 @@ export function compileFilter(filter: Filter): CompiledFilter {
   return compiled
 }
 
-export function matchesCompiled(f: CompiledFilter, e: NostrEvent): boolean {
+/**
+ * An event's single-letter tag values by letter, built once per event: matching its tag
+ * conditions then costs one set lookup per filter value at most, whatever the event's tag
+ * count, instead of a walk over all its tags per condition.
+ */
+export type EventTags = Map<string, Set<string>>
+
+export function eventTags(e: NostrEvent): EventTags {
+  const tags: EventTags = new Map()
+  for (const t of e.tags) {
+    const letter = t[0]
+    const value = t[1]
+    if (letter === undefined || letter.length !== 1 || value === undefined) continue
+    let values = tags.get(letter)
+    if (!values) {
+      values = new Set()
+      tags.set(letter, values)
+    }
+    values.add(value)
+  }
+  return tags
+}
+
+export function matchesCompiled(
+  f: CompiledFilter,
+  e: NostrEvent,
+  tags: EventTags = eventTags(e),
+): boolean {
   if (f.ids && !f.ids.has(e.id)) return false
   if (f.kinds && !f.kinds.has(e.kind)) return false
   if (f.authors && !f.authors.has(e.pubkey)) return false
   if (f.since !== undefined && e.created_at < f.since) return false
   if (f.until !== undefined && e.created_at > f.until) return false
   for (const [letter, values] of f.tags) {
-    let found = false
-    for (const t of e.tags) {
-      if (t[0] === letter && t[1] !== undefined && values.has(t[1])) {
-        found = true
-        break
-      }
-    }
-    if (!found) return false
+    const have = tags.get(letter)
+    if (!have || !intersects(values, have)) return false
   }
   return true
+}
+
+/** Whether two sets share a value, walking the smaller. */
+function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a]
+  for (const v of small) if (large.has(v)) return true
+  return false
 }
 
 type Bucket<E> = Map<string | number, Set<E>>
@@ -98,7 +128,12 @@ export class SubscriptionIndex<E extends { compiled: readonly CompiledFilter[] }
     }
   }
 
-  /** The subscriptions the event matches (each once). */
+  /**
+   * The subscriptions the event matches (each once). A tag-heavy event costs one pass over its
+   * tags (to group them) and then at most as many lookups as the index has tag keys or the
+   * event has distinct tag values, whichever is fewer; each candidate is then matched against
+   * the grouped tags, never by walking the event's tags again.
+   */
   matching(e: NostrEvent): E[] {
     const candidates = new Set<E>(this.scanned)
     const add = (set: Set<E> | undefined) => {
@@ -107,16 +142,24 @@ export class SubscriptionIndex<E extends { compiled: readonly CompiledFilter[] }
     add(this.byId.get(e.id))
     add(this.byAuthor.get(e.pubkey))
     add(this.byKind.get(e.kind))
+    const tags = eventTags(e)
     if (this.byTag.size > 0) {
-      for (const t of e.tags) {
-        if (t[0] !== undefined && t[0].length === 1 && t[1] !== undefined) {
-          add(this.byTag.get(`${t[0]}:${t[1]}`))
+      let distinct = 0
+      for (const values of tags.values()) distinct += values.size
+      if (distinct <= this.byTag.size) {
+        for (const [letter, values] of tags) {
+          for (const v of values) add(this.byTag.get(`${letter}:${v}`))
+        }
+      } else {
+        for (const [key, set] of this.byTag) {
+          const k = key as string // tag keys are "letter:value"
+          if (tags.get(k[0]!)?.has(k.slice(2))) add(set)
         }
       }
     }
     const out: E[] = []
     for (const entry of candidates) {
-      if (entry.compiled.some((f) => matchesCompiled(f, e))) out.push(entry)
+      if (entry.compiled.some((f) => matchesCompiled(f, e, tags))) out.push(entry)
     }
     return out
   }

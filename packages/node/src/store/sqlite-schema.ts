@@ -79,7 +79,34 @@ export function openDatabase(path: string, synchronous: Synchronous): Database.D
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`)
   db.exec(SCHEMA)
   migrate(db)
+  keepEventCount(db)
   return db
+}
+
+/**
+ * A running count of the events, kept by triggers in each writing transaction, so /metrics
+ * reads one row instead of counting the table on every scrape (count(*) walks a whole index:
+ * seconds on a large store, at whatever rate anyone scrapes). Every path that adds or removes
+ * an event — insert, replacement, deletion, expiry, retention, a transfer — goes through the
+ * table, so the triggers see them all. Made once, counted once, when a store first opens.
+ */
+function keepEventCount(db: Database.Database): void {
+  const has = () =>
+    db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'event_count_del'")
+      .pluck()
+      .get() !== undefined
+  if (db.readonly || has()) return
+  db.transaction(() => {
+    if (has()) return
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS event_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);
+      INSERT OR REPLACE INTO event_count (one, n) SELECT 1, count(*) FROM events;
+      CREATE TRIGGER event_count_ins AFTER INSERT ON events
+        BEGIN UPDATE event_count SET n = n + 1 WHERE one = 1; END;
+      CREATE TRIGGER event_count_del AFTER DELETE ON events
+        BEGIN UPDATE event_count SET n = n - 1 WHERE one = 1; END;`)
+  }).immediate()
 }
 
 /**

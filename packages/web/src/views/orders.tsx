@@ -259,6 +259,12 @@ export function OrdersView(props: { client: HansaClient }) {
               setNotice(`Trade ${short(o.id)} completed.`)
             })
           }
+          onConfirm={(o) =>
+            void run('Confirming the take…', async () => {
+              await client.orders.confirm({ order: o })
+              setNotice(`Take of ${short(o.id)} confirmed: the trade goes on.`)
+            })
+          }
         />
         {notice && (
           <p className="ok" data-testid="order-notice">
@@ -445,10 +451,11 @@ function MakeOrder(props: {
   )
 }
 
-/** Her orders that were taken or closed; the seller of a taken one confirms the fiat arrived. */
+/** Her orders that were taken or closed: she confirms a take; the seller confirms the fiat arrived. */
 function MyOrders(props: {
   orders: JointOrder[]
   onComplete: (o: JointOrder) => void
+  onConfirm: (o: JointOrder) => void
   busy: boolean
 }) {
   if (props.orders.length === 0) return null
@@ -462,6 +469,21 @@ function MyOrders(props: {
             {o.coordinator.alias}: <strong>{o.order.status}</strong>
             {o.order.status === 'in-progress' &&
               ' — taken; the coordinator sent you the taker’s contact (Inbox)'}
+            {o.order.status === 'in-progress' && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={props.busy}
+                  onClick={() => props.onConfirm(o)}
+                  data-testid={`confirm-${o.id}`}
+                  title="Confirm the taker's amount and price; an unconfirmed take returns the order to the book after the coordinator's timeout"
+                >
+                  Confirm the take
+                </button>
+              </>
+            )}
             {o.order.status === 'in-progress' && o.order.side === 'sell' && (
               <>
                 {' '}

@@ -43,3 +43,19 @@ export const outsideTerms = (message: string) =>
 
 export const orderNotFound = (id: string) =>
   new OrderbookRequestError(404, 'HANSA_ORDER_NOT_FOUND', `no order ${id} on this node's book`)
+
+/** The taker completes a trade its maker has not confirmed. */
+export const unconfirmed = () =>
+  new OrderbookRequestError(
+    409,
+    'HANSA_ORDER_UNCONFIRMED',
+    'the maker has not confirmed this take yet: the trade cannot be completed before',
+  )
+
+/** The taker holds as many orders in progress as one key may. */
+export const tooManyTakes = (limit: number) =>
+  new OrderbookRequestError(
+    429,
+    'HANSA_ORDER_OPEN_TAKES',
+    `rate-limited: you hold ${limit} orders in progress on this coordinator, the most one key may: complete one, or wait until an unconfirmed take lapses`,
+  )

@@ -63,7 +63,7 @@ export const orderbookService = defineService({
     const registers = [ctx.metrics]
     const actions = new Counter({
       name: 'hansa_orderbook_actions_total',
-      help: 'Order-book requests, by action (make, take, cancel, complete) and result (ok or HANSA_* code)',
+      help: 'Order-book requests, by action (make, take, confirm, cancel, complete) and result (ok or HANSA_* code)',
       labelNames: ['action', 'result'] as const,
       registers,
     })

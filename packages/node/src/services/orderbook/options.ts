@@ -36,6 +36,18 @@ export const orderbookOptions = option.section({
     min: 1,
     restart: false,
   }),
+  takeTimeoutSeconds: option.integer(900, {
+    description:
+      "How long a take waits for its maker's confirmation (POST /orderbook/orders/:id/confirm) before the order returns to the book and both parties are told.",
+    min: 1,
+    restart: false,
+  }),
+  maxOpenTakesPerKey: option.integer(2, {
+    description:
+      'Orders one taker key may hold in progress on this node at once; past it a take is refused (HANSA_ORDER_OPEN_TAKES).',
+    min: 1,
+    restart: false,
+  }),
   network: option.string(
     'mainnet',
     'Bitcoin network of the trades (the network tag): mainnet, testnet, signet, regtest.',

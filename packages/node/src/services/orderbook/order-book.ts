@@ -24,7 +24,7 @@ import { npubEncode } from 'nostr-tools/nip19'
 import { finalizeEvent } from 'nostr-tools/pure'
 import { ConfigError, type NodeConfig } from '../../config.js'
 import type { ServiceContext } from '../service.js'
-import { invalidOrder, outsideTerms } from './errors.js'
+import { invalidOrder, outsideTerms, tooManyTakes } from './errors.js'
 import type { OrderDb, OrderQuery, OrderRecord, Robot, Trade } from './order-db.js'
 
 export const PLATFORM = 'hansa'
@@ -97,7 +97,8 @@ export type OrderView = {
   maker: string
   taker: string | null
   order: Order
-  trade: Trade | null
+  /** The trade, with the price its fiat and satoshis imply (fiat per bitcoin). */
+  trade: (Trade & { impliedPrice: number; confirmed: boolean; confirmBy: number | null }) | null
   createdAt: number
   updatedAt: number
   event: NostrEvent | null
@@ -108,20 +109,38 @@ export type OrderView = {
  * parties' business (the NIP-69 event does not say either): only the maker and the taker see
  * `taker` and `trade`; anyone else sees null.
  */
-export const orderView = (r: OrderRecord, viewer?: string | null): OrderView => {
+export const orderView = (
+  r: OrderRecord,
+  viewer?: string | null,
+  takeTimeoutSeconds = 900,
+): OrderView => {
   const party = viewer !== undefined && (viewer === r.order.maker || viewer === r.taker)
+  const trade =
+    r.trade === null
+      ? null
+      : {
+          ...r.trade,
+          impliedPrice: impliedPrice(r.trade),
+          confirmed: r.confirmedAt !== null,
+          confirmBy:
+            r.confirmedAt === null && r.takenAt !== null ? r.takenAt + takeTimeoutSeconds : null,
+        }
   return {
     id: r.order.id,
     status: r.status,
     maker: r.order.maker ?? '',
     taker: party ? r.taker : null,
     order: { ...r.order, status: r.status },
-    trade: party ? r.trade : null,
+    trade: party ? trade : null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     event: r.event,
   }
 }
+/** Fiat per bitcoin that a trade's amounts imply, to two decimals. */
+export const impliedPrice = (trade: Trade): number =>
+  Math.round((trade.fiat * 1e8 * 100) / trade.sats) / 100
+
 const fiatText = (o: Order) => `${o.fiatAmount.join('–')} ${o.currency}`
 
 export class OrderBook {
@@ -166,6 +185,10 @@ export class OrderBook {
       },
       counts: this.db.counts(),
     }
+  }
+
+  takeTimeoutSeconds(): number {
+    return this.ctx.config.orderbook.takeTimeoutSeconds
   }
 
   get(id: string): OrderRecord | undefined {
@@ -260,24 +283,94 @@ export class OrderBook {
 
   async take(taker: string, id: string, request: TakeRequest): Promise<OrderRecord> {
     const now = this.ctx.now()
-    const record = this.db.apply(id, { type: 'take', by: taker, at: now }, now, (r) =>
-      this.tradeOf(r, request),
-    )
+    const record = this.db.apply(id, { type: 'take', by: taker, at: now }, now, (r) => {
+      // Checked inside the take's transaction, so racing takes by one key cannot pass it.
+      const limit = this.ctx.config.orderbook.maxOpenTakesPerKey
+      if (this.db.openTakesOf(taker) >= limit) throw tooManyTakes(limit)
+      return this.tradeOf(r, request)
+    })
     this.ctx.log.info({ order: id, taker, sats: record.trade?.sats }, 'orderbook: order taken')
     await this.publish(record)
-    this.bookFees(record)
     const o = record.order
     const trade = record.trade!
+    const price = impliedPrice(trade)
     const counterpart = (pubkey: string) => npubEncode(pubkey)
     const terms = `${trade.fiat} ${o.currency} for ${trade.sats} sats (${o.layer}, ${o.network}), paid by ${o.paymentMethods.join(' or ')}`
+    // A market-priced order leaves the satoshis to the taker: the maker sees the price they
+    // imply beside the premium she asked for, and decides whether to go on.
+    const priced =
+      o.amount === 0
+        ? ` The taker chose the amount: that is ${price} ${o.currency}/BTC (your premium: ${o.premium} % over market).`
+        : ` Price: ${price} ${o.currency}/BTC.`
+    const minutes = Math.ceil(this.ctx.config.orderbook.takeTimeoutSeconds / 60)
     await this.notify(
       o.maker!,
-      `Order ${id} taken. Your ${o.side} order was taken by ${counterpart(taker)}: ${terms}. Write to them (NIP-17) to settle. Coordinator fee: ${trade.makerFee} sats.`,
+      `Order ${id} taken. Your ${o.side} order was taken by ${counterpart(taker)}: ${terms}.${priced} Confirm the take within ${minutes} minutes (POST /orderbook/orders/${id}/confirm), or the order returns to the book. Write to them (NIP-17) to settle. Coordinator fee: ${trade.makerFee} sats.`,
     )
     await this.notify(
       taker,
-      `Order ${id} taken. You took the ${o.side} order of ${counterpart(o.maker!)}: ${terms}. Write to them (NIP-17) to settle. Coordinator fee: ${trade.takerFee} sats.`,
+      `Order ${id} taken. You took the ${o.side} order of ${counterpart(o.maker!)}: ${terms}. The maker has ${minutes} minutes to confirm, or the order returns to the book. Write to them (NIP-17) to settle. Coordinator fee: ${trade.takerFee} sats.`,
     )
+    this.scheduleExpiry()
+    return record
+  }
+
+  /** The maker confirms a take: the trade goes on, and its fees are booked. */
+  async confirm(by: string, id: string): Promise<OrderRecord> {
+    const now = this.ctx.now()
+    const before = this.db.get(id)
+    const record = this.db.confirm(id, by, now)
+    this.bookFees(record)
+    if (before?.confirmedAt === null && record.taker !== null) {
+      this.ctx.log.info({ order: id }, 'orderbook: take confirmed by the maker')
+      await this.notify(
+        record.taker,
+        `Order ${id}: the maker confirmed your take. Write to them (NIP-17) to settle.`,
+      )
+    }
+    return record
+  }
+
+  /**
+   * Returns to the book every order whose take its maker did not confirm within
+   * orderbook.takeTimeoutSeconds, telling both parties; returns how many. A stranger who takes
+   * orders and walks away holds each for that long at most (and only
+   * orderbook.maxOpenTakesPerKey at once per key).
+   */
+  async releaseLapsed(): Promise<number> {
+    const now = this.ctx.now()
+    const timeout = this.ctx.config.orderbook.takeTimeoutSeconds
+    let released = 0
+    for (const id of this.db.lapsed(now - timeout)) {
+      const done = this.db.release(id, now)
+      if (done === undefined) continue // confirmed or completed in the meantime
+      const { record, taker } = done
+      await this.publish(record)
+      released++
+      const back = record.status === 'pending' ? 'is back in the book' : 'has expired meanwhile'
+      const minutes = Math.ceil(timeout / 60)
+      await this.notify(
+        record.order.maker!,
+        `Order ${id}: the take by ${npubEncode(taker)} was not confirmed within ${minutes} minutes; the order ${back}.`,
+      )
+      await this.notify(
+        taker,
+        `Order ${id}: your take was not confirmed by the maker within ${minutes} minutes; the order ${back} and you no longer hold it.`,
+      )
+    }
+    if (released > 0) this.ctx.log.info({ released }, 'orderbook: lapsed takes returned')
+    return released
+  }
+
+  async complete(by: string, id: string): Promise<OrderRecord> {
+    const now = this.ctx.now()
+    const record = this.db.apply(id, { type: 'complete', by, at: now }, now)
+    this.ctx.log.info({ order: id }, 'orderbook: trade completed')
+    await this.publish(record)
+    this.bookFees(record)
+    const text = `Order ${id} completed: the seller confirmed the fiat payment arrived.`
+    await this.notify(record.order.maker!, text)
+    if (record.taker !== null) await this.notify(record.taker, text)
     return record
   }
 
@@ -286,17 +379,6 @@ export class OrderBook {
     const record = this.db.apply(id, { type: 'cancel', by, at: now }, now)
     this.ctx.log.info({ order: id }, 'orderbook: order canceled by its maker')
     await this.publish(record)
-    return record
-  }
-
-  async complete(by: string, id: string): Promise<OrderRecord> {
-    const now = this.ctx.now()
-    const record = this.db.apply(id, { type: 'complete', by, at: now }, now)
-    this.ctx.log.info({ order: id }, 'orderbook: trade completed')
-    await this.publish(record)
-    const text = `Order ${id} completed: the seller confirmed the fiat payment arrived.`
-    await this.notify(record.order.maker!, text)
-    if (record.taker !== null) await this.notify(record.taker, text)
     return record
   }
 
@@ -321,6 +403,7 @@ export class OrderBook {
   /** The maintenance task: expire what is due, then finish what a crash interrupted. */
   async maintain(): Promise<void> {
     await this.expireDue()
+    await this.releaseLapsed()
     for (const record of this.db.unpublished()) await this.publish(record)
     for (const record of this.db.unbooked()) this.bookFees(record)
     this.scheduleExpiry()
@@ -425,7 +508,9 @@ export class OrderBook {
   /** Books the trade's fees (maker's and taker's) with the dev tax, each once. */
   private bookFees(record: OrderRecord): void {
     const trade = record.trade
-    if (trade === null || record.taker === null) return
+    // Fees are due once the trade goes on (the maker confirmed, or it completed): a take
+    // that lapses costs nobody anything.
+    if (trade === null || record.taker === null || record.confirmedAt === null) return
     for (const side of ['maker', 'taker'] as const) {
       if (record.feesBooked[side]) continue
       const fee = side === 'maker' ? trade.makerFee : trade.takerFee
@@ -460,14 +545,19 @@ export class OrderBook {
     return null
   }
 
-  /** Wakes up when the next pending order expires, so the book drops it on time. */
+  /** Wakes up when the next pending order expires or take lapses, so the book acts on time. */
   private scheduleExpiry(): void {
     clearTimeout(this.expiryTimer)
-    const next = this.db.nextExpiry()
-    if (next === null || this.closed) return
+    if (this.closed) return
+    const expiry = this.db.nextExpiry()
+    const takenAt = this.db.nextLapse()
+    const lapse = takenAt === null ? null : takenAt + this.ctx.config.orderbook.takeTimeoutSeconds
+    const next = expiry === null ? lapse : lapse === null ? expiry : Math.min(expiry, lapse)
+    if (next === null) return
     const delay = Math.min(Math.max(1000, (next - this.ctx.now()) * 1000), 2 ** 31 - 1)
     this.expiryTimer = setTimeout(() => {
       this.expireDue()
+        .then(() => this.releaseLapsed())
         .catch((err) => this.ctx.log.error({ err }, 'orderbook: expiring orders failed'))
         .finally(() => this.scheduleExpiry())
     }, delay)

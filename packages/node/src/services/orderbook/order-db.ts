@@ -18,7 +18,7 @@ import {
   nextOrderState,
 } from '@hansa/protocol'
 import Database from 'better-sqlite3'
-import { orderNotFound, stateRefused } from './errors.js'
+import { OrderbookRequestError, orderNotFound, stateRefused, unconfirmed } from './errors.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -40,10 +40,13 @@ CREATE TABLE IF NOT EXISTS orders (
   maker_fee INTEGER,
   taker_fee INTEGER,
   maker_fee_booked INTEGER NOT NULL DEFAULT 0,
-  taker_fee_booked INTEGER NOT NULL DEFAULT 0
+  taker_fee_booked INTEGER NOT NULL DEFAULT 0,
+  taken_at INTEGER,
+  confirmed_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status, expires_at);
 CREATE INDEX IF NOT EXISTS orders_maker ON orders (maker, status);
+CREATE INDEX IF NOT EXISTS orders_taker ON orders (taker, status);
 CREATE TABLE IF NOT EXISTS robots (
   pubkey TEXT PRIMARY KEY,
   first_seen INTEGER NOT NULL,
@@ -73,6 +76,8 @@ type OrderRow = {
   taker_fee: number | null
   maker_fee_booked: number
   taker_fee_booked: number
+  taken_at: number | null
+  confirmed_at: number | null
 }
 
 type RobotRow = {
@@ -100,6 +105,10 @@ export type OrderRecord = {
   event: NostrEvent | null
   published: boolean
   feesBooked: { maker: boolean; taker: boolean }
+  /** When the current take happened (null while pending). */
+  takenAt: number | null
+  /** When the maker confirmed the take, or the trade completed (null: the take may lapse). */
+  confirmedAt: number | null
 }
 
 /** A user's key as a coordinator knows it (RoboSats's robot): registered on first use. */
@@ -138,6 +147,8 @@ const toRecord = (r: OrderRow): OrderRecord => ({
   event: r.event_json === null ? null : (JSON.parse(r.event_json) as NostrEvent),
   published: r.published === 1,
   feesBooked: { maker: r.maker_fee_booked === 1, taker: r.taker_fee_booked === 1 },
+  takenAt: r.taken_at,
+  confirmedAt: r.confirmed_at,
 })
 
 const toRobot = (r: RobotRow): Robot => ({
@@ -156,6 +167,22 @@ export const stateOf = (r: OrderRecord): OrderState => ({
   expiresAt: r.order.expiresAt,
 })
 
+/**
+ * Adds the take's timestamps to a book made before takes could lapse. Trades taken before
+ * then count as confirmed: nobody was asked to confirm them, and their fees are booked.
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(orders)').all() as Array<{ name: string }>
+  if (columns.length === 0 || columns.some((c) => c.name === 'taken_at')) return
+  db.transaction(() => {
+    db.exec('ALTER TABLE orders ADD COLUMN taken_at INTEGER')
+    db.exec('ALTER TABLE orders ADD COLUMN confirmed_at INTEGER')
+    db.exec(
+      'UPDATE orders SET taken_at = updated_at, confirmed_at = updated_at WHERE taker IS NOT NULL',
+    )
+  })()
+}
+
 export class OrderDb {
   private readonly db: Database.Database
   private readonly stmt
@@ -166,6 +193,7 @@ export class OrderDb {
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
       this.db.pragma('busy_timeout = 5000')
+      migrate(this.db)
       this.db.exec(SCHEMA)
     } catch (error) {
       this.db.close()
@@ -203,9 +231,34 @@ export class OrderDb {
         )
         .pluck(),
       unbooked: db.prepare(
-        `SELECT * FROM orders WHERE trade_sats IS NOT NULL
+        `SELECT * FROM orders WHERE trade_sats IS NOT NULL AND confirmed_at IS NOT NULL
            AND (maker_fee_booked = 0 OR taker_fee_booked = 0)`,
       ),
+      taken: db.prepare('UPDATE orders SET taken_at = ?, confirmed_at = NULL WHERE id = ?'),
+      confirmed: db.prepare(
+        'UPDATE orders SET confirmed_at = coalesce(confirmed_at, ?) WHERE id = ?',
+      ),
+      released: db.prepare(
+        `UPDATE orders SET status = @status, taker = NULL, updated_at = @now,
+           event_created_at = @event_created_at, published = 0, trade_sats = NULL,
+           trade_fiat = NULL, maker_fee = NULL, taker_fee = NULL, taken_at = NULL,
+           confirmed_at = NULL
+         WHERE id = @id AND status = 'in-progress' AND confirmed_at IS NULL`,
+      ),
+      lapsed: db
+        .prepare(
+          `SELECT id FROM orders WHERE status = 'in-progress' AND confirmed_at IS NULL
+             AND taken_at <= ? ORDER BY taken_at`,
+        )
+        .pluck(),
+      nextLapse: db
+        .prepare(
+          "SELECT min(taken_at) FROM orders WHERE status = 'in-progress' AND confirmed_at IS NULL",
+        )
+        .pluck(),
+      openTakesOf: db
+        .prepare("SELECT count(*) FROM orders WHERE taker = ? AND status = 'in-progress'")
+        .pluck(),
       makerBooked: db.prepare('UPDATE orders SET maker_fee_booked = 1 WHERE id = ?'),
       takerBooked: db.prepare('UPDATE orders SET taker_fee_booked = 1 WHERE id = ?'),
       counts: db.prepare('SELECT status, count(*) AS n FROM orders GROUP BY status'),
@@ -260,6 +313,11 @@ export class OrderDb {
         if (record === undefined) throw orderNotFound(id)
         const next = nextOrderState(stateOf(record), action)
         if (!next.ok) throw stateRefused(next.error)
+        // A taker who sells (a buy order) completes only a trade its maker confirmed: else a
+        // taker could take an order and end it at once, pulling it off the book for good.
+        if (action.type === 'complete' && record.confirmedAt === null) {
+          if (action.by !== record.order.maker) throw unconfirmed()
+        }
         const agreed = trade?.(record)
         const result = this.stmt.update.run({
           id,
@@ -276,10 +334,78 @@ export class OrderDb {
         if (result.changes !== 1) throw new Error(`order ${id} changed under its transaction`)
         if (action.type === 'take') {
           this.stmt.touchRobot.run({ pubkey: action.by, now, made: 0, taken: 1 })
+          this.stmt.taken.run(now, id)
         }
+        if (action.type === 'complete') this.stmt.confirmed.run(now, id)
         return this.get(id)!
       })
       .immediate()
+  }
+
+  /**
+   * The maker confirms the take (its amount and price): the trade goes on and can no longer
+   * lapse. Only the maker, only once, only while the order is in progress.
+   */
+  confirm(id: string, by: string, now: number): OrderRecord {
+    return this.db
+      .transaction(() => {
+        const record = this.get(id)
+        if (record === undefined) throw orderNotFound(id)
+        if (by !== record.order.maker) {
+          throw new OrderbookRequestError(
+            403,
+            'HANSA_ORDER_NOT_MAKER',
+            "only the maker confirms a take (the taker's amount and price)",
+          )
+        }
+        if (record.status !== 'in-progress') {
+          throw new OrderbookRequestError(
+            409,
+            'HANSA_ORDER_NOT_IN_PROGRESS',
+            `cannot confirm it: the order is ${record.status}`,
+          )
+        }
+        this.stmt.confirmed.run(now, id)
+        return this.get(id)!
+      })
+      .immediate()
+  }
+
+  /**
+   * Returns a lapsed take's order to the book (pending again, or expired when its time has
+   * come meanwhile), forgetting the taker and the trade. Undefined when the take was
+   * confirmed or the order moved on in the meantime.
+   */
+  release(id: string, now: number): { record: OrderRecord; taker: string } | undefined {
+    return this.db
+      .transaction(() => {
+        const before = this.get(id)
+        if (before === undefined || before.taker === null) return undefined
+        const result = this.stmt.released.run({
+          id,
+          status: before.order.expiresAt <= now ? 'expired' : 'pending',
+          now,
+          event_created_at: Math.max(now, before.eventCreatedAt + 1),
+        })
+        if (result.changes !== 1) return undefined
+        return { record: this.get(id)!, taker: before.taker }
+      })
+      .immediate()
+  }
+
+  /** Ids of unconfirmed takes made at or before `takenBy` (they have lapsed). */
+  lapsed(takenBy: number): string[] {
+    return this.stmt.lapsed.all(takenBy) as string[]
+  }
+
+  /** When the oldest unconfirmed take was made, or null. */
+  nextLapse(): number | null {
+    return (this.stmt.nextLapse.get() as number | null) ?? null
+  }
+
+  /** Orders `taker` holds in progress. */
+  openTakesOf(taker: string): number {
+    return this.stmt.openTakesOf.get(taker) as number
   }
 
   /** Marks the event of the order's current status published (unless the status moved on). */

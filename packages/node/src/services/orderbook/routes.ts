@@ -42,6 +42,7 @@ const open = (properties: Record<string, unknown>, description?: string) => ({
 const errorBody = ErrorBodySchema
 const errors = {
   400: errorBody,
+  429: errorBody,
   401: errorBody,
   403: errorBody,
   404: errorBody,
@@ -61,6 +62,8 @@ const idParams = { type: 'object', properties: { id: orderId }, required: ['id']
 
 export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRoutesOptions) {
   const { book } = options
+  const view = (r: Parameters<typeof orderView>[0], viewer?: string | null) =>
+    orderView(r, viewer, book.takeTimeoutSeconds())
   await app.register(async (scope) => {
     keepRawJsonBody(scope, { bodyLimit: 16_384, invalid: () => invalid('the body is not JSON') })
     scope.setErrorHandler(hansaErrorHandler({ invalid: 'HANSA_ORDER_INVALID', name: 'orderbook' }))
@@ -165,7 +168,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           limit: number
         }
         const viewer = await reader(request)
-        return { orders: book.list(q).map((r) => orderView(r, viewer)) }
+        return { orders: book.list(q).map((r) => view(r, viewer)) }
       },
     )
 
@@ -190,7 +193,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
             `no order ${id} on this node's book`,
           )
         }
-        return orderView(record, await reader(request))
+        return view(record, await reader(request))
       },
     )
 
@@ -247,7 +250,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           const maker = await who(request)
           const record = await book.make(maker, request.body as MakeRequest)
           reply.code(201)
-          return orderView(record, maker)
+          return view(record, maker)
         }),
     )
 
@@ -283,7 +286,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('take', async () => {
           const taker = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.take(taker, id, (request.body ?? {}) as TakeRequest), taker)
+          return view(await book.take(taker, id, (request.body ?? {}) as TakeRequest), taker)
         }),
     )
 
@@ -302,7 +305,27 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('cancel', async () => {
           const by = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.cancel(by, id), by)
+          return view(await book.cancel(by, id), by)
+        }),
+    )
+
+    scope.post(
+      '/orderbook/orders/:id/confirm',
+      {
+        schema: {
+          tags,
+          security: auth,
+          summary:
+            'The maker confirms a take (its amount and the price it implies): the trade goes on. A take not confirmed within orderbook.takeTimeoutSeconds returns the order to the book',
+          params: idParams,
+          response: { 200: orderViewSchema, ...errors },
+        },
+      },
+      async (request) =>
+        counted('confirm', async () => {
+          const by = await who(request)
+          const { id } = request.params as { id: string }
+          return view(await book.confirm(by, id), by)
         }),
     )
 
@@ -322,7 +345,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
         counted('complete', async () => {
           const by = await who(request)
           const { id } = request.params as { id: string }
-          return orderView(await book.complete(by, id), by)
+          return view(await book.complete(by, id), by)
         }),
     )
 
