@@ -1,11 +1,13 @@
 // settlement: what real money costs on the evm rail, on a local anvil started here. Prints
 // ONE JSON line on stdout (progress on stderr):
-//   gas       per subscription payment (the router's pay, and the ERC-20 approve before it),
+//   gas       per subscription payment (the router's payWithPermit in one transaction when the
+//             token takes ERC-2612 permits, as the test token does; else pay and the approve
+//             before it),
 //             per cheque cash-out (first and later ones of a chequebook, hard mode, with the
 //             dev fund's transfer), per registry update (genesis and later versions, with
 //             --guardians guardians and --nodes members)
 //   access    seconds from the payment's first transaction to an active subscription, through
-//             a real node (quote, approve, pay, proof; 1 confirmation; anvil mines at once)
+//             a real node (quote, permit and pay, proof; 1 confirmation; anvil mines at once)
 //   cheques   cheques a hard-mode node verifies and credits per second (POST /cheques, each
 //             checked against the chain: factory, issuer, bounced, cover), one payer at a time
 //             and --payers payers at once
@@ -32,7 +34,7 @@ import {
 import { createKeyFile, resolveConfig, startNode } from '@hansa/node'
 import { ethereumAddress, generateSecretKey, nostrPublicKey, signCheque } from '@hansa/protocol'
 import pino from 'pino'
-import { type Address, type Hex, getAddress } from 'viem'
+import { type Address, type Hex, decodeFunctionData, getAddress } from 'viem'
 import { signTypedData } from 'viem/accounts'
 
 const HELP = `settlement: gas, payment-to-access time and cheque verification on a local anvil.
@@ -124,6 +126,7 @@ try {
   const payGas: number[] = []
   const approveGas: number[] = []
   const toAccess: number[] = []
+  const via = new Set<string>()
   for (let i = 0; i < Number(values.payments); i++) {
     const { sk } = await funded()
     const t0 = performance.now()
@@ -133,6 +136,12 @@ try {
     toAccess.push((performance.now() - t0) / 1000)
     const receipt = await publicClient.getTransactionReceipt({ hash: paid.tx as Hex })
     payGas.push(Number(receipt.gasUsed))
+    const { functionName } = decodeFunctionData({
+      abi: PaymentRouter.abi,
+      data: (await publicClient.getTransaction({ hash: paid.tx as Hex })).input,
+    })
+    via.add(functionName)
+    if (functionName === 'payWithPermit') continue
     const block = await publicClient.getBlock({
       blockNumber: receipt.blockNumber - 1n,
       includeTransactions: true,
@@ -274,6 +283,7 @@ try {
     ),
     gas: {
       subscriptionPay: {
+        via: [...via].join(','),
         median: median(payGas),
         min: Math.min(...payGas),
         max: Math.max(...payGas),

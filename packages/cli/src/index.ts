@@ -64,3 +64,10 @@ export {
   inboxReadLines,
   inboxWatchCommand,
 } from './client/user.js'
+export { anchorChain, anchorFromNode, type AnchorResult } from './federation/anchor.js'
+export {
+  anchorSign,
+  signForRegistry,
+  federationIdFor,
+  type RegistrySigning,
+} from './federation/registry-sign.js'

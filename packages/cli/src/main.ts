@@ -203,15 +203,29 @@ federation
     runCommand(() => import('./commands/federation-verify.js'), { ...opts, file }),
   )
 
+keyOptions(
+  federation
+    .command('anchor-sign')
+    .description(
+      "sign the on-chain registry's update for a manifest version you signed (default: the head) and post it to the nodes, for anyone to anchor",
+    )
+    .option('--node <url>', 'node to read the chain from and post to (default: your node)')
+    .option('--manifest-version <n>', 'the manifest version (default: the head)')
+    .option('--json', 'print JSON'),
+).action((opts) => runCommand(() => import('./commands/federation-anchor-sign.js'), opts))
 federation
   .command('anchor')
   .description(
-    'write the manifest versions the on-chain FederationRegistry lacks (guardians sign, anyone sends)',
+    "write the manifest versions the on-chain FederationRegistry lacks, with the guardians' signatures the node gathered (anyone sends)",
   )
   .option('--node <url>', 'a node of the federation (default ws://127.0.0.1:7447)')
   .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
   .option('--registry <address>', "the registry (default: the node's terms)")
-  .option('--guardian <dir>', "a guardian's folder whose key signs (repeat)", collect)
+  .option(
+    '--guardian <dir>',
+    "a guardian's folder whose key signs too, beside the node's gathered signatures (repeat)",
+    collect,
+  )
   .option('--key <file>', 'the key that pays the gas (default ./hansa.key)')
   .option('--json', 'print JSON')
   .action((opts) => runCommand(() => import('./commands/federation-anchor.js'), opts))
@@ -372,7 +386,14 @@ userKey(
     .description("your chequebook on the node's chain, for metered use in hard mode")
     .argument('<action>', 'deploy, deposit, withdraw or status')
     .option('--rpc-url <url>', 'the chain (or HANSA_RPC_URL)')
-    .option('--chequebook <address>', 'the chequebook (deposit, withdraw, status)')
+    .option(
+      '--chequebook <address>',
+      'the chequebook (deposit, withdraw, status; default: the one deploy remembered)',
+    )
+    .option(
+      '--config <file>',
+      'client state file where deploy remembers the chequebook for metered use (default ~/.config/hansa/client.json; with no --key, its user.key)',
+    )
     .option('--amount <n>', 'base units to deposit (deploy, deposit) or withdraw')
     .option('--hard-deposit <n>', 'deposit: also promise this much to the node (hard deposit)'),
 ).action((action, opts) =>

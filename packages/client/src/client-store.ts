@@ -28,6 +28,20 @@ export type ClientState = {
   inboxRelaysAt: number
   /** SWAP books per metered node pubkey. */
   payers: Record<string, PayerState>
+  /** The user's chequebooks on chain (hard mode), newest last (hansa chequebook deploy). */
+  chequebooks: ChequebookRecord[]
+}
+
+/** A chequebook contract the user's key issues, deployed by a factory on one chain. */
+export type ChequebookRecord = {
+  chainId: number
+  /** The ChequebookFactory that deployed it (what a node's terms name). */
+  factory: string
+  /** The issuer: the user key's Ethereum address. */
+  issuer: string
+  chequebook: string
+  /** Unix seconds. */
+  deployedAt: number
 }
 
 export const EMPTY_CLIENT_STATE: ClientState = Object.freeze({
@@ -37,6 +51,7 @@ export const EMPTY_CLIENT_STATE: ClientState = Object.freeze({
   inboxRelays: [],
   inboxRelaysAt: 0,
   payers: {},
+  chequebooks: [],
 }) as ClientState
 
 /** Synchronous on purpose: a SWAP payer saves after every request it books. */
@@ -79,7 +94,47 @@ function parseState(value: unknown, path: string): ClientState {
       : [],
     inboxRelaysAt: typeof v.inboxRelaysAt === 'number' ? v.inboxRelaysAt : 0,
     payers: typeof v.payers === 'object' && v.payers !== null ? v.payers : {},
+    chequebooks: Array.isArray(v.chequebooks) ? v.chequebooks.filter(isChequebookRecord) : [],
   }
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const isChequebookRecord = (r: unknown): r is ChequebookRecord => {
+  const c = r as Partial<ChequebookRecord> | null
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    Number.isSafeInteger(c.chainId) &&
+    ADDRESS.test(String(c.factory)) &&
+    ADDRESS.test(String(c.issuer)) &&
+    ADDRESS.test(String(c.chequebook)) &&
+    typeof c.deployedAt === 'number'
+  )
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+
+/** Remembers a chequebook (the newest of a chain, factory and issuer is the one used). */
+export function rememberChequebook(store: ClientStore, record: ChequebookRecord): void {
+  const state = store.load()
+  const others = state.chequebooks.filter((c) => !same(c.chequebook, record.chequebook))
+  store.save({ ...state, chequebooks: [...others, record] })
+}
+
+/** The newest chequebook `issuer` has from `factory` on `chainId`, or null. */
+export function chequebookFor(
+  store: ClientStore,
+  where: { chainId: number; factory: string; issuer: string },
+): string | null {
+  const found = store
+    .load()
+    .chequebooks.filter(
+      (c) =>
+        c.chainId === where.chainId &&
+        same(c.factory, where.factory) &&
+        same(c.issuer, where.issuer),
+    )
+  return found.at(-1)?.chequebook ?? null
 }
 
 /** A JSON file (mode 0600), written atomically (a temporary file renamed over it). */

@@ -16,6 +16,7 @@ export const CLIENT_ERROR_CODES = [
   'HANSA_EVM_FUNDS',
   'HANSA_INBOX_NO_RELAYS',
   'HANSA_CLIENT_STORE',
+  'HANSA_CHEQUEBOOK_MISSING',
 ] as const
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number]
 
@@ -101,6 +102,28 @@ export class ClientStoreError extends HansaError {
   override name = 'ClientStoreError'
   constructor(message: string, cause?: unknown) {
     super('HANSA_CLIENT_STORE', message, cause === undefined ? {} : { cause })
+  }
+}
+
+/**
+ * A node meters a service in SWAP's hard mode (cheques cashed on chain) and the user has no
+ * chequebook from the factory its terms name: she deploys one first (hansa chequebook deploy).
+ */
+export class ChequebookMissingError extends HansaError {
+  override name = 'ChequebookMissingError'
+  constructor(
+    readonly node: string,
+    readonly chainId: number,
+    readonly factory: string,
+    readonly issuer: string,
+  ) {
+    super(
+      'HANSA_CHEQUEBOOK_MISSING',
+      `${node} takes cheques only from a chequebook on chain ${chainId} (hard mode), and this client knows none of ${issuer}: run hansa chequebook deploy --node ${node} --amount <base units> --rpc-url <chain>`,
+      {
+        details: `The chequebook must come from factory ${factory}; once deployed it is remembered in the client's config and pays every metered node of that factory.`,
+      },
+    )
   }
 }
 

@@ -117,8 +117,16 @@ export class EvmWallet implements EvmPayer {
     ).hash
   }
 
-  /** Pays a quote through the router: approve, then pay. Returns the payment's tx hash. */
-  async payQuote(pay: EvmPay): Promise<Hex> {
+  /**
+   * Pays a quote through the router and returns the payment's tx hash: in one transaction with
+   * an ERC-2612 permit when the token takes permits and the router has `payWithPermit`, else
+   * approve, then pay. `permit: false` always approves.
+   */
+  async payQuote(pay: EvmPay, options: { permit?: boolean } = {}): Promise<Hex> {
+    if (options.permit !== false) {
+      const permitted = await this.payWithPermit(pay)
+      if (permitted !== null) return permitted
+    }
     const { HansaTestToken, PaymentRouter, getAddress } = await lib()
     const amount = BigInt(pay.call.amount)
     await this.send({
@@ -142,6 +150,76 @@ export class EvmWallet implements EvmPayer {
         ],
       })
     ).hash
+  }
+
+  /**
+   * `payWithPermit`, or null when the token takes no permits (no EIP-5267 domain, no nonces)
+   * or the router lacks the function: found out by reading and simulating, before anything is
+   * sent, so falling back to approve never pays twice.
+   */
+  private async payWithPermit(pay: EvmPay): Promise<Hex | null> {
+    const { HansaTestToken, PaymentRouter, getAddress } = await lib()
+    const { publicClient, walletClient } = await this.chainClients()
+    const token = getAddress(pay.token)
+    const router = getAddress(pay.router)
+    const amount = BigInt(pay.call.amount)
+    let request: unknown
+    try {
+      const [[, name, version, chainId, verifyingContract], nonce, block] = await Promise.all([
+        publicClient.readContract({
+          address: token,
+          abi: HansaTestToken.abi,
+          functionName: 'eip712Domain',
+        }),
+        publicClient.readContract({
+          address: token,
+          abi: HansaTestToken.abi,
+          functionName: 'nonces',
+          args: [this.address],
+        }),
+        publicClient.getBlock(),
+      ])
+      const deadline = block.timestamp + 3600n
+      const signature = await walletClient!.signTypedData({
+        account: walletClient!.account!,
+        domain: { name, version, chainId, verifyingContract },
+        types: {
+          Permit: [
+            { name: 'owner', type: 'address' },
+            { name: 'spender', type: 'address' },
+            { name: 'value', type: 'uint256' },
+            { name: 'nonce', type: 'uint256' },
+            { name: 'deadline', type: 'uint256' },
+          ],
+        },
+        primaryType: 'Permit',
+        message: { owner: this.address, spender: router, value: amount, nonce, deadline },
+      })
+      const r = `0x${signature.slice(2, 66)}` as Hex
+      const sPart = `0x${signature.slice(66, 130)}` as Hex
+      const v = Number.parseInt(signature.slice(130, 132), 16)
+      ;({ request } = await publicClient.simulateContract({
+        account: walletClient!.account,
+        address: router,
+        abi: PaymentRouter.abi,
+        functionName: 'payWithPermit',
+        args: [
+          getAddress(pay.call.node),
+          pay.call.quote,
+          pay.call.service,
+          pay.call.periods,
+          pay.call.pubkeys,
+          amount,
+          { deadline, v, r, s: sPart },
+        ],
+      }))
+    } catch {
+      return null
+    }
+    const hash = await walletClient!.writeContract(request as never)
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 })
+    if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
+    return hash
   }
 
   /** Deploys a chequebook for this key through `factory`; returns its address. */

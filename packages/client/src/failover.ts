@@ -4,8 +4,9 @@
 // elsewhere; a success clears the mark. Every attempt is reported.
 import { getTerms } from './billing-api.js'
 import type { HansaClient } from './client.js'
-import { payerStorageOf } from './client-store.js'
-import { AllNodesFailedError, type Attempt } from './errors.js'
+import { ethereumAddress } from '@hansa/protocol'
+import { chequebookFor, payerStorageOf } from './client-store.js'
+import { AllNodesFailedError, type Attempt, ChequebookMissingError } from './errors.js'
 import { downSet, markDown, markUp } from './reports.js'
 import { SwapPayer } from './swap-payer.js'
 import { type NostrSigner, requireSecret } from './signer.js'
@@ -40,7 +41,10 @@ export async function tryInOrder<T>(
 
 /**
  * The SWAP payer for a node whose `service` is metered (null when it is not, or its terms
- * cannot be read). One per node URL per run; its books live in the client's store.
+ * cannot be read). One per node URL per run; its books live in the client's store. In hard
+ * mode (cheques cashed on chain) it pays from the user's chequebook of the factory the terms
+ * name (remembered by `hansa chequebook deploy`); without one it throws
+ * ChequebookMissingError rather than sign cheques the node must refuse.
  */
 export async function payerFor(
   client: HansaClient,
@@ -59,15 +63,29 @@ export async function payerFor(
       return null
     }
   }
-  if (terms.services[service]?.access !== 'metered') return null
+  const metered = terms.services[service]
+  if (metered?.access !== 'metered') return null
   // SWAP pays with EIP-712 cheques: the key itself, not a Nostr event (signer.ts).
   const secretKey = requireSecret(signer, `paying ${url}'s metered ${service} (SWAP cheques)`)
+  let chequebook: string | null = null
+  if (metered.swap === 'hard') {
+    const where = {
+      chainId: terms.settlement.chainId,
+      factory: terms.settlement.evm?.chequebookFactory ?? '',
+      issuer: ethereumAddress(secretKey),
+    }
+    chequebook = where.factory ? chequebookFor(client.store, where) : null
+    if (chequebook === null) {
+      throw new ChequebookMissingError(url, where.chainId, where.factory || 'none', where.issuer)
+    }
+  }
   const payer = await SwapPayer.connect({
     nodeUrl: url,
     secretKey,
     service,
     storage: payerStorageOf(client.store),
     api,
+    ...(chequebook ? { chequebook } : {}),
   })
   client.runtime.payers.set(url, payer)
   return payer

@@ -94,3 +94,37 @@ export function postSignature(
 export function requestSync(nodeUrl: string, options?: ApiOptions): Promise<unknown> {
   return callNode(nodeUrl, '/federation/sync', { method: 'POST' }, options)
 }
+
+/** The registry signatures a node gathered for one manifest (GET/POST /federation/registry-signatures). */
+export type RegistrySignaturesInfo = {
+  hash: string
+  version: number
+  federationId: string
+  chainId: number
+  registry: string
+  signatures: { guardian: string; signature: string }[]
+}
+
+/** GET /federation/registry-signatures/:hash: what guardians signed for the on-chain registry. */
+export function getRegistrySignatures(
+  nodeUrl: string,
+  hash: string,
+  options?: ApiOptions,
+): Promise<RegistrySignaturesInfo> {
+  return callNode(nodeUrl, `/federation/registry-signatures/${hash}`, {}, options)
+}
+
+/** POST /federation/registry-signatures, as the guardian whose secret key is given. */
+export function postRegistrySignature(
+  nodeUrl: string,
+  body: { hash: string; chainId: number; registry: string; signature: string },
+  secretKey: Uint8Array,
+  options?: ApiOptions,
+): Promise<RegistrySignaturesInfo> {
+  return callNode(
+    nodeUrl,
+    '/federation/registry-signatures',
+    { method: 'POST', body, secretKey },
+    options,
+  )
+}

@@ -14,6 +14,9 @@ export {
   postSignature,
   requestSync,
   getSyncStatus,
+  type RegistrySignaturesInfo,
+  getRegistrySignatures,
+  postRegistrySignature,
 } from './federation-api.js'
 export {
   type DraftProblem,
@@ -125,6 +128,9 @@ export {
   defaultClientConfigPath,
   headStorageOf,
   payerStorageOf,
+  type ChequebookRecord,
+  rememberChequebook,
+  chequebookFor,
 } from './client-store.js'
 export {
   type ClientErrorCode,
@@ -138,6 +144,7 @@ export {
   SignerError,
   NoInboxRelaysError,
   ClientStoreError,
+  ChequebookMissingError,
 } from './errors.js'
 export {
   type DiscoveryInfo,

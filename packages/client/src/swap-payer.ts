@@ -49,6 +49,8 @@ export type PayerState = {
   charged: string
   paid: string
   cumulativePayout: string
+  /** The chequebook the cumulative payout is of (absent: the key's own address). */
+  chequebook?: string
 }
 
 export interface PayerStorage {
@@ -106,12 +108,16 @@ export class SwapPayer {
     this.unit = t.unit
     this.chequebook = options.chequebook ?? ethereumAddress(options.secretKey)
     const saved = this.storage.load(this.nodeId)
+    // A cumulative payout belongs to one chequebook: another one (a chequebook deployed since)
+    // starts from nothing paid out, or its first cheque would pay the old one's total again.
+    const savedBook = saved?.chequebook ?? ethereumAddress(options.secretKey)
+    const sameBook = savedBook.toLowerCase() === this.chequebook.toLowerCase()
     this.state = saved
       ? {
           balance: BigInt(saved.balance),
           charged: BigInt(saved.charged),
           paid: BigInt(saved.paid),
-          cumulativePayout: BigInt(saved.cumulativePayout),
+          cumulativePayout: sameBook ? BigInt(saved.cumulativePayout) : 0n,
         }
       : EMPTY_ACCOUNT
   }
@@ -183,6 +189,7 @@ export class SwapPayer {
       charged: next.charged.toString(),
       paid: next.paid.toString(),
       cumulativePayout: next.cumulativePayout.toString(),
+      chequebook: this.chequebook,
     })
     const now = bounds(next, this.policy)
     if (now !== this.bounds_) {
@@ -257,7 +264,9 @@ export class SwapPayer {
   /** Adopts the node's record of the last payout credited from this chequebook when higher. */
   async sync(): Promise<void> {
     const account = await getAccount(this.options.nodeUrl, this.options.secretKey, this.options.api)
-    const credited = BigInt(account.chequebook?.cumulativePayout ?? '0')
+    // only the node's record of this payer's chequebook: another one's payout is not this one's
+    const same = account.chequebook?.address.toLowerCase() === this.chequebook.toLowerCase()
+    const credited = same ? BigInt(account.chequebook?.cumulativePayout ?? '0') : 0n
     if (credited > this.state.cumulativePayout)
       this.update({ ...this.state, cumulativePayout: credited })
   }

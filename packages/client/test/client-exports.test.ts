@@ -125,6 +125,7 @@ describe('@hansa/client: the HansaClient API', () => {
       'HANSA_EVM_FUNDS',
       'HANSA_INBOX_NO_RELAYS',
       'HANSA_CLIENT_STORE',
+      'HANSA_CHEQUEBOOK_MISSING',
     ])
     expect(new client.NotJoinedError().message).toBe(
       'this client has joined no federation yet\n\nDetails: Join one with an invite code first (hansa join hansa1…).',
@@ -136,6 +137,36 @@ describe('@hansa/client: the HansaClient API', () => {
       new client.AllNodesFailedError('reading the inbox', [{ url: 'ws://a', error: 'down' }])
         .message,
     ).toBe('reading the inbox: every node tried failed\n\nDetails: ws://a: down')
+    expect(new client.ChequebookMissingError('ws://n', 31337, '0xF', '0xA').shortMessage).toBe(
+      'ws://n takes cheques only from a chequebook on chain 31337 (hard mode), and this client knows none of 0xA: run hansa chequebook deploy --node ws://n --amount <base units> --rpc-url <chain>',
+    )
+  })
+
+  it('remembers chequebooks per chain, factory and issuer; the newest is used', () => {
+    const store = client.memoryClientStore()
+    const where = { chainId: 31337, factory: `0x${'f'.repeat(40)}`, issuer: `0x${'a'.repeat(40)}` }
+    expect(client.chequebookFor(store, where)).toBeNull()
+    const record = (chequebook: string, more = {}) => ({
+      ...where,
+      chequebook,
+      deployedAt: 1,
+      ...more,
+    })
+    client.rememberChequebook(store, record(`0x${'1'.repeat(40)}`))
+    client.rememberChequebook(store, record(`0x${'2'.repeat(40)}`, { chainId: 1 }))
+    client.rememberChequebook(
+      store,
+      record(`0x${'3'.repeat(40)}`, { issuer: `0x${'b'.repeat(40)}` }),
+    )
+    expect(
+      client.chequebookFor(store, {
+        ...where,
+        issuer: where.issuer.toUpperCase().replace('0X', '0x'),
+      }),
+    ).toBe(`0x${'1'.repeat(40)}`)
+    client.rememberChequebook(store, record(`0x${'4'.repeat(40)}`))
+    expect(client.chequebookFor(store, where)).toBe(`0x${'4'.repeat(40)}`)
+    expect(client.chequebookFor(store, { ...where, chainId: 1 })).toBe(`0x${'2'.repeat(40)}`)
   })
 
   it('refuses to act as the user without her key, and to list nodes before joining', async () => {

@@ -5,15 +5,26 @@
 // amount from the payer to the coordinator's payout address and the dev fund in one
 // transaction and emits `Paid`. The transaction hash is the proof of payment the node checks.
 // Chequebooks read the same rates when cheques are cashed, so one setting governs both.
+// With a token that takes ERC-2612 permits, `payWithPermit` does it in one transaction: the
+// payer signs the permit off chain instead of sending an approve first.
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 contract PaymentRouter {
     using SafeERC20 for IERC20;
 
     uint16 public constant MAX_RATE_BPS = 10_000;
+
+    /// An ERC-2612 permit's deadline and signature (the owner is the caller, the spender this).
+    struct Permit {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
 
     struct NodeTerms {
         address payout;
@@ -79,6 +90,35 @@ contract PaymentRouter {
         bytes32[] calldata pubkeys,
         uint256 amount
     ) external {
+        _pay(node, quote, service, periods, pubkeys, amount);
+    }
+
+    /// `pay` with the allowance given by an ERC-2612 permit in the same transaction. A permit
+    /// someone already submitted (copied from the mempool) fails here and is skipped: the
+    /// allowance it gave stands, and without one the transfer reverts as `pay` would.
+    function payWithPermit(
+        address node,
+        bytes32 quote,
+        bytes32 service,
+        uint32 periods,
+        bytes32[] calldata pubkeys,
+        uint256 amount,
+        Permit calldata permit
+    ) external {
+        try IERC20Permit(address(token)).permit(
+            msg.sender, address(this), amount, permit.deadline, permit.v, permit.r, permit.s
+        ) {} catch {}
+        _pay(node, quote, service, periods, pubkeys, amount);
+    }
+
+    function _pay(
+        address node,
+        bytes32 quote,
+        bytes32 service,
+        uint32 periods,
+        bytes32[] calldata pubkeys,
+        uint256 amount
+    ) private {
         NodeTerms memory t = _terms[node];
         if (!t.set) revert NodeNotConfigured(node);
         if (amount == 0 || periods == 0) revert NothingToPay();

@@ -1,7 +1,7 @@
 // The FederationRegistry's update as EIP-712 typed data: what guardians sign to anchor a
 // manifest version on chain. Hashes and keys are 32-byte hex (a federation id and a manifest
 // hash are sha256 hex; guardians and nodes are x-only Nostr pubkeys).
-import type { Address, Hex } from 'viem'
+import { type Address, type Hex, recoverTypedDataAddress } from 'viem'
 
 export type RegistryUpdate = {
   federationId: Hex
@@ -44,4 +44,51 @@ export function registryUpdateTypedData(
 export const bytes32 = (hex: string): Hex => {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError(`not 32 bytes of lowercase hex: ${hex}`)
   return `0x${hex}`
+}
+
+/** What of a manifest the registry keeps (the protocol's Manifest has these fields). */
+export type RegistryManifest = {
+  version: number
+  guardians: readonly { pubkey: string }[]
+  threshold: number
+  coordinators: readonly { nodes: readonly { pubkey: string; services: readonly string[] }[] }[]
+}
+
+/** The registry's update for one manifest version (`manifestHash`: its sha256, 64 hex). */
+export function registryUpdateOf(
+  federationId: string,
+  manifestHash: string,
+  manifest: RegistryManifest,
+): RegistryUpdate {
+  const nodes = manifest.coordinators.flatMap((c) => c.nodes)
+  return {
+    federationId: bytes32(federationId),
+    version: BigInt(manifest.version),
+    manifestHash: bytes32(manifestHash),
+    guardians: manifest.guardians.map((g) => bytes32(g.pubkey)),
+    threshold: manifest.threshold,
+    nodes: nodes.map((n) => bytes32(n.pubkey)),
+    services: nodes.map((n) => n.services.join(',')),
+  }
+}
+
+/** A 65-byte ECDSA signature as 0x and 130 hex digits. */
+export const REGISTRY_SIGNATURE = /^0x[0-9a-fA-F]{130}$/
+
+/** The address whose key made `signature` over the update's EIP-712 digest; null if none. */
+export async function registrySigner(
+  update: RegistryUpdate,
+  chainId: number,
+  registry: Address,
+  signature: string,
+): Promise<Address | null> {
+  if (!REGISTRY_SIGNATURE.test(signature)) return null
+  try {
+    return await recoverTypedDataAddress({
+      ...registryUpdateTypedData(update, chainId, registry),
+      signature: signature as Hex,
+    })
+  } catch {
+    return null
+  }
 }

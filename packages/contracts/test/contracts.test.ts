@@ -1,4 +1,5 @@
-// The contracts on a real anvil: the router's split, a cheque Hansa signs cashed with the dev
+// The contracts on a real anvil: the router's split (approve then pay, or one transaction with
+// an ERC-2612 permit), a cheque Hansa signs cashed with the dev
 // fund's share, a bounced cheque, hard deposits, and the registry's chain rules.
 import {
   chequeDigest,
@@ -133,6 +134,93 @@ describe('PaymentRouter', () => {
       amount: 12_345n,
       devTax: 2469n,
     })
+  })
+
+  it('pays in one transaction with an ERC-2612 permit, and refuses a permit for less', async () => {
+    const node = await funded()
+    const payer = await funded()
+    const payout = privateKeyToAccount(hexKey(generateSecretKey())).address
+    await send(node.hex, {
+      address: dep.router,
+      abi: PaymentRouter.abi,
+      functionName: 'setNodeTerms',
+      args: [payout, 1000],
+    } as never)
+    await send(payer.hex, {
+      address: dep.token,
+      abi: HansaTestToken.abi,
+      functionName: 'mint',
+      args: [payer.address, 50_000n],
+    } as never)
+    const { publicClient } = clientsFor(anvil.rpcUrl, anvil.chainId)
+    const permit = async (value: bigint) => {
+      const [, name, version, chainId, verifyingContract] = await publicClient.readContract({
+        address: dep.token,
+        abi: HansaTestToken.abi,
+        functionName: 'eip712Domain',
+      })
+      const nonce = await publicClient.readContract({
+        address: dep.token,
+        abi: HansaTestToken.abi,
+        functionName: 'nonces',
+        args: [payer.address],
+      })
+      const deadline = (await publicClient.getBlock()).timestamp + 600n
+      const sig = await signTypedData({
+        privateKey: payer.hex,
+        domain: { name, version, chainId, verifyingContract },
+        types: {
+          Permit: [
+            { name: 'owner', type: 'address' },
+            { name: 'spender', type: 'address' },
+            { name: 'value', type: 'uint256' },
+            { name: 'nonce', type: 'uint256' },
+            { name: 'deadline', type: 'uint256' },
+          ],
+        },
+        primaryType: 'Permit',
+        message: { owner: payer.address, spender: dep.router, value, nonce, deadline },
+      })
+      return {
+        deadline,
+        r: `0x${sig.slice(2, 66)}` as Hex,
+        s: `0x${sig.slice(66, 130)}` as Hex,
+        v: Number.parseInt(sig.slice(130, 132), 16),
+      }
+    }
+    const args = (amount: bigint, p: Awaited<ReturnType<typeof permit>>) => [
+      node.address,
+      `0x${'cd'.repeat(32)}`,
+      `0x${'00'.repeat(27)}${Buffer.from('inbox').toString('hex')}`,
+      1,
+      [bytes32(nostrPublicKey(payer.key))],
+      amount,
+      p,
+    ]
+    const nonceBefore = await publicClient.getTransactionCount({ address: payer.address })
+    const devBefore = await balanceOf(devFund)
+    const receipt = await send(payer.hex, {
+      address: dep.router,
+      abi: PaymentRouter.abi,
+      functionName: 'payWithPermit',
+      args: args(10_000n, await permit(10_000n)),
+    } as never)
+    expect(await publicClient.getTransactionCount({ address: payer.address })).toBe(nonceBefore + 1)
+    expect(await balanceOf(payout)).toBe(9000n)
+    expect((await balanceOf(devFund)) - devBefore).toBe(1000n)
+    const [paid] = parseEventLogs({ abi: PaymentRouter.abi, logs: receipt.logs, eventName: 'Paid' })
+    expect(paid?.args).toMatchObject({ payer: payer.address, amount: 10_000n, devTax: 1000n })
+    // a permit for less than the amount gives no allowance: the payment reverts, nothing moves
+    await expect(
+      publicClient.simulateContract({
+        account: payer.address,
+        address: dep.router,
+        abi: PaymentRouter.abi,
+        functionName: 'payWithPermit',
+        args: args(10_000n, await permit(9_999n)) as never,
+      }),
+      // the token's ERC20InsufficientAllowance (selector 0xfb8f41b2), not in the router's ABI
+    ).rejects.toThrow(/0xfb8f41b2/)
   })
 
   it('refuses to pay a node that set no terms', async () => {

@@ -26,6 +26,8 @@ import { SetupToken } from './federation/setup-token.js'
 import { billingRoutes } from './http/billing-routes.js'
 import { discoveryRoutes } from './http/discovery-routes.js'
 import { federationRoutes } from './http/federation-routes.js'
+import { registrySignatureRoutes } from './http/registry-signature-routes.js'
+import { RegistrySignatures, knownManifests } from './federation/registry-signatures.js'
 import { Nip98Auth } from './http/nip98-auth.js'
 import { BillingHistory, billingSnapshot } from './billing/history.js'
 import { billingHistoryRoutes } from './http/billing-history-routes.js'
@@ -213,6 +215,15 @@ export async function startNode(
       now,
     })
     cleanups.push(async () => federation.close())
+    // guardians' FederationRegistry signatures, gathered for the registry the billing names
+    const registrySignatures = new RegistrySignatures({
+      path: join(dataDir, 'federation.sqlite'),
+      registry: () => config.billing.evm.registry,
+      chainId: () => config.billing.chainId,
+      lookup: knownManifests(federation),
+      now,
+    })
+    cleanups.push(async () => registrySignatures.close())
     if (federation.status() === 'not-member') log.warn(federation.statusMessage())
     const setupToken = federation.needsAuthorisation()
       ? new SetupToken(config.federation.setupToken)
@@ -417,6 +428,7 @@ export async function startNode(
                 }),
               ),
           }),
+        (http) => registrySignatureRoutes(http, { signatures: registrySignatures, nip98 }),
         (http) => billingRoutes(http, { billing, nip98 }),
         (http) => billingHistoryRoutes(http, { billing, history, nip98 }),
         (http) => replicationRoutes(http, { replication }),

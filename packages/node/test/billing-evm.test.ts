@@ -165,7 +165,10 @@ describe('subscriptions paid by transaction', () => {
     expect(info.fees.hansa.terms.settlement).toEqual(terms.settlement)
   })
 
-  it('pay → whitelisted; the router split the payment; the dev tax is booked as paid on chain', async () => {
+  it('pay → whitelisted, in one transaction (a permit); the router split the payment; the dev tax is booked as paid on chain', async () => {
+    const { publicClient } = await wallet.chainClients()
+    const sent = () => publicClient.getTransactionCount({ address: wallet.address })
+    const before = await sent()
     const miner = setInterval(() => void mineBlocks(anvil.rpcUrl).catch(() => {}), 200)
     let result: Awaited<ReturnType<typeof subscribeOnChain>>
     try {
@@ -176,6 +179,8 @@ describe('subscriptions paid by transaction', () => {
       clearInterval(miner)
     }
     expect(result.subscription).toMatchObject({ active: true, owner: alice })
+    // the test token takes ERC-2612 permits: no approve before the payment
+    expect(await sent()).toBe(before + 1)
     expect(await tokenBalance(payout)).toBe(2400n)
     expect(await tokenBalance(devFund)).toBe(600n)
     const books = await getBilling(node.url, nodeKey.secretKey)

@@ -138,6 +138,17 @@ describe('metered inbox, mock mode', () => {
       bounds: 'within',
     })
     expect(account.chequebook?.cumulativePayout).toBe(payer.account.cumulativePayout.toString())
+    // a payer that lost its books adopts the node's record of its chequebook, and only of it
+    const fresh = await SwapPayer.connect({ nodeUrl: node.url, secretKey: aliceSk })
+    await fresh.sync()
+    expect(fresh.account.cumulativePayout).toBe(payer.account.cumulativePayout)
+    const other = await SwapPayer.connect({
+      nodeUrl: node.url,
+      secretKey: aliceSk,
+      chequebook: `0x${'42'.repeat(20)}`,
+    })
+    await other.sync()
+    expect(other.account.cumulativePayout).toBe(0n)
   })
 
   it('refuses a client that stops paying past the disconnect threshold, and logs it', async () => {

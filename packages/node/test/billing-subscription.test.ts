@@ -20,7 +20,7 @@ import * as nip17 from 'nostr-tools/nip17'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readKeyFile } from '@hansa/node'
+import { LedgerRail, readKeyFile } from '@hansa/node'
 import { join } from 'node:path'
 import { removeDir, startTestNode, type TestNode } from './helpers.js'
 
@@ -321,5 +321,23 @@ describe('inbox on subscription (Status paid master nodes)', () => {
     const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text()
     expect(metrics).toMatch(/hansa_subscriptions_active\{service="inbox"\} 1/)
     expect(metrics).toMatch(/hansa_billing_dev_tax\{unit="msat"\} 30000/)
+  })
+})
+
+describe('the ledger rail behind the rail interface', () => {
+  it('takes subscriptions by cheque and refuses a proof of any other kind with its code', async () => {
+    const rail = new LedgerRail()
+    expect(rail.subscriptionPayment).toBe('cheque')
+    const refused = await rail
+      .verifySubscriptionPayment(
+        { quote: 'ab12', service: 'inbox', periods: 1, pubkeys: [alice], amount: 1000n },
+        { rail: 'evm', tx: `0x${'11'.repeat(32)}` },
+      )
+      .then(
+        () => null,
+        (e: { code: string; status: number; message: string }) => e,
+      )
+    expect(refused).toMatchObject({ code: 'HANSA_PAYMENT_PROOF', status: 400 })
+    expect(refused?.message).toMatch(/pay quote ab12 with a cheque/)
   })
 })

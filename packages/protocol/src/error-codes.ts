@@ -302,6 +302,18 @@ export const HANSA_ERRORS = {
     from: 'node',
     summary: 'The node holds as many pending proposals as it keeps.',
   },
+  HANSA_REGISTRY_NONE: {
+    status: 409,
+    from: 'node',
+    summary:
+      'The node names no FederationRegistry (billing.evm.registry), so it gathers no registry signatures.',
+  },
+  HANSA_REGISTRY_SIGNATURE: {
+    status: 422,
+    from: 'node',
+    summary:
+      "A registry signature is not the author's over that manifest version's EIP-712 update, or is for another registry or chain.",
+  },
   HANSA_FEDERATION_NONE: {
     status: 409,
     from: 'node',
@@ -379,6 +391,12 @@ export const HANSA_ERRORS = {
     status: 402,
     from: 'node',
     summary: 'A payment does not match the amount quoted.',
+  },
+  HANSA_PAYMENT_PROOF: {
+    status: 400,
+    from: 'node',
+    summary:
+      "The node's rail takes no proof of this kind (the ledger rail is paid by cheque; the evm rail by transaction).",
   },
   // ---- node: the evm rail (docs/settlement.md) ----
   HANSA_PAYMENT_TX_MALFORMED: {
@@ -535,6 +553,12 @@ export const HANSA_ERRORS = {
     from: 'client',
     summary: "The client's state file cannot be read or written.",
   },
+  HANSA_CHEQUEBOOK_MISSING: {
+    status: null,
+    from: 'client',
+    summary:
+      'A node meters a service in hard mode and the user has no chequebook from its factory: run hansa chequebook deploy.',
+  },
   HANSA_TRUST_LIST: {
     status: null,
     from: 'client',
@@ -577,6 +601,12 @@ export const HANSA_ERRORS = {
     status: null,
     from: 'cli',
     summary: 'The node refused the proposal; the message gives its reason.',
+  },
+  HANSA_ANCHOR_SHORT: {
+    status: null,
+    from: 'cli',
+    summary:
+      'The registry signatures gathered for a manifest version fall short of a threshold (the previous or the new guardians); nothing was sent.',
   },
   HANSA_DRAFT_REFUSED: {
     status: null,

@@ -49,6 +49,7 @@ export {
   generateSecretKey,
   nostrPublicKey,
   ethereumAddress,
+  ethereumAddressesOfPubkey,
   secretKeyFromHex,
   bytesToHex,
   hexToBytes,

@@ -18,6 +18,23 @@ export function ethereumAddress(secretKey: Uint8Array): string {
   return addressOfPublicKey(secp256k1.getPublicKey(secretKey, false))
 }
 
+/**
+ * The two Ethereum addresses an x-only pubkey may stand for (its point with even y, then odd
+ * y): BIP-340 drops y, ECDSA recovers the full point, so a signature by the same secret
+ * recovers to one of these two. What the FederationRegistry computes on chain; null when the
+ * pubkey is not on the curve.
+ */
+export function ethereumAddressesOfPubkey(pubkey: string): [string, string] | null {
+  if (!/^[0-9a-f]{64}$/.test(pubkey)) return null
+  try {
+    const even = secp256k1.Point.fromHex(`02${pubkey}`)
+    const odd = secp256k1.Point.fromHex(`03${pubkey}`)
+    return [addressOfPublicKey(even.toBytes(false)), addressOfPublicKey(odd.toBytes(false))]
+  } catch {
+    return null
+  }
+}
+
 export function secretKeyFromHex(hex: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error('a secret key is 64 lowercase hex characters')
   const key = hexToBytes(hex)

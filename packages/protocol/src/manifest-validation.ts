@@ -8,7 +8,7 @@
 //   control characters, keys on the curve, URLs, uniqueness, version and previous, issue and
 //   expiry times, the threshold against the guardians, the dev fund's recipient, service
 //   names and the services nodes offer, canonical JSON. A rule looks only at values whose
-//   structure passed. Structure problems come first, then the rules' in the manifest's order.
+//   structure passed. Both are reported as one walk through the manifest would (reportOrder).
 //
 // Decisions DESIGN.md leaves open, taken here:
 // - Unknown fields are refused at every level: `hansa: 1` names the format, and a typo such as
@@ -170,6 +170,87 @@ function structure(schema: TSchema, value: unknown, ruleFields: ReadonlySet<stri
   return found
 }
 
+// ---- the order of the report ---------------------------------------------------------------
+
+/**
+ * Every path the checks look at, in the order a manifest's problems are reported: an object's
+ * missing fields, then its unknown ones, then its fields one by one (their order in the schema,
+ * but the services a node offers are known before the coordinators, and a guardian's name before
+ * its key), a list's entries and a map's keys (each key before its value) in their order. Issues
+ * are sorted by it, so the two passes report as one walk through the manifest would.
+ */
+/** What the walk takes a value the schema leaves open to be. */
+const OPEN = {} as TSchema
+
+function reportOrder(schema: TSchema, root: unknown): Map<string, number> {
+  const order = new Map<string, number>()
+  const add = (path: string) => {
+    if (!order.has(path)) order.set(path, order.size)
+  }
+  const visit = (schema: TSchema, value: unknown, path: string): void => {
+    add(path)
+    if (
+      schema.type === undefined ||
+      (schema.type === 'object' &&
+        schema.properties === undefined &&
+        schema.patternProperties === undefined)
+    ) {
+      // A value the schema leaves open (service parameters): only canonical JSON looks inside.
+      if (Array.isArray(value))
+        for (const [i, item] of value.entries()) visit(OPEN, item, `${path}[${i}]`)
+      else if (isPlainObject(value))
+        for (const [key, item] of Object.entries(value)) visit(OPEN, item, at(path, key))
+    } else if (schema.type === 'array' && Array.isArray(value)) {
+      for (const [i, item] of value.entries()) visit(schema.items as TSchema, item, `${path}[${i}]`)
+    } else if (schema.type === 'object' && isPlainObject(value)) {
+      if (schema.properties !== undefined) {
+        const properties = schema.properties as Record<string, TSchema>
+        const keys = Object.keys(properties)
+        for (const key of keys) if (value[key] === undefined) add(at(path, key))
+        for (const key of Object.keys(value)) if (!keys.includes(key)) add(at(path, key))
+        for (const key of checkOrder(path, keys)) {
+          if (value[key] !== undefined) visit(properties[key]!, value[key], at(path, key))
+        }
+      } else if (schema.patternProperties !== undefined) {
+        const inner = Object.values(schema.patternProperties as Record<string, TSchema>)[0]!
+        for (const [key, item] of Object.entries(value)) {
+          add(`${at(path, key)} (key)`)
+          visit(inner, item, at(path, key))
+        }
+      }
+    }
+  }
+  visit(schema, root, '')
+  return order
+}
+
+/** The fields of the object at `path` in the order the rules need them. */
+function checkOrder(path: string, keys: readonly string[]): readonly string[] {
+  if (/(^|\.)guardians\[\d+\]$/.test(path)) return ['name', 'pubkey']
+  if ((path === '' || path === 'manifest') && keys.includes('services')) {
+    return [
+      ...keys.filter((k) => k !== 'services' && k !== 'coordinators' && k !== 'devFund'),
+      'services',
+      'coordinators',
+      'devFund',
+    ]
+  }
+  return keys
+}
+
+/** The structure's issues and the rules' as one report (a rule first where both name a path). */
+function report(schema: TSchema, value: unknown, structure: Issues, rules: Issues): Issues {
+  if (structure.length + rules.length < 2) return [...structure, ...rules]
+  const order = reportOrder(schema, value)
+  const rank = (issue: ManifestIssue) => order.get(issue.path) ?? order.size
+  const ranked = [
+    ...rules.map((issue, i) => ({ issue, key: [rank(issue), 0, i] })),
+    ...structure.map((issue, i) => ({ issue, key: [rank(issue), 1, i] })),
+  ]
+  ranked.sort((a, b) => a.key[0]! - b.key[0]! || a.key[1]! - b.key[1]! || a.key[2]! - b.key[2]!)
+  return ranked.map((r) => r.issue)
+}
+
 // ---- the rules ---------------------------------------------------------------------------
 
 /**
@@ -207,9 +288,8 @@ class Rules {
     return true
   }
 
-  /** A key of a map: checked as text, reported at `path (key)`. */
+  /** A key of a map (the map is sound): checked as text, reported at `path (key)`. */
   key(name: string, path: string, max: number): void {
-    if (!this.sound(path)) return
     const length = [...name].length
     if (length < 1 || length > max) {
       this.push(`${path} (key)`, `must be 1 to ${max} characters long (got ${length})`)
@@ -474,7 +554,7 @@ function ruleIssues(value: unknown, stops: readonly string[], clean: boolean): I
 /** Every problem of a manifest, each with a path; empty when it is well formed. */
 export function manifestIssues(value: unknown): ManifestIssue[] {
   const { issues, stops } = structure(ManifestSchema, value, RULE_FIELDS)
-  return [...issues, ...ruleIssues(value, stops, issues.length === 0)]
+  return report(ManifestSchema, value, issues, ruleIssues(value, stops, issues.length === 0))
 }
 
 export type ManifestValidation =
@@ -504,7 +584,8 @@ export function signedManifestIssues(value: unknown): ManifestIssue[] {
     !issues.some((i) => inside(i.path)),
   )
   const outer = (path: string) => (path === '' ? 'manifest' : at('manifest', path))
-  return [...issues, ...rules.map((i) => ({ path: outer(i.path), message: i.message }))]
+  const inner = rules.map((i) => ({ path: outer(i.path), message: i.message }))
+  return report(SignedManifestSchema, value, issues, inner)
 }
 
 export type SignedManifestValidation =

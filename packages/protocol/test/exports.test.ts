@@ -133,6 +133,7 @@ const EXPORTS = [
   'eoseMessage',
   'errorsMarkdown',
   'ethereumAddress',
+  'ethereumAddressesOfPubkey',
   'eventIdPreimage',
   'eventJsonForms',
   'eventShapeError',

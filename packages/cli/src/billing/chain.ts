@@ -1,8 +1,16 @@
 // The on-chain commands as functions that return data: `hansa wallet` (the key's address,
 // ether and token balances, a devnet faucet) and `hansa chequebook deploy|deposit|withdraw|
 // status`. The chain, token and factory come from the node's verified terms (--node); the
-// chain's JSON-RPC URL from --rpc-url or HANSA_RPC_URL.
-import { EvmWallet, getTerms } from '@hansa/client'
+// chain's JSON-RPC URL from --rpc-url or HANSA_RPC_URL. A deployed chequebook is remembered in
+// the user's client config, where the metered commands (inbox send and read, subscribe) find
+// it to pay nodes in hard mode; deposit, withdraw and status default to it.
+import {
+  type ClientStore,
+  EvmWallet,
+  chequebookFor,
+  getTerms,
+  rememberChequebook,
+} from '@hansa/client'
 import { HansaError, type Terms } from '@hansa/protocol'
 import { formatEther } from 'viem'
 import { rpcUrlOf } from './billing.js'
@@ -62,12 +70,28 @@ export async function walletStatus(o: ChainOptions & { faucet?: string }) {
 /** `hansa chequebook deploy|deposit|withdraw|status`. */
 export async function chequebook(
   action: string,
-  o: ChainOptions & { chequebook?: string; amount?: string; hardDeposit?: string },
+  o: ChainOptions & {
+    chequebook?: string
+    amount?: string
+    hardDeposit?: string
+    /** The user's client config: a deployed chequebook is remembered there. */
+    store?: ClientStore
+  },
 ) {
   const { wallet, evm, terms } = await walletFor(o)
+  const where = {
+    chainId: terms.settlement.chainId,
+    factory: evm.chequebookFactory ?? '',
+    issuer: wallet.address,
+  }
   const need = () => {
-    if (!o.chequebook) throw new HansaError('HANSA_USAGE', '--chequebook <address> is needed')
-    return o.chequebook
+    const remembered = o.store && where.factory ? chequebookFor(o.store, where) : null
+    if (o.chequebook) return o.chequebook
+    if (remembered) return remembered
+    throw new HansaError(
+      'HANSA_USAGE',
+      '--chequebook <address> is needed (this config remembers none for your key: hansa chequebook deploy)',
+    )
   }
   let tx: string | null = null
   let address: string
@@ -80,6 +104,14 @@ export async function chequebook(
         )
       }
       address = await wallet.deployChequebook(evm.chequebookFactory)
+      if (o.store) {
+        rememberChequebook(o.store, {
+          ...where,
+          factory: evm.chequebookFactory,
+          chequebook: address,
+          deployedAt: Math.floor(Date.now() / 1000),
+        })
+      }
       if (o.amount) tx = await wallet.deposit(address, evm.token, amountOf(o.amount, '--amount'))
       break
     }
@@ -132,7 +164,11 @@ export async function chequebook(
       : []),
     ...(tx ? [`  tx ${tx}`] : []),
     ...(action === 'deploy'
-      ? [`  pay metered use with it: SwapPayer.connect({ …, chequebook: '${data.chequebook}' })`]
+      ? [
+          o.store
+            ? '  remembered in your client config: hansa inbox send/read and subscribe pay metered nodes in hard mode from it'
+            : `  pay metered use with it: SwapPayer.connect({ …, chequebook: '${data.chequebook}' })`,
+        ]
       : []),
   ]
   return { ...data, lines }

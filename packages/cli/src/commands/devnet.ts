@@ -48,6 +48,8 @@ function chainLines(info: DevnetInfo): string[] {
   const url = (name: string) => info.nodes.find((n) => n.name === name)!.url
   const alice = c.users[0]!
   const rpc = `--rpc-url ${c.rpcUrl}`
+  // the user's client config beside her key: the metered commands find key and chequebook there
+  const config = `--config ${alice.keyFile.replace(/user\.key$/, 'client.json')}`
   return [
     '',
     `chain          anvil ${c.rpcUrl} (chain ${c.chainId})${c.anchored ? `; manifest v${c.anchored.version} anchored in registry ${c.registry}` : ''}`,
@@ -62,7 +64,9 @@ function chainLines(info: DevnetInfo): string[] {
     'Pay:',
     `     npx hansa wallet --node ${url('node-3')} --key ${alice.keyFile} ${rpc}`,
     `     npx hansa account subscribe --node ${url('node-3')} --periods 1 --key ${alice.keyFile} ${rpc}`,
-    `     npx hansa chequebook deploy --node ${url('node-2')} --amount 1000000 --key ${alice.keyFile} ${rpc}`,
+    `     npx hansa chequebook deploy --node ${url('node-2')} --amount 1000000 ${config} ${rpc}`,
+    `     npx hansa join <the invite code above> ${config}   (then node-2's metered inbox is paid from that chequebook:)`,
+    `     npx hansa subscribe --node ${url('node-2')} ${config};  npx hansa inbox read ${config}`,
     `     npx hansa billing --node ${url('node-2')} --data-dir ${info.nodes[1]!.dataDir}   (uncashed, cashed, bounced)`,
   ]
 }

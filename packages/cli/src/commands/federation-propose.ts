@@ -3,6 +3,7 @@
 import { loadGuardian, nodeUrlOf } from '../federation/guardian.js'
 import { type ProposeEdits, proposeChange } from '../federation/governance.js'
 import { lines, output } from '../print.js'
+import { registryLines } from '../federation/registry-sign.js'
 
 export type ProposeFlags = Omit<ProposeEdits, 'threshold'> & {
   node?: string
@@ -45,6 +46,7 @@ export default async function run(opts: ProposeFlags): Promise<void> {
       `Proposed version ${r.version} (${r.hash.slice(0, 16)}…), signed by you:`,
       ...r.changes,
       ...r.posted.map((p) => (p.ok ? `  sent to ${p.url}` : `  ✗ ${p.url}: ${p.error}`)),
+      ...registryLines(r.registry),
       r.adopted
         ? `Adopted: your signature met the threshold; version ${r.version} spreads to every node.`
         : `${r.status}. Other guardians sign with: hansa federation sign --proposal ${r.hash.slice(0, 16)}`,

@@ -5,6 +5,7 @@ import { HansaError } from '@hansa/protocol'
 import { loadGuardian, nodeUrlOf } from '../federation/guardian.js'
 import { signProposal } from '../federation/governance.js'
 import { lines, output } from '../print.js'
+import { registryLines } from '../federation/registry-sign.js'
 
 export type SignFlags = {
   node?: string
@@ -51,6 +52,7 @@ export default async function run(opts: SignFlags): Promise<void> {
         )
       }
     }
+    out.push(...registryLines(r.registry))
     if (r.adopted) {
       out.push(
         '',

@@ -126,8 +126,9 @@ export async function startDevnetChain(
           HANSA_BILLING_EVM_CASH_OUT_INTERVAL_SECONDS: '5',
           ...(payout ? { HANSA_BILLING_EVM_PAYOUT: payout } : {}),
           HANSA_INBOX_ACCESS: mode,
+          // a cheque every few messages, so a person trying the devnet sees one cashed
           ...(mode === 'metered'
-            ? { HANSA_BILLING_METERED_SWAP: 'hard' }
+            ? { HANSA_BILLING_METERED_SWAP: 'hard', HANSA_BILLING_METERED_PAYMENT_THRESHOLD: '100' }
             : { HANSA_BILLING_SUBSCRIPTION_PRICE: '1000000' }),
         }
       },

@@ -28,6 +28,7 @@ import {
 } from '@hansa/protocol'
 import { DAY, DEFAULT_SERVICE_PARAMS, parsePubkey, parseService } from './draft.js'
 import type { Guardian } from './guardian.js'
+import { type RegistrySigning, signForRegistrySafely } from './registry-sign.js'
 import { changeLines, inviteCodeFor, manifestLines } from './summary.js'
 
 const usage = (message: string, details?: string) =>
@@ -74,6 +75,8 @@ export type SignResult = {
   adopted: boolean
   federationId: string | null
   inviteCode: string | null
+  /** The FederationRegistry signature made beside it (when the node names a registry). */
+  registry: RegistrySigning | null
 }
 
 function pickProposal(
@@ -160,6 +163,7 @@ export async function signProposal(params: SignParams): Promise<SignResult> {
     adopted: false,
     federationId: info.federationId,
     inviteCode: null,
+    registry: null,
   }
   if (result.alreadySigned) return result
   if (params.confirm !== undefined && !(await params.confirm(summary))) return result
@@ -175,6 +179,14 @@ export async function signProposal(params: SignParams): Promise<SignResult> {
     ),
   )
   result.adopted = result.posted.some((x) => x.adopted)
+  // the registry's update for the same version, signed here too: whoever anchors needs no key
+  result.registry = await signForRegistrySafely({
+    nodeUrl: params.nodeUrl,
+    urls: targets,
+    manifest: p.manifest,
+    guardian: params.guardian,
+    timeoutMs,
+  })
   if (result.adopted) {
     result.federationId = genesis ? manifestHash(p.manifest) : info.federationId
     result.inviteCode = inviteCodeFor(result.federationId!, p.manifest, params.nodeUrl)
@@ -220,6 +232,7 @@ export type ProposeResult = {
   status: string
   adopted: boolean
   posted: { url: string; ok: boolean; adopted?: boolean; error?: string }[]
+  registry: RegistrySigning | null
 }
 
 function findNode(head: Manifest, ref: string): string {
@@ -369,6 +382,13 @@ export async function proposeChange(params: ProposeParams): Promise<ProposeResul
       `${params.nodeUrl} refused the proposal: ${first.error}`,
     )
   }
+  const registry = await signForRegistrySafely({
+    nodeUrl: params.nodeUrl,
+    urls: targets,
+    manifest,
+    guardian: params.guardian,
+    timeoutMs,
+  })
   const proposals = await getProposals(params.nodeUrl, { timeoutMs }).catch(() => [])
   const stored = proposals.find((x) => x.hash === hash)
   return {
@@ -379,6 +399,7 @@ export async function proposeChange(params: ProposeParams): Promise<ProposeResul
     status: stored ? signatureStatus(stored) : 'adopted',
     adopted: posted.some((x) => x.adopted),
     posted,
+    registry,
   }
 }
 

@@ -6,6 +6,7 @@
 // node has failed, it waits a moment and goes round again, until stop().
 import type { HansaClient } from '../client.js'
 import { requireSigner } from '../client.js'
+import { ChequebookMissingError } from '../errors.js'
 import { healthyFirst, payerFor } from '../failover.js'
 import { GIFT_WRAP_KIND, relayEnv } from '../inbox-io.js'
 import { type InboxMessage, unwrapOne } from '../inbox-messages.js'
@@ -72,8 +73,15 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       await authenticate(conn, signer, env)
       const stored: NostrEvent[] = []
       let live = false
-      // Asked before subscribing, so no live delivery goes unbooked.
-      const payer = await payerFor(client, url, 'inbox', signer).catch(() => null)
+      // Asked before subscribing, so no live delivery goes unbooked. Without the chequebook a
+      // hard-mode node needs, the user must act (deploy one): say so; the mail still comes
+      // until the node refuses her for what she owes.
+      const payer = await payerFor(client, url, 'inbox', signer).catch((error) => {
+        if (error instanceof ChequebookMissingError) {
+          status({ kind: 'failed', url, reason: error.message, at: client.env.clock() })
+        }
+        return null
+      })
       // A metered node charges each live delivery too: book it as the node does, and pay
       // when the debt comes due, or the node closes the subscription at its threshold.
       const onLive = (e: NostrEvent) => {

@@ -19,7 +19,7 @@ import type { SubscriptionReceipt } from '../billing-api.js'
 import { type EvmPayer, subscribeOnChain } from '../evm-wallet.js'
 import { type NostrSigner, requireSecret } from '../signer.js'
 import { subscribeWith } from '../swap-payer.js'
-import { AllNodesFailedError, NoNodeError } from '../errors.js'
+import { AllNodesFailedError, ChequebookMissingError, NoNodeError } from '../errors.js'
 import { choose } from './choose.js'
 import { type PublishInboxRelaysResult, publishInboxRelays } from './inbox-publish-relays.js'
 import { listNodes } from './list-nodes.js'
@@ -156,6 +156,8 @@ export async function subscribe(
       )
       markUp(client, node.url)
     } catch (error) {
+      // the node chosen by name needs something only the user can do: say it as it is
+      if (params.node !== undefined && error instanceof ChequebookMissingError) throw error
       markDown(client, node.url)
       attempts.push({ url: node.url, error: (error as Error).message })
     }

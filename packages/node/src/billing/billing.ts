@@ -11,6 +11,7 @@ import {
   type SubscriptionTerms,
   type Terms,
   formatBps,
+  httpStatusOfCode,
   swapPolicy,
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
@@ -26,7 +27,6 @@ import { type BillingMetrics, createBillingMetrics } from './metrics.js'
 import { buildTerms, nip11Fees, signNodeTerms } from './node-terms.js'
 import { quoteWord, pubkeyWord, serviceWord } from './rails/evm-rail.js'
 import { EvmRail, createRail } from './rails/index.js'
-import { evmRefusal } from './rails/evm-errors.js'
 import type { SettlementRail } from './rails/rail.js'
 import { type PeerAccount, SwapAccounts } from './swap-accounts.js'
 import { type Quote, type SubscriptionView, Subscriptions } from './subscriptions.js'
@@ -350,44 +350,51 @@ export class Billing {
     }
   }
 
-  private txUsed(tx: string): boolean {
+  private proofUsed(reference: string): boolean {
     return (
       this.db
-        .prepare("SELECT 1 FROM subscription_payments WHERE rail = 'evm' AND reference = ?")
-        .get(tx.toLowerCase()) !== undefined
+        .prepare('SELECT 1 FROM subscription_payments WHERE rail = ? AND reference = ?')
+        .get(this.rail.name, reference.toLowerCase()) !== undefined
     )
   }
 
-  /** evm rail: a quote paid by a PaymentRouter transaction (proof `{rail: "evm", tx}`). */
-  private async payByTransaction(peer: string, quote: Quote, proof: { tx?: unknown }) {
-    const reused = (tx: string) =>
-      evmRefusal(
+  /** A quote paid with a proof the rail checks (evm: `{rail: "evm", tx}`; rail.ts). */
+  private async payByProof(peer: string, quote: Quote, proof: unknown) {
+    const rail = this.rail.name
+    const reused = (reference: string) =>
+      new BillingRequestError(
+        httpStatusOfCode('HANSA_PAYMENT_REUSED'),
         'HANSA_PAYMENT_REUSED',
-        `transaction ${tx} already paid for a subscription on this node; each payment is used once`,
+        `${rail === 'evm' ? 'transaction' : 'payment'} ${reference} already paid for a subscription on this node; each payment is used once`,
       )
-    if (typeof proof.tx === 'string' && this.txUsed(proof.tx)) throw reused(proof.tx)
-    const payment = await this.evm!.verifyTransaction(proof.tx, {
-      quote: quote.id,
-      service: quote.service,
-      periods: quote.periods,
-      pubkeys: [quote.owner, ...quote.pubkeys],
-      amount: quote.amount,
-    })
+    const early = this.rail.proofReference?.(proof) ?? null
+    if (early !== null && this.proofUsed(early)) throw reused(early)
+    const payment = await this.rail.verifySubscriptionPayment(
+      {
+        quote: quote.id,
+        service: quote.service,
+        periods: quote.periods,
+        pubkeys: [quote.owner, ...quote.pubkeys],
+        amount: quote.amount,
+      },
+      proof,
+    )
+    const reference = payment.reference.toLowerCase()
     const { record, booked } = this.db.transaction(() => {
-      if (this.txUsed(payment.tx)) throw reused(payment.tx)
-      const record = this.subscriptions.applyPayment(quote, payment.amount, 'evm', payment.tx)
+      if (this.proofUsed(reference)) throw reused(reference)
+      const record = this.subscriptions.applyPayment(quote, payment.amount, rail, reference)
       const booked = this.books.book({
         peer,
         purpose: 'subscription',
         service: quote.service,
-        rail: 'evm',
-        reference: payment.tx,
+        rail,
+        reference,
         amount: payment.amount,
       })
-      // the router paid the dev fund in the same transaction
+      // the rail paid the dev fund with the payment (evm: the router's split)
       const due = this.books.totals().devTaxDue
-      const paidTax = payment.devTax < due ? payment.devTax : due
-      if (paidTax > 0n) this.books.recordDevTaxPaid(paidTax, payment.tx)
+      const paidTax = payment.devTaxPaid < due ? payment.devTaxPaid : due
+      if (paidTax > 0n) this.books.recordDevTaxPaid(paidTax, reference)
       return { record, booked }
     })()
     this.subscriptions.reloadAccess() // committed: only now does the relay let the keys in
@@ -398,10 +405,11 @@ export class Billing {
         service: quote.service,
         periods: quote.periods,
         amount: quote.amount.toString(),
-        tx: payment.tx,
+        rail,
+        reference,
         expires: iso(record.expiresAfter),
       },
-      'billing: subscription paid on chain',
+      'billing: subscription paid with a proof',
     )
     return {
       subscription: subscriptionJson(record.subscription),
@@ -410,10 +418,10 @@ export class Billing {
         amount: booked.amount.toString(),
         unit: booked.unit,
         devTax: booked.devTax.toString(),
-        devTaxOnChain: payment.devTax.toString(),
+        devTaxOnChain: payment.devTaxPaid.toString(),
         expiresBefore: record.expiresBefore,
         expiresAfter: record.expiresAfter,
-        tx: payment.tx,
+        ...(rail === 'evm' ? { tx: reference } : { reference }),
       },
     }
   }
@@ -454,7 +462,7 @@ export class Billing {
     if (typeof proof !== 'object' || proof === null || proof.rail !== this.rail.name) {
       throw badRequest(`proof must be { "rail": "${this.rail.name}", ... } (this node's rail)`)
     }
-    if (this.evm) return this.payByTransaction(peer, quote, proof as { tx?: unknown })
+    if (this.rail.subscriptionPayment === 'proof') return this.payByProof(peer, quote, proof)
     const verified = await this.countCheque(() => this.desk.verify(peer, proof.cheque))
     if (verified.rise !== quote.amount) {
       throw new BillingRequestError(

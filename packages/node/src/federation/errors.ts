@@ -13,6 +13,8 @@ export type FederationRequestCode =
   | 'HANSA_FEDERATION_MISMATCH'
   | 'HANSA_FEDERATION_UNINVITED'
   | 'HANSA_RATE_LIMITED'
+  | 'HANSA_REGISTRY_NONE'
+  | 'HANSA_REGISTRY_SIGNATURE'
 
 /** A federation request the node refuses for a reason only the node can judge. */
 export class FederationRequestError extends HansaError {

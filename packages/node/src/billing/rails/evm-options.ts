@@ -20,7 +20,7 @@ export const evmOptions = option.section({
   ),
   registry: option.string(
     '',
-    'evm rail: the FederationRegistry, named in the terms (empty: none).',
+    "evm rail: the FederationRegistry, named in the terms; the node gathers guardians' signatures for it (POST /federation/registry-signatures). Empty: none.",
   ),
   confirmations: option.integer(1, {
     description: 'evm rail: blocks a payment needs (its own included) before it is accepted.',

@@ -1,6 +1,7 @@
 // The evm rail: real money on an EVM chain (anvil in tests and the devnet).
 //  - Subscriptions are paid by transaction through the PaymentRouter, which splits the dev
-//    tax on chain; the transaction hash is the proof. `verifyTransaction` reads the receipt
+//    tax on chain; the transaction hash is the proof (`{rail: "evm", tx}`).
+//    `verifySubscriptionPayment` (the rail interface's) reads the receipt
 //    and the router's `Paid` event and refuses, each with its own code, a payment that is not
 //    confirmed, reverted, not through the router, for another node, quote or amount.
 //  - Metered services in hard mode take cheques only from chequebooks the factory deployed
@@ -23,7 +24,13 @@ import { type EvmAddresses, evmAddresses, getAddress, isUnreachable, onChain } f
 import { BillingRequestError } from '../errors.js'
 import { evmRefusal } from './evm-errors.js'
 import type { EvmConfig } from './evm-options.js'
-import type { IssuerAnswer, SettleOutcome, SettlementRail } from './rail.js'
+import type {
+  ExpectedPayment,
+  IssuerAnswer,
+  SettleOutcome,
+  SettlementRail,
+  VerifiedPayment,
+} from './rail.js'
 
 export type EvmRailOptions = {
   evm: EvmConfig
@@ -35,16 +42,6 @@ export type EvmRailOptions = {
   dataDir: string
   log: Logger
   now: () => number
-}
-
-/** What a subscription payment must be for. */
-export type ExpectedPayment = {
-  quote: string
-  service: string
-  periods: number
-  /** The pubkeys the payment covers (the owner's first). */
-  pubkeys: string[]
-  amount: bigint
 }
 
 export type ChainPayment = {
@@ -67,6 +64,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 
 export class EvmRail implements SettlementRail {
   readonly name = 'evm' as const
+  readonly subscriptionPayment = 'proof' as const
   readonly addresses: EvmAddresses
   private lib_: EvmLib | undefined
   private clients_: ChainClients | undefined
@@ -249,6 +247,26 @@ export class EvmRail implements SettlementRail {
     if (!this.cashOuts) return { status: 'kept' }
     this.cashOuts.enqueue(cheque)
     return { status: 'queued' }
+  }
+
+  /** The proof `{rail: "evm", tx}`: a PaymentRouter transaction (see the header). */
+  async verifySubscriptionPayment(
+    expected: ExpectedPayment,
+    proof: unknown,
+  ): Promise<VerifiedPayment> {
+    const payment = await this.verifyTransaction((proof as { tx?: unknown } | null)?.tx, expected)
+    return {
+      reference: payment.tx,
+      payer: payment.payer,
+      amount: payment.amount,
+      devTaxPaid: payment.devTax,
+    }
+  }
+
+  /** The transaction hash a proof names (lower case), so a reuse is refused before any read. */
+  proofReference(proof: unknown): string | null {
+    const tx = (proof as { tx?: unknown } | null)?.tx
+    return typeof tx === 'string' && TX_HASH.test(tx) ? tx.toLowerCase() : null
   }
 
   /** Checks a subscription payment by transaction hash (see the header for the order). */

@@ -31,4 +31,6 @@ export type {
   SettlementRail,
   IssuerAnswer,
   SettleOutcome,
+  ExpectedPayment,
+  VerifiedPayment,
 } from './rail.js'

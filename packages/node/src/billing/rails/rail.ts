@@ -11,10 +11,16 @@
 //                             evm / hard:    queue it and cash the latest cheque per chequebook
 //                                            through the chequebook contract
 //
-// Subscriptions are paid with a cheque too (it raises the cumulative payout by the quoted
-// amount), except on the evm rail, where Billing hands the proof (a PaymentRouter transaction)
-// to EvmRail.verifyTransaction. A rail without cheques (lightning: a paid invoice) will add the
-// method that checks its proof together with the route that calls it.
+// and, for subscriptions, one of two ways (`subscriptionPayment`):
+//
+//   'cheque'  the payment is a cheque raising the cumulative payout by the quoted amount,
+//             verified and credited by the cheque desk like any other (ledger)
+//   'proof'   verifySubscriptionPayment(quote, proof) checks a proof the rail understands and
+//             answers what it paid (evm: a PaymentRouter transaction; lightning, planned: the
+//             preimage of the node's invoice — docs/settlement.md, "A lightning rail")
+//
+// A rail that takes cheques for subscriptions refuses a proof with HANSA_PAYMENT_PROOF, so the
+// subscription route calls the interface and never a rail's own class.
 import type { RailName, SignedCheque } from '@hansa/protocol'
 
 /** `code`: the refusal's own code (evm: HANSA_CHEQUE_CHEQUEBOOK, …); HANSA_CHEQUE_SIGNER by default. */
@@ -27,8 +33,37 @@ export type SettleOutcome =
   | { status: 'queued' }
   | { status: 'cashed'; reference: string }
 
+/** What a subscription payment must be for (the quote the node issued). */
+export type ExpectedPayment = {
+  quote: string
+  service: string
+  periods: number
+  /** The pubkeys the payment covers (the owner's first). */
+  pubkeys: string[]
+  amount: bigint
+}
+
+/** A subscription payment a rail verified. */
+export type VerifiedPayment = {
+  /** What identifies the payment on the rail (evm: the transaction hash); used once. */
+  reference: string
+  payer: string
+  amount: bigint
+  /** The dev tax the rail itself paid to the dev fund with it (evm: the router's split). */
+  devTaxPaid: bigint
+}
+
 export interface SettlementRail {
   readonly name: RailName
+  /** How a subscription is paid on this rail (see the header). */
+  readonly subscriptionPayment: 'cheque' | 'proof'
+  /**
+   * Checks a subscription payment's proof against the quote; throws a BillingRequestError with
+   * the refusal's own code. A rail whose subscriptions are paid by cheque refuses every proof.
+   */
+  verifySubscriptionPayment(expected: ExpectedPayment, proof: unknown): Promise<VerifiedPayment>
+  /** The reference a proof names, when it can be read without the rail (a reuse is refused early). */
+  proofReference?(proof: unknown): string | null
   /** Who may sign cheques drawn on `chequebook` (an Ethereum address, any case). */
   chequeIssuer(chequebook: string): Promise<IssuerAnswer>
   /** A verified cheque was credited with `rise`; move the money (or not). */
