@@ -4,11 +4,20 @@
 // older version), `ahead` (the registry holds a newer one: refresh the manifest), `mismatch`
 // (same version, another hash: someone is lying), `unanchored` (never anchored). With
 // `required`, a node the registry does not list is rejected, with the reason.
-import type { Address, Hex } from 'viem'
+import { HansaError } from '@hansa/protocol'
+import type { Address, Hex, PublicClient } from 'viem'
+import type { Eip1193Provider } from './evm-eip1193.js'
 import type { NodeReport } from './policy.js'
 
 export type RegistryOptions = {
-  rpcUrl: string
+  /** The chain's JSON-RPC URL (the CLI: --rpc-url, HANSA_RPC_URL). */
+  rpcUrl?: string
+  /**
+   * Or an EIP-1193 provider to read it through (a browser wallet's `window.ethereum`): the
+   * page has no RPC URL of its own, and the wallet's node is one the user chose, not the
+   * Hansa node's. It must be on the registry's chain.
+   */
+  provider?: Eip1193Provider
   /** The registry (default: the one the nodes' terms name). */
   address?: string
   /** Default: the chain id the nodes' terms name. */
@@ -39,6 +48,31 @@ export function registryState(
   return anchored.hash === head.hash ? 'anchored' : 'mismatch'
 }
 
+/** A client that reads `chainId`: over the RPC URL, or through the provider when it is on that chain. */
+async function registryReader(
+  options: RegistryOptions,
+  chainId: number,
+): Promise<Pick<PublicClient, 'readContract'>> {
+  if (options.provider) {
+    const { createPublicClient, custom } = await import('viem')
+    const reader = createPublicClient({ transport: custom(options.provider) })
+    const on = await reader.getChainId()
+    if (on !== chainId) {
+      throw new HansaError(
+        'HANSA_EVM_WRONG_CHAIN',
+        `the wallet is on chain ${on}; the registry is on chain ${chainId}`,
+        { details: `Switch the wallet to chain ${chainId} to read the registry.` },
+      )
+    }
+    return reader
+  }
+  if (options.rpcUrl === undefined) {
+    throw new HansaError('HANSA_USAGE', 'a registry check needs the chain: rpcUrl or provider')
+  }
+  const { clientsFor } = await import('@hansa/contracts')
+  return clientsFor(options.rpcUrl, chainId).publicClient
+}
+
 /** Reads the registry for `federationId` and marks the reports (rejecting when required). */
 export async function checkRegistry(
   options: RegistryOptions,
@@ -51,11 +85,11 @@ export async function checkRegistry(
   const chainId = options.chainId ?? withTerms?.terms?.settlement.chainId
   if (address === null || chainId === undefined) return null
   // loaded here, not with the package: only a client that checks a registry needs viem
-  const [{ FederationRegistry, clientsFor }, { getAddress }] = await Promise.all([
+  const [{ FederationRegistry }, { getAddress }] = await Promise.all([
     import('@hansa/contracts'),
     import('viem'),
   ])
-  const { publicClient } = clientsFor(options.rpcUrl, chainId)
+  const publicClient = await registryReader(options, chainId)
   const fed = `0x${federationId}` as Hex
   const [version, hash] = await publicClient.readContract({
     address: getAddress(address) as Address,

@@ -1,7 +1,12 @@
 // One HansaClient per role and key, made for the browser: its own WebSocket, fetch and
 // crypto, the state in localStorage, and no Discovery v5 (a page has no UDP). Every call the
 // app makes to a node goes through @hansa/client.
-import { type HansaClient, type NostrSigner, createHansaClient } from '@hansa/client'
+import {
+  type Eip1193Provider,
+  type HansaClient,
+  type NostrSigner,
+  createHansaClient,
+} from '@hansa/client'
 import { localClientStore } from './store.js'
 
 /** Who the client acts as: a key kept here, a NIP-07 signer, or nobody yet (browsing). */
@@ -11,7 +16,11 @@ export type Identity =
   | null
 
 export function browserClient(identity: Identity, storeName = 'user'): HansaClient {
+  // The on-chain registry is read through the browser's wallet when it has one: the page has
+  // no RPC URL of its own, and a Hansa node must not be the one vouching for itself.
+  const wallet = (globalThis as { ethereum?: Eip1193Provider }).ethereum
   return createHansaClient({
+    ...(wallet ? { registry: { provider: wallet } } : {}),
     ...(identity === null
       ? {}
       : identity.kind === 'local'

@@ -223,6 +223,10 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await waitForNodes(p)
 
     const node3 = node('node-3').url
+    // The card's registry line is read through her wallet, which is on another chain for now.
+    await expect(p.getByTestId(`registry-${node3}`).textContent()).resolves.toBe(
+      'not read: the wallet is on chain 1; the registry is on chain 31337',
+    )
     await p.getByTestId(`subscribe-${node3}`).click()
     await expect(p.getByTestId('rail-explain').textContent()).resolves.toMatch(/Ethereum wallet/)
     await p.getByTestId('pay').click()
@@ -298,6 +302,17 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     expect(all).not.toContain(nsecEncode(secret))
     expect(Object.keys(stored.local).filter((k) => k.startsWith('hansa.key.'))).toEqual([])
     expect(stored.local['hansa.signer.user']).toBe('nip07')
+
+    // With her wallet on the devnet's chain the directory reads the on-chain registry: every
+    // node listed, the anchored head the manifest's own.
+    await p.goto(`${http(node('node-1').url)}/app/#nodes`)
+    await waitForNodes(p)
+    for (const n of info.nodes) {
+      await p
+        .getByTestId(`registry-${n.url}`)
+        .getByText(/^listed · registry anchored at version \d+ \(chain 31337\)$/)
+        .waitFor({ timeout: 30_000 })
+    }
   }, 300_000)
 
   it('a user with a key kept here trades at two coordinators under two different keys', async () => {

@@ -24,7 +24,9 @@ export default async function run(opts: UserOptions & { json?: boolean }) {
               .map((n) => `${n.url} ${n.registry ?? '-'}`)
               .join(', ')}`,
           ]
-        : []),
+        : r.registryError
+          ? [`On-chain registry not read: ${r.registryError}`]
+          : []),
     ])
   })
 }

@@ -2,6 +2,7 @@
 // from every source (discover), each verified (verify-node, several at once) — and the
 // resulting reports: trusted, custom, disabled (by the user's trust list) and rejected, each
 // with its reason. What `hansa nodes` shows; what choose() picks from.
+import { HansaError } from '@hansa/protocol'
 import type { HansaClient } from '../client.js'
 import type { NodeReport } from '../policy.js'
 import { type RegistryReport, checkRegistry } from '../registry-check.js'
@@ -24,6 +25,8 @@ export type ListNodesResult = {
   discv5: Discv5Summary
   /** The on-chain registry's view (when the client checks one and a node names it). */
   registry: RegistryReport | null
+  /** Why the registry could not be read (a wallet on another chain, the chain away), if so. */
+  registryError: string | null
   durationMs: number
 }
 
@@ -41,6 +44,7 @@ export async function listNodes(
   const reports = await mapLimit(candidates, client.env.concurrency, (c) => verifyNode(client, c))
   const state = client.store.load()
   const finished = finishReports(reports)
+  let registryError: string | null = null
   const registry =
     client.env.registry && state.federation?.head
       ? await checkRegistry(
@@ -50,6 +54,7 @@ export async function listNodes(
           finished,
         ).catch((error: Error) => {
           if (client.env.registry?.required) throw error
+          registryError = error instanceof HansaError ? error.shortMessage : error.message
           return null
         })
       : null
@@ -71,6 +76,7 @@ export async function listNodes(
     },
     discv5,
     registry,
+    registryError,
     durationMs: Math.round(client.env.clock() - started),
   }
 }

@@ -6,6 +6,7 @@
 import {
   type HansaClient,
   type NodeReport,
+  type RegistryReport,
   addCustomNode,
   coordinatorEnabled,
   monthlyCost,
@@ -41,6 +42,24 @@ const isDown = (n: NodeReport) =>
 /** Unix seconds each node URL last answered, remembered in this browser. */
 type LastSeen = Record<string, number>
 
+/** The on-chain registry as the last check read it (through the browser's wallet), or why not. */
+type RegistryView = { report: RegistryReport | null; error: string | null }
+
+/** A node's registry line: listed or not, and the registry's head against the manifest's. */
+function registryText(n: NodeReport, registry: RegistryView): string {
+  const { report } = registry
+  if (report && n.pubkey) {
+    const at = report.anchored ? ` at version ${report.anchored.version}` : ''
+    const listed = report.listed[n.pubkey] ? 'listed' : 'not listed'
+    return `${listed} · registry ${report.state}${at} (chain ${report.chainId})`
+  }
+  if (registry.error) return `not read: ${registry.error}`
+  if (n.terms?.settlement.rails.includes('evm')) {
+    return `on chain ${n.terms.settlement.chainId}: no Ethereum wallet in this browser to read it with`
+  }
+  return 'none on this rail (the signed manifest is the registry)'
+}
+
 export function DirectoryView(props: {
   client: HansaClient
   version: number
@@ -50,6 +69,7 @@ export function DirectoryView(props: {
   const state = client.store.load()
   const manifest = state.federation?.head?.signed.manifest ?? null
   const [nodes, setNodes] = useState<NodeReport[] | null>(null)
+  const [registry, setRegistry] = useState<RegistryView>({ report: null, error: null })
   const [lastSeen, setLastSeen] = useState<LastSeen>(() => readJson('lastSeen', {}))
   const [sort, setSort] = useState<Sort<SortKey>>({ key: 'alias', dir: 1 })
   const [service, setService] = useState('all')
@@ -68,6 +88,7 @@ export function DirectoryView(props: {
         writeJson('lastSeen', seen)
         setLastSeen(seen)
         setNodes(result.nodes)
+        setRegistry({ report: result.registry, error: result.registryError })
         const w = window as unknown as { __hansaTimings?: Record<string, number> }
         w.__hansaTimings ??= {}
         w.__hansaTimings.directoryMs ??= Math.round(performance.now())
@@ -221,6 +242,7 @@ export function DirectoryView(props: {
                     editTrust((l) => setCoordinator(l, g.pubkey!, on ? 'enabled' : 'disabled'))
             }
             lastSeen={lastSeen}
+            registry={registry}
             onSubscribe={setPaying}
             onRemoveOwn={(url) => editTrust((l) => removeCustomNode(l, url))}
             inboxRelays={client.store.load().inboxRelays}
@@ -261,6 +283,7 @@ function CoordinatorCard(props: {
   enabled: boolean
   onToggle: ((on: boolean) => void) | undefined
   lastSeen: LastSeen
+  registry: RegistryView
   onSubscribe: (n: NodeReport) => void
   onRemoveOwn: (url: string) => void
   inboxRelays: string[]
@@ -348,6 +371,7 @@ function CoordinatorCard(props: {
           key={n.url}
           node={n}
           lastSeen={props.lastSeen[n.url] ?? null}
+          registry={props.registry}
           onSubscribe={() => props.onSubscribe(n)}
           mine={props.inboxRelays.includes(n.url)}
           onRemove={n.sources.includes('custom') ? () => props.onRemoveOwn(n.url) : undefined}
@@ -361,6 +385,7 @@ function NodeRow(props: {
   mine: boolean
   node: NodeReport
   lastSeen: number | null
+  registry: RegistryView
   onSubscribe: () => void
   onRemove: (() => void) | undefined
 }) {
@@ -400,11 +425,7 @@ function NodeRow(props: {
           </tr>
           <tr>
             <th>registry</th>
-            <td>
-              {rails.includes('evm')
-                ? `on chain ${n.terms?.settlement.chainId} (not read by this app yet)`
-                : 'none on this rail (the signed manifest is the registry)'}
-            </td>
+            <td data-testid={`registry-${n.url}`}>{registryText(n, props.registry)}</td>
           </tr>
           <tr>
             <th>sources</th>
