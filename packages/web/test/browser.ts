@@ -80,3 +80,42 @@ export async function stopNode(node: NodeProcess): Promise<void> {
   node.child.kill('SIGTERM')
   await exited
 }
+
+/**
+ * `hansa devnet --json` as its own process (so a test can kill one of its nodes or stop it
+ * with Ctrl-C as a user does); resolves with the process and the JSON it prints once ready.
+ */
+export async function spawnDevnet<Info>(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ devnet: ChildProcess; info: Info }> {
+  const devnet = spawn(process.execPath, [CLI, 'devnet', ...args, '--json'], {
+    env: { ...process.env, HANSA_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  devnet.stderr!.on('data', (d) => {
+    stderr += d
+  })
+  const info = await new Promise<Info>((resolve, reject) => {
+    devnet.stdout!.on('data', (d) => {
+      stdout += d
+      try {
+        resolve(JSON.parse(stdout))
+      } catch {
+        // not complete yet
+      }
+    })
+    devnet.once('exit', (code) => reject(new Error(`devnet exited (${code}): ${stderr}`)))
+  })
+  return { devnet, info }
+}
+
+/** Stops a devnet started with spawnDevnet (Ctrl-C) and waits for it to exit. */
+export async function stopDevnet(devnet: ChildProcess | undefined): Promise<void> {
+  if (!devnet || devnet.exitCode !== null) return
+  const exited = new Promise((r) => devnet.once('exit', r))
+  devnet.kill('SIGINT')
+  await exited
+}

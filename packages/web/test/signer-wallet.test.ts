@@ -8,7 +8,7 @@
 // and reads it live. Every signature and every NIP-44 step went through the signer (counted),
 // and no key is in the page's storage. A user with a key kept in the browser trades at both
 // coordinators, each under a key of its own.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,7 +27,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, SHOTS, browserMissing, launchChromium } from './browser.js'
+import { SHOTS, browserMissing, launchChromium, spawnDevnet, stopDevnet } from './browser.js'
 
 type DevnetInfo = {
   inviteCode: string
@@ -140,42 +140,17 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     // The devnet on its chain: node-3 sells the inbox by subscription on the evm rail.
-    devnet = spawn(
-      process.execPath,
-      [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json'],
-      {
-        // node-1 sells the inbox too, on the ledger rail (cheques kept on trust).
-        env: { ...process.env, HANSA_LOG_LEVEL: 'warn', HANSA_INBOX_ACCESS: 'subscription' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    let stdout = ''
-    let stderr = ''
-    devnet.stderr!.on('data', (d) => {
-      stderr += d
-    })
-    info = await new Promise<DevnetInfo>((resolve, reject) => {
-      devnet.stdout!.on('data', (d) => {
-        stdout += d
-        try {
-          resolve(JSON.parse(stdout))
-        } catch {
-          // not complete yet
-        }
-      })
-      devnet.once('exit', (code) => reject(new Error(`devnet exited (${code}): ${stderr}`)))
-    })
+    // node-1 sells the inbox too, on the ledger rail (cheques kept on trust).
+    ;({ devnet, info } = await spawnDevnet<DevnetInfo>(['--data-dir', join(root, 'devnet')], {
+      HANSA_INBOX_ACCESS: 'subscription',
+    }))
     browser = await launchChromium()
   }, 180_000)
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {})
     await browser?.close().catch(() => {})
-    if (devnet && devnet.exitCode === null) {
-      const exited = new Promise((r) => devnet.once('exit', r))
-      devnet.kill('SIGINT')
-      await exited
-    }
+    await stopDevnet(devnet)
     rmSync(root, { recursive: true, force: true })
   }, 60_000)
 

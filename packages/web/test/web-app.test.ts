@@ -5,7 +5,7 @@
 // another context takes; a guardian's proposal made in one context and signed in another is
 // adopted by the nodes; a coordinator sees the income from those payments. Each screen is
 // saved to docs/screenshots/ (the README shows them). Skipped where no Chromium is installed.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +13,7 @@ import { type EventTemplate, finalizeEvent, getPublicKey } from 'nostr-tools/pur
 import { hexToBytes } from '@hansa/protocol'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, SHOTS, browserMissing, launchChromium } from './browser.js'
+import { SHOTS, browserMissing, launchChromium, spawnDevnet, stopDevnet } from './browser.js'
 
 type DevnetInfo = {
   dataDir: string
@@ -48,47 +48,19 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    devnet = spawn(
-      process.execPath,
-      [CLI, 'devnet', '--data-dir', join(root, 'devnet'), '--json', '--no-chain'],
-      {
-        env: {
-          ...process.env,
-          HANSA_LOG_LEVEL: 'warn',
-          // Paid nodes without a chain (--no-chain): the inbox by subscription on the ledger rail,
-          // one period of 30 days for 30000 msat.
-          HANSA_INBOX_ACCESS: 'subscription',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    let stdout = ''
-    let stderr = ''
-    devnet.stderr!.on('data', (d) => {
-      stderr += d
-    })
-    info = await new Promise<DevnetInfo>((resolve, reject) => {
-      devnet.stdout!.on('data', (d) => {
-        stdout += d
-        try {
-          resolve(JSON.parse(stdout))
-        } catch {
-          // not complete yet
-        }
-      })
-      devnet.once('exit', (code) => reject(new Error(`devnet exited (${code}): ${stderr}`)))
-    })
+    ;({ devnet, info } = await spawnDevnet<DevnetInfo>(
+      ['--data-dir', join(root, 'devnet'), '--no-chain'],
+      // Paid nodes without a chain (--no-chain): the inbox by subscription on the ledger rail,
+      // one period of 30 days for 30000 msat.
+      { HANSA_INBOX_ACCESS: 'subscription' },
+    ))
     browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {})
     await browser?.close().catch(() => {})
-    if (devnet && devnet.exitCode === null) {
-      const exited = new Promise((r) => devnet.once('exit', r))
-      devnet.kill('SIGINT')
-      await exited
-    }
+    await stopDevnet(devnet)
     rmSync(root, { recursive: true, force: true })
   }, 60_000)
 
