@@ -228,7 +228,7 @@ describe('replication between member nodes (3 node processes)', () => {
     rmSync(root, { recursive: true, force: true })
   }, 60_000)
 
-  it('mail accepted by node-1 is on node-2 and node-3 at once (live push)', async () => {
+  it('mail accepted by node-1 is on node-2 and node-3 at once (live subscription)', async () => {
     const wrap = wrapFor('live')
     expect((await publish(url(0), wrap))[2]).toBe(true)
     for (const i of [1, 2]) {
