@@ -305,6 +305,8 @@ export class PeerSocket {
     filter: Filter,
     local: ReadonlyArray<readonly [number, string]>,
     frameBytes: number,
+    /** Each id this node lacks as soon as a round finds it (the fetch can start at once). */
+    onNeed?: (id: string) => void,
   ): Promise<ReconcileResult> {
     const neg = new nip77.Negentropy(PrefixSumStorage.of(local), frameBytes)
     const subId = `n${nextSub++}`
@@ -335,7 +337,10 @@ export class PeerSocket {
           next = neg.reconcile(
             m[2],
             (id) => have.push(id),
-            (id) => need.push(id),
+            (id) => {
+              need.push(id)
+              onNeed?.(id)
+            },
           )
         } catch (err) {
           throw new PeerError(`${this.url} sent a bad negentropy message: ${String(err)}`)

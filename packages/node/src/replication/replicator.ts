@@ -427,14 +427,24 @@ export class PeerLink {
             `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
           )
         }
-        const result = await socket.reconcile(
-          filter,
-          local,
-          config.replication.negentropyFrameBytes,
-        )
+        // The fetch starts with the first round's ids, while later rounds are still being
+        // reconciled: a peer that lacks 100,000 events answers them ~1,800 ids a frame.
+        const fetcher = new CatchUpFetch(socket, (events) => this.store(events))
+        let result: Awaited<ReturnType<PeerSocket['reconcile']>>
+        try {
+          result = await socket.reconcile(
+            filter,
+            local,
+            config.replication.negentropyFrameBytes,
+            (id) => fetcher.add(id),
+          )
+        } catch (err) {
+          fetched += await fetcher.finish().catch(() => 0)
+          throw err
+        }
         bytes += result.bytes
         peerLacks += result.have.length
-        fetched += await this.fetchInto(socket, result.need)
+        fetched += await fetcher.finish()
       }
       this.owner.metrics.reconciles.inc({ ...this.label, result: 'ok' })
     } catch (err) {
@@ -476,38 +486,13 @@ export class PeerLink {
     }
   }
 
-  /**
-   * Fetches the ids from the peer, a batch at a time, into this node's ingest; the next
-   * batches travel while this one is checked and written (FETCH_AHEAD requests in flight, so
-   * the peer's reads and this node's writes overlap).
-   */
-  private async fetchInto(socket: PeerSocket, ids: readonly string[]): Promise<number> {
-    const fetchFrom = (i: number) => {
-      const batch = ids.slice(i, i + FETCH_BATCH)
-      const fetching = socket.fetch({ ids: batch, limit: batch.length })
-      fetching.catch(() => {}) // awaited below; a failure is not left unhandled meanwhile
-      return fetching
-    }
-    const inFlight: Array<Promise<NostrEvent[]>> = []
-    let requested = 0
-    const fill = () => {
-      while (inFlight.length < FETCH_AHEAD && requested < ids.length) {
-        inFlight.push(fetchFrom(requested))
-        requested += FETCH_BATCH
-      }
-    }
-    let stored = 0
-    fill()
-    while (inFlight.length > 0) {
-      const events = await inFlight.shift()!
-      fill()
-      const results = await this.owner.ingest(events)
-      let ok = 0
-      for (const r of results) if (r.stored) ok++
-      stored += ok
-      if (ok > 0) this.received(ok)
-    }
-    return stored
+  /** Events fetched by catch-up, into this node's ingest; how many were stored. */
+  private async store(events: readonly NostrEvent[]): Promise<number> {
+    const results = await this.owner.ingest(events)
+    let ok = 0
+    for (const r of results) if (r.stored) ok++
+    if (ok > 0) this.received(ok)
+    return ok
   }
 
   status(): PeerStatus {
@@ -622,4 +607,67 @@ function replicationMetrics(registry: Registry, collectLag: () => void) {
     },
   }
   return m
+}
+
+/**
+ * Fetches ids from a peer as a reconciliation finds them, a batch at a time (FETCH_BATCH per
+ * REQ, FETCH_AHEAD requests in flight, so the peer's reads and this node's writes overlap) into
+ * `store`, one batch after the other. `finish` waits for the last and gives how many were
+ * stored; the first failure (a refused or timed-out REQ) fails it.
+ */
+class CatchUpFetch {
+  private readonly pending: string[] = []
+  private readonly inFlight: Array<Promise<NostrEvent[]>> = []
+  private closed = false
+  private stored = 0
+  private failure: unknown = null
+  private draining: Promise<void> | null = null
+
+  constructor(
+    private readonly socket: PeerSocket,
+    private readonly sink: (events: readonly NostrEvent[]) => Promise<number>,
+  ) {}
+
+  add(id: string): void {
+    this.pending.push(id)
+    if (this.pending.length >= FETCH_BATCH) this.fill()
+  }
+
+  async finish(): Promise<number> {
+    this.closed = true
+    this.fill()
+    await this.draining
+    if (this.failure !== null) throw this.failure
+    return this.stored
+  }
+
+  private fill(): void {
+    while (
+      this.failure === null &&
+      this.inFlight.length < FETCH_AHEAD &&
+      (this.pending.length >= FETCH_BATCH || (this.closed && this.pending.length > 0))
+    ) {
+      const batch = this.pending.splice(0, FETCH_BATCH)
+      const fetching = this.socket.fetch({ ids: batch, limit: batch.length })
+      fetching.catch(() => {}) // awaited in drain; a failure is not left unhandled meanwhile
+      this.inFlight.push(fetching)
+    }
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null
+    })
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.length > 0 && this.failure === null) {
+      try {
+        const events = await this.inFlight[0]!
+        this.inFlight.shift()
+        this.fill()
+        this.stored += await this.sink(events)
+      } catch (err) {
+        this.failure = err
+      }
+    }
+    this.inFlight.length = 0
+  }
 }
