@@ -414,6 +414,7 @@ async function main() {
   const ingest = await ingestOn(members[0]!.url, diff, [], 0)
   say(`published ${ingest.accepted} to node-1 (${round3(ingest.eventsPerSecond)}/s)`)
   const expected = await metric(members[0]!.url, 'hansa_stored_events')
+  const peersCpu0 = [0, 1].map((i) => processCpuSeconds(running[i]!.pid) ?? Number.NaN)
   running[2] = await startMember(members[2]!, chainFile)
   const started = running[2]!.startedAt
   await until(
@@ -425,10 +426,18 @@ async function main() {
   // node-3 also lacks half of the overhead corpus' notes? No: notes are not replicated, so it
   // holds what node-1 holds less node-1's notes (INGEST / 2 of them).
   const caughtUpSeconds = (performance.now() - started) / 1000
+  // CPU seconds the catch-up took, whatever else the machine ran meanwhile: node-3 (from its
+  // start, so its own start-up is in) and the two peers that answered it.
+  const node3Cpu = processCpuSeconds(running[2]!.pid) ?? Number.NaN
+  const peersCpu = [0, 1].map(
+    (i) => (processCpuSeconds(running[i]!.pid) ?? Number.NaN) - peersCpu0[i]!,
+  )
   const status3 = await syncStatus(members[2]!.url)
   const catchUp = {
     diff: DIFF,
     secondsFromStart: round3(caughtUpSeconds),
+    node3CpuSeconds: round3(node3Cpu),
+    peersCpuSeconds: peersCpu.map(round3),
     reconciles: status3.peers.map((p) => p.lastReconcile),
   }
   say(`catch-up: ${catchUp.secondsFromStart} s from node-3's start to holding all`)
