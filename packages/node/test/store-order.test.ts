@@ -97,3 +97,66 @@ describe('the SQLite reader', () => {
     )
   })
 })
+
+describe('private kinds in the SQLite reader', () => {
+  let dir: string
+  let store: SqliteStore
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hansa-private-'))
+    store = new SqliteStore({
+      path: join(dir, 'events.sqlite'),
+      synchronous: 'normal',
+      writerThread: false,
+    })
+  })
+  afterAll(async () => {
+    await store?.close()
+    removeDir(dir)
+  })
+
+  // An inbox read names its own keys in `#p`; the reader may skip the private-kind rule only
+  // then. A filter naming a stranger's key among hers must still hide the stranger's mail.
+  it('returns a gift wrap only to a reader its p tags name, whatever the #p filter', async () => {
+    const keys = ['a', 'b', 'c'].map((c) => c.repeat(64))
+    const wrap = fc.record({
+      id: hex64,
+      pubkey: fc.constant('d'.repeat(64)),
+      created_at: fc.integer({ min: BASE, max: BASE + 5 }),
+      kind: fc.constantFrom(1059, 1),
+      tags: fc.array(fc.tuple(fc.constant('p'), fc.constantFrom(...keys)), { maxLength: 2 }),
+      content: fc.constant(''),
+      sig: fc.constant('0'.repeat(128)),
+    })
+    const read = fc.tuple(
+      fc.subarray(keys, { minLength: 1 }),
+      fc.subarray(keys),
+      fc.option(fc.constant([1059]), { nil: undefined }),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(wrap, { selector: (e) => e.id, minLength: 1, maxLength: 20 }),
+        fc.array(read, { minLength: 1, maxLength: 5 }),
+        async (list, reads) => {
+          store.db.exec('DELETE FROM events; DELETE FROM tags;')
+          await store.writeBatch(
+            list.map((event) => ({ event, raw: JSON.stringify(event), receivedAt: NOW })),
+          )
+          for (const [pFilter, readerPubkeys, kinds] of reads) {
+            const filter: Filter = { '#p': pFilter, ...(kinds ? { kinds } : {}) }
+            const options = { privateKinds: [1059], readerPubkeys, limit: 50, now: NOW }
+            const expected = list
+              .filter((e) => matchFilter(filter, e))
+              .filter((e) => e.kind !== 1059 || e.tags.some((t) => readerPubkeys.includes(t[1]!)))
+              .map((e) => e.id)
+              .sort()
+            const got = (await store.query(filter, options)).events
+              .map((raw) => (JSON.parse(raw) as NostrEvent).id)
+              .sort()
+            expect(got, JSON.stringify({ filter, readerPubkeys })).toEqual(expected)
+          }
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
