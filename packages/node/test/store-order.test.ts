@@ -96,23 +96,6 @@ describe('the SQLite reader', () => {
       { numRuns: 150 },
     )
   })
-})
-
-describe('private kinds in the SQLite reader', () => {
-  let dir: string
-  let store: SqliteStore
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hansa-private-'))
-    store = new SqliteStore({
-      path: join(dir, 'events.sqlite'),
-      synchronous: 'normal',
-      writerThread: false,
-    })
-  })
-  afterAll(async () => {
-    await store?.close()
-    removeDir(dir)
-  })
 
   // An inbox read names its own keys in `#p`; the reader may skip the private-kind rule only
   // then. A filter naming a stranger's key among hers must still hide the stranger's mail.
