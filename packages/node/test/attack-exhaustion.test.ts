@@ -339,3 +339,32 @@ describe("the reader threads' bounds", () => {
     }
   })
 })
+
+describe('a node stopping under queries', () => {
+  // Queries still waiting when the store closes get an answer a person understands, and the
+  // node does not log them as failures (they are the shutdown, not a fault).
+  it('answers REQ and COUNT "the node is shutting down" once its store is closed', async () => {
+    const logged: string[] = []
+    const node = await startTestNode({}, undefined, undefined)
+    const errorLog = node.log.error.bind(node.log)
+    node.log.error = ((obj: unknown, msg?: string) => {
+      logged.push(String(msg))
+      return errorLog(obj as object, msg)
+    }) as typeof node.log.error
+    const client = await RawClient.connect(node.url)
+    try {
+      await node.store.close()
+      client.send(['REQ', 'r', { kinds: [1] }])
+      client.send(['COUNT', 'c', { kinds: [1] }])
+      const req = await client.next((m) => m[1] === 'r')
+      const count = await client.next((m) => m[1] === 'c')
+      expect(req).toEqual(['CLOSED', 'r', 'error: the node is shutting down; try again shortly'])
+      expect(count).toEqual(['CLOSED', 'c', 'error: the node is shutting down; try again shortly'])
+      expect(logged.filter((m) => m.includes('failed'))).toEqual([])
+    } finally {
+      client.close()
+      await node.stop().catch(() => {})
+      removeDir(node.dataDir)
+    }
+  })
+})

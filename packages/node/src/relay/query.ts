@@ -8,6 +8,7 @@
 // event.
 import {
   type Filter,
+  HansaError,
   countMessage,
   eoseMessage,
   filterError,
@@ -163,9 +164,7 @@ export class Query {
       return { type: 'served', served: { verb: 'COUNT', filters, events: count, bytes: 0 } }
     } catch (err) {
       stop()
-      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
-        this.ctx.log.error({ err, subId }, 'count failed')
-      }
+      if (!expectedFailure(err)) this.ctx.log.error({ err, subId }, 'count failed')
       return refused(queryFailure(err))
     }
   }
@@ -216,9 +215,7 @@ export class Query {
       stop()
     } catch (err) {
       stop()
-      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
-        this.ctx.log.error({ err, subId }, 'query failed')
-      }
+      if (!expectedFailure(err)) this.ctx.log.error({ err, subId }, 'query failed')
       if (this.fanOut.drop(conn, subId, sub)) return refused(queryFailure(err))
       return { type: 'ended' }
     }
@@ -331,8 +328,19 @@ export class Query {
 
 const refused = (refusal: Refusal): QueryOutcome => ({ type: 'refused', refusal })
 
+/** The store closing under queries that still wait (the node stopping). */
+const storeClosed = (err: unknown): boolean =>
+  err instanceof HansaError && err.code === 'HANSA_STORE_CLOSED'
+
+/** Failures the node expects under load or at shutdown: answered, not logged as errors. */
+const expectedFailure = (err: unknown): boolean =>
+  err instanceof StoreBusyError || err instanceof StoreTimeoutError || storeClosed(err)
+
 /** Why a query failed, for the client. */
 function queryFailure(err: unknown): Refusal {
+  if (storeClosed(err)) {
+    return refuse('error', 'shutting-down', 'the node is shutting down; try again shortly')
+  }
   if (err instanceof StoreBusyError) {
     return refuse('rate-limited', 'busy', 'the node is busy; try again shortly')
   }
