@@ -65,7 +65,7 @@ export class Query {
         refuse(
           'rate-limited',
           'query-rate',
-          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT a second`,
+          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT filters a second`,
         ),
       )
     }
@@ -355,10 +355,12 @@ function queryFailure(err: unknown): Refusal {
 }
 
 /**
- * What a REQ or COUNT costs in query tokens: one, and one more per started hundred values in
- * its filters' lists (ids, authors, kinds, #x), as an event costs one per started 2 KiB: a
- * filter with a thousand tag values keeps a reader thread about a thousand times as long as one
- * with a single value. At most a second's worth (`perSecond`), so every query can pass.
+ * What a REQ or COUNT costs in query tokens: one per filter, and one more per started hundred
+ * values in its filters' lists (ids, authors, kinds, #x), as an event costs one per started
+ * 2 KiB. Each filter is its own scan (a COUNT with ten broad filters counts ten times, with no
+ * limit to stop it), and a filter with a thousand tag values keeps a reader thread about a
+ * thousand times as long as one with a single value. At most a second's worth (`perSecond`),
+ * so every query can pass.
  */
 export function queryCost(filters: readonly unknown[], perSecond: number): number {
   let values = 0
@@ -366,5 +368,6 @@ export function queryCost(filters: readonly unknown[], perSecond: number): numbe
     if (typeof f !== 'object' || f === null) continue
     for (const v of Object.values(f)) if (Array.isArray(v)) values += v.length
   }
-  return Math.max(1, Math.min(1 + Math.floor(values / 100), Math.floor(perSecond)))
+  const cost = filters.length + Math.floor(values / 100)
+  return Math.max(1, Math.min(cost, Math.floor(perSecond)))
 }
