@@ -15,6 +15,14 @@
 import type { RegistryOptions } from './registry-check.js'
 import { webcrypto } from 'node:crypto'
 import WebSocket from 'ws'
+import {
+  type ChequebookParams,
+  type ChequebookStatus,
+  chequebookStatus,
+  deployChequebook,
+  depositChequebook,
+} from './actions/chequebook.js'
+import type { ChequebookProgress } from './chequebook-eip1193.js'
 import { type ChooseParams, type ChooseResult, choose } from './actions/choose.js'
 import { type DiscoverParams, type DiscoverResult, discover } from './actions/discover.js'
 import { type InboxReadParams, type InboxReadResult, readInbox } from './actions/inbox-read.js'
@@ -155,6 +163,25 @@ export type HansaClient = {
     read(params?: InboxReadParams): Promise<InboxReadResult>
     watch(params: InboxWatchParams): InboxWatch
   }
+  /**
+   * Her chequebook for nodes metered in SWAP's hard mode, paid for from a wallet
+   * (eip1193Chequebooks) and remembered in the store, where the metered acts find it.
+   */
+  chequebook: {
+    status(params: ChequebookParams): Promise<ChequebookStatus>
+    deploy(
+      params: ChequebookParams & {
+        amount: bigint
+        onProgress?: (p: ChequebookProgress) => void
+      },
+    ): Promise<ChequebookStatus>
+    deposit(
+      params: ChequebookParams & {
+        amount: bigint
+        onProgress?: (p: ChequebookProgress) => void
+      },
+    ): Promise<ChequebookStatus>
+  }
   /** Closes what the client keeps open (live subscriptions are closed by their own stop()). */
   close(): void
 }
@@ -218,6 +245,11 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
       send: (params) => sendToInbox(client, params),
       read: (params) => readInbox(client, params),
       watch: (params) => watchInbox(client, params),
+    },
+    chequebook: {
+      status: (params) => chequebookStatus(client, params),
+      deploy: (params) => deployChequebook(client, params),
+      deposit: (params) => depositChequebook(client, params),
     },
     close() {
       client.runtime.payers.clear()

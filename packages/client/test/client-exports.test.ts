@@ -75,6 +75,7 @@ describe('@hansa/client: the HansaClient API', () => {
     const c = client.createHansaClient()
     expect(Object.keys(c).sort()).toEqual(
       [
+        'chequebook',
         'choose',
         'close',
         'discover',
@@ -94,6 +95,7 @@ describe('@hansa/client: the HansaClient API', () => {
       ].sort(),
     )
     expect(Object.keys(c.inbox).sort()).toEqual(['publishRelays', 'read', 'send', 'watch'])
+    expect(Object.keys(c.chequebook).sort()).toEqual(['deploy', 'deposit', 'status'])
     // The joint order book (orders-exports.test.ts pins its own names).
     expect(Object.keys(c.orders).sort()).toEqual(
       [
@@ -123,6 +125,7 @@ describe('@hansa/client: the HansaClient API', () => {
       'HANSA_EVM_NO_WALLET',
       'HANSA_EVM_WRONG_CHAIN',
       'HANSA_EVM_FUNDS',
+      'HANSA_EVM_REJECTED',
       'HANSA_INBOX_NO_RELAYS',
       'HANSA_CLIENT_STORE',
       'HANSA_CHEQUEBOOK_MISSING',

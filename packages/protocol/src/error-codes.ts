@@ -515,6 +515,12 @@ export const HANSA_ERRORS = {
     from: 'client',
     summary: 'The paying account lacks the tokens for the quote or the ether for gas.',
   },
+  HANSA_EVM_REJECTED: {
+    status: null,
+    from: 'client',
+    summary:
+      'The user rejected a request in her Ethereum wallet: that step sent nothing; try again to go on.',
+  },
   HANSA_SIGNER_NEEDS_SECRET: {
     status: null,
     from: 'client',
