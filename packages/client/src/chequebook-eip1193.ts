@@ -73,8 +73,7 @@ export function eip1193Chequebooks(
   provider: Eip1193Provider | null | undefined,
   options: { receiptTimeoutMs?: number } = {},
 ): ChequebookWallet {
-  const cache: { account?: Address } = {}
-  const session = () => walletSession(provider, cache)
+  const session = () => walletSession(provider)
   const depositWith = async (
     w: WalletSession,
     chainId: number,

@@ -21,8 +21,9 @@ import {
   chequebookStatus,
   deployChequebook,
   depositChequebook,
+  rememberedChequebook,
 } from './actions/chequebook.js'
-import type { ChequebookProgress } from './chequebook-eip1193.js'
+import type { ChequebookPlace, ChequebookProgress } from './chequebook-eip1193.js'
 import { type ChooseParams, type ChooseResult, choose } from './actions/choose.js'
 import { type DiscoverParams, type DiscoverResult, discover } from './actions/discover.js'
 import { type InboxReadParams, type InboxReadResult, readInbox } from './actions/inbox-read.js'
@@ -168,6 +169,10 @@ export type HansaClient = {
    * (eip1193Chequebooks) and remembered in the store, where the metered acts find it.
    */
   chequebook: {
+    /** The chequebook remembered for that node's chain and factory (the wallet is not asked). */
+    remembered(params: {
+      node: string
+    }): Promise<{ chequebook: string | null; issuer: string; place: ChequebookPlace }>
     status(params: ChequebookParams): Promise<ChequebookStatus>
     deploy(
       params: ChequebookParams & {
@@ -247,6 +252,7 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
       watch: (params) => watchInbox(client, params),
     },
     chequebook: {
+      remembered: (params) => rememberedChequebook(client, params),
       status: (params) => chequebookStatus(client, params),
       deploy: (params) => deployChequebook(client, params),
       deposit: (params) => depositChequebook(client, params),

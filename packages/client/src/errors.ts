@@ -120,7 +120,7 @@ export class ChequebookMissingError extends HansaError {
   ) {
     super(
       'HANSA_CHEQUEBOOK_MISSING',
-      `${node} takes cheques only from a chequebook on chain ${chainId} (hard mode), and this client knows none of ${issuer}: run hansa chequebook deploy --node ${node} --amount <base units> --rpc-url <chain>`,
+      `${node} takes cheques only from a chequebook on chain ${chainId} (hard mode), and this client knows none of ${issuer}: deploy one from an Ethereum wallet (the web app’s Subscribe… dialog on that node), or run hansa chequebook deploy --node ${node} --amount <base units> --rpc-url <chain>`,
       {
         details: `The chequebook must come from factory ${factory}; once deployed it is remembered in the client's config and pays every metered node of that factory.`,
       },

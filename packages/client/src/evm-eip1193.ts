@@ -4,7 +4,7 @@
 // subscription covers the Nostr pubkey in the quote, whatever address pays (PaymentRouter.pay
 // names the pubkeys). Before sending anything it checks what a user can fix herself — the
 // wallet's chain, her token balance, gas money — and says what to do (EvmWalletError).
-import type { Address, Hex } from 'viem'
+import type { Hex } from 'viem'
 import type { EvmPay, EvmPayer } from './evm-wallet.js'
 import { type Eip1193Provider, walletSession } from './wallet-session.js'
 
@@ -15,10 +15,9 @@ export function eip1193Payer(
   provider: Eip1193Provider | null | undefined,
   options: { receiptTimeoutMs?: number } = {},
 ): EvmPayer {
-  const cache: { account?: Address } = {}
   return {
     async payQuote(pay: EvmPay): Promise<Hex> {
-      const w = await walletSession(provider, cache)
+      const w = await walletSession(provider)
       const chainId = await w.checkChain(pay.chainId, 'pay')
       const amount = BigInt(pay.call.amount)
       const token = w.v.getAddress(pay.token)
@@ -54,7 +53,7 @@ export function eip1193Payer(
       return receipt.transactionHash
     },
     async blockNumber(): Promise<bigint> {
-      return (await walletSession(provider, cache)).pub.getBlockNumber({ cacheTime: 0 })
+      return (await walletSession(provider)).pub.getBlockNumber({ cacheTime: 0 })
     },
   }
 }

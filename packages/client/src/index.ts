@@ -200,6 +200,7 @@ export {
   chequebookStatus,
   deployChequebook,
   depositChequebook,
+  rememberedChequebook,
 } from './actions/chequebook.js'
 export * from './signer.js'
 export { wrapMessage, unwrapMessage, type Rumor } from './gift-wrap.js'

@@ -62,7 +62,6 @@ export function isUserRejection(error: unknown): boolean {
  */
 export async function walletSession(
   provider: Eip1193Provider | null | undefined,
-  cache: { account?: Address } = {},
 ): Promise<WalletSession> {
   if (!provider || typeof provider.request !== 'function') {
     throw new EvmWalletError(
@@ -75,27 +74,25 @@ export async function walletSession(
   const transport = v.custom(provider)
   const wallet = v.createWalletClient({ transport })
   const pub = v.createPublicClient({ transport, pollingInterval: 500 })
-  if (cache.account === undefined) {
-    const [first] = await wallet.requestAddresses().catch((error: unknown) => {
-      if (isUserRejection(error)) {
-        throw new EvmWalletError(
-          'HANSA_EVM_REJECTED',
-          'the wallet did not let this page see an account',
-          'Allow this page in your wallet, then try again.',
-        )
-      }
-      throw error
-    })
-    if (first === undefined) {
+  // Asked at every act, not remembered: she may switch accounts in the wallet between two
+  // (a connected wallet answers at once, without a prompt).
+  const [account] = await wallet.requestAddresses().catch((error: unknown) => {
+    if (isUserRejection(error)) {
       throw new EvmWalletError(
-        'HANSA_EVM_NO_WALLET',
-        'the wallet gave no account',
-        'Unlock the wallet and allow this page to see an account, then try again.',
+        'HANSA_EVM_REJECTED',
+        'the wallet did not let this page see an account',
+        'Allow this page in your wallet, then try again.',
       )
     }
-    cache.account = first
+    throw error
+  })
+  if (account === undefined) {
+    throw new EvmWalletError(
+      'HANSA_EVM_NO_WALLET',
+      'the wallet gave no account',
+      'Unlock the wallet and allow this page to see an account, then try again.',
+    )
   }
-  const account = cache.account
   const tokenBalance = (token: Address): Promise<bigint> =>
     pub.readContract({
       address: token,
@@ -131,7 +128,7 @@ export async function walletSession(
         throw new EvmWalletError(
           'HANSA_EVM_FUNDS',
           `not enough tokens: ${account} holds ${tokens} of ${token}, and ${what} needs ${amount}`,
-          `Add tokens to this account (on a devnet: hansa wallet --faucet), or ${what} from another account.`,
+          'Add tokens to this account (on a devnet: hansa wallet --faucet), or choose a funded account in the wallet.',
         )
       }
       if (gas === 0n) {

@@ -149,6 +149,11 @@ describe('a chequebook from an injected wallet', () => {
     const wallet = eip1193Chequebooks(provider(w))
     const before = await client.chequebook.status({ node: 'ws://node-2', wallet })
     expect(before).toMatchObject({ chequebook: null, state: null, issuer: ethereumAddress(me) })
+    await expect(client.chequebook.remembered({ node: 'ws://node-2' })).resolves.toEqual({
+      chequebook: null,
+      issuer: ethereumAddress(me),
+      place,
+    })
     expect(before.wallet.account).toBe(getAddress(ethereumAddress(payerKey)))
     const steps: string[] = []
     const deployed = await client.chequebook.deploy({
@@ -174,6 +179,9 @@ describe('a chequebook from an injected wallet', () => {
         issuer: ethereumAddress(me),
       }),
     ).toBe(deployed.chequebook)
+    await expect(client.chequebook.remembered({ node: 'ws://node-2' })).resolves.toMatchObject({
+      chequebook: deployed.chequebook,
+    })
 
     const topped = await client.chequebook.deposit({ node: 'ws://node-2', wallet, amount: 2500n })
     expect(topped.state?.balance).toBe(7500n)

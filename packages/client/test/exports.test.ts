@@ -107,6 +107,7 @@ const EXPORTS = [
   'registerRobot',
   'registryState',
   'rememberChequebook',
+  'rememberedChequebook',
   'removeCustomNode',
   'removeSubscriptionKey',
   'requestSync',

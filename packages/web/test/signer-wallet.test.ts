@@ -24,10 +24,17 @@ import {
   getPublicKey,
 } from 'nostr-tools/pure'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SHOTS, browserMissing, launchChromium, spawnDevnet, stopDevnet } from './browser.js'
+import {
+  SHOTS,
+  type WalletState,
+  browserMissing,
+  injectWallet,
+  launchChromium,
+  spawnDevnet,
+  stopDevnet,
+} from './browser.js'
 
 type DevnetInfo = {
   inviteCode: string
@@ -80,54 +87,6 @@ async function injectSigner(context: BrowserContext, secret: Uint8Array): Promis
     }
   })
   return calls
-}
-
-/** The wallet's state, changed by the test between tries: its chain and its account. */
-type WalletState = { chainId: number; key: Hex; sent: number }
-
-/** An EIP-1193 wallet: window.ethereum in the page, forwarding to anvil, signing here. */
-async function injectWallet(context: BrowserContext, rpcUrl: string, state: WalletState) {
-  const rpc = async (method: string, params: unknown[]) => {
-    const r = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    })
-    const body = (await r.json()) as { result?: unknown; error?: { message: string } }
-    if (body.error) throw new Error(body.error.message)
-    return body.result
-  }
-  await context.exposeBinding('__eip1193', async (_source, method: string, params: unknown[]) => {
-    const account = privateKeyToAccount(state.key)
-    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account.address]
-    if (method === 'eth_chainId') return `0x${state.chainId.toString(16)}`
-    if (method === 'eth_sendTransaction') {
-      state.sent++
-      const tx = params[0] as { to: Hex; data?: Hex; value?: Hex; gas?: Hex }
-      const chain = defineChain({
-        id: state.chainId,
-        name: 'devnet',
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        rpcUrls: { default: { http: [rpcUrl] } },
-      })
-      const wallet = createWalletClient({ account, chain, transport: httpTransport(rpcUrl) })
-      return wallet.sendTransaction({
-        to: tx.to,
-        ...(tx.data ? { data: tx.data } : {}),
-        ...(tx.value ? { value: BigInt(tx.value) } : {}),
-        ...(tx.gas ? { gas: BigInt(tx.gas) } : {}),
-      })
-    }
-    return rpc(method, params)
-  })
-  await context.addInitScript(() => {
-    const call = (window as unknown as { __eip1193: (...a: unknown[]) => Promise<unknown> })
-      .__eip1193
-    ;(window as unknown as { ethereum: unknown }).ethereum = {
-      request: (args: { method: string; params?: unknown[] }) =>
-        call(args.method, args.params ?? []),
-    }
-  })
 }
 
 describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum wallet', () => {

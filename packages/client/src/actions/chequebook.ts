@@ -1,4 +1,4 @@
-// client.chequebook.{status, deploy, deposit}: the user's chequebook for nodes that meter in
+// client.chequebook.{remembered, status, deploy, deposit}: the user's chequebook for nodes that meter in
 // SWAP's hard mode (cheques cashed on chain), paid for from a wallet (chequebook-eip1193.ts)
 // and remembered in the client's store, where payerFor finds it to pay those nodes — the
 // same record `hansa chequebook deploy` keeps. The chain, token and factory come from the
@@ -66,6 +66,19 @@ const where = (place: ChequebookPlace, issuer: string) => ({
   factory: place.factory,
   issuer,
 })
+
+/**
+ * The chequebook remembered for the node's chain and factory and her key, and that key's
+ * address (the issuer): known without asking the wallet.
+ */
+export async function rememberedChequebook(
+  client: HansaClient,
+  params: { node: string },
+): Promise<{ chequebook: string | null; issuer: string; place: ChequebookPlace }> {
+  const { place } = await placeOf(client, params.node)
+  const issuer = issuerOf(client)
+  return { chequebook: chequebookFor(client.store, where(place, issuer)), issuer, place }
+}
 
 export async function chequebookStatus(
   client: HansaClient,
