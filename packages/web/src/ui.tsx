@@ -23,6 +23,10 @@ export function advice(error: unknown): string {
     return 'Switch your wallet to the chain named above, then try again.'
   if (code === 'HANSA_EVM_REJECTED' || /rejected the transaction in your wallet/.test(message))
     return 'You rejected it in your wallet, so that step sent nothing. Press the button again and confirm in the wallet to go on.'
+  if (code === 'HANSA_CHEQUE_UNCOVERED' || /the cheque would leave \d+ uncashed/.test(message))
+    return 'Your chequebook holds too little for this node: open the Nodes screen, Subscribe… on that node, and top it up from your wallet.'
+  if (code === 'HANSA_CHEQUE_BOUNCED' || /bounced a cheque/.test(message))
+    return 'Your chequebook bounced a cheque, so nodes refuse it: open the Nodes screen, Subscribe… on that node, and deploy a new one from your wallet.'
   if (code === 'HANSA_CHEQUEBOOK_MISSING' || /takes cheques only from a chequebook/.test(message))
     return 'This node is paid by cheques from a chequebook on chain: open the Nodes screen, Subscribe… on it, and deploy one from your Ethereum wallet.'
   if (code === 'HANSA_EVM_FUNDS' || /not enough tokens|no ether for/.test(message))

@@ -82,7 +82,8 @@ export function ChequebookPanel(props: {
   const units = wholeUnits(amount.trim())
   const onProgress = (p: ChequebookProgress) => setProgress(p)
   const s = status?.state ?? null
-  const none = remembered === null
+  // No chequebook yet, or one that bounced a cheque (nodes refuse it): offer to deploy one.
+  const none = remembered === null || s?.bounced === true
   return (
     <div className="chequebook" data-testid="chequebook">
       <h3>Your chequebook</h3>
