@@ -5,6 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import * as nip44 from 'nostr-tools/nip44'
+import { type EventTemplate, finalizeEvent, getPublicKey } from 'nostr-tools/pure'
 import { type Browser, type BrowserContext, chromium } from 'playwright-core'
 import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -181,4 +183,51 @@ export async function injectWallet(context: BrowserContext, rpcUrl: string, stat
         }),
     }
   })
+}
+
+/** What the signer was asked to do, as an extension would see it. */
+export type SignerCalls = {
+  getPublicKey: number
+  signEvent: Record<number, number>
+  encrypt: number
+  decrypt: number
+}
+
+/** A NIP-07 extension: window.nostr in the page, the key in this process. */
+export async function injectSigner(
+  context: BrowserContext,
+  secret: Uint8Array,
+): Promise<SignerCalls> {
+  const calls: SignerCalls = { getPublicKey: 0, signEvent: {}, encrypt: 0, decrypt: 0 }
+  await context.exposeBinding('__nip07', (_source, method: string, a: unknown, b: unknown) => {
+    switch (method) {
+      case 'getPublicKey':
+        calls.getPublicKey++
+        return getPublicKey(secret)
+      case 'signEvent': {
+        const t = a as EventTemplate
+        calls.signEvent[t.kind] = (calls.signEvent[t.kind] ?? 0) + 1
+        return finalizeEvent(t, secret)
+      }
+      case 'encrypt':
+        calls.encrypt++
+        return nip44.encrypt(b as string, nip44.getConversationKey(secret, a as string))
+      case 'decrypt':
+        calls.decrypt++
+        return nip44.decrypt(b as string, nip44.getConversationKey(secret, a as string))
+    }
+    throw new Error(`unknown method ${method}`)
+  })
+  await context.addInitScript(() => {
+    const call = (window as unknown as { __nip07: (...a: unknown[]) => Promise<unknown> }).__nip07
+    ;(window as unknown as { nostr: unknown }).nostr = {
+      getPublicKey: () => call('getPublicKey'),
+      signEvent: (t: unknown) => call('signEvent', t),
+      nip44: {
+        encrypt: (pubkey: string, text: string) => call('encrypt', pubkey, text),
+        decrypt: (pubkey: string, text: string) => call('decrypt', pubkey, text),
+      },
+    }
+  })
+  return calls
 }

@@ -5,7 +5,8 @@
 // whose key stays in the test process) on the wrong chain, without tokens, and a rejection in
 // the wallet are each named with nothing sent; then the wallet deploys and funds her
 // chequebook (her key its issuer), she tops it up, and mails herself on node-2 until the node
-// has credited her cheques — and cashed them on chain.
+// has credited her cheques — and cashed them on chain. A NIP-07 user is told in the dialog why
+// she cannot (her signer does not hand out the key that signs cheques), nothing sent.
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,7 @@ import {
   SHOTS,
   type WalletState,
   browserMissing,
+  injectSigner,
   injectWallet,
   launchChromium,
   spawnDevnet,
@@ -65,6 +67,7 @@ describe.skipIf(browserMissing)(
     let info: DevnetInfo
     let browser: Browser
     let context: BrowserContext
+    let signerContext: BrowserContext
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true })
@@ -74,6 +77,7 @@ describe.skipIf(browserMissing)(
 
     afterAll(async () => {
       await context?.close().catch(() => {})
+      await signerContext?.close().catch(() => {})
       await browser?.close().catch(() => {})
       await stopDevnet(devnet)
       rmSync(root, { recursive: true, force: true })
@@ -226,5 +230,37 @@ describe.skipIf(browserMissing)(
         .getByText(new RegExp(`^cashed ${mine.cashed} uHTT`))
         .waitFor({ timeout: 30_000 })
     }, 300_000)
+
+    it('a NIP-07 user is told why she cannot pay node-2 by cheque, before the wallet is asked', async () => {
+      signerContext = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+      const calls = await injectSigner(signerContext, generateSecretKey())
+      const alice = info.chain.users.find((u) => u.name === 'alice')!
+      const wallet: WalletState = {
+        chainId: info.chain.chainId,
+        key: hexKey(readKeyFile(alice.keyFile).secretKey),
+        sent: 0,
+      }
+      await injectWallet(signerContext, info.chain.rpcUrl, wallet)
+      const p = await signerContext.newPage()
+      await p.goto(`${http(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
+      await p.getByTestId('use-nip07-user').click()
+      await p.getByTestId('signer-user').waitFor()
+      await p.getByTestId('join').click()
+      const node2 = node('node-2').url
+      await p.getByTestId(`subscribe-${node2}`).click({ timeout: 30_000 })
+      await expect(p.getByTestId('chequebook-nip07').textContent()).resolves.toMatch(
+        /signed by your key, which your browser signer \(NIP-07\) does not hand out/,
+      )
+      await expect(p.getByTestId('chequebook-deploy').count()).resolves.toBe(0)
+      // Use it: refused by the SDK before any cheque or transaction.
+      await p.getByTestId('pay').click()
+      await p
+        .getByTestId('pay-dialog')
+        .getByRole('alert')
+        .getByText(/needs the key itself/)
+        .waitFor({ timeout: 30_000 })
+      expect(wallet.sent).toBe(0)
+      expect(calls.getPublicKey).toBeGreaterThan(0)
+    }, 120_000)
   },
 )

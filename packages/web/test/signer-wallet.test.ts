@@ -15,14 +15,8 @@ import { join } from 'node:path'
 import { createHansaClient, pubkeyFor } from '@hansa/client'
 import { bytesToHex, hexToBytes } from '@hansa/protocol'
 import { readKeyFile } from '@hansa/node'
-import * as nip44 from 'nostr-tools/nip44'
 import { nsecEncode } from 'nostr-tools/nip19'
-import {
-  type EventTemplate,
-  finalizeEvent,
-  generateSecretKey,
-  getPublicKey,
-} from 'nostr-tools/pure'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,6 +24,7 @@ import {
   SHOTS,
   type WalletState,
   browserMissing,
+  injectSigner,
   injectWallet,
   launchChromium,
   spawnDevnet,
@@ -44,50 +39,6 @@ type DevnetInfo = {
 }
 
 const http = (ws: string) => ws.replace(/^ws/, 'http')
-
-/** What the signer was asked to do, as an extension would see it. */
-type SignerCalls = {
-  getPublicKey: number
-  signEvent: Record<number, number>
-  encrypt: number
-  decrypt: number
-}
-
-/** A NIP-07 extension: window.nostr in the page, the key in this process. */
-async function injectSigner(context: BrowserContext, secret: Uint8Array): Promise<SignerCalls> {
-  const calls: SignerCalls = { getPublicKey: 0, signEvent: {}, encrypt: 0, decrypt: 0 }
-  await context.exposeBinding('__nip07', (_source, method: string, a: unknown, b: unknown) => {
-    switch (method) {
-      case 'getPublicKey':
-        calls.getPublicKey++
-        return getPublicKey(secret)
-      case 'signEvent': {
-        const t = a as EventTemplate
-        calls.signEvent[t.kind] = (calls.signEvent[t.kind] ?? 0) + 1
-        return finalizeEvent(t, secret)
-      }
-      case 'encrypt':
-        calls.encrypt++
-        return nip44.encrypt(b as string, nip44.getConversationKey(secret, a as string))
-      case 'decrypt':
-        calls.decrypt++
-        return nip44.decrypt(b as string, nip44.getConversationKey(secret, a as string))
-    }
-    throw new Error(`unknown method ${method}`)
-  })
-  await context.addInitScript(() => {
-    const call = (window as unknown as { __nip07: (...a: unknown[]) => Promise<unknown> }).__nip07
-    ;(window as unknown as { nostr: unknown }).nostr = {
-      getPublicKey: () => call('getPublicKey'),
-      signEvent: (t: unknown) => call('signEvent', t),
-      nip44: {
-        encrypt: (pubkey: string, text: string) => call('encrypt', pubkey, text),
-        decrypt: (pubkey: string, text: string) => call('decrypt', pubkey, text),
-      },
-    }
-  })
-  return calls
-}
 
 describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum wallet', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-web-signer-'))
