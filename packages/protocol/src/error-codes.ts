@@ -563,7 +563,7 @@ export const HANSA_ERRORS = {
     status: null,
     from: 'client',
     summary:
-      'A node meters a service in hard mode and the user has no chequebook from its factory: run hansa chequebook deploy.',
+      'A node meters a service in hard mode and the user has no chequebook from its factory: deploy one (hansa chequebook deploy, or the web app from a wallet).',
   },
   HANSA_TRUST_LIST: {
     status: null,
