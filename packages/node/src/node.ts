@@ -47,6 +47,7 @@ import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
 import type { EventStore } from './store/event-store.js'
+import { PostgresStore } from './store/postgres-store.js'
 import { registerStoreMetrics, storageHealth } from './store/open-store.js'
 import type { Verifier } from './verify/event-verifier.js'
 
@@ -162,10 +163,10 @@ export async function startNode(
     const metrics = createMetrics()
     registerStoreMetrics(store, metrics.registry)
     if (config.storage.backend === 'postgres') {
-      // Events, their queries and live fan-out are shared through PostgreSQL; the rest is not yet.
+      // Events, their queries, live fan-out and billing are shared through PostgreSQL; the rest is not yet.
       log.warn(
         { dataDir },
-        'events are in PostgreSQL; the federation state, billing and the order book stay in SQLite in the data folder, so run one process per data folder and give paid or order-book traffic to one process (docs/scaling.md)',
+        'events and billing are in PostgreSQL; the federation state and the order book stay in SQLite in the data folder, so give order-book traffic to one process (docs/scaling.md)',
       )
     }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
@@ -281,6 +282,9 @@ export async function startNode(
       log: log.child({ component: 'billing' }),
       registry: metrics.registry,
       now,
+      ...(store instanceof PostgresStore
+        ? { postgres: { pool: store.pool, url: config.storage.url } }
+        : {}),
     })
     cleanups.push(() => billing.close())
     await billing.start()
@@ -333,10 +337,13 @@ export async function startNode(
     relay.addHook('onServed', (served, conn) => {
       if (served.verb === 'EVENT') replication.onStored(served.event, conn)
     })
-    maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
+    maintenance.push({ name: 'billing-flush', task: () => billing.flush() })
     // The books over time, for the coordinator's plots (billing/history.ts).
     const history = new BillingHistory(dataDir, {
-      snapshot: () => billingSnapshot(billing.report(), relay.connections.size),
+      snapshot: () => {
+        const report = billing.reportNow()
+        return report ? billingSnapshot(report, relay.connections.size) : undefined
+      },
       now,
       sampleSeconds: config.billing.history.sampleSeconds,
       retentionDays: config.billing.history.retentionDays,

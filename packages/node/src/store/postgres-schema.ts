@@ -11,6 +11,7 @@ import { HansaError } from '@hansa/protocol'
 // kysely is loaded only when a PostgreSQL store opens: a SQLite node never pays for it.
 import type { Migration } from 'kysely/migration'
 import type pg from 'pg'
+import { BILLING_V1 } from '../billing/pg-schema.js'
 
 /** The channel every process of a node LISTENs on for events accepted by the others. */
 export const LIVE_CHANNEL = 'hansa_events'
@@ -236,6 +237,7 @@ const exec =
 /** Every migration this version of Hansa knows, oldest first. Names sort in order. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_events': { up: exec(EVENTS_V1 + WRITE_BATCH_V1) },
+  '0002_billing': { up: exec(BILLING_V1) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length

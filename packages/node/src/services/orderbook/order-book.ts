@@ -516,12 +516,25 @@ export class OrderBook {
       const fee = side === 'maker' ? trade.makerFee : trade.takerFee
       const amount = this.inBillingUnit(fee)
       try {
-        if (amount !== null && amount > 0n) {
-          this.ctx.bookIncome({
-            peer: side === 'maker' ? record.order.maker! : record.taker,
-            reference: `order:${record.order.id}:${side}-fee`,
-            amount,
-          })
+        const booked =
+          amount !== null && amount > 0n
+            ? this.ctx.bookIncome({
+                peer: side === 'maker' ? record.order.maker! : record.taker,
+                reference: `order:${record.order.id}:${side}-fee`,
+                amount,
+              })
+            : undefined
+        if (booked instanceof Promise) {
+          // books in PostgreSQL: marked booked once the booking committed
+          booked.then(
+            () => this.db.markBooked(record.order.id, side),
+            (err) =>
+              this.ctx.log.error(
+                { err, order: record.order.id },
+                'orderbook: booking a fee failed',
+              ),
+          )
+          continue
         }
         this.db.markBooked(record.order.id, side)
       } catch (err) {
