@@ -1,14 +1,17 @@
 // `hansa storage`: a SQLite node's events exported as JSON lines, moved into PostgreSQL with
-// their counts checked, imported into another database (refusing forged lines), and counted.
+// their counts checked (with its billing: accounts, cheques, the books), imported into another database (refusing forged lines), and counted.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { SqliteStore } from '@hansa/node'
-import type { NostrEvent } from '@hansa/protocol'
-import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
+import { sendCheque } from '@hansa/client'
+import { SqliteStore, resolveConfig, startNode } from '@hansa/node'
+import { type NostrEvent, ethereumAddress, signCheque } from '@hansa/protocol'
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import pg from 'pg'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshDatabase, pgUrl } from '../../node/test/pg-test-db.js'
 
@@ -46,6 +49,29 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
       events.map((event, i) => ({ event, raw: JSON.stringify(event), receivedAt: 1000 + i })),
     )
     await store.close()
+    // A metered node's billing.sqlite, with two cheques credited, beside those events.
+    const billingDir = mkdtempSync(join(tmpdir(), 'hansa-storage-billing-'))
+    const node = await startNode(
+      resolveConfig({
+        flags: { dataDir: billingDir, port: 0, 'verify.threads': 1, 'inbox.access': 'metered' },
+      }),
+      { log: pino({ level: 'silent' }) },
+    )
+    for (const payout of [3000n, 5000n]) {
+      const cheque = await signCheque(
+        {
+          chequebook: ethereumAddress(sk),
+          beneficiary: node.key.address,
+          cumulativePayout: payout,
+          chainId: 31337,
+        },
+        sk,
+      )
+      await sendCheque(node.url, cheque, sk)
+    }
+    await node.close()
+    copyFileSync(join(billingDir, 'billing.sqlite'), join(dataDir, 'billing.sqlite'))
+    rmSync(billingDir, { recursive: true, force: true })
     target = await freshDatabase()
     second = await freshDatabase()
   })
@@ -68,8 +94,40 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
     const args = ['migrate', '--data-dir', dataDir, '--to', 'postgres', '--url', target.url]
     const first = JSON.parse((await hansa(args)).stdout)
     expect(first).toMatchObject({ stored: 30, countsMatch: true, target: { before: 0, after: 30 } })
+    expect(first.billing).toMatchObject({
+      countsMatch: true,
+      totalsMatch: true,
+      tables: {
+        swap_accounts: { source: 1, copied: 1, present: 1 },
+        cheques: { source: 2, copied: 2, present: 2 },
+        payments: { source: 2, copied: 2, present: 2 },
+        book_totals: { source: 1, copied: 1, present: 1 },
+      },
+    })
+    const sql = new pg.Client({ connectionString: target.url })
+    await sql.connect()
+    try {
+      const account = await sql.query(
+        'SELECT balance::text, paid::text, cumulative::text FROM swap_accounts WHERE peer = $1',
+        [getPublicKey(sk)],
+      )
+      expect(account.rows).toEqual([{ balance: '-5000', paid: '5000', cumulative: '5000' }])
+      const books = await sql.query('SELECT received::text, payments::int FROM book_totals')
+      expect(books.rows).toEqual([{ received: '5000', payments: 2 }])
+      // the next payment takes a new id
+      const next = await sql.query(
+        "SELECT nextval(pg_get_serial_sequence('payments', 'id'))::int AS id",
+      )
+      expect(next.rows[0].id).toBe(3)
+    } finally {
+      await sql.end()
+    }
     const again = JSON.parse((await hansa(args)).stdout)
     expect(again).toMatchObject({ stored: 0, duplicate: 30, countsMatch: true })
+    expect(again.billing).toMatchObject({
+      countsMatch: true,
+      tables: { cheques: { copied: 0, present: 2 } },
+    })
     const stats = JSON.parse(
       (
         await hansa(['stats', '--data-dir', dataDir], {

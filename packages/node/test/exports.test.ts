@@ -50,6 +50,7 @@ const EXPORTS = [
   'lit',
   'loadOrCreateKeyFile',
   'memberNodeKeys',
+  'migrateBilling',
   'migrateEvents',
   'nip77',
   'openConfiguredStore',

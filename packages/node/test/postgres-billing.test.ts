@@ -2,8 +2,7 @@
 // metered inbox on the ledger rail): payers sending cheques to both processes at once have each
 // cheque credited once and each chequebook's rise counted once, on their accounts and in the
 // books; charges made on both processes for one account all count; a credit made on one
-// process lets the other serve a peer it was refusing; a subscription paid on one process
-// opens the other to the subscriber.
+// process lets the other serve a peer it was refusing.
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -9,6 +9,7 @@ import {
   type NodeConfig,
   exportEvents,
   importEvents,
+  migrateBilling,
   migrateEvents,
   openConfiguredStore,
   openSqlite,
@@ -126,13 +127,23 @@ export async function migrate(opts: StorageFlags) {
       progressReporter('copied', opts.quiet),
     )
     endProgress()
-    if (!report.countsMatch) {
+    // Billing moves too: a node on PostgreSQL keeps it there (SWAP accounts, cheques,
+    // subscriptions, the books).
+    const billingProgress = progressReporter('billing rows copied', opts.quiet)
+    const billing = await migrateBilling(config.dataDir, target.pool, (_table, done, total) =>
+      billingProgress?.(done, total),
+    )
+    endProgress()
+    const countsMatch = report.countsMatch && (billing?.countsMatch ?? true)
+    if (!countsMatch) {
       process.exitCode = 1
       process.stderr.write('hansa: the counts do not match; see the report\n')
     }
     return {
       ...report,
-      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the rest of its state (key, federation, billing, order book)`,
+      billing: billing ?? null,
+      countsMatch,
+      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key, the federation state and the order book`,
     }
   } finally {
     await sqlite.close()
