@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { sendCheque } from '@hansa/client'
-import { SqliteStore, resolveConfig, startNode } from '@hansa/node'
+import { OrderDb, SqliteStore, resolveConfig, startNode } from '@hansa/node'
 import { type NostrEvent, ethereumAddress, signCheque } from '@hansa/protocol'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import pg from 'pg'
@@ -72,6 +72,41 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
     await node.close()
     copyFileSync(join(billingDir, 'billing.sqlite'), join(dataDir, 'billing.sqlite'))
     rmSync(billingDir, { recursive: true, force: true })
+    // …and an order book with two orders, one of them taken.
+    const book = new OrderDb(join(dataDir, 'orderbook.sqlite'), 'full')
+    for (const id of ['o-1', 'o-2']) {
+      book.insert(
+        {
+          id,
+          side: 'sell',
+          currency: 'EUR',
+          status: 'pending',
+          amount: 100_000,
+          fiatAmount: [50],
+          paymentMethods: ['SEPA'],
+          premium: 0,
+          network: 'regtest',
+          layer: 'lightning',
+          expiresAt: 1_900_000_000,
+          expiration: 1_900_003_600,
+          platform: ['hansa'],
+          maker: getPublicKey(sk),
+        },
+        1_800_000_000,
+      )
+    }
+    book.apply(
+      'o-1',
+      { type: 'take', by: 'b'.repeat(64), at: 1_800_000_001 },
+      1_800_000_001,
+      () => ({
+        sats: 100_000,
+        fiat: 50,
+        makerFee: 100,
+        takerFee: 200,
+      }),
+    )
+    book.close()
     target = await freshDatabase()
     second = await freshDatabase()
   })
@@ -104,6 +139,13 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
         book_totals: { source: 1, copied: 1, present: 1 },
       },
     })
+    expect(first.orderbook).toEqual({
+      countsMatch: true,
+      tables: {
+        orders: { source: 2, copied: 2, present: 2 },
+        robots: { source: 2, copied: 2, present: 2 },
+      },
+    })
     const sql = new pg.Client({ connectionString: target.url })
     await sql.connect()
     try {
@@ -114,6 +156,12 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
       expect(account.rows).toEqual([{ balance: '-5000', paid: '5000', cumulative: '5000' }])
       const books = await sql.query('SELECT received::text, payments::int FROM book_totals')
       expect(books.rows).toEqual([{ received: '5000', payments: 2 }])
+      const taken = await sql.query(
+        "SELECT taker, status, trade_sats::int FROM orders WHERE id = 'o-1'",
+      )
+      expect(taken.rows).toEqual([
+        { taker: 'b'.repeat(64), status: 'in-progress', trade_sats: 100_000 },
+      ])
       // the next payment takes a new id
       const next = await sql.query(
         "SELECT nextval(pg_get_serial_sequence('payments', 'id'))::int AS id",

@@ -3,7 +3,7 @@
 // cheque credited once and each chequebook's rise counted once, on their accounts and in the
 // books; charges made on both processes for one account all count; a credit made on one
 // process lets the other serve a peer it was refusing.
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getAccount, getBilling, sendCheque } from '@hansa/client'
@@ -23,6 +23,7 @@ useWebSocketImplementation(WebSocket)
 
 const METERED = {
   HANSA_INBOX_ACCESS: 'metered',
+  HANSA_ORDERBOOK_ENABLED: 'true',
   HANSA_BILLING_METERED_QUERY_PRICE: '10',
   HANSA_BILLING_METERED_EVENT_PRICE: '20',
   HANSA_BILLING_METERED_KILOBYTE_PRICE: '5',
@@ -102,6 +103,13 @@ describe.skipIf(!pgUrl)('PostgreSQL: billing shared by two node processes', () =
       },
       sk,
     )
+
+  it('keeps billing and the order book in the database, not in the data folders', () => {
+    for (const dir of ['a', 'b']) {
+      expect(existsSync(join(root, dir, 'billing.sqlite'))).toBe(false)
+      expect(existsSync(join(root, dir, 'orderbook.sqlite'))).toBe(false)
+    }
+  })
 
   it('credits each cheque once when payers send them to both processes at once', async () => {
     const payers = [generateSecretKey(), generateSecretKey(), generateSecretKey()]

@@ -9,8 +9,8 @@ import {
   type NodeConfig,
   exportEvents,
   importEvents,
-  migrateBilling,
   migrateEvents,
+  migrateNodeState,
   openConfiguredStore,
   openSqlite,
   PostgresStore,
@@ -127,23 +127,24 @@ export async function migrate(opts: StorageFlags) {
       progressReporter('copied', opts.quiet),
     )
     endProgress()
-    // Billing moves too: a node on PostgreSQL keeps it there (SWAP accounts, cheques,
-    // subscriptions, the books).
-    const billingProgress = progressReporter('billing rows copied', opts.quiet)
-    const billing = await migrateBilling(config.dataDir, target.pool, (_table, done, total) =>
-      billingProgress?.(done, total),
+    // The rest of the node's state moves too: a node on PostgreSQL keeps billing (SWAP
+    // accounts, cheques, subscriptions, the books) and the order book there.
+    const stateProgress = progressReporter('state rows copied', opts.quiet)
+    const state = await migrateNodeState(config.dataDir, target.pool, (_table, done, total) =>
+      stateProgress?.(done, total),
     )
     endProgress()
-    const countsMatch = report.countsMatch && (billing?.countsMatch ?? true)
+    const countsMatch = report.countsMatch && state.countsMatch
     if (!countsMatch) {
       process.exitCode = 1
       process.stderr.write('hansa: the counts do not match; see the report\n')
     }
     return {
       ...report,
-      billing: billing ?? null,
+      billing: state.billing,
+      orderbook: state.orderbook,
       countsMatch,
-      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key, the federation state and the order book`,
+      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key and the federation state`,
     }
   } finally {
     await sqlite.close()

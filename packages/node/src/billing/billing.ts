@@ -374,10 +374,19 @@ export class Billing {
     const payment = { ...income, purpose: 'trade-fee' as const, service, rail: service }
     const pgp = this.pgp
     if (pgp) {
-      return inTransaction(pgp.pool, (client) => pgp.books.book(client, payment)).then((b) => {
-        this.metrics.payments.inc({ purpose: 'trade-fee' })
-        return b
-      })
+      return inTransaction(pgp.pool, (client) => pgp.books.book(client, payment)).then(
+        (b) => {
+          this.metrics.payments.inc({ purpose: 'trade-fee' })
+          return b
+        },
+        async (error) => {
+          // booked already (by another process of the node): that booking stands
+          if ((error as { code?: string }).code !== '23505') throw error
+          const booked = await pgp.books.byReference('trade-fee', income.reference)
+          if (!booked) throw error
+          return booked
+        },
+      )
     }
     const { db, books } = this.sqlite()
     const booked = db.transaction(() => books.book(payment))()

@@ -244,6 +244,17 @@ export class PgBooks {
     }
   }
 
+  async byReference(
+    purpose: PaymentPurpose,
+    reference: string,
+  ): Promise<BookedPayment | undefined> {
+    const { rows } = await this.pool.query<PaymentRow>(
+      'SELECT * FROM payments WHERE purpose = $1 AND reference = $2 ORDER BY id LIMIT 1',
+      [purpose, reference],
+    )
+    return rows[0] ? paymentOf(rows[0]) : undefined
+  }
+
   async recent(limit: number, peer?: string): Promise<BookedPayment[]> {
     const { rows } =
       peer === undefined

@@ -91,6 +91,8 @@ CREATE TABLE payments (
   rate_bps integer NOT NULL
 );
 CREATE INDEX payments_peer ON payments (peer, id DESC);
+-- A trade fee is booked once, whichever process of the node books it.
+CREATE UNIQUE INDEX payments_trade_fee ON payments (reference) WHERE purpose = 'trade-fee';
 CREATE TABLE dev_tax_paid (
   id bigserial PRIMARY KEY,
   at bigint NOT NULL,

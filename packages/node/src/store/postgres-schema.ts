@@ -12,6 +12,7 @@ import { HansaError } from '@hansa/protocol'
 import type { Migration } from 'kysely/migration'
 import type pg from 'pg'
 import { BILLING_V1 } from '../billing/pg-schema.js'
+import { ORDERBOOK_V1 } from '../services/orderbook/pg-schema.js'
 
 /** The channel every process of a node LISTENs on for events accepted by the others. */
 export const LIVE_CHANNEL = 'hansa_events'
@@ -238,6 +239,7 @@ const exec =
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_events': { up: exec(EVENTS_V1 + WRITE_BATCH_V1) },
   '0002_billing': { up: exec(BILLING_V1) },
+  '0003_orderbook': { up: exec(ORDERBOOK_V1) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length
