@@ -235,11 +235,24 @@ const exec =
     await sql.raw(text).execute(db)
   }
 
+/**
+ * The batch function again, with each stored event's seq in its notification
+ * (`<origin> @<seq> <event JSON>`): a process whose LISTEN connection broke reads, once it is
+ * back, what was committed after the last seq it heard (postgres-live.ts).
+ */
+const WRITE_BATCH_V2 = WRITE_BATCH_V1.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')
+  .replace(
+    "p_origin || ' ' || p_raw[i + v_ords[k] - 1]",
+    "p_origin || ' @' || v_seqs[k] || ' ' || p_raw[i + v_ords[k] - 1]",
+  )
+  .replace("p_origin || ' ' || p_raw[i]);", "p_origin || ' @' || v_seq || ' ' || p_raw[i]);")
+
 /** Every migration this version of Hansa knows, oldest first. Names sort in order. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_events': { up: exec(EVENTS_V1 + WRITE_BATCH_V1) },
   '0002_billing': { up: exec(BILLING_V1) },
   '0003_orderbook': { up: exec(ORDERBOOK_V1) },
+  '0004_live_seq': { up: exec(WRITE_BATCH_V2) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length
