@@ -2,11 +2,20 @@
 // metered inbox on the ledger rail): payers sending cheques to both processes at once have each
 // cheque credited once and each chequebook's rise counted once, on their accounts and in the
 // books; charges made on both processes for one account all count; a credit made on one
-// process lets the other serve a peer it was refusing.
+// process lets the other serve a peer it was refusing; a subscription paid on one process
+// opens the other to the subscriber, and one quote paid on both at once is paid once.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getAccount, getBilling, sendCheque } from '@hansa/client'
+import {
+  getAccount,
+  getBilling,
+  getSubscriptions,
+  paySubscription,
+  quoteSubscription,
+  sendCheque,
+  subscribeWith,
+} from '@hansa/client'
 import { readKeyFile } from '@hansa/node'
 import { ethereumAddress, signCheque } from '@hansa/protocol'
 import * as nip17 from 'nostr-tools/nip17'
@@ -41,9 +50,14 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promis
 }
 
 /** Publishes as `sk` (NIP-42 when asked); returns '' when accepted, else the reason. */
-async function publishAs(url: string, sk: Uint8Array, events: Event[]): Promise<string[]> {
+async function publishAs(
+  url: string,
+  sk: Uint8Array,
+  events: Event[],
+  auth = true,
+): Promise<string[]> {
   const relay = new Relay(url)
-  relay.onauth = async (t) => finalizeEvent(t, sk)
+  if (auth) relay.onauth = async (t) => finalizeEvent(t, sk)
   await relay.connect()
   const out: string[] = []
   try {
@@ -219,5 +233,68 @@ describe.skipIf(!pgUrl)('PostgreSQL: billing shared by two node processes', () =
       (r) => r[0] === '' || r[0]!.startsWith('duplicate'),
     )
     expect(after[0] === '' || after[0]!.startsWith('duplicate')).toBe(true)
+  }, 60_000)
+})
+
+describe.skipIf(!pgUrl)('PostgreSQL: subscriptions shared by two node processes', () => {
+  const root = mkdtempSync(join(tmpdir(), 'hansa-pg-subs-'))
+  const SUBSCRIPTION = {
+    HANSA_INBOX_ACCESS: 'subscription',
+    HANSA_BILLING_SUBSCRIPTION_PRICE: '30000',
+    HANSA_BILLING_SUBSCRIPTION_PERIOD_DAYS: '30',
+    HANSA_BILLING_SUBSCRIPTION_MAX_PERIODS: '12',
+  }
+  let db: Awaited<ReturnType<typeof freshDatabase>>
+  let a: Proc
+  let b: Proc
+
+  beforeAll(async () => {
+    db = await freshDatabase()
+    a = await startNodeProcess(join(root, 'a'), db.url, SUBSCRIPTION)
+    mkdirSync(join(root, 'b'), { mode: 0o700 })
+    copyFileSync(join(root, 'a', 'node.key'), join(root, 'b', 'node.key'))
+    b = await startNodeProcess(join(root, 'b'), db.url, SUBSCRIPTION)
+  }, 60_000)
+  afterAll(async () => {
+    await stopNodeProcess(a)
+    await stopNodeProcess(b)
+    await db?.drop()
+    removeDir(root)
+  })
+
+  it('opens both processes to a subscriber who paid on one; a quote paid on both is paid once', async () => {
+    const aliceSk = generateSecretKey()
+    const alice = getPublicKey(aliceSk)
+    const bobSk = generateSecretKey()
+    const mail = (text: string) => nip17.wrapEvent(bobSk, { publicKey: alice }, text)
+    const refused = await publishAs(b.url, bobSk, [mail('before')], false)
+    expect(refused[0]).toMatch(/^restricted: .* has no inbox subscription/)
+
+    const first = await subscribeWith(a.url, { service: 'inbox', periods: 1 }, aliceSk)
+    const after = await until(
+      () => publishAs(b.url, bobSk, [mail('after')], false),
+      (r) => r[0] === '',
+    )
+    expect(after).toEqual([''])
+
+    // One quote, one cheque, paid on both processes at once: paid once, extended once.
+    const quote = await quoteSubscription(b.url, { service: 'inbox', periods: 1 }, aliceSk)
+    const c = await signCheque(
+      {
+        chequebook: ethereumAddress(aliceSk),
+        beneficiary: quote.pay.beneficiary!,
+        cumulativePayout: 60_000n,
+        chainId: quote.pay.chainId,
+      },
+      aliceSk,
+    )
+    const results = await Promise.allSettled([
+      paySubscription(a.url, quote.quote.id, c, aliceSk),
+      paySubscription(b.url, quote.quote.id, c, aliceSk),
+    ])
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const subscriptions = await getSubscriptions(a.url, aliceSk)
+    expect(subscriptions).toHaveLength(1)
+    expect(subscriptions[0]!.expiresAt).toBe(first.payment.expiresAfter + 30 * 86_400)
   }, 60_000)
 })
