@@ -10,6 +10,7 @@ import { sendCheque } from '@hansa/client'
 import { OrderDb, SqliteStore, resolveConfig, startNode } from '@hansa/node'
 import { type NostrEvent, ethereumAddress, signCheque } from '@hansa/protocol'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -71,6 +72,10 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
     }
     await node.close()
     copyFileSync(join(billingDir, 'billing.sqlite'), join(dataDir, 'billing.sqlite'))
+    copyFileSync(join(billingDir, 'federation.sqlite'), join(dataDir, 'federation.sqlite'))
+    const fed = new Database(join(dataDir, 'federation.sqlite'))
+    fed.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('pinned', 'a-genesis-hash')
+    fed.close()
     rmSync(billingDir, { recursive: true, force: true })
     // …and an order book with two orders, one of them taken.
     const book = new OrderDb(join(dataDir, 'orderbook.sqlite'), 'full')
@@ -146,6 +151,10 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
         robots: { source: 2, copied: 2, present: 2 },
       },
     })
+    expect(first.federation).toMatchObject({
+      countsMatch: true,
+      tables: { meta: { source: 1, copied: 1, present: 1 }, chain: { source: 0 } },
+    })
     const sql = new pg.Client({ connectionString: target.url })
     await sql.connect()
     try {
@@ -154,6 +163,8 @@ describe.skipIf(!pgUrl)('hansa storage', () => {
         [getPublicKey(sk)],
       )
       expect(account.rows).toEqual([{ balance: '-5000', paid: '5000', cumulative: '5000' }])
+      const meta = await sql.query('SELECT key, value FROM federation_meta')
+      expect(meta.rows).toEqual([{ key: 'pinned', value: 'a-genesis-hash' }])
       const books = await sql.query('SELECT received::text, payments::int FROM book_totals')
       expect(books.rows).toEqual([{ received: '5000', payments: 2 }])
       const taken = await sql.query(

@@ -128,7 +128,8 @@ export async function migrate(opts: StorageFlags) {
     )
     endProgress()
     // The rest of the node's state moves too: a node on PostgreSQL keeps billing (SWAP
-    // accounts, cheques, subscriptions, the books) and the order book there.
+    // accounts, cheques, subscriptions, the books), the order book and the federation's chain
+    // and proposals there.
     const stateProgress = progressReporter('state rows copied', opts.quiet)
     const state = await migrateNodeState(config.dataDir, target.pool, (_table, done, total) =>
       stateProgress?.(done, total),
@@ -143,8 +144,9 @@ export async function migrate(opts: StorageFlags) {
       ...report,
       billing: state.billing,
       orderbook: state.orderbook,
+      federation: state.federation,
       countsMatch,
-      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key and the federation state`,
+      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key and the guardians' registry signatures (federation.sqlite)`,
     }
   } finally {
     await sqlite.close()

@@ -1,5 +1,6 @@
-// What one process of a node learns of billing changes made by the others: a credit moves a
-// peer's balance (`swap <peer>`), a subscription paid or changed moves access (`subs`). Each
+// What one process of a node learns of changes made by the others: a credit moves a peer's
+// balance (`swap <peer>`), a subscription paid or changed moves access (`subs`), the
+// federation's chain or proposals changed (`fed`). Each
 // arrives by NOTIFY on its own LISTEN connection; if that connection breaks, it is reopened
 // with a growing delay and everything kept is read again, so a missed notification costs at
 // most a refusal or an admission until then — the balances themselves are the database's.
@@ -7,8 +8,10 @@ import type pg from 'pg'
 import { BILLING_CHANNEL } from './pg-schema.js'
 
 export type BillingChanges = {
-  onSwap(peer: string): void
-  onSubscriptions(): void
+  onSwap?(peer: string): void
+  onSubscriptions?(): void
+  /** The federation's chain or proposals changed (pg-manifest-store.ts). */
+  onFederation?(): void
   onReconnect(): void
 }
 
@@ -38,8 +41,9 @@ export class BillingListener {
     client.on('end', () => this.reconnect(client))
     client.on('notification', (n) => {
       const payload = n.payload ?? ''
-      if (payload.startsWith('swap ')) this.changes.onSwap(payload.slice(5))
-      else if (payload === 'subs') this.changes.onSubscriptions()
+      if (payload.startsWith('swap ')) this.changes.onSwap?.(payload.slice(5))
+      else if (payload === 'subs') this.changes.onSubscriptions?.()
+      else if (payload === 'fed') this.changes.onFederation?.()
     })
     await client.connect()
     await client.query(`LISTEN ${BILLING_CHANNEL}`)

@@ -12,6 +12,7 @@ import { HansaError } from '@hansa/protocol'
 import type { Migration } from 'kysely/migration'
 import type pg from 'pg'
 import { BILLING_V1 } from '../billing/pg-schema.js'
+import { FEDERATION_V1 } from '../federation/pg-schema.js'
 import { ORDERBOOK_V1 } from '../services/orderbook/pg-schema.js'
 
 /** The channel every process of a node LISTENs on for events accepted by the others. */
@@ -253,6 +254,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_billing': { up: exec(BILLING_V1) },
   '0003_orderbook': { up: exec(ORDERBOOK_V1) },
   '0004_live_seq': { up: exec(WRITE_BATCH_V2) },
+  '0005_federation': { up: exec(FEDERATION_V1) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length

@@ -1,6 +1,6 @@
-// `hansa storage migrate --to postgres` for the rest of a node's state: billing.sqlite and
-// orderbook.sqlite copied into the PostgreSQL tables of the same names (billing/pg-schema.ts,
-// services/orderbook/pg-schema.ts), in pages, keeping ids, checking that every source row is
+// `hansa storage migrate --to postgres` for the rest of a node's state: billing.sqlite,
+// orderbook.sqlite and federation.sqlite's chain and proposals copied into their PostgreSQL
+// tables (billing/pg-schema.ts, services/orderbook/pg-schema.ts, federation/pg-schema.ts), in pages, keeping ids, checking that every source row is
 // there afterwards (by its key) and that the books' totals are the ones copied. Run again, it
 // copies only what is missing. Sequences are moved past the copied ids, so the node's next
 // payment takes a new one.
@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type pg from 'pg'
 
-type Table = { name: string; key: string[]; columns: string[]; serial?: boolean }
+/** `target`: the PostgreSQL table, when its name differs (the federation's are prefixed). */
+type Table = { name: string; key: string[]; columns: string[]; serial?: boolean; target?: string }
 
 /** Billing's, in an order that keeps references valid (keys after their subscription). */
 const BILLING: Table[] = [
@@ -157,6 +158,29 @@ const ORDERBOOK: Table[] = [
   },
 ]
 
+/** federation.sqlite's chain and proposals (its registry signatures stay in the file). */
+const FEDERATION: Table[] = [
+  { name: 'meta', target: 'federation_meta', key: ['key'], columns: ['key', 'value'] },
+  {
+    name: 'chain',
+    target: 'federation_chain',
+    key: ['version'],
+    columns: ['version', 'hash', 'signed', 'adopted_at'],
+  },
+  {
+    name: 'proposals',
+    target: 'federation_proposals',
+    key: ['hash'],
+    columns: ['hash', 'version', 'manifest', 'proposer', 'received_at'],
+  },
+  {
+    name: 'proposal_signatures',
+    target: 'federation_proposal_signatures',
+    key: ['hash', 'pubkey'],
+    columns: ['hash', 'pubkey', 'sig'],
+  },
+]
+
 const PAGE = 1000
 
 type Tables = Record<string, { source: number; copied: number; present: number }>
@@ -165,6 +189,7 @@ export type StateMigrateReport = {
   /** Per table: rows in the SQLite file, rows copied now, source rows found in PostgreSQL after. */
   billing: { tables: Tables; totalsMatch: boolean; countsMatch: boolean } | null
   orderbook: { tables: Tables; countsMatch: boolean } | null
+  federation: { tables: Tables; countsMatch: boolean } | null
   countsMatch: boolean
 }
 
@@ -184,10 +209,15 @@ export async function migrateNodeState(
     const tables = await copyTables(db, ORDERBOOK, pool, progress)
     return { tables, countsMatch: Object.values(tables).every((e) => e.present === e.source) }
   })
+  const federation = await withFile(join(dataDir, 'federation.sqlite'), async (db) => {
+    const tables = await copyTables(db, FEDERATION, pool, progress)
+    return { tables, countsMatch: Object.values(tables).every((e) => e.present === e.source) }
+  })
   return {
     billing,
     orderbook,
-    countsMatch: (billing?.countsMatch ?? true) && (orderbook?.countsMatch ?? true),
+    federation,
+    countsMatch: [billing, orderbook, federation].every((part) => part?.countsMatch ?? true),
   }
 }
 
@@ -222,6 +252,7 @@ async function copyTables(
     tables[t.name] = entry
     if (source === 0) continue
     const cols = t.columns.join(', ')
+    const into = t.target ?? t.name
     const page = db.prepare(
       `SELECT ${cols} FROM ${t.name} ORDER BY ${t.key.join(', ')} LIMIT ? OFFSET ?`,
     )
@@ -230,13 +261,13 @@ async function copyTables(
       if (rows.length === 0) break
       const json = JSON.stringify(rows)
       const inserted = await pool.query(
-        `INSERT INTO ${t.name} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${t.name}, $1)
+        `INSERT INTO ${into} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${into}, $1)
            ON CONFLICT DO NOTHING`,
         [json],
       )
       entry.copied += inserted.rowCount ?? 0
       const found = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${t.name} JOIN json_populate_recordset(null::${t.name}, $1) s
+        `SELECT count(*) AS n FROM ${into} JOIN json_populate_recordset(null::${into}, $1) s
            USING (${t.key.join(', ')})`,
         [json],
       )
