@@ -848,10 +848,15 @@ export class Billing {
 
   /**
    * The report for the history's samples, which are taken synchronously: billing.sqlite's now,
-   * or the last one read from PostgreSQL (refreshed by every report and by the flush timer).
+   * or, from PostgreSQL, the last one read (one sample old at most; each call reads the next).
    */
   reportNow(): ReturnType<Billing['reportSync']> | undefined {
-    return this.lite ? this.reportSync() : this.lastReport
+    if (this.lite) return this.reportSync()
+    // PostgreSQL: the last one read, and a fresh one read for the next sample
+    this.report().catch((err) =>
+      this.options.log.warn({ err }, 'billing: reading the report failed'),
+    )
+    return this.lastReport
   }
 
   private buildReport(d: {
@@ -941,10 +946,8 @@ export class Billing {
 
   /** Writes the SWAP balances; the maintenance timer and close call it. */
   async flush(): Promise<void> {
-    if (this.pgp) {
-      await this.pgp.accounts?.flush()
-      await this.report() // keeps the history's last report fresh
-    } else this.sqlite().accounts?.flush()
+    if (this.pgp) await this.pgp.accounts?.flush()
+    else this.sqlite().accounts?.flush()
   }
 
   async close(): Promise<void> {
