@@ -22,6 +22,8 @@ export type CountOptions = ReadAccess & { now: number }
 
 export class SqliteReader {
   private readonly statements = new Map<string, Database.Statement>()
+  private largest = Number.POSITIVE_INFINITY
+  private largestReadAt = Number.NEGATIVE_INFINITY
 
   constructor(private readonly db: Database.Database) {}
 
@@ -72,7 +74,15 @@ export class SqliteReader {
     const privateKinds = access.privateKinds.filter(
       (k) => !filter.kinds || filter.kinds.includes(k),
     )
-    if (privateKinds.length > 0) {
+    // A filter that itself asks for a `p` tag naming only this reader's keys (an inbox
+    // fetching its mail) already keeps every match readable: the rule below would check the
+    // same rows of the same table again (a quarter of such a query's time).
+    const pValues = tagConditions(filter).find(([letter]) => letter === 'p')?.[1]
+    const onlyTheirs =
+      pValues !== undefined &&
+      pValues.length > 0 &&
+      pValues.every((v) => access.readerPubkeys.includes(v))
+    if (privateKinds.length > 0 && !onlyTheirs) {
       const kinds = privateKinds.map(() => '?').join(',')
       if (access.readerPubkeys.length === 0) {
         where.push(`e.kind NOT IN (${kinds})`)
@@ -92,30 +102,58 @@ export class SqliteReader {
     if (filter.search !== undefined) return [] // NIP-50 search is not offered.
     const limit = Math.min(filter.limit ?? options.limit, options.limit)
     if (limit === 0) return []
-    // Rows are read one by one and the read stops at maxBytes (in UTF-16 units, close enough
-    // to bytes for a bound), so one query never holds more than that.
+    // The read stops at maxBytes (counted in UTF-16 units, close enough to bytes for a bound).
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const tag = tagConditions(filter)[0]
-    if (tag && !filter.ids && !filter.authors) {
-      // Lead with the tag index; an event tagged twice with matching values comes back
-      // twice, so rows are de-duplicated by seq, and read again with a larger limit when
-      // duplicates left the answer short (bounded: the limit doubles until rows run out).
+    if (tag && !filter.ids && !filter.authors && tag[1].length > 1) {
+      // Several values: SQLite cannot merge their runs of the tag index in order, so it would
+      // sort every matching tag row carrying its event's JSON (an event with a thousand
+      // matching tags, a thousand times: a hostile REQ held a reader for most of a second).
+      // The distinct events are sorted first, by (created_at, id) without their JSON; then the
+      // JSON of the first `limit` is read, one by one up to maxBytes.
       const where = this.whereClause(filter, options, options.now, true)
-      const sql = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
+      const sql = `SELECT e.seq FROM (SELECT DISTINCT t.seq AS seq FROM tags t
+          WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')})) m
+        CROSS JOIN events e ON e.seq = m.seq
+        WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`
+      const seqs = this.prepared(sql)
+        .pluck()
+        .all(tag[0], ...tag[1], ...where.params, limit) as number[]
+      const raw = this.prepared('SELECT raw FROM events WHERE seq = ?').pluck()
+      const out: string[] = []
+      let bytes = 0
+      for (const seq of seqs) {
+        if (bytes >= maxBytes) break
+        const event = raw.get(seq) as string | undefined
+        if (event === undefined) continue // removed since (another connection's write)
+        out.push(event)
+        bytes += event.length
+      }
+      return out
+    }
+    if (tag && !filter.ids && !filter.authors) {
+      // One value: lead with the tag index, whose run for it is already in created_at order.
+      // An event tagged twice with that value comes back twice, side by side (one created_at,
+      // one id): repeats are skipped, and the rows read again with a larger limit when they
+      // left the answer short (bounded: the limit doubles until the rows run out).
+      const where = this.whereClause(filter, options, options.now, true)
+      const sql = `SELECT e.raw FROM tags t JOIN events e ON e.seq = t.seq
         WHERE t.name = ? AND t.value IN (${tag[1].map(() => '?').join(',')}) AND ${where.sql}
         ORDER BY t.created_at DESC, e.id ASC LIMIT ?`
       for (let fetch = limit; ; fetch *= 2) {
-        const rows = this.prepared(sql)
-          .raw()
-          .iterate(tag[0], ...tag[1], ...where.params, fetch) as IterableIterator<[number, string]>
-        const seen = new Set<number>()
         const out: string[] = []
         let bytes = 0
         let read = 0
-        for (const [seq, raw] of rows) {
+        let last: string | undefined
+        for (const raw of this.read(
+          sql,
+          [tag[0], ...tag[1], ...where.params, fetch],
+          fetch,
+          maxBytes,
+        )) {
           read++
-          if (seen.has(seq)) continue
-          seen.add(seq)
+          if (raw === last) continue
+          last = raw
           if (out.length === limit || bytes >= maxBytes) return out
           out.push(raw)
           bytes += raw.length
@@ -127,14 +165,40 @@ export class SqliteReader {
     const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`
     const out: string[] = []
     let bytes = 0
-    for (const raw of this.prepared(sql)
-      .pluck()
-      .iterate(...where.params, limit) as IterableIterator<string>) {
+    for (const raw of this.read(sql, [...where.params, limit], limit, maxBytes)) {
       out.push(raw)
       bytes += raw.length
       if (bytes >= maxBytes) break
     }
     return out
+  }
+
+  /**
+   * A query's rows: all in one step when even `rows` of the largest event stored fit in
+   * `maxBytes` (the common case: a step per row cost a tenth more); else one at a time, so
+   * the caller stops at maxBytes and no read holds more than that.
+   */
+  private read(sql: string, params: unknown[], rows: number, maxBytes: number): Iterable<string> {
+    const statement = this.prepared(sql).pluck()
+    if (rows * this.largestEventBytes() <= maxBytes) return statement.all(...params) as string[]
+    return statement.iterate(...params) as IterableIterator<string>
+  }
+
+  /**
+   * largest_event (sqlite-schema.ts), read again at most every quarter second: asking SQLite
+   * on every query cost as much as a short query's filter. A larger event stored meanwhile
+   * can let one read hold more than maxBytes for that long, never an unbounded amount.
+   */
+  private largestEventBytes(): number {
+    const now = Date.now()
+    if (now - this.largestReadAt > 250) {
+      const bytes = this.prepared('SELECT bytes FROM largest_event').pluck().get() as
+        | number
+        | undefined
+      this.largest = bytes ?? Number.POSITIVE_INFINITY
+      this.largestReadAt = now
+    }
+    return this.largest
   }
 
   /**

@@ -17,9 +17,16 @@ CREATE TABLE IF NOT EXISTS events (
   received_at INTEGER NOT NULL,
   raw TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_created ON events (pubkey, created_at);
-CREATE INDEX IF NOT EXISTS events_kind_created ON events (kind, created_at);
+-- Each ends in (created_at DESC, id): NIP-01's order (newest first, on equal created_at the
+-- lowest id first) read straight from the index, so a query stops at its limit without a
+-- sort. Sorting the last term instead cost a third of a short query; the id costs the writer
+-- about 8 µs an event. Stores made before them drop the old indexes and build these once.
+DROP INDEX IF EXISTS events_created;
+DROP INDEX IF EXISTS events_pubkey_created;
+DROP INDEX IF EXISTS events_kind_created;
+CREATE INDEX IF NOT EXISTS events_created_id ON events (created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_pubkey_created_id ON events (pubkey, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_kind_created_id ON events (kind, created_at DESC, id);
 -- Only replaceable and addressable events are looked up by (pubkey, kind, d_tag): the index
 -- holds only them, so a note or a gift wrap costs no entry in it. A query that wants it
 -- names REPLACEABLE_KINDS in its WHERE (SQLite uses a partial index only then).
@@ -36,6 +43,9 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 CREATE INDEX IF NOT EXISTS tags_name_value ON tags (name, value, created_at);
 CREATE INDEX IF NOT EXISTS tags_seq ON tags (seq);
+-- The size of the largest event ever stored (its JSON in UTF-8 bytes): a reader that knows a
+-- whole answer fits its byte bound reads it in one step instead of row by row.
+CREATE TABLE IF NOT EXISTS largest_event (one INTEGER PRIMARY KEY CHECK (one = 1), bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted_events (
   id BLOB NOT NULL,
   pubkey BLOB NOT NULL,
@@ -80,6 +90,7 @@ export function openDatabase(path: string, synchronous: Synchronous): Database.D
   db.exec(SCHEMA)
   migrate(db)
   keepEventCount(db)
+  measureLargestEvent(db)
   return db
 }
 
@@ -106,6 +117,18 @@ function keepEventCount(db: Database.Database): void {
         BEGIN UPDATE event_count SET n = n + 1 WHERE one = 1; END;
       CREATE TRIGGER event_count_del AFTER DELETE ON events
         BEGIN UPDATE event_count SET n = n - 1 WHERE one = 1; END;`)
+  }).immediate()
+}
+
+/** Fills largest_event once for a store made before it existed (one pass over the events). */
+function measureLargestEvent(db: Database.Database): void {
+  const has = () => db.prepare('SELECT 1 FROM largest_event').pluck().get() !== undefined
+  if (db.readonly || has()) return
+  db.transaction(() => {
+    if (has()) return
+    db.exec(
+      'INSERT INTO largest_event (one, bytes) SELECT 1, coalesce(max(length(CAST(raw AS BLOB))), 0) FROM events',
+    )
   }).immediate()
 }
 

@@ -15,6 +15,8 @@ export type WriteItem = { raw: string; receivedAt: number }
 
 export class SqliteWriter {
   private readonly stmt
+  /** largest_event's bytes (sqlite-schema.ts), raised as bigger events arrive. */
+  private largestEventBytes: number
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
@@ -29,7 +31,7 @@ export class SqliteWriter {
         .pluck(),
       // Only ever run for replaceable and addressable kinds: REPLACEABLE_KINDS lets them
       // use the partial index that holds exactly those events, and INDEXED BY makes sure
-      // they do (without statistics the planner would rather walk events_kind_created).
+      // they do (without statistics the planner would rather walk events_kind_created_id).
       newestReplaceable: db.prepare(
         `SELECT seq, created_at, id FROM events INDEXED BY events_replaceable
          WHERE pubkey = ? AND kind = ? AND d_tag IS ? AND ${REPLACEABLE_KINDS}
@@ -55,10 +57,13 @@ export class SqliteWriter {
         `INSERT INTO deleted_addresses (pubkey, kind, d_tag, until) VALUES (?, ?, ?, ?)
          ON CONFLICT (pubkey, kind, d_tag) DO UPDATE SET until = max(until, excluded.until)`,
       ),
+      raiseLargestEvent: db.prepare('UPDATE largest_event SET bytes = ? WHERE one = 1'),
       pruneExpired: db.prepare(
         'DELETE FROM events WHERE expiration IS NOT NULL AND expiration <= ?',
       ),
     }
+    this.largestEventBytes =
+      (db.prepare('SELECT bytes FROM largest_event').pluck().get() as number | undefined) ?? 0
   }
 
   /** Writes a batch in one transaction; returns each event's outcome once committed. */
@@ -92,6 +97,14 @@ export class SqliteWriter {
       raw,
     )
     if (info.changes === 0) return { status: 'duplicate' }
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most events are measured by a multiplication.
+    if (raw.length * 3 > this.largestEventBytes) {
+      const bytes = Buffer.byteLength(raw)
+      if (bytes > this.largestEventBytes) {
+        this.largestEventBytes = bytes
+        s.raiseLargestEvent.run(bytes)
+      }
+    }
     const seq = info.lastInsertRowid
     for (const tag of event.tags) {
       const name = tag[0]!

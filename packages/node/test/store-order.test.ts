@@ -1,0 +1,145 @@
+// Property test of the SQLite reader's order and bounds, with no database server needed:
+// random events (few distinct created_at, so ties are common; several matching tag values
+// on one event, so a tag-led read sees repeats) and random filters, read with and without a
+// byte bound. The answer must be the start of NIP-01's order (newest first, the lowest id
+// first on equal created_at) over nostr-tools' matchFilter: `limit` events, or fewer where
+// the byte bound stops it (the event that crosses the bound is the last one).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SqliteStore } from '@hansa/node'
+import type { Filter, NostrEvent } from '@hansa/protocol'
+import fc from 'fast-check'
+import { matchFilter } from 'nostr-tools/filter'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removeDir } from './helpers.js'
+
+const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/)
+const PUBKEYS = ['a', 'b'].map((c) => c.repeat(64))
+const T_VALUES = ['x', 'y', 'z']
+const BASE = 1_700_000_000
+const NOW = BASE + 1000
+
+const eventArb = fc.record({
+  id: hex64,
+  pubkey: fc.constantFrom(...PUBKEYS),
+  created_at: fc.integer({ min: BASE, max: BASE + 3 }),
+  kind: fc.constantFrom(1, 4),
+  tags: fc.array(fc.tuple(fc.constant('t'), fc.constantFrom(...T_VALUES)), { maxLength: 3 }),
+  // Sizes from a few hundred bytes to a few thousand, so a byte bound cuts at varied places.
+  content: fc.string({ maxLength: 2000 }),
+  sig: fc.constant('0'.repeat(128)),
+})
+
+const filterArb: fc.Arbitrary<Filter> = fc
+  .record(
+    {
+      authors: fc.subarray(PUBKEYS, { minLength: 1 }),
+      kinds: fc.subarray([1, 4], { minLength: 1 }),
+      '#t': fc.subarray(T_VALUES, { minLength: 1 }),
+      since: fc.integer({ min: BASE, max: BASE + 3 }),
+      limit: fc.integer({ min: 1, max: 15 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((f) => f as Filter)
+
+describe('the SQLite reader', () => {
+  let dir: string
+  let store: SqliteStore
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hansa-order-'))
+    store = new SqliteStore({
+      path: join(dir, 'events.sqlite'),
+      synchronous: 'normal',
+      writerThread: false,
+    })
+  })
+  afterAll(async () => {
+    await store?.close()
+    removeDir(dir)
+  })
+
+  it('answers the start of NIP-01 order, within the limit and the byte bound', async () => {
+    const scenario = fc.tuple(
+      fc.uniqueArray(eventArb, { selector: (e) => e.id, minLength: 1, maxLength: 40 }),
+      fc.array(
+        fc.tuple(filterArb, fc.option(fc.integer({ min: 1, max: 12_000 }), { nil: undefined })),
+        { minLength: 1, maxLength: 6 },
+      ),
+    )
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([list, reads]) => {
+        store.db.exec('DELETE FROM events; DELETE FROM tags;')
+        await store.writeBatch(
+          list.map((event) => ({ event, raw: JSON.stringify(event), receivedAt: NOW })),
+        )
+        for (const [filter, maxBytes] of reads) {
+          const options = { privateKinds: [], readerPubkeys: [], limit: 10, now: NOW, maxBytes }
+          const limit = Math.min(filter.limit ?? options.limit, options.limit)
+          const expected: string[] = []
+          let bytes = 0
+          for (const e of list
+            .filter((e) => matchFilter(filter, e))
+            .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))) {
+            if (expected.length === limit || bytes >= (maxBytes ?? Number.POSITIVE_INFINITY)) break
+            expected.push(e.id)
+            bytes += JSON.stringify(e).length
+          }
+          const got = (await store.query(filter, options)).events.map(
+            (raw) => (JSON.parse(raw) as NostrEvent).id,
+          )
+          expect(got, JSON.stringify({ filter, maxBytes })).toEqual(expected)
+        }
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  // An inbox read names its own keys in `#p`; the reader may skip the private-kind rule only
+  // then. A filter naming a stranger's key among hers must still hide the stranger's mail.
+  it('returns a gift wrap only to a reader its p tags name, whatever the #p filter', async () => {
+    const keys = ['a', 'b', 'c'].map((c) => c.repeat(64))
+    const wrap = fc.record({
+      id: hex64,
+      pubkey: fc.constant('d'.repeat(64)),
+      created_at: fc.integer({ min: BASE, max: BASE + 5 }),
+      kind: fc.constantFrom(1059, 1),
+      tags: fc.array(fc.tuple(fc.constant('p'), fc.constantFrom(...keys)), { maxLength: 2 }),
+      content: fc.constant(''),
+      sig: fc.constant('0'.repeat(128)),
+    })
+    const read = fc.tuple(
+      fc.subarray(keys, { minLength: 1 }),
+      fc.subarray(keys),
+      fc.option(fc.constant([1059]), { nil: undefined }),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(wrap, { selector: (e) => e.id, minLength: 1, maxLength: 20 }),
+        fc.array(read, { minLength: 1, maxLength: 5 }),
+        async (list, reads) => {
+          store.db.exec('DELETE FROM events; DELETE FROM tags;')
+          await store.writeBatch(
+            list.map((event) => ({ event, raw: JSON.stringify(event), receivedAt: NOW })),
+          )
+          for (const [pFilter, readerPubkeys, kinds] of reads) {
+            const filter: Filter = { '#p': pFilter, ...(kinds ? { kinds } : {}) }
+            const options = { privateKinds: [1059], readerPubkeys, limit: 50, now: NOW }
+            const expected = list
+              .filter((e) => matchFilter(filter, e))
+              .filter((e) => e.kind !== 1059 || e.tags.some((t) => readerPubkeys.includes(t[1]!)))
+              .map((e) => e.id)
+              .sort()
+            const got = (await store.query(filter, options)).events
+              .map((raw) => (JSON.parse(raw) as NostrEvent).id)
+              .sort()
+            expect(got, JSON.stringify({ filter, readerPubkeys })).toEqual(expected)
+          }
+        },
+      ),
+      { numRuns: 100 },
+    )
+  })
+})
