@@ -31,7 +31,7 @@ import { buildTerms, nip11Fees, signNodeTerms } from './node-terms.js'
 import { quoteWord, pubkeyWord, serviceWord } from './rails/evm-rail.js'
 import { EvmRail, createRail } from './rails/index.js'
 import type { SettlementRail } from './rails/rail.js'
-import { type PeerAccount, SwapAccounts } from './swap-accounts.js'
+import { type OutOfBoundsEvent, type PeerAccount, SwapAccounts } from './swap-accounts.js'
 import { type Quote, type SubscriptionView, Subscriptions } from './subscriptions.js'
 import { PgBooks, PgChequeDesk, PgSubscriptions, inTransaction } from './pg-ledger.js'
 import { PgSwapAccounts } from './pg-swap-accounts.js'
@@ -164,7 +164,7 @@ export class Billing {
               unit,
               log,
               now,
-              onBounds: (e: { direction: string }) => {
+              onBounds: (e: OutOfBoundsEvent) => {
                 if (e.direction !== 'within') counter?.outOfBounds.inc({ direction: e.direction })
               },
               ...(this.rail.name === 'ledger' ? { maxAhead: maxCreditAhead(config, metered) } : {}),
@@ -198,7 +198,7 @@ export class Billing {
       try {
         const books = new Books(db, { unit, rateBps: this.terms.devTax.rateBps, now })
         const accounts = accountOptions
-          ? new SwapAccounts(db, accountOptions.policy, accountOptions.options as never)
+          ? new SwapAccounts(db, accountOptions.policy, accountOptions.options)
           : undefined
         accounts?.startFlushing(1)
         const subscriptions = new Subscriptions(db, subscriptionTerms, now, key.pubkey)
