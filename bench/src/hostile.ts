@@ -23,12 +23,19 @@ import { summarize } from './percentiles.js'
 
 const { values: args } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
     seconds: { type: 'string', default: '30' },
     connections: { type: 'string', default: '100' },
     record: { type: 'boolean', default: false },
     groups: { type: 'string', default: 'non-reader,tag-flood,sub-reuse,count-scan' },
   },
 })
+if (args.help) {
+  process.stdout.write(
+    'usage: node bench/dist/hostile.js [--seconds 30] [--connections 100] [--groups non-reader,tag-flood,sub-reuse,count-scan] [--record]\n(what it measures: the comment at the top of bench/src/hostile.ts)\n',
+  )
+  process.exit(0)
+}
 const seconds = Number(args.seconds)
 const hostileCount = Number(args.connections)
 const say = (line: string) => process.stderr.write(`hostile | ${line}\n`)

@@ -15,6 +15,15 @@
 import type { RegistryOptions } from './registry-check.js'
 import { webcrypto } from 'node:crypto'
 import WebSocket from 'ws'
+import {
+  type ChequebookParams,
+  type ChequebookStatus,
+  chequebookStatus,
+  deployChequebook,
+  depositChequebook,
+  rememberedChequebook,
+} from './actions/chequebook.js'
+import type { ChequebookPlace, ChequebookProgress } from './chequebook-eip1193.js'
 import { type ChooseParams, type ChooseResult, choose } from './actions/choose.js'
 import { type DiscoverParams, type DiscoverResult, discover } from './actions/discover.js'
 import { type InboxReadParams, type InboxReadResult, readInbox } from './actions/inbox-read.js'
@@ -155,6 +164,29 @@ export type HansaClient = {
     read(params?: InboxReadParams): Promise<InboxReadResult>
     watch(params: InboxWatchParams): InboxWatch
   }
+  /**
+   * Her chequebook for nodes metered in SWAP's hard mode, paid for from a wallet
+   * (eip1193Chequebooks) and remembered in the store, where the metered acts find it.
+   */
+  chequebook: {
+    /** The chequebook remembered for that node's chain and factory (the wallet is not asked). */
+    remembered(params: {
+      node: string
+    }): Promise<{ chequebook: string | null; issuer: string; place: ChequebookPlace }>
+    status(params: ChequebookParams): Promise<ChequebookStatus>
+    deploy(
+      params: ChequebookParams & {
+        amount: bigint
+        onProgress?: (p: ChequebookProgress) => void
+      },
+    ): Promise<ChequebookStatus>
+    deposit(
+      params: ChequebookParams & {
+        amount: bigint
+        onProgress?: (p: ChequebookProgress) => void
+      },
+    ): Promise<ChequebookStatus>
+  }
   /** Closes what the client keeps open (live subscriptions are closed by their own stop()). */
   close(): void
 }
@@ -218,6 +250,12 @@ export function createHansaClient(options: HansaClientOptions = {}): HansaClient
       send: (params) => sendToInbox(client, params),
       read: (params) => readInbox(client, params),
       watch: (params) => watchInbox(client, params),
+    },
+    chequebook: {
+      remembered: (params) => rememberedChequebook(client, params),
+      status: (params) => chequebookStatus(client, params),
+      deploy: (params) => deployChequebook(client, params),
+      deposit: (params) => depositChequebook(client, params),
     },
     close() {
       client.runtime.payers.clear()

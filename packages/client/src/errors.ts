@@ -14,6 +14,7 @@ export const CLIENT_ERROR_CODES = [
   'HANSA_EVM_NO_WALLET',
   'HANSA_EVM_WRONG_CHAIN',
   'HANSA_EVM_FUNDS',
+  'HANSA_EVM_REJECTED',
   'HANSA_INBOX_NO_RELAYS',
   'HANSA_CLIENT_STORE',
   'HANSA_CHEQUEBOOK_MISSING',
@@ -119,7 +120,7 @@ export class ChequebookMissingError extends HansaError {
   ) {
     super(
       'HANSA_CHEQUEBOOK_MISSING',
-      `${node} takes cheques only from a chequebook on chain ${chainId} (hard mode), and this client knows none of ${issuer}: run hansa chequebook deploy --node ${node} --amount <base units> --rpc-url <chain>`,
+      `${node} takes cheques only from a chequebook on chain ${chainId} (hard mode), and this client knows none of ${issuer}: deploy one from an Ethereum wallet (the web app’s Subscribe… dialog on that node), or run hansa chequebook deploy --node ${node} --amount <base units> --rpc-url <chain>`,
       {
         details: `The chequebook must come from factory ${factory}; once deployed it is remembered in the client's config and pays every metered node of that factory.`,
       },

@@ -193,6 +193,15 @@ export {
 } from './actions/inbox-watch.js'
 export * from './evm-wallet.js'
 export * from './evm-eip1193.js'
+export * from './chequebook-eip1193.js'
+export {
+  type ChequebookParams,
+  type ChequebookStatus,
+  chequebookStatus,
+  deployChequebook,
+  depositChequebook,
+  rememberedChequebook,
+} from './actions/chequebook.js'
 export * from './signer.js'
 export { wrapMessage, unwrapMessage, type Rumor } from './gift-wrap.js'
 export * from './registry-check.js'

@@ -75,6 +75,7 @@ describe('@hansa/client: the HansaClient API', () => {
     const c = client.createHansaClient()
     expect(Object.keys(c).sort()).toEqual(
       [
+        'chequebook',
         'choose',
         'close',
         'discover',
@@ -94,6 +95,7 @@ describe('@hansa/client: the HansaClient API', () => {
       ].sort(),
     )
     expect(Object.keys(c.inbox).sort()).toEqual(['publishRelays', 'read', 'send', 'watch'])
+    expect(Object.keys(c.chequebook).sort()).toEqual(['deploy', 'deposit', 'remembered', 'status'])
     // The joint order book (orders-exports.test.ts pins its own names).
     expect(Object.keys(c.orders).sort()).toEqual(
       [
@@ -123,6 +125,7 @@ describe('@hansa/client: the HansaClient API', () => {
       'HANSA_EVM_NO_WALLET',
       'HANSA_EVM_WRONG_CHAIN',
       'HANSA_EVM_FUNDS',
+      'HANSA_EVM_REJECTED',
       'HANSA_INBOX_NO_RELAYS',
       'HANSA_CLIENT_STORE',
       'HANSA_CHEQUEBOOK_MISSING',
@@ -138,7 +141,7 @@ describe('@hansa/client: the HansaClient API', () => {
         .message,
     ).toBe('reading the inbox: every node tried failed\n\nDetails: ws://a: down')
     expect(new client.ChequebookMissingError('ws://n', 31337, '0xF', '0xA').shortMessage).toBe(
-      'ws://n takes cheques only from a chequebook on chain 31337 (hard mode), and this client knows none of 0xA: run hansa chequebook deploy --node ws://n --amount <base units> --rpc-url <chain>',
+      'ws://n takes cheques only from a chequebook on chain 31337 (hard mode), and this client knows none of 0xA: deploy one from an Ethereum wallet (the web app’s Subscribe… dialog on that node), or run hansa chequebook deploy --node ws://n --amount <base units> --rpc-url <chain>',
     )
   })
 

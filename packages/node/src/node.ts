@@ -47,6 +47,9 @@ import { Relay } from './relay/relay.js'
 import { builtInServices } from './services/index.js'
 import type { Service, ServiceContext } from './services/service.js'
 import type { EventStore } from './store/event-store.js'
+import { PostgresStore } from './store/postgres-store.js'
+import { PgManifestStore } from './federation/pg-manifest-store.js'
+import { BillingListener } from './billing/pg-listener.js'
 import { registerStoreMetrics, storageHealth } from './store/open-store.js'
 import type { Verifier } from './verify/event-verifier.js'
 
@@ -154,7 +157,10 @@ export async function startNode(
   })
   const { store, verifier, clock, log } = parts
   const now = () => clock.now()
-  const cleanups: Array<() => Promise<void>> = [() => verifier.close(), () => store.close()]
+  const cleanups: Array<() => Promise<void>> = [() => verifier.close()]
+  // The store closes last: billing, the order book and the federation write to its database
+  // (PostgreSQL) until they are closed.
+  const closeStore = () => store.close()
   let app: FastifyInstance | undefined
   try {
     const key = loadOrCreateKeyFile(join(dataDir, 'node.key'))
@@ -162,10 +168,10 @@ export async function startNode(
     const metrics = createMetrics()
     registerStoreMetrics(store, metrics.registry)
     if (config.storage.backend === 'postgres') {
-      // Events, their queries and live fan-out are shared through PostgreSQL; the rest is not yet.
-      log.warn(
+      // Shared through PostgreSQL: events, live fan-out, billing, the order book, the federation.
+      log.info(
         { dataDir },
-        'events are in PostgreSQL; the federation state, billing and the order book stay in SQLite in the data folder, so run one process per data folder and give paid or order-book traffic to one process (docs/scaling.md)',
+        "events, billing, the order book and the federation's chain are in PostgreSQL, shared by this node's processes; the node key, the guardians' registry signatures, the billing history and the evm rail's cash-outs stay in the data folder (docs/scaling.md)",
       )
     }
     const relayUrl = config.publicUrl || `ws://${urlHost(config.host)}:${config.port}`
@@ -205,7 +211,13 @@ export async function startNode(
 
     const enabled = enabledServices(config, options.services ?? [])
     const services = enabled.map((s) => s.service)
+    // On PostgreSQL the chain and proposals are the database's, shared by the node's processes.
+    const fedStore =
+      store instanceof PostgresStore
+        ? await PgManifestStore.open(store.pool, log.child({ component: 'federation' }))
+        : undefined
     const federation = new Federation({
+      ...(fedStore ? { store: fedStore } : {}),
       path: join(dataDir, 'federation.sqlite'),
       nodePubkey: key.pubkey,
       configuredServices: services.map((s) => s.name),
@@ -215,6 +227,22 @@ export async function startNode(
       now,
     })
     cleanups.push(async () => federation.close())
+    if (fedStore && store instanceof PostgresStore) {
+      // What another process adopts or proposes reaches this one by NOTIFY.
+      const reload = () =>
+        fedStore
+          .reload()
+          .then(() => federation.adoptStoredChain(fedStore.chain()))
+          .catch((err) => log.error({ err }, 'federation: reading the shared chain failed'))
+      const fedListener = await BillingListener.start(config.storage.url, {
+        onFederation: () => void reload(),
+        onReconnect: () => void reload(),
+      })
+      cleanups.push(async () => {
+        await fedListener.stop()
+        await fedStore.flush()
+      })
+    }
     // guardians' FederationRegistry signatures, gathered for the registry the billing names
     const registrySignatures = new RegistrySignatures({
       path: join(dataDir, 'federation.sqlite'),
@@ -283,6 +311,9 @@ export async function startNode(
       log: log.child({ component: 'billing' }),
       registry: metrics.registry,
       now,
+      ...(store instanceof PostgresStore
+        ? { postgres: { pool: store.pool, url: config.storage.url } }
+        : {}),
     })
     cleanups.push(() => billing.close())
     await billing.start()
@@ -329,10 +360,13 @@ export async function startNode(
       ),
     )
     relay.addHook('onServed', (served, conn) => replication.onServed(served.verb, conn))
-    maintenance.push({ name: 'billing-flush', task: async () => billing.flush() })
+    maintenance.push({ name: 'billing-flush', task: () => billing.flush() })
     // The books over time, for the coordinator's plots (billing/history.ts).
     const history = new BillingHistory(dataDir, {
-      snapshot: () => billingSnapshot(billing.report(), relay.connections.size),
+      snapshot: () => {
+        const report = billing.reportNow()
+        return report ? billingSnapshot(report, relay.connections.size) : undefined
+      },
       now,
       sampleSeconds: config.billing.history.sampleSeconds,
       retentionDays: config.billing.history.retentionDays,
@@ -516,7 +550,7 @@ export async function startNode(
           started.server.close() // stop accepting new connections
           await relay.shutdown() // finish in-flight events; every OK is sent
           await started.close()
-          for (const cleanup of cleanups) await cleanup()
+          for (const cleanup of [...cleanups, closeStore]) await cleanup()
           log.info('node stopped')
         })()
         return closing
@@ -524,7 +558,7 @@ export async function startNode(
     }
   } catch (error) {
     await app?.close()
-    for (const cleanup of cleanups) await cleanup().catch(() => {})
+    for (const cleanup of [...cleanups, closeStore]) await cleanup().catch(() => {})
     throw error
   }
 }

@@ -92,7 +92,7 @@ describe('exhaustion attacks on a running node', () => {
     const limited = await client.next(
       (m) => m[0] === 'CLOSED' && String(m[2]).startsWith('rate-limited:'),
     )
-    expect(limited[2]).toMatch(/REQ and COUNT a second|at once/)
+    expect(limited[2]).toMatch(/REQ and COUNT filters a second|at once/)
     client.close()
   })
 
@@ -118,6 +118,22 @@ describe('exhaustion attacks on a running node', () => {
     }))
     expect(heavy.slice(0, 3)).toEqual(['EOSE', 'EOSE', 'EOSE'])
     expect(heavy).toContain('rate-limited')
+  })
+
+  it('a COUNT with ten filters costs ten query tokens: each is its own scan', async () => {
+    const client = await RawClient.connect(node.url)
+    const filters = Array.from({ length: 10 }, (_, j) => ({ kinds: [1, 7, j], since: j }))
+    for (let i = 0; i < 6; i++) client.send(['COUNT', `c${i}`, ...filters])
+    const got: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const m = await client.next(
+        (x) => (x[0] === 'COUNT' || x[0] === 'CLOSED') && x[1] === `c${i}`,
+      )
+      got.push(m[0] === 'COUNT' ? 'COUNT' : String(m[2]).split(':')[0]!)
+    }
+    // A connection's burst is twice limits.queriesPerSecond (20): four such COUNTs, not six.
+    expect(got).toEqual(['COUNT', 'COUNT', 'COUNT', 'COUNT', 'rate-limited', 'rate-limited'])
+    client.close()
   })
 
   it('AUTH is rate-limited, and one connection may authenticate as a bounded number of keys', async () => {
@@ -336,6 +352,35 @@ describe("the reader threads' bounds", () => {
       await expect(Promise.all(waiting)).resolves.toEqual([1, 2])
     } finally {
       await pool.close()
+    }
+  })
+})
+
+describe('a node stopping under queries', () => {
+  // Queries still waiting when the store closes get an answer a person understands, and the
+  // node does not log them as failures (they are the shutdown, not a fault).
+  it('answers REQ and COUNT "the node is shutting down" once its store is closed', async () => {
+    const logged: string[] = []
+    const node = await startTestNode({}, undefined, undefined)
+    const errorLog = node.log.error.bind(node.log)
+    node.log.error = ((obj: unknown, msg?: string) => {
+      logged.push(String(msg))
+      return errorLog(obj as object, msg)
+    }) as typeof node.log.error
+    const client = await RawClient.connect(node.url)
+    try {
+      await node.store.close()
+      client.send(['REQ', 'r', { kinds: [1] }])
+      client.send(['COUNT', 'c', { kinds: [1] }])
+      const req = await client.next((m) => m[1] === 'r')
+      const count = await client.next((m) => m[1] === 'c')
+      expect(req).toEqual(['CLOSED', 'r', 'error: the node is shutting down; try again shortly'])
+      expect(count).toEqual(['CLOSED', 'c', 'error: the node is shutting down; try again shortly'])
+      expect(logged.filter((m) => m.includes('failed'))).toEqual([])
+    } finally {
+      client.close()
+      await node.stop().catch(() => {})
+      removeDir(node.dataDir)
     }
   })
 })

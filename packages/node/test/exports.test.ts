@@ -51,6 +51,7 @@ const EXPORTS = [
   'loadOrCreateKeyFile',
   'memberNodeKeys',
   'migrateEvents',
+  'migrateNodeState',
   'nip77',
   'openConfiguredStore',
   'openSqlite',

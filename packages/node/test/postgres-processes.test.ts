@@ -1,57 +1,14 @@
 // Two `hansa node start` processes with the same node key and one PostgreSQL database serve as
 // one relay: the same pubkey, an event published to one is served by the other and reaches a
 // subscriber of the other live, and a replaceable event written through both keeps one version.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient, removeDir } from './helpers.js'
+import { type Proc, startNodeProcess as start, stopNodeProcess as stop } from './node-process.js'
 import { freshDatabase, pgUrl } from './pg-test-db.js'
-
-const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
-
-type Proc = { child: ChildProcess; url: string; pubkey: string }
-
-function start(dataDir: string, storageUrl: string): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'node', 'start', '--data-dir', dataDir, '--port', '0'],
-    {
-      env: {
-        ...process.env,
-        HANSA_LOG_LEVEL: 'error',
-        HANSA_STORAGE_BACKEND: 'postgres',
-        HANSA_STORAGE_URL: storageUrl,
-        HANSA_VERIFY_THREADS: '1',
-        HANSA_STORAGE_READER_THREADS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let out = ''
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d
-      const url = /Hansa node running at (ws:\/\/\S+)/.exec(out)?.[1]
-      const pubkey = /pubkey\s+([0-9a-f]{64})/.exec(out)?.[1]
-      if (url && pubkey && /Ctrl-C/.test(out)) resolve({ child, url, pubkey })
-    })
-    child.stderr!.on('data', (d) => {
-      out += d
-    })
-    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${out}`)))
-  })
-}
-
-const stop = (p: Proc | undefined) =>
-  new Promise<void>((resolve) => {
-    if (!p || p.child.exitCode !== null) return resolve()
-    p.child.once('exit', () => resolve())
-    p.child.kill('SIGTERM')
-  })
 
 describe.skipIf(!pgUrl)('PostgreSQL: two node processes, one node', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-procs-'))

@@ -515,6 +515,12 @@ export const HANSA_ERRORS = {
     from: 'client',
     summary: 'The paying account lacks the tokens for the quote or the ether for gas.',
   },
+  HANSA_EVM_REJECTED: {
+    status: null,
+    from: 'client',
+    summary:
+      'The user rejected a request in her Ethereum wallet: that step sent nothing; try again to go on.',
+  },
   HANSA_SIGNER_NEEDS_SECRET: {
     status: null,
     from: 'client',
@@ -557,7 +563,7 @@ export const HANSA_ERRORS = {
     status: null,
     from: 'client',
     summary:
-      'A node meters a service in hard mode and the user has no chequebook from its factory: run hansa chequebook deploy.',
+      'A node meters a service in hard mode and the user has no chequebook from its factory: deploy one (hansa chequebook deploy, or the web app from a wallet).',
   },
   HANSA_TRUST_LIST: {
     status: null,

@@ -20,7 +20,15 @@ export function advice(error: unknown): string {
   if (code === 'HANSA_EVM_NO_WALLET' || /no Ethereum wallet|wallet gave no account/.test(message))
     return 'Install or unlock an Ethereum wallet extension, allow this page, reload, and pay again.'
   if (code === 'HANSA_EVM_WRONG_CHAIN' || /the wallet is on chain/.test(message))
-    return 'Switch your wallet to the chain named above, then pay again.'
+    return 'Switch your wallet to the chain named above, then try again.'
+  if (code === 'HANSA_EVM_REJECTED' || /rejected the transaction in your wallet/.test(message))
+    return 'You rejected it in your wallet, so that step sent nothing. Press the button again and confirm in the wallet to go on.'
+  if (code === 'HANSA_CHEQUE_UNCOVERED' || /the cheque would leave \d+ uncashed/.test(message))
+    return 'Your chequebook holds too little for this node: open the Nodes screen, Subscribe… on that node, and top it up from your wallet.'
+  if (code === 'HANSA_CHEQUE_BOUNCED' || /bounced a cheque/.test(message))
+    return 'Your chequebook bounced a cheque, so nodes refuse it: open the Nodes screen, Subscribe… on that node, and deploy a new one from your wallet.'
+  if (code === 'HANSA_CHEQUEBOOK_MISSING' || /takes cheques only from a chequebook/.test(message))
+    return 'This node is paid by cheques from a chequebook on chain: open the Nodes screen, Subscribe… on it, and deploy one from your Ethereum wallet.'
   if (code === 'HANSA_EVM_FUNDS' || /not enough tokens|no ether for/.test(message))
     return 'Add tokens (and a little ether for gas) to the paying account, or pay from another account.'
   if (code === 'HANSA_SIGNER_NEEDS_SECRET' || /needs the key itself/.test(message))

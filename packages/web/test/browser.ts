@@ -5,7 +5,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import * as nip44 from 'nostr-tools/nip44'
+import { type EventTemplate, finalizeEvent, getPublicKey } from 'nostr-tools/pure'
+import { type Browser, type BrowserContext, chromium } from 'playwright-core'
+import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 
 export const CHROMIUM = process.env.HANSA_CHROMIUM ?? '/usr/bin/chromium'
 export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url))
@@ -118,4 +122,112 @@ export async function stopDevnet(devnet: ChildProcess | undefined): Promise<void
   const exited = new Promise((r) => devnet.once('exit', r))
   devnet.kill('SIGINT')
   await exited
+}
+
+/** The wallet's state, changed by the test between tries: its chain and its account. */
+export type WalletState = {
+  chainId: number
+  key: Hex
+  sent: number
+  /** The user presses Reject on every transaction while set. */
+  reject?: boolean
+}
+
+/** An EIP-1193 wallet: window.ethereum in the page, forwarding to anvil, signing here. */
+export async function injectWallet(context: BrowserContext, rpcUrl: string, state: WalletState) {
+  const rpc = async (method: string, params: unknown[]) => {
+    const r = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    })
+    const body = (await r.json()) as { result?: unknown; error?: { message: string } }
+    if (body.error) throw new Error(body.error.message)
+    return body.result
+  }
+  await context.exposeBinding('__eip1193', async (_source, method: string, params: unknown[]) => {
+    const account = privateKeyToAccount(state.key)
+    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account.address]
+    if (method === 'eth_chainId') return `0x${state.chainId.toString(16)}`
+    if (method === 'eth_sendTransaction') {
+      // EIP-1193's "user rejected the request"; the page sees the wallet's error code
+      if (state.reject) throw new Error('4001: User rejected the request.')
+      state.sent++
+      const tx = params[0] as { to: Hex; data?: Hex; value?: Hex; gas?: Hex }
+      const chain = defineChain({
+        id: state.chainId,
+        name: 'devnet',
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: [rpcUrl] } },
+      })
+      const wallet = createWalletClient({ account, chain, transport: httpTransport(rpcUrl) })
+      return wallet.sendTransaction({
+        to: tx.to,
+        ...(tx.data ? { data: tx.data } : {}),
+        ...(tx.value ? { value: BigInt(tx.value) } : {}),
+        ...(tx.gas ? { gas: BigInt(tx.gas) } : {}),
+      })
+    }
+    return rpc(method, params)
+  })
+  await context.addInitScript(() => {
+    const call = (window as unknown as { __eip1193: (...a: unknown[]) => Promise<unknown> })
+      .__eip1193
+    ;(window as unknown as { ethereum: unknown }).ethereum = {
+      request: (args: { method: string; params?: unknown[] }) =>
+        call(args.method, args.params ?? []).catch((e: Error) => {
+          // as a wallet rejects: an error carrying EIP-1193's code 4001
+          if (/4001: /.test(e.message))
+            throw Object.assign(new Error('User rejected the request.'), { code: 4001 })
+          throw e
+        }),
+    }
+  })
+}
+
+/** What the signer was asked to do, as an extension would see it. */
+export type SignerCalls = {
+  getPublicKey: number
+  signEvent: Record<number, number>
+  encrypt: number
+  decrypt: number
+}
+
+/** A NIP-07 extension: window.nostr in the page, the key in this process. */
+export async function injectSigner(
+  context: BrowserContext,
+  secret: Uint8Array,
+): Promise<SignerCalls> {
+  const calls: SignerCalls = { getPublicKey: 0, signEvent: {}, encrypt: 0, decrypt: 0 }
+  await context.exposeBinding('__nip07', (_source, method: string, a: unknown, b: unknown) => {
+    switch (method) {
+      case 'getPublicKey':
+        calls.getPublicKey++
+        return getPublicKey(secret)
+      case 'signEvent': {
+        const t = a as EventTemplate
+        calls.signEvent[t.kind] = (calls.signEvent[t.kind] ?? 0) + 1
+        return finalizeEvent(t, secret)
+      }
+      case 'encrypt':
+        calls.encrypt++
+        return nip44.encrypt(b as string, nip44.getConversationKey(secret, a as string))
+      case 'decrypt':
+        calls.decrypt++
+        return nip44.decrypt(b as string, nip44.getConversationKey(secret, a as string))
+    }
+    throw new Error(`unknown method ${method}`)
+  })
+  await context.addInitScript(() => {
+    const call = (window as unknown as { __nip07: (...a: unknown[]) => Promise<unknown> }).__nip07
+    ;(window as unknown as { nostr: unknown }).nostr = {
+      getPublicKey: () => call('getPublicKey'),
+      signEvent: (t: unknown) => call('signEvent', t),
+      nip44: {
+        encrypt: (pubkey: string, text: string) => call('encrypt', pubkey, text),
+        decrypt: (pubkey: string, text: string) => call('decrypt', pubkey, text),
+      },
+    }
+  })
+  return calls
 }

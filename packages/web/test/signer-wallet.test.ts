@@ -15,19 +15,21 @@ import { join } from 'node:path'
 import { createHansaClient, pubkeyFor } from '@hansa/client'
 import { bytesToHex, hexToBytes } from '@hansa/protocol'
 import { readKeyFile } from '@hansa/node'
-import * as nip44 from 'nostr-tools/nip44'
 import { nsecEncode } from 'nostr-tools/nip19'
-import {
-  type EventTemplate,
-  finalizeEvent,
-  generateSecretKey,
-  getPublicKey,
-} from 'nostr-tools/pure'
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { type Hex, createWalletClient, defineChain, http as httpTransport } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SHOTS, browserMissing, launchChromium, spawnDevnet, stopDevnet } from './browser.js'
+import {
+  SHOTS,
+  type WalletState,
+  browserMissing,
+  injectSigner,
+  injectWallet,
+  launchChromium,
+  spawnDevnet,
+  stopDevnet,
+} from './browser.js'
 
 type DevnetInfo = {
   inviteCode: string
@@ -37,98 +39,6 @@ type DevnetInfo = {
 }
 
 const http = (ws: string) => ws.replace(/^ws/, 'http')
-
-/** What the signer was asked to do, as an extension would see it. */
-type SignerCalls = {
-  getPublicKey: number
-  signEvent: Record<number, number>
-  encrypt: number
-  decrypt: number
-}
-
-/** A NIP-07 extension: window.nostr in the page, the key in this process. */
-async function injectSigner(context: BrowserContext, secret: Uint8Array): Promise<SignerCalls> {
-  const calls: SignerCalls = { getPublicKey: 0, signEvent: {}, encrypt: 0, decrypt: 0 }
-  await context.exposeBinding('__nip07', (_source, method: string, a: unknown, b: unknown) => {
-    switch (method) {
-      case 'getPublicKey':
-        calls.getPublicKey++
-        return getPublicKey(secret)
-      case 'signEvent': {
-        const t = a as EventTemplate
-        calls.signEvent[t.kind] = (calls.signEvent[t.kind] ?? 0) + 1
-        return finalizeEvent(t, secret)
-      }
-      case 'encrypt':
-        calls.encrypt++
-        return nip44.encrypt(b as string, nip44.getConversationKey(secret, a as string))
-      case 'decrypt':
-        calls.decrypt++
-        return nip44.decrypt(b as string, nip44.getConversationKey(secret, a as string))
-    }
-    throw new Error(`unknown method ${method}`)
-  })
-  await context.addInitScript(() => {
-    const call = (window as unknown as { __nip07: (...a: unknown[]) => Promise<unknown> }).__nip07
-    ;(window as unknown as { nostr: unknown }).nostr = {
-      getPublicKey: () => call('getPublicKey'),
-      signEvent: (t: unknown) => call('signEvent', t),
-      nip44: {
-        encrypt: (pubkey: string, text: string) => call('encrypt', pubkey, text),
-        decrypt: (pubkey: string, text: string) => call('decrypt', pubkey, text),
-      },
-    }
-  })
-  return calls
-}
-
-/** The wallet's state, changed by the test between tries: its chain and its account. */
-type WalletState = { chainId: number; key: Hex; sent: number }
-
-/** An EIP-1193 wallet: window.ethereum in the page, forwarding to anvil, signing here. */
-async function injectWallet(context: BrowserContext, rpcUrl: string, state: WalletState) {
-  const rpc = async (method: string, params: unknown[]) => {
-    const r = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    })
-    const body = (await r.json()) as { result?: unknown; error?: { message: string } }
-    if (body.error) throw new Error(body.error.message)
-    return body.result
-  }
-  await context.exposeBinding('__eip1193', async (_source, method: string, params: unknown[]) => {
-    const account = privateKeyToAccount(state.key)
-    if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account.address]
-    if (method === 'eth_chainId') return `0x${state.chainId.toString(16)}`
-    if (method === 'eth_sendTransaction') {
-      state.sent++
-      const tx = params[0] as { to: Hex; data?: Hex; value?: Hex; gas?: Hex }
-      const chain = defineChain({
-        id: state.chainId,
-        name: 'devnet',
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        rpcUrls: { default: { http: [rpcUrl] } },
-      })
-      const wallet = createWalletClient({ account, chain, transport: httpTransport(rpcUrl) })
-      return wallet.sendTransaction({
-        to: tx.to,
-        ...(tx.data ? { data: tx.data } : {}),
-        ...(tx.value ? { value: BigInt(tx.value) } : {}),
-        ...(tx.gas ? { gas: BigInt(tx.gas) } : {}),
-      })
-    }
-    return rpc(method, params)
-  })
-  await context.addInitScript(() => {
-    const call = (window as unknown as { __eip1193: (...a: unknown[]) => Promise<unknown> })
-      .__eip1193
-    ;(window as unknown as { ethereum: unknown }).ethereum = {
-      request: (args: { method: string; params?: unknown[] }) =>
-        call(args.method, args.params ?? []),
-    }
-  })
-}
 
 describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum wallet', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-web-signer-'))

@@ -10,6 +10,7 @@ import {
   exportEvents,
   importEvents,
   migrateEvents,
+  migrateNodeState,
   openConfiguredStore,
   openSqlite,
   PostgresStore,
@@ -126,13 +127,26 @@ export async function migrate(opts: StorageFlags) {
       progressReporter('copied', opts.quiet),
     )
     endProgress()
-    if (!report.countsMatch) {
+    // The rest of the node's state moves too: a node on PostgreSQL keeps billing (SWAP
+    // accounts, cheques, subscriptions, the books), the order book and the federation's chain
+    // and proposals there.
+    const stateProgress = progressReporter('state rows copied', opts.quiet)
+    const state = await migrateNodeState(config.dataDir, target.pool, (_table, done, total) =>
+      stateProgress?.(done, total),
+    )
+    endProgress()
+    const countsMatch = report.countsMatch && state.countsMatch
+    if (!countsMatch) {
       process.exitCode = 1
       process.stderr.write('hansa: the counts do not match; see the report\n')
     }
     return {
       ...report,
-      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the rest of its state (key, federation, billing, order book)`,
+      billing: state.billing,
+      orderbook: state.orderbook,
+      federation: state.federation,
+      countsMatch,
+      next: `set storage.backend = postgres and storage.url, then start the node; ${config.dataDir} still holds the key and the guardians' registry signatures (federation.sqlite)`,
     }
   } finally {
     await sqlite.close()

@@ -25,7 +25,14 @@ export type WatchStatus =
       afterLossMs: number | null
     }
   | { kind: 'lost'; url: string; reason: string; at: number }
-  | { kind: 'failed'; url: string; reason: string; at: number }
+  | {
+      kind: 'failed'
+      url: string
+      reason: string
+      at: number
+      /** The error's stable code, when it has one (HANSA_CHEQUEBOOK_MISSING: the user must act). */
+      code?: string
+    }
 
 export type InboxWatchParams = {
   onMessage: (message: InboxMessage) => void
@@ -78,7 +85,13 @@ export function watchInbox(client: HansaClient, params: InboxWatchParams): Inbox
       // until the node refuses her for what she owes.
       const payer = await payerFor(client, url, 'inbox', signer).catch((error) => {
         if (error instanceof ChequebookMissingError) {
-          status({ kind: 'failed', url, reason: error.message, at: client.env.clock() })
+          status({
+            kind: 'failed',
+            url,
+            reason: error.message,
+            code: error.code,
+            at: client.env.clock(),
+          })
         }
         return null
       })

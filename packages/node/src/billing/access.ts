@@ -28,6 +28,11 @@ import type { Hooks, HookName, Service, ServiceTraffic } from '../services/servi
 import type { Subscriptions } from './subscriptions.js'
 import type { SwapAccounts } from './swap-accounts.js'
 
+/** What the subscription gate reads (billing.sqlite's Subscriptions, or PostgreSQL's). */
+export type AccessTable = Pick<Subscriptions, 'access'>
+/** What metering uses of SWAP accounts (billing.sqlite's, or PostgreSQL's). */
+export type Meter = Pick<SwapAccounts, 'admit' | 'price' | 'charge' | 'chargeAmount'>
+
 type AddHook = <K extends HookName>(name: K, fn: Hooks[K]) => void
 
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
@@ -43,7 +48,7 @@ export function gateBySubscription(
   addHook: AddHook,
   service: string,
   traffic: ServiceTraffic,
-  subscriptions: Subscriptions,
+  subscriptions: AccessTable,
 ): void {
   addHook('onEvent', (event: NostrEvent): Refusal | undefined => {
     const recipients = traffic.eventBeneficiaries(event)
@@ -91,7 +96,7 @@ export function meter(
   addHook: AddHook,
   service: string,
   traffic: ServiceTraffic,
-  accounts: SwapAccounts,
+  accounts: Meter,
   unit: string,
 ): void {
   const refusal = (
@@ -175,7 +180,7 @@ export function registerAccessHooks(
   addHook: AddHook,
   services: readonly Service[],
   modeOf: (service: string) => 'free' | 'subscription' | 'metered',
-  parts: { subscriptions: Subscriptions; accounts: SwapAccounts | undefined; unit: string },
+  parts: { subscriptions: AccessTable; accounts: Meter | undefined; unit: string },
 ): void {
   for (const service of services) {
     const mode = modeOf(service.name)

@@ -31,7 +31,8 @@ export class BillingHistory {
   constructor(
     dataDir: string,
     private readonly options: {
-      snapshot: () => HistorySnapshot
+      /** undefined: nothing read yet (billing in PostgreSQL, before its first report). */
+      snapshot: () => HistorySnapshot | undefined
       now: () => number
       sampleSeconds?: number
       retentionDays?: number
@@ -64,6 +65,7 @@ export class BillingHistory {
   sample(): void {
     const at = this.options.now()
     const s = this.options.snapshot()
+    if (s === undefined) return
     const rows: [string, string][] = Object.entries(s.totals).map(([k, v]) => [k, String(v)])
     const abs = (x: string) => (x.startsWith('-') ? BigInt(x.slice(1)) : BigInt(x))
     const peers = Object.entries(s.balances)

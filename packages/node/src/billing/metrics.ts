@@ -3,32 +3,36 @@
 // Amounts are base units of the node's unit (label `unit`); a gauge holds a float, exact up
 // to 2^53 base units — the books themselves (GET /billing) are exact.
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { Books } from './books.js'
-import type { Subscriptions } from './subscriptions.js'
-import type { SwapAccounts } from './swap-accounts.js'
+import type { BookTotals } from './books.js'
+import type { PeerAccount } from './swap-accounts.js'
+
+type Maybe<T> = T | Promise<T>
+
+/** What the gauges read (from billing.sqlite, or PostgreSQL when the node keeps billing there). */
+export type BillingMetricSources = {
+  unit: string
+  totals: () => Maybe<BookTotals>
+  /** Every SWAP account, or undefined when no service is metered. */
+  accounts: () => Maybe<PeerAccount[] | undefined>
+  activeCount: (service: string) => Maybe<number>
+  subscriptionServices: () => string[]
+}
 
 export type BillingMetrics = ReturnType<typeof createBillingMetrics>
 
-export function createBillingMetrics(
-  registry: Registry,
-  parts: {
-    books: Books
-    subscriptions: Subscriptions
-    accounts: () => SwapAccounts | undefined
-    subscriptionServices: () => string[]
-  },
-) {
+export function createBillingMetrics(registry: Registry, parts: BillingMetricSources) {
   const registers = [registry]
-  const { books, subscriptions } = parts
+  const unit = parts.unit
   new Gauge({
     name: 'hansa_swap_balance',
     help: 'SWAP balance per peer: what the peer owes this node (negative: paid ahead), base units',
     labelNames: ['peer', 'unit'] as const,
     registers,
-    collect() {
+    async collect() {
+      const accounts = await parts.accounts()
       this.reset()
-      for (const a of parts.accounts()?.all() ?? []) {
-        this.set({ peer: a.peer, unit: books.unit }, Number(a.balance))
+      for (const a of accounts ?? []) {
+        this.set({ peer: a.peer, unit }, Number(a.balance))
       }
     },
   })
@@ -37,51 +41,47 @@ export function createBillingMetrics(
     help: 'Peers out of bounds now: owing more than the disconnect threshold (debt) or paid more than it ahead (credit)',
     labelNames: ['direction'] as const,
     registers,
-    collect() {
-      const out = parts.accounts()?.outOfBounds() ?? []
+    async collect() {
+      const out = ((await parts.accounts()) ?? []).filter((a) => a.bounds !== 'within')
       this.set({ direction: 'debt' }, out.filter((a) => a.bounds === 'debt').length)
       this.set({ direction: 'credit' }, out.filter((a) => a.bounds === 'credit').length)
     },
   })
-  const book = (name: string, help: string, read: () => bigint) =>
+  const book = (name: string, help: string, read: (t: BookTotals) => bigint) =>
     new Gauge({
       name,
       help,
       labelNames: ['unit'] as const,
       registers,
-      collect() {
-        this.set({ unit: books.unit }, Number(read()))
+      async collect() {
+        this.set({ unit }, Number(read(await parts.totals())))
       },
     })
-  book('hansa_billing_received', 'Payments credited, base units', () => books.totals().received)
+  book('hansa_billing_received', 'Payments credited, base units', (t) => t.received)
   book(
     'hansa_billing_income',
     "The coordinator's income (payments less dev tax), base units",
-    () => books.totals().income,
+    (t) => t.income,
   )
-  book(
-    'hansa_billing_dev_tax',
-    'Dev tax booked on payments, base units',
-    () => books.totals().devTax,
-  )
+  book('hansa_billing_dev_tax', 'Dev tax booked on payments, base units', (t) => t.devTax)
   book(
     'hansa_billing_dev_tax_paid',
     'Dev tax passed on to the dev fund, base units',
-    () => books.totals().devTaxPaid,
+    (t) => t.devTaxPaid,
   )
   book(
     'hansa_billing_dev_tax_due',
     'Dev tax booked and not yet passed on, base units',
-    () => books.totals().devTaxDue,
+    (t) => t.devTaxDue,
   )
   new Gauge({
     name: 'hansa_subscriptions_active',
     help: 'Subscriptions whose expiry is in the future, per service',
     labelNames: ['service'] as const,
     registers,
-    collect() {
+    async collect() {
       for (const s of parts.subscriptionServices())
-        this.set({ service: s }, subscriptions.activeCount(s))
+        this.set({ service: s }, await parts.activeCount(s))
     },
   })
   return {

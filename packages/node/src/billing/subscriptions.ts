@@ -156,15 +156,7 @@ export class Subscriptions {
   }
 
   private termsOf(service: unknown): SubscriptionTerms & { service: string } {
-    if (typeof service !== 'string' || !this.terms.has(service)) {
-      const on = [...this.terms.keys()]
-      throw badRequest(
-        on.length === 0
-          ? 'no service on this node is sold by subscription (see GET /terms)'
-          : `service must be one sold by subscription here: ${on.join(', ')}`,
-      )
-    }
-    return { ...this.terms.get(service)!, service }
+    return subscriptionTermsOf(this.terms, service)
   }
 
   /** A price for `periods` periods of `service`, for `owner` and the extra `pubkeys`. */
@@ -362,40 +354,13 @@ export class Subscriptions {
     return this.view(id)!
   }
 
-  /**
-   * Throws unless `consents` holds `pubkey`'s signed consent to be covered by `owner`'s
-   * subscription to `service` on this node (protocol/subscription-consent.ts says why).
-   */
   private requireConsent(
     owner: string,
     service: string,
     pubkey: string,
     consents: readonly unknown[],
   ): void {
-    const short = `${pubkey.slice(0, 12)}…`
-    const theirs = consents.find(
-      (c) => typeof c === 'object' && c !== null && (c as { pubkey?: unknown }).pubkey === pubkey,
-    )
-    if (theirs === undefined) {
-      throw new BillingRequestError(
-        403,
-        'HANSA_SUBSCRIPTION_CONSENT',
-        `${short} has not consented to be covered by your subscription: send its signed consent (kind ${SUBSCRIPTION_CONSENT_KIND}, made with hansa account consent by the holder of that key)`,
-      )
-    }
-    const expected = { node: this.nodePubkey, service, owner, pubkey, now: this.now() }
-    const error = subscriptionConsentError(theirs, expected)
-    if (error !== null) {
-      throw new BillingRequestError(403, 'HANSA_SUBSCRIPTION_CONSENT', error)
-    }
-    // a value parsed from the request: no verdict cached on it (nostr-tools caches one)
-    if (!verifyEvent(theirs as NostrEvent)) {
-      throw new BillingRequestError(
-        403,
-        'HANSA_SUBSCRIPTION_CONSENT',
-        `the consent of ${short} has a bad signature`,
-      )
-    }
+    requireConsent({ node: this.nodePubkey, now: this.now() }, owner, service, pubkey, consents)
   }
 
   private owned(id: string, by: string): SubscriptionView {
@@ -403,5 +368,58 @@ export class Subscriptions {
     if (!sub) throw notFound('no such subscription')
     if (sub.owner !== by) throw forbidden('only the owner changes a subscription')
     return sub
+  }
+}
+
+/** The terms of a service sold by subscription; a 400 naming the ones there are otherwise. */
+export function subscriptionTermsOf(
+  terms: ReadonlyMap<string, SubscriptionTerms>,
+  service: unknown,
+): SubscriptionTerms & { service: string } {
+  if (typeof service !== 'string' || !terms.has(service)) {
+    const on = [...terms.keys()]
+    throw badRequest(
+      on.length === 0
+        ? 'no service on this node is sold by subscription (see GET /terms)'
+        : `service must be one sold by subscription here: ${on.join(', ')}`,
+    )
+  }
+  return { ...terms.get(service)!, service }
+}
+
+/**
+ * Throws unless `consents` holds `pubkey`'s signed consent to be covered by `owner`'s
+ * subscription to `service` on this node (protocol/subscription-consent.ts says why).
+ */
+export function requireConsent(
+  at: { node: string; now: number },
+  owner: string,
+  service: string,
+  pubkey: string,
+  consents: readonly unknown[],
+): void {
+  const short = `${pubkey.slice(0, 12)}…`
+  const theirs = consents.find(
+    (c) => typeof c === 'object' && c !== null && (c as { pubkey?: unknown }).pubkey === pubkey,
+  )
+  if (theirs === undefined) {
+    throw new BillingRequestError(
+      403,
+      'HANSA_SUBSCRIPTION_CONSENT',
+      `${short} has not consented to be covered by your subscription: send its signed consent (kind ${SUBSCRIPTION_CONSENT_KIND}, made with hansa account consent by the holder of that key)`,
+    )
+  }
+  const expected = { node: at.node, service, owner, pubkey, now: at.now }
+  const error = subscriptionConsentError(theirs, expected)
+  if (error !== null) {
+    throw new BillingRequestError(403, 'HANSA_SUBSCRIPTION_CONSENT', error)
+  }
+  // a value parsed from the request: no verdict cached on it (nostr-tools caches one)
+  if (!verifyEvent(theirs as NostrEvent)) {
+    throw new BillingRequestError(
+      403,
+      'HANSA_SUBSCRIPTION_CONSENT',
+      `the consent of ${short} has a bad signature`,
+    )
   }
 }

@@ -23,7 +23,7 @@ import {
 import type { Logger } from 'pino'
 import { FederationRequestError } from './errors.js'
 import type { GenesisPin } from './genesis-pin.js'
-import type { ManifestStore } from './manifest-store.js'
+import type { FederationStore } from './manifest-store.js'
 import {
   type FederationStatusName,
   type HeadView,
@@ -74,7 +74,7 @@ export class ChainFollower {
   fork: ForkReport | null = null
 
   constructor(
-    private readonly store: ManifestStore,
+    private readonly store: FederationStore,
     private readonly options: ChainFollowerOptions,
   ) {
     this.load()

@@ -36,7 +36,7 @@ import {
   type SignatureVerifier,
 } from './chain-follower.js'
 import { GenesisPin } from './genesis-pin.js'
-import { ManifestStore } from './manifest-store.js'
+import { type FederationStore, ManifestStore } from './manifest-store.js'
 import {
   type FederationStatusName,
   type Self,
@@ -54,6 +54,8 @@ export { MAX_PENDING_PROPOSALS, type ProposalView } from './proposal-pool.js'
 export type FederationOptions = {
   /** federation.sqlite's path. */
   path: string
+  /** Where the chain and proposals are kept instead of federation.sqlite (PostgreSQL). */
+  store?: FederationStore
   nodePubkey: string
   /** Services the node's configuration turns on. */
   configuredServices: readonly string[]
@@ -64,7 +66,7 @@ export type FederationOptions = {
 }
 
 export class Federation {
-  private readonly store: ManifestStore
+  private readonly store: FederationStore
   private readonly follower: ChainFollower
   private readonly pool: ProposalPool
   private readonly self: Self
@@ -76,7 +78,7 @@ export class Federation {
   constructor(options: FederationOptions) {
     const invite = options.inviteCode === '' ? null : decodeInviteCode(options.inviteCode)
     this.inviteUrls = invite?.urls ?? []
-    this.store = new ManifestStore(options.path)
+    this.store = options.store ?? new ManifestStore(options.path)
     this.pin = new GenesisPin(invite?.federationId ?? null, this.store)
     const pin = this.pin
     this.self = {
@@ -233,6 +235,23 @@ export class Federation {
   /** A proposal learnt from a peer; returns whether it led to adopting a version. */
   mergeFromPeer(value: unknown, source: string): boolean {
     return this.pool.mergeFromPeer(value, source)
+  }
+
+  /**
+   * Offers the chain another process of this node adopted (read back from the shared store):
+   * verified like any other before it is adopted.
+   */
+  adoptStoredChain(chain: readonly SignedManifest[]): boolean {
+    if (chain.length === 0) return false
+    return this.follower.offerChain([...chain], 'the node database', {
+      allowSame: true,
+      authorised: true,
+    }).adopted
+  }
+
+  /** Waits until every change to the chain and proposals is committed (PostgreSQL). */
+  async flush(): Promise<void> {
+    await this.store.flush?.()
   }
 
   close(): void {

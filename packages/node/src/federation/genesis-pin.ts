@@ -4,7 +4,7 @@
 // adopts nothing: a stranger's genesis is refused HANSA_FEDERATION_UNINVITED. An invite code's
 // pin holds against everyone; an authorised pin may be moved by another authorised request.
 import { FederationRequestError } from './errors.js'
-import type { ManifestStore } from './manifest-store.js'
+import type { FederationStore } from './manifest-store.js'
 
 const KEY = 'authorised_genesis'
 
@@ -14,7 +14,7 @@ export class GenesisPin {
   constructor(
     /** The federation id the invite code names, if any. */
     readonly invite: string | null,
-    private readonly store: ManifestStore,
+    private readonly store: FederationStore,
   ) {
     this.authorised = store.meta(KEY)
   }

@@ -43,7 +43,30 @@ export type StoredProposal = {
   signatures: ManifestSignature[]
 }
 
-export class ManifestStore {
+/**
+ * What the federation service keeps: federation.sqlite (ManifestStore), or, on a node whose
+ * events are in PostgreSQL, that database (PgManifestStore, shared by the node's processes).
+ */
+export interface FederationStore {
+  federationId(): string | null
+  meta(key: string): string | null
+  setMeta(key: string, value: string): void
+  chain(): SignedManifest[]
+  adopt(
+    federationId: string,
+    entries: readonly { signed: SignedManifest; hash: string }[],
+    now: number,
+  ): void
+  proposals(): StoredProposal[]
+  addProposal(p: Omit<StoredProposal, 'signatures'>): void
+  addSignature(hash: string, signature: ManifestSignature): void
+  deleteProposal(hash: string): void
+  /** Waits until every change is committed (a store that writes behind; SQLite writes at once). */
+  flush?(): Promise<void>
+  close(): void
+}
+
+export class ManifestStore implements FederationStore {
   private readonly db: Database.Database
 
   constructor(path: string) {

@@ -25,7 +25,7 @@ import type { Logger } from 'pino'
 import type { ChainFollower } from './chain-follower.js'
 import { FederationRequestError } from './errors.js'
 import type { GenesisPin } from './genesis-pin.js'
-import type { ManifestStore, StoredProposal } from './manifest-store.js'
+import type { FederationStore, StoredProposal } from './manifest-store.js'
 
 /** Pending proposals a node keeps at once; more are refused until some are adopted. */
 export const MAX_PENDING_PROPOSALS = 64
@@ -57,7 +57,7 @@ export type ProposalPoolOptions = {
 
 export class ProposalPool {
   constructor(
-    private readonly store: ManifestStore,
+    private readonly store: FederationStore,
     private readonly follower: ChainFollower,
     private readonly options: ProposalPoolOptions,
   ) {}

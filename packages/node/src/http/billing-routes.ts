@@ -185,7 +185,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
         },
       },
       async (request) => ({
-        subscriptions: billing.subscriptions.listFor(await who(request)).map((s) => ({
+        subscriptions: (await billing.subscriptionsOf(await who(request))).map((s) => ({
           ...s,
           expires: new Date(s.expiresAt * 1000).toISOString(),
         })),
@@ -221,7 +221,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       async (request) => {
         const { id } = request.params as { id: string }
         const body = request.body as { pubkey: string; consent?: unknown }
-        const view = billing.subscriptions.addPubkey(
+        const view = await billing.addSubscriptionKey(
           id,
           await who(request),
           body.pubkey,
@@ -240,7 +240,7 @@ export async function billingRoutes(app: FastifyInstance, options: BillingRoutes
       },
       async (request) => {
         const { id, pubkey: pk } = request.params as { id: string; pubkey: string }
-        const view = billing.subscriptions.removePubkey(id, await who(request), pk)
+        const view = await billing.removeSubscriptionKey(id, await who(request), pk)
         return { subscription: { ...view, expires: new Date(view.expiresAt * 1000).toISOString() } }
       },
     )

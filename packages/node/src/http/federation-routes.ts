@@ -156,6 +156,7 @@ export async function federationRoutes(
           options.verifySignatures,
         )
         if (authorised && byToken(request)) options.setupToken?.spend()
+        await federation.flush() // committed before the node says so
         return result
       },
     )
@@ -179,6 +180,7 @@ export async function federationRoutes(
           authorised: token || admins().has(author),
         })
         if (token) options.setupToken?.spend()
+        await federation.flush() // committed before the node says so
         reply.status(result.created ? 201 : 200)
         return { proposal: result.proposal, adopted: result.adopted }
       },
@@ -189,7 +191,13 @@ export async function federationRoutes(
       { schema: routeSchemas.sign },
       async (request) => {
         const author = await authenticate(request)
-        return federation.sign((request.params as { hash: string }).hash, request.body, author)
+        const signed = federation.sign(
+          (request.params as { hash: string }).hash,
+          request.body,
+          author,
+        )
+        await federation.flush() // committed before the node says so
+        return signed
       },
     )
 

@@ -46,12 +46,12 @@ export const limitsOptions = option.section({
   }),
   queriesPerSecond: option.number(20, {
     description:
-      'REQ and COUNT per second per connection (burst twice that); past it CLOSED "rate-limited: …" and the connection is not read from for a second. 0 for no limit.',
+      'REQ and COUNT filters per second per connection (a request costs one per filter and one per started hundred values; burst twice that); past it CLOSED "rate-limited: …" and the connection is not read from for a second. 0 for no limit.',
     min: 0,
   }),
   queriesPerSecondPerIp: option.number(200, {
     description:
-      'REQ and COUNT per second from one IP address, all its connections together (burst twice that). 0 for no limit.',
+      'REQ and COUNT filters per second from one IP address, all its connections together (costed as queriesPerSecond; burst twice that). 0 for no limit.',
     min: 0,
   }),
   maxQueriesInFlight: option.integer(4, {

@@ -8,6 +8,7 @@
 // event.
 import {
   type Filter,
+  HansaError,
   countMessage,
   eoseMessage,
   filterError,
@@ -64,7 +65,7 @@ export class Query {
         refuse(
           'rate-limited',
           'query-rate',
-          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT a second`,
+          `slow down: at most ${limits.queriesPerSecond} REQ and COUNT filters a second`,
         ),
       )
     }
@@ -163,9 +164,7 @@ export class Query {
       return { type: 'served', served: { verb: 'COUNT', filters, events: count, bytes: 0 } }
     } catch (err) {
       stop()
-      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
-        this.ctx.log.error({ err, subId }, 'count failed')
-      }
+      if (!expectedFailure(err)) this.ctx.log.error({ err, subId }, 'count failed')
       return refused(queryFailure(err))
     }
   }
@@ -216,9 +215,7 @@ export class Query {
       stop()
     } catch (err) {
       stop()
-      if (!(err instanceof StoreBusyError || err instanceof StoreTimeoutError)) {
-        this.ctx.log.error({ err, subId }, 'query failed')
-      }
+      if (!expectedFailure(err)) this.ctx.log.error({ err, subId }, 'query failed')
       if (this.fanOut.drop(conn, subId, sub)) return refused(queryFailure(err))
       return { type: 'ended' }
     }
@@ -331,8 +328,19 @@ export class Query {
 
 const refused = (refusal: Refusal): QueryOutcome => ({ type: 'refused', refusal })
 
+/** The store closing under queries that still wait (the node stopping). */
+const storeClosed = (err: unknown): boolean =>
+  err instanceof HansaError && err.code === 'HANSA_STORE_CLOSED'
+
+/** Failures the node expects under load or at shutdown: answered, not logged as errors. */
+const expectedFailure = (err: unknown): boolean =>
+  err instanceof StoreBusyError || err instanceof StoreTimeoutError || storeClosed(err)
+
 /** Why a query failed, for the client. */
 function queryFailure(err: unknown): Refusal {
+  if (storeClosed(err)) {
+    return refuse('error', 'shutting-down', 'the node is shutting down; try again shortly')
+  }
   if (err instanceof StoreBusyError) {
     return refuse('rate-limited', 'busy', 'the node is busy; try again shortly')
   }
@@ -347,10 +355,12 @@ function queryFailure(err: unknown): Refusal {
 }
 
 /**
- * What a REQ or COUNT costs in query tokens: one, and one more per started hundred values in
- * its filters' lists (ids, authors, kinds, #x), as an event costs one per started 2 KiB: a
- * filter with a thousand tag values keeps a reader thread about a thousand times as long as one
- * with a single value. At most a second's worth (`perSecond`), so every query can pass.
+ * What a REQ or COUNT costs in query tokens: one per filter, and one more per started hundred
+ * values in its filters' lists (ids, authors, kinds, #x), as an event costs one per started
+ * 2 KiB. Each filter is its own scan (a COUNT with ten broad filters counts ten times, with no
+ * limit to stop it), and a filter with a thousand tag values keeps a reader thread about a
+ * thousand times as long as one with a single value. At most a second's worth (`perSecond`),
+ * so every query can pass.
  */
 export function queryCost(filters: readonly unknown[], perSecond: number): number {
   let values = 0
@@ -358,5 +368,6 @@ export function queryCost(filters: readonly unknown[], perSecond: number): numbe
     if (typeof f !== 'object' || f === null) continue
     for (const v of Object.values(f)) if (Array.isArray(v)) values += v.length
   }
-  return Math.max(1, Math.min(1 + Math.floor(values / 100), Math.floor(perSecond)))
+  const cost = filters.length + Math.floor(values / 100)
+  return Math.max(1, Math.min(cost, Math.floor(perSecond)))
 }

@@ -98,7 +98,11 @@ export type ServiceContext<Options = Record<string, unknown>> = {
    * Books income the service earned outside paid access (the order book's trade fees) in the
    * books, split into the coordinator's income and the dev tax. `amount` is in billing.unit.
    */
-  bookIncome(income: ServiceIncome): { income: bigint; devTax: bigint; unit: string }
+  bookIncome(
+    income: ServiceIncome,
+  ):
+    | { income: bigint; devTax: bigint; unit: string }
+    | Promise<{ income: bigint; devTax: bigint; unit: string }>
 }
 
 /** Income a service books: who paid, for what (a unique reference), how much. */

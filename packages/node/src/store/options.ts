@@ -18,7 +18,7 @@ export const storageOptions = option.section({
   backend: option.choice(
     [lit('sqlite'), lit('postgres')],
     'sqlite',
-    'Where the node keeps its events. sqlite: files in dataDir (one process). postgres: the database at storage.url, which several node processes with the same key may share (docs/scaling.md).',
+    'Where the node keeps its events, billing and order book. sqlite: files in dataDir (one process). postgres: the database at storage.url, which several node processes with the same key may share (docs/scaling.md).',
   ),
   url: option.string('', {
     description:

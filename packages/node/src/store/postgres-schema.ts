@@ -11,6 +11,9 @@ import { HansaError } from '@hansa/protocol'
 // kysely is loaded only when a PostgreSQL store opens: a SQLite node never pays for it.
 import type { Migration } from 'kysely/migration'
 import type pg from 'pg'
+import { BILLING_V1 } from '../billing/pg-schema.js'
+import { FEDERATION_V1 } from '../federation/pg-schema.js'
+import { ORDERBOOK_V1 } from '../services/orderbook/pg-schema.js'
 
 /** The channel every process of a node LISTENs on for events accepted by the others. */
 export const LIVE_CHANNEL = 'hansa_events'
@@ -233,9 +236,25 @@ const exec =
     await sql.raw(text).execute(db)
   }
 
+/**
+ * The batch function again, with each stored event's seq in its notification
+ * (`<origin> @<seq> <event JSON>`): a process whose LISTEN connection broke reads, once it is
+ * back, what was committed after the last seq it heard (postgres-live.ts).
+ */
+const WRITE_BATCH_V2 = WRITE_BATCH_V1.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')
+  .replace(
+    "p_origin || ' ' || p_raw[i + v_ords[k] - 1]",
+    "p_origin || ' @' || v_seqs[k] || ' ' || p_raw[i + v_ords[k] - 1]",
+  )
+  .replace("p_origin || ' ' || p_raw[i]);", "p_origin || ' @' || v_seq || ' ' || p_raw[i]);")
+
 /** Every migration this version of Hansa knows, oldest first. Names sort in order. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_events': { up: exec(EVENTS_V1 + WRITE_BATCH_V1) },
+  '0002_billing': { up: exec(BILLING_V1) },
+  '0003_orderbook': { up: exec(ORDERBOOK_V1) },
+  '0004_live_seq': { up: exec(WRITE_BATCH_V2) },
+  '0005_federation': { up: exec(FEDERATION_V1) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length

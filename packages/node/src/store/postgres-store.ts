@@ -42,6 +42,8 @@ export type PostgresStoreOptions = {
   statementTimeoutMs?: number
   /** Receive the events other processes accept (LISTEN). Off for one-shot tools. */
   live?: boolean
+  /** The first delay before the LISTEN connection is reopened after a break (100 ms). */
+  liveReconnectDelayMs?: number
   /** Observes each query's duration, for metrics. */
   onQuery?: (op: 'write' | 'query' | 'count' | 'other', seconds: number) => void
 }
@@ -146,6 +148,18 @@ export class PostgresStore implements EventStore {
         origin: store.origin,
         fetchStored: async (seq) => store.rawBySeq(seq),
         fetchOverflow: async (seq) => store.overflowBySeq(seq),
+        fetchMaxSeq: async () => {
+          const r = await pool.query<{ s: string | null }>('SELECT max(seq) AS s FROM events')
+          return BigInt(r.rows[0]?.s ?? 0)
+        },
+        fetchSince: async (after, limit) => {
+          const r = await pool.query<{ seq: string; raw: string }>(
+            'SELECT seq, raw FROM events WHERE seq > $1 ORDER BY seq LIMIT $2',
+            [after.toString(), limit],
+          )
+          return r.rows.map((row) => ({ seq: BigInt(row.seq), raw: row.raw }))
+        },
+        ...(options.liveReconnectDelayMs ? { reconnectDelayMs: options.liveReconnectDelayMs } : {}),
       })
     }
     return store
@@ -172,7 +186,12 @@ export class PostgresStore implements EventStore {
             values,
           }),
         )
-        return result.rows[0]!.o.map((status) => ({ status }) as WriteOutcome)
+        const outcomes = result.rows[0]!.o.map((status) => ({ status }) as WriteOutcome)
+        // never replayed to this process after a break of its LISTEN connection
+        this.live?.noteOwn(
+          batch.filter((_, i) => outcomes[i]?.status === 'stored').map((b) => b.event.id),
+        )
+        return outcomes
       } catch (error) {
         const code = (error as { code?: string }).code
         if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error

@@ -16,6 +16,7 @@ import {
 import type { ManifestCoordinator, ServiceTerms, Terms } from '@hansa/protocol'
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { railsFor } from '../pay-rails.js'
+import { ChequebookPanel } from './chequebook.js'
 import { readJson, writeJson } from '../store.js'
 import { Busy, ErrorBox, type Sort, SortHeader, ago, compareBy, useAction } from '../ui.js'
 import { short } from '../keys.js'
@@ -476,7 +477,7 @@ function PayDialog(props: { client: HansaClient; node: NodeReport; onClose: () =
   const [railName, setRailName] = useState(usable[0]?.name ?? '')
   const rail = usable.find((r) => r.name === railName)
   const [done, setDone] = useState<string | null>(null)
-  const { busy, error, run } = useAction()
+  const { busy, error, run, setError } = useAction()
   const total = t?.access === 'subscription' ? BigInt(t.price) * BigInt(periods) : 0n
   return (
     <div className="dialog" role="dialog" aria-label="Subscribe" data-testid="pay-dialog">
@@ -516,17 +517,31 @@ function PayDialog(props: { client: HansaClient; node: NodeReport; onClose: () =
         {t?.access === 'metered' && (
           <p>Nothing is paid now: cheques are sent as your use adds up.</p>
         )}
-        <p>
-          Pay with{' '}
-          <select value={railName} onChange={(e) => setRailName(e.target.value)} data-testid="rail">
-            {usable.map((r) => (
-              <option key={r.name} value={r.name}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </p>
-        {rail && (
+        {t?.access === 'metered' && t.swap === 'hard' && (
+          <ChequebookPanel
+            client={props.client}
+            node={n.url}
+            unit={t.unit}
+            onFunded={() => setError(null)}
+          />
+        )}
+        {t?.access !== 'metered' && (
+          <p>
+            Pay with{' '}
+            <select
+              value={railName}
+              onChange={(e) => setRailName(e.target.value)}
+              data-testid="rail"
+            >
+              {usable.map((r) => (
+                <option key={r.name} value={r.name}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          </p>
+        )}
+        {rail && t?.access !== 'metered' && (
           <p className="muted" data-testid="rail-explain">
             {rail.explain(props.client)}
           </p>
@@ -558,7 +573,8 @@ function PayDialog(props: { client: HansaClient; node: NodeReport; onClose: () =
             data-testid="pay"
             onClick={() =>
               run('Asking for a quote, signing the payment, sending it…', async () => {
-                const r = rail ?? {
+                // Metered and free access pay nothing now: the SDK's payer pays as use adds up.
+                const r = (t?.access === 'subscription' ? rail : undefined) ?? {
                   pay: (c: HansaClient, p: { node: string; service: string; periods: number }) =>
                     c.subscribe(p),
                 }

@@ -54,6 +54,14 @@ export function InboxView(props: { client: HansaClient }) {
                   : `${status.url} failed: ${status.reason}`}
           </p>
         )}
+        {status?.kind === 'failed' && status.code === 'HANSA_CHEQUEBOOK_MISSING' && (
+          <div className="error" data-testid="inbox-chequebook-missing">
+            {status.url} is paid by cheques from a chequebook on chain, and you have none yet: your
+            mail there goes unpaid until the node stops serving you. What to do: open the Nodes
+            screen, press Subscribe… on {status.url}, and deploy and fund a chequebook from your
+            Ethereum wallet.
+          </div>
+        )}
         <ul className="messages" data-testid="messages">
           {messages.map((m) => (
             <li key={m.id}>

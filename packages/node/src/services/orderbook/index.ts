@@ -15,7 +15,9 @@ import type { Static } from '@sinclair/typebox'
 import { Counter, Gauge } from 'prom-client'
 import { refuse } from '../../relay/refusal.js'
 import { type ServiceContext, defineService } from '../service.js'
-import { OrderDb } from './order-db.js'
+import { PostgresStore } from '../../store/postgres-store.js'
+import { OrderDb, type OrderStore } from './order-db.js'
+import { PgOrderDb } from './pg-order-db.js'
 import { OrderBook, termsEntry } from './order-book.js'
 import { orderbookOptions } from './options.js'
 import { orderbookRoutes } from './routes.js'
@@ -45,10 +47,14 @@ export const orderbookService = defineService({
   replication: [{ kinds: [ORDER_KIND] }],
   terms: termsEntry,
   register(ctx) {
-    const db = new OrderDb(
-      join(resolve(ctx.config.dataDir), 'orderbook.sqlite'),
-      ctx.config.storage.synchronous,
-    )
+    // On PostgreSQL the book is the database's, shared by the node's processes.
+    const db: OrderStore =
+      ctx.store instanceof PostgresStore
+        ? new PgOrderDb(ctx.store.pool)
+        : new OrderDb(
+            join(resolve(ctx.config.dataDir), 'orderbook.sqlite'),
+            ctx.config.storage.synchronous,
+          )
     let book: OrderBook
     try {
       book = new OrderBook(ctx, db)
@@ -72,8 +78,8 @@ export const orderbookService = defineService({
       help: "Orders on this node's book, by status",
       labelNames: ['status'] as const,
       registers,
-      collect() {
-        for (const [status, n] of Object.entries(db.counts())) this.set({ status }, n)
+      async collect() {
+        for (const [status, n] of Object.entries(await db.counts())) this.set({ status }, n)
       },
     })
 

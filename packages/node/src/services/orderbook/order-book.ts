@@ -25,7 +25,7 @@ import { finalizeEvent } from 'nostr-tools/pure'
 import { ConfigError, type NodeConfig } from '../../config.js'
 import type { ServiceContext } from '../service.js'
 import { invalidOrder, outsideTerms, tooManyTakes } from './errors.js'
-import type { OrderDb, OrderQuery, OrderRecord, Robot, Trade } from './order-db.js'
+import type { OrderQuery, OrderRecord, OrderStore, Robot, Trade } from './order-db.js'
 
 export const PLATFORM = 'hansa'
 
@@ -151,7 +151,7 @@ export class OrderBook {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly db: OrderDb,
+    private readonly db: OrderStore,
   ) {
     this.trading = tradingTermsFromConfig(ctx.config)
   }
@@ -170,7 +170,7 @@ export class OrderBook {
     return alias === undefined ? [PLATFORM] : [PLATFORM, alias]
   }
 
-  info() {
+  async info() {
     const coordinator = this.ctx.federation.coordinator()
     return {
       node: this.ctx.nodeKey.pubkey,
@@ -183,7 +183,7 @@ export class OrderBook {
         taker: formatPpm(this.trading.takerFeePpm),
         bond: formatPpm(this.trading.bondPpm),
       },
-      counts: this.db.counts(),
+      counts: await this.db.counts(),
     }
   }
 
@@ -191,16 +191,16 @@ export class OrderBook {
     return this.ctx.config.orderbook.takeTimeoutSeconds
   }
 
-  get(id: string): OrderRecord | undefined {
+  async get(id: string): Promise<OrderRecord | undefined> {
     return this.db.get(id)
   }
 
-  list(query: OrderQuery): OrderRecord[] {
+  async list(query: OrderQuery): Promise<OrderRecord[]> {
     return this.db.list(query)
   }
 
   /** Registers a key on first use, or notes it came back (RoboSats's robot generation). */
-  robot(pubkey: string): { robot: Robot; created: boolean } {
+  async robot(pubkey: string): Promise<{ robot: Robot; created: boolean }> {
     return this.db.touchRobot(pubkey, this.ctx.now())
   }
 
@@ -240,7 +240,7 @@ export class OrderBook {
       )
     }
     const limit = this.ctx.config.orderbook.maxOrdersPerMaker
-    if (this.db.pendingOf(maker, now) >= limit) {
+    if ((await this.db.pendingOf(maker, now)) >= limit) {
       throw outsideTerms(
         `you have ${limit} pending orders on this coordinator, the most it keeps per maker: cancel one first`,
       )
@@ -271,24 +271,29 @@ export class OrderBook {
     } catch (error) {
       throw invalidOrder((error as Error).message)
     }
-    const record = this.db.insert(order, now)
+    const record = await this.db.insert(order, now)
     this.ctx.log.info(
       { order: order.id, maker, side: order.side, fiat: fiatText(order) },
       'orderbook: order made',
     )
     await this.publish(record)
     this.scheduleExpiry()
-    return this.db.get(order.id)!
+    return (await this.db.get(order.id))!
   }
 
   async take(taker: string, id: string, request: TakeRequest): Promise<OrderRecord> {
     const now = this.ctx.now()
-    const record = this.db.apply(id, { type: 'take', by: taker, at: now }, now, (r) => {
-      // Checked inside the take's transaction, so racing takes by one key cannot pass it.
-      const limit = this.ctx.config.orderbook.maxOpenTakesPerKey
-      if (this.db.openTakesOf(taker) >= limit) throw tooManyTakes(limit)
-      return this.tradeOf(r, request)
-    })
+    const record = await this.db.apply(
+      id,
+      { type: 'take', by: taker, at: now },
+      now,
+      (r, openTakes) => {
+        // Counted inside the take's transaction, so racing takes by one key cannot pass it.
+        const limit = this.ctx.config.orderbook.maxOpenTakesPerKey
+        if (openTakes >= limit) throw tooManyTakes(limit)
+        return this.tradeOf(r, request)
+      },
+    )
     this.ctx.log.info({ order: id, taker, sats: record.trade?.sats }, 'orderbook: order taken')
     await this.publish(record)
     const o = record.order
@@ -318,9 +323,9 @@ export class OrderBook {
   /** The maker confirms a take: the trade goes on, and its fees are booked. */
   async confirm(by: string, id: string): Promise<OrderRecord> {
     const now = this.ctx.now()
-    const before = this.db.get(id)
-    const record = this.db.confirm(id, by, now)
-    this.bookFees(record)
+    const before = await this.db.get(id)
+    const record = await this.db.confirm(id, by, now)
+    await this.bookFees(record)
     if (before?.confirmedAt === null && record.taker !== null) {
       this.ctx.log.info({ order: id }, 'orderbook: take confirmed by the maker')
       await this.notify(
@@ -341,8 +346,8 @@ export class OrderBook {
     const now = this.ctx.now()
     const timeout = this.ctx.config.orderbook.takeTimeoutSeconds
     let released = 0
-    for (const id of this.db.lapsed(now - timeout)) {
-      const done = this.db.release(id, now)
+    for (const id of await this.db.lapsed(now - timeout)) {
+      const done = await this.db.release(id, now)
       if (done === undefined) continue // confirmed or completed in the meantime
       const { record, taker } = done
       await this.publish(record)
@@ -364,10 +369,10 @@ export class OrderBook {
 
   async complete(by: string, id: string): Promise<OrderRecord> {
     const now = this.ctx.now()
-    const record = this.db.apply(id, { type: 'complete', by, at: now }, now)
+    const record = await this.db.apply(id, { type: 'complete', by, at: now }, now)
     this.ctx.log.info({ order: id }, 'orderbook: trade completed')
     await this.publish(record)
-    this.bookFees(record)
+    await this.bookFees(record)
     const text = `Order ${id} completed: the seller confirmed the fiat payment arrived.`
     await this.notify(record.order.maker!, text)
     if (record.taker !== null) await this.notify(record.taker, text)
@@ -376,7 +381,7 @@ export class OrderBook {
 
   async cancel(by: string, id: string): Promise<OrderRecord> {
     const now = this.ctx.now()
-    const record = this.db.apply(id, { type: 'cancel', by, at: now }, now)
+    const record = await this.db.apply(id, { type: 'cancel', by, at: now }, now)
     this.ctx.log.info({ order: id }, 'orderbook: order canceled by its maker')
     await this.publish(record)
     return record
@@ -386,10 +391,10 @@ export class OrderBook {
   async expireDue(): Promise<number> {
     const now = this.ctx.now()
     let expired = 0
-    for (const id of this.db.due(now)) {
+    for (const id of await this.db.due(now)) {
       let record: OrderRecord
       try {
-        record = this.db.apply(id, { type: 'expire', at: now }, now)
+        record = await this.db.apply(id, { type: 'expire', at: now }, now)
       } catch {
         continue // taken or canceled in the meantime
       }
@@ -404,8 +409,8 @@ export class OrderBook {
   async maintain(): Promise<void> {
     await this.expireDue()
     await this.releaseLapsed()
-    for (const record of this.db.unpublished()) await this.publish(record)
-    for (const record of this.db.unbooked()) this.bookFees(record)
+    for (const record of await this.db.unpublished()) await this.publish(record)
+    for (const record of await this.db.unbooked()) await this.bookFees(record)
     this.scheduleExpiry()
   }
 
@@ -486,7 +491,7 @@ export class OrderBook {
       content: event.content,
       sig: event.sig,
     })
-    this.db.markPublished(o.id, event)
+    await this.db.markPublished(o.id, event)
     return event
   }
 
@@ -505,8 +510,12 @@ export class OrderBook {
     }
   }
 
-  /** Books the trade's fees (maker's and taker's) with the dev tax, each once. */
-  private bookFees(record: OrderRecord): void {
+  /**
+   * Books the trade's fees (maker's and taker's) with the dev tax, each once: the booking's
+   * reference is the order and side, and a reference already booked (by another process of
+   * the node, on PostgreSQL) is not booked again.
+   */
+  private async bookFees(record: OrderRecord): Promise<void> {
     const trade = record.trade
     // Fees are due once the trade goes on (the maker confirmed, or it completed): a take
     // that lapses costs nobody anything.
@@ -517,13 +526,13 @@ export class OrderBook {
       const amount = this.inBillingUnit(fee)
       try {
         if (amount !== null && amount > 0n) {
-          this.ctx.bookIncome({
+          await this.ctx.bookIncome({
             peer: side === 'maker' ? record.order.maker! : record.taker,
             reference: `order:${record.order.id}:${side}-fee`,
             amount,
           })
         }
-        this.db.markBooked(record.order.id, side)
+        await this.db.markBooked(record.order.id, side)
       } catch (err) {
         this.ctx.log.error({ err, order: record.order.id }, 'orderbook: booking a fee failed')
       }
@@ -547,10 +556,17 @@ export class OrderBook {
 
   /** Wakes up when the next pending order expires or take lapses, so the book acts on time. */
   private scheduleExpiry(): void {
+    this.scheduleAt().catch((err) =>
+      this.ctx.log.error({ err }, 'orderbook: scheduling expiries failed'),
+    )
+  }
+
+  private async scheduleAt(): Promise<void> {
+    if (this.closed) return
+    const expiry = await this.db.nextExpiry()
+    const takenAt = await this.db.nextLapse()
     clearTimeout(this.expiryTimer)
     if (this.closed) return
-    const expiry = this.db.nextExpiry()
-    const takenAt = this.db.nextLapse()
     const lapse = takenAt === null ? null : takenAt + this.ctx.config.orderbook.takeTimeoutSeconds
     const next = expiry === null ? lapse : lapse === null ? expiry : Math.min(expiry, lapse)
     if (next === null) return

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS robots (
 ) WITHOUT ROWID;
 `
 
-type OrderRow = {
+export type OrderRow = {
   id: string
   maker: string
   side: 'buy' | 'sell'
@@ -80,7 +80,7 @@ type OrderRow = {
   confirmed_at: number | null
 }
 
-type RobotRow = {
+export type RobotRow = {
   pubkey: string
   first_seen: number
   last_seen: number
@@ -128,7 +128,7 @@ export type OrderQuery = {
   limit: number
 }
 
-const toRecord = (r: OrderRow): OrderRecord => ({
+export const toRecord = (r: OrderRow): OrderRecord => ({
   order: JSON.parse(r.order_json) as Order,
   status: r.status,
   taker: r.taker,
@@ -151,7 +151,7 @@ const toRecord = (r: OrderRow): OrderRecord => ({
   confirmedAt: r.confirmed_at,
 })
 
-const toRobot = (r: RobotRow): Robot => ({
+export const toRobot = (r: RobotRow): Robot => ({
   pubkey: r.pubkey,
   firstSeen: r.first_seen,
   lastSeen: r.last_seen,
@@ -183,7 +183,39 @@ function migrate(db: Database.Database): void {
   })()
 }
 
-export class OrderDb {
+type Awaitable<T> = T | Promise<T>
+
+/**
+ * What the order book keeps, in orderbook.sqlite (OrderDb) or, on a node whose events are in
+ * PostgreSQL, in that database (PgOrderDb, shared by the node's processes).
+ */
+export interface OrderStore {
+  get(id: string): Awaitable<OrderRecord | undefined>
+  insert(order: Order, now: number): Awaitable<OrderRecord>
+  apply(
+    id: string,
+    action: OrderAction,
+    now: number,
+    trade?: (record: OrderRecord, openTakes: number) => Trade,
+  ): Awaitable<OrderRecord>
+  confirm(id: string, by: string, now: number): Awaitable<OrderRecord>
+  release(id: string, now: number): Awaitable<{ record: OrderRecord; taker: string } | undefined>
+  lapsed(takenBy: number): Awaitable<string[]>
+  nextLapse(): Awaitable<number | null>
+  markPublished(id: string, event: NostrEvent): Awaitable<void>
+  unpublished(): Awaitable<OrderRecord[]>
+  due(now: number): Awaitable<string[]>
+  nextExpiry(): Awaitable<number | null>
+  pendingOf(maker: string, now: number): Awaitable<number>
+  unbooked(): Awaitable<OrderRecord[]>
+  markBooked(id: string, side: 'maker' | 'taker'): Awaitable<void>
+  list(query: OrderQuery): Awaitable<OrderRecord[]>
+  counts(): Awaitable<Record<OrderStatus, number>>
+  touchRobot(pubkey: string, now: number): Awaitable<{ robot: Robot; created: boolean }>
+  close(): void
+}
+
+export class OrderDb implements OrderStore {
   private readonly db: Database.Database
   private readonly stmt
 
@@ -298,14 +330,15 @@ export class OrderDb {
 
   /**
    * Applies one action to one order: read, decide (the protocol's state machine), write — in
-   * one IMMEDIATE transaction. `trade` may compute the trade of a take from the order as read;
-   * it runs inside the transaction and may throw to refuse. Throws OrderbookRequestError.
+   * one IMMEDIATE transaction. `trade` may compute the trade of a take from the order as read
+   * and the orders its taker holds in progress; it runs inside the transaction and may throw to
+   * refuse. Throws OrderbookRequestError.
    */
   apply(
     id: string,
     action: OrderAction,
     now: number,
-    trade?: (record: OrderRecord) => Trade,
+    trade?: (record: OrderRecord, openTakes: number) => Trade,
   ): OrderRecord {
     return this.db
       .transaction(() => {
@@ -318,7 +351,7 @@ export class OrderDb {
         if (action.type === 'complete' && record.confirmedAt === null) {
           if (action.by !== record.order.maker) throw unconfirmed()
         }
-        const agreed = trade?.(record)
+        const agreed = trade?.(record, action.type === 'take' ? this.openTakesOf(action.by) : 0)
         const result = this.stmt.update.run({
           id,
           expected: record.status,

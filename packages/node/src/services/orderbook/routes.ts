@@ -168,7 +168,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
           limit: number
         }
         const viewer = await reader(request)
-        return { orders: book.list(q).map((r) => view(r, viewer)) }
+        return { orders: (await book.list(q)).map((r) => view(r, viewer)) }
       },
     )
 
@@ -185,7 +185,7 @@ export async function orderbookRoutes(app: FastifyInstance, options: OrderbookRo
       },
       async (request) => {
         const { id } = request.params as { id: string }
-        const record = book.get(id)
+        const record = await book.get(id)
         if (record === undefined) {
           throw new OrderbookRequestError(
             404,
