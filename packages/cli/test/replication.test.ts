@@ -230,7 +230,10 @@ describe('replication between member nodes (3 node processes)', () => {
     rmSync(root, { recursive: true, force: true })
   }, 60_000)
 
-  it('mail accepted by node-1 is on node-2 and node-3 at once (live subscription)', async () => {
+  it('mail accepted by node-1 is on node-2 and node-3 at once (live subscription), and goes no further', async () => {
+    const sent = async () =>
+      Promise.all([0, 1, 2].map(async (i) => (await syncStatus(i)).peers.map((p) => p.eventsSent)))
+    const before = await sent()
     const wrap = wrapFor('live')
     expect((await publish(url(0), wrap))[2]).toBe(true)
     for (const i of [1, 2]) {
@@ -239,6 +242,12 @@ describe('replication between member nodes (3 node processes)', () => {
         (ids) => Array.isArray(ids) && ids.includes(wrap.id),
       )
     }
+    // Node-1 sent it to each peer's subscription once; node-2 and node-3, which had it from a
+    // member, sent it to nobody (fan-out's echo rule): no echo back, no second hop.
+    const after = await sent()
+    expect(after[0]!.map((n, j) => n - before[0]![j]!)).toEqual([1, 1])
+    expect(after[1]).toEqual(before[1])
+    expect(after[2]).toEqual(before[2])
   })
 
   it('mail sent to node-1 while node-3 is down is readable from node-3 after it comes back', async () => {
