@@ -16,7 +16,7 @@
 //                negentropy bytes (both ways) of the catch-up that found it (target < 10 kB)
 //
 //   npm run build && node bench/dist/replication.js [--diff 100000] [--out FILE]
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -40,13 +40,29 @@ const { values: args } = parseArgs({
     'propagation-events': { type: 'string', default: '300' },
     'propagation-rate': { type: 'string', default: '30' },
     'ingest-events': { type: 'string', default: '10000' },
+    /**
+     * Events a second offered in the overhead rounds (0: as fast as the node acknowledges).
+     * A fixed rate both nodes keep up with compares like with like: flat out, the node with
+     * peers on the same machine gets smaller batches (its load generator shares a core with
+     * them) and each event costs more for that alone.
+     */
+    'ingest-rate': { type: 'string', default: '1000' },
     out: { type: 'string' },
+    /** A folder: each member node writes a V8 CPU profile there (`node --cpu-prof`). */
+    'cpu-prof': { type: 'string' },
+    /**
+     * The overhead rounds with the node under test (node-1, or the standalone node) on core 0
+     * and everything else (its two peers, the load generator) on core 1 (`taskset`), so its CPU
+     * per event is not inflated by the peers' work on the same core. `--pin false` to share.
+     */
+    pin: { type: 'string', default: 'true' },
   },
 })
 const DIFF = Number(args.diff)
 const PROPAGATION = Number(args['propagation-events'])
 const RATE = Number(args['propagation-rate'])
 const INGEST = Number(args['ingest-events'])
+const INGEST_RATE = Number(args['ingest-rate'])
 
 const say = (line: string) => process.stderr.write(`replication | ${line}\n`)
 const now = () => Math.floor(Date.now() / 1000)
@@ -70,7 +86,16 @@ type Running = { stop(): Promise<void>; kill(): void; startedAt: number; pid: nu
 function startMember(m: Member, chainFile: string): Promise<Running> {
   const child = spawn(
     process.execPath,
-    [DEFAULT_CLI, 'node', 'start', '--data-dir', m.dir, '--port', String(m.port)],
+    [
+      ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : []),
+      DEFAULT_CLI,
+      'node',
+      'start',
+      '--data-dir',
+      m.dir,
+      '--port',
+      String(m.port),
+    ],
     {
       env: {
         ...process.env,
@@ -291,15 +316,42 @@ async function main() {
   for (const ws of listeners) ws.close()
 
   // ---- ingest overhead: replication off (standalone node) vs on (node-1, two peers) ------
+  // Pinning (see `--pin`): each process and all its threads; threads made later inherit it.
+  const canPin =
+    args.pin !== 'false' &&
+    cpus().length >= 2 &&
+    (() => {
+      try {
+        execFileSync('taskset', ['-V'], { stdio: 'ignore' })
+        return true
+      } catch {
+        return false
+      }
+    })()
+  const pin = (pid: number, cores: string) => {
+    if (canPin) execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' })
+  }
   const keys = makeKeys(signer, 200, 100)
   const corpus = await buildCorpus({ keys, count: INGEST * 4, now: now(), onProgress: () => {} })
   // The node with replication off runs as the members do (one verify thread), standalone.
   process.env.HANSA_VERIFY_THREADS = '1'
-  const standalone: SpawnedNode = await spawnNode({ log: () => {} })
-  const ingestOn = async (url: string, events: typeof corpus.events, pids: number[] = []) => {
+  const standalone: SpawnedNode = await spawnNode({
+    log: () => {},
+    ...(args['cpu-prof'] ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] } : {}),
+  })
+  pin(standalone.pid, '0')
+  pin(running[0]!.pid, '0')
+  for (const r of running.slice(1)) pin(r.pid, '1')
+  pin(process.pid, '1')
+  const ingestOn = async (
+    url: string,
+    events: typeof corpus.events,
+    pids: number[] = [],
+    rate = INGEST_RATE,
+  ) => {
     const sockets = await openSockets(url, 4)
     const cpu0 = pids.map((p) => processCpuSeconds(p) ?? Number.NaN)
-    const result = await runIngest({ sockets, events, rate: 0, window: 64 })
+    const result = await runIngest({ sockets, events, rate, window: 64 })
     const cpu = pids.map((p, i) => (processCpuSeconds(p) ?? Number.NaN) - cpu0[i]!)
     for (const s of sockets) await s.close()
     return { ...result, cpu }
@@ -330,9 +382,14 @@ async function main() {
   const off = { ...offAll, eventsPerSecond: offAll.accepted / offAll.seconds }
   const on = { ...onAll, eventsPerSecond: onAll.accepted / onAll.seconds }
   await standalone.stop()
+  for (const pid of [running[0]!.pid, running[1]!.pid, running[2]!.pid, process.pid])
+    pin(pid, '0,1')
   const usPerEvent = (seconds: number, n: number) => round3((seconds / n) * 1e6)
   const overhead = {
     events: INGEST,
+    /** Node under test on core 0, its peers and the load generator on core 1. */
+    pinned: canPin,
+    offeredPerSecond: INGEST_RATE,
     rounds: 2,
     offEventsPerSecond: round3(off.eventsPerSecond),
     onEventsPerSecond: round3(on.eventsPerSecond),
@@ -354,9 +411,10 @@ async function main() {
   await running[2]!.stop()
   say(`node-3 stopped; signing ${DIFF} gift wraps`)
   const diff = Array.from({ length: DIFF }, wrap)
-  const ingest = await ingestOn(members[0]!.url, diff)
+  const ingest = await ingestOn(members[0]!.url, diff, [], 0)
   say(`published ${ingest.accepted} to node-1 (${round3(ingest.eventsPerSecond)}/s)`)
   const expected = await metric(members[0]!.url, 'hansa_stored_events')
+  const peersCpu0 = [0, 1].map((i) => processCpuSeconds(running[i]!.pid) ?? Number.NaN)
   running[2] = await startMember(members[2]!, chainFile)
   const started = running[2]!.startedAt
   await until(
@@ -368,10 +426,18 @@ async function main() {
   // node-3 also lacks half of the overhead corpus' notes? No: notes are not replicated, so it
   // holds what node-1 holds less node-1's notes (INGEST / 2 of them).
   const caughtUpSeconds = (performance.now() - started) / 1000
+  // CPU seconds the catch-up took, whatever else the machine ran meanwhile: node-3 (from its
+  // start, so its own start-up is in) and the two peers that answered it.
+  const node3Cpu = processCpuSeconds(running[2]!.pid) ?? Number.NaN
+  const peersCpu = [0, 1].map(
+    (i) => (processCpuSeconds(running[i]!.pid) ?? Number.NaN) - peersCpu0[i]!,
+  )
   const status3 = await syncStatus(members[2]!.url)
   const catchUp = {
     diff: DIFF,
     secondsFromStart: round3(caughtUpSeconds),
+    node3CpuSeconds: round3(node3Cpu),
+    peersCpuSeconds: peersCpu.map(round3),
     reconciles: status3.peers.map((p) => p.lastReconcile),
   }
   say(`catch-up: ${catchUp.secondsFromStart} s from node-3's start to holding all`)

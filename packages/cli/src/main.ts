@@ -256,6 +256,10 @@ const federationOptions = (cmd: Command) =>
       '--timeout <ms>',
       'how long to wait for a coordinator before showing it stale (default 800)',
     )
+    .option(
+      '--sources <n>',
+      "read the whole federation's book from n member nodes (they replicate it) instead of from every coordinator",
+    )
     .option('--json', 'print JSON')
 const orderKey = (cmd: Command) =>
   federationOptions(cmd)

@@ -1,13 +1,15 @@
 // Replication between member nodes, on three real `hansa node start` processes that follow one
 // federation (hanseatic runs node-1 and node-2, lubeck runs node-3; all run the inbox and the
 // order book): mail reaches every member live, and one that was down catches up by NIP-77 when
-// it comes back; an order made on one coordinator is on every member; a deletion by its author
+// it comes back; an order made on one coordinator is on every member, and the joint book read
+// from one member shows it (each coordinator live or stale by that member's word); a deletion by its author
 // propagates; a non-member asking for gift wraps by NIP-77 gets nothing; a node the guardians
 // remove stops receiving private kinds; sync-status shows each peer.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type JointBook, coordinatorsFromManifest, createOrderBook } from '@hansa/client'
 import { type KeyPair, createKeyFile, nip77 } from '@hansa/node'
 import { type Manifest, type NostrEvent, nextManifestDraft, signManifest } from '@hansa/protocol'
 import { getToken } from 'nostr-tools/nip98'
@@ -228,7 +230,10 @@ describe('replication between member nodes (3 node processes)', () => {
     rmSync(root, { recursive: true, force: true })
   }, 60_000)
 
-  it('mail accepted by node-1 is on node-2 and node-3 at once (live push)', async () => {
+  it('mail accepted by node-1 is on node-2 and node-3 at once (live subscription), and goes no further', async () => {
+    const sent = async () =>
+      Promise.all([0, 1, 2].map(async (i) => (await syncStatus(i)).peers.map((p) => p.eventsSent)))
+    const before = await sent()
     const wrap = wrapFor('live')
     expect((await publish(url(0), wrap))[2]).toBe(true)
     for (const i of [1, 2]) {
@@ -237,6 +242,12 @@ describe('replication between member nodes (3 node processes)', () => {
         (ids) => Array.isArray(ids) && ids.includes(wrap.id),
       )
     }
+    // Node-1 sent it to each peer's subscription once; node-2 and node-3, which had it from a
+    // member, sent it to nobody (fan-out's echo rule): no echo back, no second hop.
+    const after = await sent()
+    expect(after[0]!.map((n, j) => n - before[0]![j]!)).toEqual([1, 1])
+    expect(after[1]).toEqual(before[1])
+    expect(after[2]).toEqual(before[2])
   })
 
   it('mail sent to node-1 while node-3 is down is readable from node-3 after it comes back', async () => {
@@ -295,6 +306,46 @@ describe('replication between member nodes (3 node processes)', () => {
     const refused = await publish(url(0), forged)
     expect(refused[2]).toBe(false)
     expect(refused[3]).toMatch(/^blocked: /)
+  })
+
+  it("the joint book read from one member holds lubeck's order; lubeck is live by that member's word, stale once node-3 stops", async () => {
+    const id = order!.tags.find((t) => t[0] === 'd')![1]
+    // One source: node-1 (hanseatic's first node). Node-3, lubeck's only node, is not asked.
+    const list = () =>
+      createOrderBook({
+        coordinators: { coordinators: () => coordinatorsFromManifest(genesis) },
+        sources: 1,
+        timeoutMs: 5000,
+      }).list()
+    const states = (book: JointBook) =>
+      Object.fromEntries(book.coordinators.map((c) => [c.alias, c.state]))
+    const first = await list()
+    expect(first.orders.find((o) => o.id === id)).toMatchObject({
+      coordinator: { alias: 'lubeck' },
+      node: { pubkey: keys[2]!.pubkey },
+      stale: false,
+    })
+    expect(states(first)).toEqual({ hanseatic: 'live', lubeck: 'live' })
+    await nodes[2]!.stop()
+    await waitFor(
+      () => syncStatus(0),
+      (s) => s.peers.some((p) => p.pubkey === keys[2]!.pubkey && !p.connected),
+    )
+    // Node-3 is down: its order is still in the book (node-1 holds it), marked stale.
+    const after = await list()
+    expect(after.orders.find((o) => o.id === id)).toMatchObject({
+      coordinator: { alias: 'lubeck' },
+      stale: true,
+    })
+    expect(states(after)).toEqual({ hanseatic: 'live', lubeck: 'stale' })
+    expect(after.coordinators.find((c) => c.alias === 'lubeck')!.error).toMatch(
+      /^not connected to ws:\/\/127\.0\.0\.1:\d+/,
+    )
+    await start(2)
+    await waitFor(
+      () => syncStatus(2),
+      (s) => s.peers.length === 2 && s.peers.every((p) => p.connected),
+    )
   })
 
   it('a deletion by its author propagates to every member', async () => {

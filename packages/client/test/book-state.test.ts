@@ -90,3 +90,37 @@ describe('the joint book state', () => {
     expect(state.view({}, T + 9).orders[0]).toMatchObject({ stale: true, lastSeen: T })
   })
 })
+
+describe('sources: the member nodes a whole-book read asks', () => {
+  it('takes one node per coordinator first, then fills up; unset or too many: every node', async () => {
+    const { createOrderBookClient, sourceNodes } = await import('@hansa/client')
+    const nodeOf = (name: string) => ({
+      pubkey: getPublicKey(generateSecretKey()),
+      urls: [`ws://${name}`],
+      services: ['orderbook'],
+    })
+    const list: BookCoordinator[] = [
+      {
+        pubkey: getPublicKey(generateSecretKey()),
+        alias: 'a',
+        nodes: [nodeOf('a1'), nodeOf('a2')],
+      },
+      { pubkey: getPublicKey(generateSecretKey()), alias: 'b', nodes: [nodeOf('b1')] },
+      { pubkey: getPublicKey(generateSecretKey()), alias: 'c', nodes: [nodeOf('c1')] },
+    ]
+    const urls = (sources: number | undefined) => {
+      const client = createOrderBookClient({
+        coordinators: { coordinators: () => list },
+        ...(sources === undefined ? {} : { sources }),
+        verify: () => true,
+      })
+      client.state.setCoordinators(list)
+      return sourceNodes(client).map((n) => n.urls[0])
+    }
+    expect(urls(1)).toEqual(['ws://a1'])
+    expect(urls(2)).toEqual(['ws://a1', 'ws://b1'])
+    expect(urls(3)).toEqual(['ws://a1', 'ws://b1', 'ws://c1'])
+    expect(urls(undefined)).toEqual(['ws://a1', 'ws://a2', 'ws://b1', 'ws://c1'])
+    expect(urls(9)).toEqual(['ws://a1', 'ws://a2', 'ws://b1', 'ws://c1'])
+  })
+})

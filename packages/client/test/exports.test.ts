@@ -121,6 +121,7 @@ const EXPORTS = [
   'setDefaultCoordinator',
   'setPreferCustom',
   'signSubscriptionConsent',
+  'sourceNodes',
   'subscribe',
   'subscribeOnChain',
   'subscribeWith',

@@ -71,6 +71,7 @@ export { PeerSocket, PeerError, type ReconcileResult } from './replication/peer-
 export { Replicator, type PeerStatus } from './replication/replicator.js'
 export { replicationPeers, sharedFilters, memberNodeKeys } from './replication/peers.js'
 export { NegentropyResponder } from './relay/negentropy-responder.js'
+export { PrefixSumStorage } from './relay/negentropy-storage.js'
 export {
   nip77,
   type Nip77,

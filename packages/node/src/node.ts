@@ -276,11 +276,13 @@ export async function startNode(
     const replication = new Replicator({
       config,
       nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-      // What catch-up fetched enters as from a member node (this node's own key): checked like
-      // any event, exempt from paid access, counted and never pushed on (replicator.ts).
+      // What replication fetched or received live enters as from a member node (this node's
+      // own key): checked like any event, exempt from paid access, and never sent on to member
+      // nodes (fan-out's echo rule, replicator.ts).
       ingest: async (events) =>
         (await relay.ingestBatch(events, catchUpConnection)).map((o) => ({
           stored: o.type === 'stored',
+          refused: o.type === 'refused' || o.type === 'malformed',
         })),
       store,
       services: services
@@ -331,11 +333,7 @@ export async function startNode(
         addHook: (name, fn) => relay.addHook(name, fn),
         addMaintenanceTask: (name, task) => maintenance.push({ name, task }),
         nodeKey: { pubkey: key.pubkey, secretKey: key.secretKey },
-        publish: async (event) => {
-          const status = await relay.publishOwn(event)
-          if (status === 'stored') replication.onStored(event, null)
-          return status
-        },
+        publish: (event) => relay.publishOwn(event),
         httpAuth: nip98,
         addCleanup: (cleanup) => cleanups.push(async () => cleanup()),
         federation: {
@@ -361,9 +359,7 @@ export async function startNode(
         exemptMemberNodes(name, fn, (c) => replication.isMemberConnection(c)),
       ),
     )
-    relay.addHook('onServed', (served, conn) => {
-      if (served.verb === 'EVENT') replication.onStored(served.event, conn)
-    })
+    relay.addHook('onServed', (served, conn) => replication.onServed(served.verb, conn))
     maintenance.push({ name: 'billing-flush', task: () => billing.flush() })
     // The books over time, for the coordinator's plots (billing/history.ts).
     const history = new BillingHistory(dataDir, {

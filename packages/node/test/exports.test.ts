@@ -27,6 +27,7 @@ const EXPORTS = [
   'PeerError',
   'PeerSocket',
   'PostgresStore',
+  'PrefixSumStorage',
   'Relay',
   'Replicator',
   'SCHEMA_VERSION',

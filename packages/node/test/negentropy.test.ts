@@ -204,7 +204,7 @@ describe('NIP-77 bounds', () => {
 describe('NegentropyResponder (property)', () => {
   it('any two sets reconcile to exactly their differences, under a small frame limit', async () => {
     const fc = await import('fast-check')
-    const { NegentropyResponder } = await import('@hansa/node')
+    const { NegentropyResponder, PrefixSumStorage } = await import('@hansa/node')
     const hexId = fc
       .uint8Array({ minLength: 32, maxLength: 32 })
       .map((b) => Buffer.from(b).toString('hex'))
@@ -213,21 +213,31 @@ describe('NegentropyResponder (property)', () => {
       fc.property(
         fc.uniqueArray(item, { selector: (x) => x.id, maxLength: 400 }),
         fc.func(fc.integer({ min: 0, max: 2 })),
-        (items, side) => {
-          // Each item is on the client (0), the node (1) or both (2).
-          const client = new nip77.NegentropyStorageVector()
-          const server = new nip77.NegentropyStorageVector()
+        fc.boolean(),
+        fc.boolean(),
+        (items, side, fastClient, fastServer) => {
+          // Each item is on the client (0), the node (1) or both (2). Either side keeps its set
+          // in the library's storage or in PrefixSumStorage: they must interoperate.
           const onlyClient: string[] = []
           const onlyServer: string[] = []
+          const clientItems: Array<[number, string]> = []
+          const serverItems: Array<[number, string]> = []
           for (const x of items) {
             const where = side(x.id)
-            if (where !== 1) client.insert(x.ts, x.id)
-            if (where !== 0) server.insert(x.ts, x.id)
+            if (where !== 1) clientItems.push([x.ts, x.id])
+            if (where !== 0) serverItems.push([x.ts, x.id])
             if (where === 0) onlyClient.push(x.id)
             if (where === 1) onlyServer.push(x.id)
           }
-          client.seal()
-          server.seal()
+          const storage = (fast: boolean, list: Array<[number, string]>) => {
+            if (fast) return PrefixSumStorage.of(list)
+            const s = new nip77.NegentropyStorageVector()
+            for (const [ts, id] of list) s.insert(ts, id)
+            s.seal()
+            return s
+          }
+          const client = storage(fastClient, clientItems)
+          const server = storage(fastServer, serverItems)
           const initiator = new nip77.Negentropy(client, 4096)
           const responder = new NegentropyResponder(new nip77.Negentropy(server, 4096))
           const have: string[] = []
@@ -246,6 +256,55 @@ describe('NegentropyResponder (property)', () => {
         },
       ),
       { numRuns: 60 },
+    )
+  })
+})
+
+describe('PrefixSumStorage (property)', () => {
+  it("gives the library storage's fingerprints and bounds for every range", async () => {
+    const fc = await import('fast-check')
+    const { PrefixSumStorage } = await import('@hansa/node')
+    type Lib = InstanceType<typeof nip77.NegentropyStorageVector> & {
+      fingerprint(begin: number, end: number): Uint8Array
+      findLowerBound(b: number, e: number, bound: { timestamp: number; id: Uint8Array }): number
+      getItem(i: number): { timestamp: number; id: Uint8Array }
+    }
+    const hexId = fc
+      .uint8Array({ minLength: 32, maxLength: 32 })
+      .map((b) => Buffer.from(b).toString('hex'))
+    // Ids near 0 and near 2^256 make the sums carry and the differences borrow.
+    const edgeId = fc.constantFrom('00'.repeat(32), 'ff'.repeat(32), `${'ff'.repeat(31)}fe`)
+    const item = fc.tuple(fc.integer({ min: 0, max: 20 }), fc.oneof(hexId, edgeId))
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(item, { selector: (x) => x[1], maxLength: 300 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 21 }),
+        fc.uint8Array({ maxLength: 32 }),
+        (items, ranges, ts, prefix) => {
+          const lib = new nip77.NegentropyStorageVector() as Lib
+          for (const [t, id] of items) lib.insert(t, id)
+          lib.seal()
+          const fast = PrefixSumStorage.of(items)
+          const n = items.length
+          expect(fast.size()).toBe(n)
+          for (const [x, y] of [[0, n] as const, ...ranges]) {
+            const a = n === 0 ? 0 : x % (n + 1)
+            const b = n === 0 ? 0 : y % (n + 1)
+            const [lo, hi] = a <= b ? [a, b] : [b, a]
+            expect(Buffer.from(fast.fingerprint(lo, hi))).toEqual(
+              Buffer.from(lib.fingerprint(lo, hi)),
+            )
+          }
+          for (let i = 0; i < n; i++) {
+            expect(fast.getItem(i).timestamp).toBe(lib.getItem(i).timestamp)
+            expect(Buffer.from(fast.getItem(i).id)).toEqual(Buffer.from(lib.getItem(i).id))
+          }
+          const bound = { timestamp: ts, id: prefix }
+          expect(fast.findLowerBound(0, n, bound)).toBe(lib.findLowerBound(0, n, bound))
+        },
+      ),
+      { numRuns: 100 },
     )
   })
 })

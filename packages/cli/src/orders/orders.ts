@@ -101,6 +101,8 @@ export type BookOptions = FederationOptions & {
   /** Coordinators (alias or pubkey) to leave out. */
   without?: string[]
   timeout?: string
+  /** Read the whole book from this many member nodes (docs/replication.md). */
+  sources?: string
 }
 
 /**
@@ -136,6 +138,10 @@ export async function openBook(opts: BookOptions, withKey: boolean): Promise<Ord
   if (timeoutMs !== undefined && !(timeoutMs > 0)) {
     throw expected('--timeout is milliseconds, more than 0')
   }
+  const sources = opts.sources === undefined ? undefined : Number(opts.sources)
+  if (sources !== undefined && !(Number.isInteger(sources) && sources > 0)) {
+    throw expected('--sources is a number of member nodes, 1 or more')
+  }
   const joined = joinedStore(opts)
   let coordinators: TrustedCoordinators
   let relays: (() => string[]) | undefined
@@ -153,6 +159,7 @@ export async function openBook(opts: BookOptions, withKey: boolean): Promise<Ord
       ? { identity: { secretKey: userKey(opts), perCoordinator: opts.perCoordinatorKeys === true } }
       : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(sources === undefined ? {} : { sources }),
   })
 }
 

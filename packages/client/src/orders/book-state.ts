@@ -153,6 +153,17 @@ export class BookState {
     if (state.live) state.lastSeen = at
   }
 
+  /**
+   * A member node read for the whole book reports its replication link to this node open now:
+   * the node is live (its orders come through that member), last seen `at`.
+   */
+  vouched(nodePubkey: string, at: number): void {
+    const state = this.nodeState(nodePubkey)
+    state.live = true
+    state.lastSeen = at
+    delete state.error
+  }
+
   /** A node did not answer (down, slow, refused): its orders are as last seen. */
   down(nodePubkey: string, error: string): void {
     const state = this.nodeState(nodePubkey)

@@ -40,6 +40,7 @@ export function createOrderBook(options: OrderBookOptions): OrderBook {
 
 export { type OrderBookClient, type OrderBookOptions, createOrderBookClient } from './joint-book.js'
 export { DEFAULT_BOOK_TIMEOUT_MS } from './joint-book.js'
+export { sourceNodes } from './book-feeds.js'
 export { trustedCoordinatorsOf, customRelaysOf } from './from-client.js'
 export type { WebSocketConstructor, WebSocketLike } from './node-feed.js'
 export { BookState } from './book-state.js'

@@ -24,6 +24,16 @@ export type OrderBookOptions = {
    */
   relays?: readonly string[] | (() => readonly string[])
   /**
+   * Read the whole federation's book from this many member nodes (of different coordinators
+   * where it can) instead of from every coordinator's nodes: member nodes replicate the order
+   * book (docs/replication.md), so any one holds every coordinator's orders. Each order is
+   * still checked against the manifest (signed by a member coordinator's node key). A node not
+   * asked is shown live when a member asked reports its replication link to that node open
+   * (GET /federation/sync-status), else stale with the time the book last saw it live. Unset:
+   * every coordinator's order-book nodes are asked, each vouching for itself.
+   */
+  sources?: number
+  /**
    * How long the book waits for a coordinator before showing it stale, in milliseconds
    * (default 800: the rest of the book shows within a second).
    */

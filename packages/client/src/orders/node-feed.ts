@@ -34,6 +34,11 @@ export type NodeFeedOptions = {
   onChange: () => void
   /** This connection's EOSE arrived, or the node was reported down: the node is settled. */
   onSettled: () => void
+  /**
+   * A member node read for the whole federation's book: after its complete answer, how it
+   * stands with the nodes not asked (book-feeds.ts); the feed settles once that is known.
+   */
+  vouch?: () => Promise<void>
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000]
@@ -80,7 +85,10 @@ export class NodeFeed {
 
   /** Reports the node down if it has not answered yet (the caller stops waiting). */
   giveUp(): void {
-    if (!this.settled) this.down(`no answer from ${this.o.url} within ${this.o.answerTimeoutMs} ms`)
+    if (this.settled) return
+    if (this.answered)
+      this.settle() // answered; only its word on the others is late
+    else this.down(`no answer from ${this.o.url} within ${this.o.answerTimeoutMs} ms`)
   }
 
   private settle(): void {
@@ -167,7 +175,15 @@ export class NodeFeed {
       if (nodePubkey !== undefined) state.answered(nodePubkey, this.fresh, this.o.now())
       this.fresh = new Map()
       this.o.onChange()
-      this.settle()
+      const vouch = this.o.vouch
+      if (vouch === undefined) this.settle()
+      else {
+        void vouch().finally(() => {
+          if (this.stopped) return
+          this.o.onChange()
+          this.settle()
+        })
+      }
     } else if (verb === 'CLOSED') {
       this.answered = true
       clearTimeout(this.answerTimer)

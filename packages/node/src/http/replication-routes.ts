@@ -1,6 +1,7 @@
 // GET /federation/sync-status: where this node stands with each replication peer (lag, events
 // sent and received, the last negentropy catch-up), for `hansa federation sync-status`.
-// Anyone may read it: it names member nodes the public manifest lists already, and counts.
+// Anyone may read it: it names member nodes the public manifest lists already, and counts; a
+// web page may too (the joint book asks a member how it stands with the nodes it did not ask).
 import { SyncStatusSchema } from '@hansa/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { Replicator } from '../replication/replicator.js'
@@ -24,6 +25,9 @@ export async function replicationRoutes(
         response: { 200: SyncStatusSchema },
       },
     },
-    async () => document(),
+    async (_request, reply) => {
+      reply.header('access-control-allow-origin', '*')
+      return document()
+    },
   )
 }

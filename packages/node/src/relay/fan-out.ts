@@ -7,7 +7,7 @@
 // its address has many connections: `limits.maxSendBufferBytesPerIp` shared among them) has
 // its subscriptions closed, so nothing more queues for a client that does not read.
 import { type NostrEvent, closedMessage, relayEventMessage } from '@hansa/protocol'
-import type { Connection, LiveDelivery, Subscription } from './connection.js'
+import type { Connection, ConnectionInfo, LiveDelivery, Subscription } from './connection.js'
 import type { LiveEvent } from './messages.js'
 import { type Refusal, refuse, refusalText } from './refusal.js'
 import type { StageContext } from './stage-context.js'
@@ -67,9 +67,14 @@ export class FanOut {
    * Sends a stored event to every open subscription it matches that may read it. Where services
    * meter what is served, each delivery is first put to the onDeliver hooks (a reader past her
    * threshold has the subscription closed) and then reported to onServed, like stored results.
+   *
+   * Replication's echo rule: an event that came from a member node (`origin`: its connection,
+   * or the node's own catch-up and live ingest) is not delivered to member nodes' subscriptions
+   * — each member has it from the member that accepted it (full mesh), so nothing loops.
    */
-  deliver({ event, raw }: LiveEvent): void {
+  deliver({ event, raw }: LiveEvent, origin?: ConnectionInfo): void {
     if (this.index.size === 0) return
+    const fromMember = origin !== undefined && this.ctx.isMember(origin as Connection)
     const { maxBacklog } = this.ctx.config.limits
     const { onDeliver, onServed } = this.ctx.hooks
     const metered: LiveDelivery | undefined =
@@ -77,6 +82,7 @@ export class FanOut {
     for (const sub of this.index.matching(event)) {
       const conn = sub.conn
       if (conn.closed || !this.canRead(event, conn)) continue
+      if (fromMember && this.ctx.isMember(conn)) continue
       if (onDeliver.length > 0) {
         const refusal = this.deliveryRefusal(event, conn)
         if (refusal) {

@@ -23,6 +23,7 @@ import type { NodeConfig } from '../config.js'
 import type { EventStore } from '../store/event-store.js'
 import type { Connection, ConnectionInfo } from './connection.js'
 import { NegentropyResponder } from './negentropy-responder.js'
+import { PrefixSumStorage } from './negentropy-storage.js'
 import { NEGENTROPY_VERSION_HEX, nip77 } from './nip77.js'
 import { TokenBucket } from './rate-limiter.js'
 import { type Refusal, type RefusalPrefix, refusalText, refuse } from './refusal.js'
@@ -257,11 +258,8 @@ export class NegentropyServer {
         refuse('rate-limited', 'neg-busy', 'this node is reconciling too much at once; try again'),
       )
     }
-    const storage = new nip77.NegentropyStorageVector()
-    for (const [createdAt, id] of items) storage.insert(createdAt, id)
-    storage.seal()
     session.neg = new NegentropyResponder(
-      new nip77.Negentropy(storage, this.limits.negentropyFrameBytes),
+      new nip77.Negentropy(PrefixSumStorage.of(items), this.limits.negentropyFrameBytes),
     )
     session.records = items.length
     this.heldRecords += items.length

@@ -198,7 +198,7 @@ export class Relay {
       case 'stored': {
         const { event, raw } = outcome
         ok(event.id, true, '')
-        this.fanOut.deliver(outcome)
+        this.fanOut.deliver(outcome, conn)
         if (this.hooks.onServed.length > 0) {
           this.served(conn, { verb: 'EVENT', event, bytes: Buffer.byteLength(raw) })
         }
@@ -286,7 +286,7 @@ export class Relay {
       values.map(async (value) => {
         const outcome = await this.ingest.ingest(from, value)
         if (outcome.type === 'stored') {
-          this.fanOut.deliver(outcome)
+          this.fanOut.deliver(outcome, from)
           if (this.hooks.onServed.length > 0) {
             this.served(from, {
               verb: 'EVENT',

@@ -5,7 +5,7 @@ import { option } from '../config/option.js'
 export const replicationOptions = option.section({
   enabled: option.boolean(true, {
     description:
-      "Share the services' replicated events with the other member nodes the manifest lists for each service (live push and NIP-77 catch-up). The NIP-77 server runs either way.",
+      "Share the services' replicated events with the other member nodes the manifest lists for each service (a live subscription at each and NIP-77 catch-up). The NIP-77 server runs either way.",
   }),
   reconcileIntervalSeconds: option.integer(300, {
     description:
@@ -17,9 +17,9 @@ export const replicationOptions = option.section({
       'How long a peer may take to answer one step (AUTH, NEG-MSG, a fetch, an OK) before the attempt fails with a timeout.',
     min: 1,
   }),
-  pushQueue: option.integer(10000, {
+  liveQueue: option.integer(10000, {
     description:
-      'Events waiting to be pushed to one peer; past it the oldest are dropped and the peer is reconciled once it keeps up.',
+      'Events received live from one peer and waiting to be stored; past it the oldest are dropped and the peer is reconciled once this node keeps up.',
     min: 1,
   }),
   negentropyMaxSessions: option.integer(4, {

@@ -1,13 +1,14 @@
-// One outbound Nostr connection of the replication (to a peer member node, or back to this
-// node to ingest what was fetched): it answers the peer's NIP-42 challenge with the node key,
-// publishes events and waits for their OK, reads stored events by id, and runs the initiator's
-// side of a NIP-77 reconciliation. Every wait has a timeout and every refusal is an error with
+// One outbound Nostr connection of the replication (to a peer member node): it answers the
+// peer's NIP-42 challenge with the node key, holds the live subscription to what the peer
+// stores, reads stored events by id, publishes events and waits for their OK, and runs the
+// initiator's side of a NIP-77 reconciliation. Every wait has a timeout and every refusal is an error with
 // the peer's own words, so a peer that does not speak NIP-77 (or stops answering) fails a step
 // with a clear message instead of hanging it. Bytes of negentropy frames are counted both ways.
 import type { NostrEvent } from '@hansa/protocol'
 import type { Filter } from '@hansa/protocol'
 import { finalizeEvent } from 'nostr-tools/pure'
 import WebSocket from 'ws'
+import { PrefixSumStorage } from '../relay/negentropy-storage.js'
 import { nip77 } from '../relay/nip77.js'
 
 export class PeerError extends Error {
@@ -47,8 +48,12 @@ export class PeerSocket {
   /** Events sent and waiting for their OK, by id. */
   private readonly pendingOk = new Map<string, PendingOk[]>()
   onClose: (reason: string) => void = () => {}
-  /** OKs for events sent with `sendFrame` (the live path keeps its own books). */
-  onOk: (id: string, ok: boolean, message: string) => void = () => {}
+  /** The live subscription (`subscribe`): its events and its end. */
+  private live: {
+    subId: string
+    onEvent: (event: unknown) => void
+    onClosed: (reason: string) => void
+  } | null = null
 
   private constructor(
     readonly url: string,
@@ -103,16 +108,6 @@ export class PeerSocket {
   }
 
   private onMessage(text: string): void {
-    // The live path's OKs, read without JSON.parse: `["OK","<64 hex>",true|false,"…"]`.
-    if (text.startsWith('["OK","') && text.charCodeAt(71) === 0x22) {
-      const id = text.slice(7, 71)
-      if (!this.pendingOk.has(id)) {
-        const ok = text.startsWith('true', 73)
-        const rest = text.slice(ok ? 77 : 78)
-        this.onOk(id, ok, rest.startsWith(',"') ? rest.slice(2, -2) : '')
-        return
-      }
-    }
     let m: unknown
     try {
       m = JSON.parse(text)
@@ -124,6 +119,15 @@ export class PeerSocket {
       this.challenge = m[1]
       for (const w of this.challengeWaiters.splice(0)) w(m[1])
       return
+    }
+    const live = this.live
+    if (live !== null && m[1] === live.subId) {
+      if (m[0] === 'EVENT') live.onEvent(m[2])
+      else if (m[0] === 'CLOSED') {
+        this.live = null
+        live.onClosed(typeof m[2] === 'string' ? m[2] : '')
+      }
+      return // its EOSE (nothing stored is asked for) needs nothing
     }
     if (m[0] === 'OK' && typeof m[1] === 'string') {
       const list = this.pendingOk.get(m[1])
@@ -153,35 +157,6 @@ export class PeerSocket {
     if (!this.open) throw new PeerError(`${this.url}: ${this.closedReason ?? 'not connected'}`)
     this.ws.send(text)
     return Buffer.byteLength(text)
-  }
-
-  /**
-   * Runs `fn` with the TCP socket corked, so the frames it sends leave in one write (`ws` keeps
-   * the socket in `_socket` and corks it the same way for its own multi-part frames).
-   */
-  corked(fn: () => void): void {
-    const tcp = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
-    tcp?.cork()
-    try {
-      fn()
-    } finally {
-      tcp?.uncork()
-    }
-  }
-
-  /**
-   * Sends a ready `["EVENT", …]` frame without waiting: its OK goes to `onOk`. The live path
-   * pushes this way (no promise and timer per event); it times out the oldest unanswered
-   * event itself.
-   */
-  sendFrame(frame: string): void {
-    this.sendText(frame)
-  }
-
-  /** Publishes an event already serialised as its `["EVENT", …]` frame. */
-  async publishFrame(id: string, frame: string): Promise<{ ok: boolean; message: string }> {
-    const m = await this.awaitOk(id, 'EVENT', frame)
-    return { ok: m[2] === true, message: typeof m[3] === 'string' ? m[3] : '' }
   }
 
   private wait(match: (m: unknown[]) => boolean, what: string): Promise<unknown[]> {
@@ -273,6 +248,21 @@ export class PeerSocket {
     return { ok: m[2] === true, message: typeof m[3] === 'string' ? m[3] : '' }
   }
 
+  /**
+   * Subscribes to what the peer stores from now on (a REQ whose filters ask `limit: 0`: no
+   * stored events, only new ones). Each event goes to `onEvent` as the peer sent it (unchecked:
+   * the caller ingests it like any event); a CLOSED from the peer ends it (`onClosed`).
+   */
+  subscribe(
+    filters: readonly Filter[],
+    onEvent: (event: unknown) => void,
+    onClosed: (reason: string) => void,
+  ): void {
+    const subId = `live${nextSub++}`
+    this.live = { subId, onEvent, onClosed }
+    this.send(['REQ', subId, ...filters.map((f) => ({ ...f, limit: 0 }))])
+  }
+
   /** The stored events matching a filter (up to EOSE); a CLOSED is an error. */
   async fetch(filter: Filter): Promise<NostrEvent[]> {
     const subId = `r${nextSub++}`
@@ -315,11 +305,10 @@ export class PeerSocket {
     filter: Filter,
     local: ReadonlyArray<readonly [number, string]>,
     frameBytes: number,
+    /** Each id this node lacks as soon as a round finds it (the fetch can start at once). */
+    onNeed?: (id: string) => void,
   ): Promise<ReconcileResult> {
-    const storage = new nip77.NegentropyStorageVector()
-    for (const [createdAt, id] of local) storage.insert(createdAt, id)
-    storage.seal()
-    const neg = new nip77.Negentropy(storage, frameBytes)
+    const neg = new nip77.Negentropy(PrefixSumStorage.of(local), frameBytes)
     const subId = `n${nextSub++}`
     const have: string[] = []
     const need: string[] = []
@@ -348,7 +337,10 @@ export class PeerSocket {
           next = neg.reconcile(
             m[2],
             (id) => have.push(id),
-            (id) => need.push(id),
+            (id) => {
+              need.push(id)
+              onNeed?.(id)
+            },
           )
         } catch (err) {
           throw new PeerError(`${this.url} sent a bad negentropy message: ${String(err)}`)

@@ -1,26 +1,28 @@
 // Replication between member nodes (docs/replication.md): every member node of a service holds
-// what the service shares (its `replication` filters, plus deletions naming its kinds).
+// what the service shares (its `replication` filters, plus every deletion).
 //
-// Live path: PUSH. An event this node accepts from a client (or publishes itself, as the order
-// book does) and that a service shares is sent as EVENT to every peer of that service over an
-// outbound connection authenticated (NIP-42) with this node's key; the peer checks it like any
-// event (signature, policy, the service's hooks) and answers OK. Loops and echoes are
-// prevented by one rule: an event that arrived from a member node (pushed to us, or fetched by
-// catch-up and ingested through our own relay on a member-authenticated connection) is never
-// pushed on. Every member pushes what it accepted to every other member (a full mesh, the
-// manifest is small), so nothing needs a second hop; what a push misses (a peer that was down,
-// a queue that overflowed) the catch-up finds.
+// Live path: a LIVE SUBSCRIPTION. Each node holds, at every peer of a service, one REQ over an
+// outbound connection authenticated (NIP-42) with its node key, for the filters they share,
+// asking no stored events (`limit: 0`). What the peer stores from a client (or publishes
+// itself, as the order book does) its fan-out sends here as it sends it to any subscriber: one
+// server-side frame built from the stored JSON, no mask, no OK. This node checks each event
+// like any other (signature, policy, the service's hooks) in batches through its own ingest
+// stage. Echoes and loops are prevented by one rule in fan-out: an event that arrived from a
+// member node (live, or fetched by catch-up) is never delivered to a member node's
+// subscription. Every member subscribes at every other member (a full mesh, the manifest is
+// small), so nothing needs a second hop; what the subscription misses (a peer that was down, a
+// queue that overflowed, a connection that dropped) the catch-up finds.
 //
 // Catch-up: NIP-77 negentropy as the initiator, per peer and shared filter — at start, when
 // the manifest changes, when a peer comes back, and on a jittered timer. Catch-up PULLS: ids
-// we lack are fetched (REQ by ids, the next batch on its way while one is written) and handed
+// we lack are fetched (REQ by ids, a few batches in flight while one is written) and handed
 // to our own relay's ingest stage in process, as from a connection authenticated as this node,
 // so they pass the same checks as any event, in batches the verifier and the writer take
 // whole (no second serialisation, no loopback socket); ids the peer lacks are
 // only counted, since the peer's own catch-up with us (it runs the same schedule) fetches them —
 // pushing them too would send everything twice. Catch-ups run one at a time per node, so an
 // empty node that lacks the same events at every peer fetches them once.
-import { type Manifest, type NostrEvent, matchFilters } from '@hansa/protocol'
+import type { Manifest, NostrEvent } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { NodeConfig } from '../config.js'
@@ -28,13 +30,11 @@ import type { ConnectionInfo } from '../relay/connection.js'
 import type { EventStore } from '../store/event-store.js'
 import { PeerSocket } from './peer-socket.js'
 import {
-  DELETION_KIND,
   type Peer,
   type SharedService,
   memberNodeKeys,
   peerFilters,
   replicationPeers,
-  sharedFilters,
 } from './peers.js'
 
 export type ReplicatorOptions = {
@@ -44,7 +44,7 @@ export type ReplicatorOptions = {
    * This node's ingest, for what catch-up fetched: each event through the relay's ingest stage
    * (shape, policy, signature, the services' hooks) as from a member node, in one batch.
    */
-  ingest: (events: readonly NostrEvent[]) => Promise<Array<{ stored: boolean }>>
+  ingest: (events: readonly NostrEvent[]) => Promise<Array<{ stored: boolean; refused: boolean }>>
   store: EventStore
   /** The node's services that declare a replication filter. */
   services: readonly SharedService[]
@@ -61,8 +61,9 @@ export type PeerStatus = {
   url: string
   services: string[]
   connected: boolean
-  /** Seconds the oldest event not yet acknowledged by the peer has waited (0: none). */
+  /** Seconds the oldest event received live from the peer has waited to be stored (0: none). */
   lagSeconds: number
+  /** Events received live from the peer and not yet stored here. */
   queued: number
   eventsSent: number
   eventsReceived: number
@@ -80,8 +81,10 @@ export type PeerStatus = {
   } | null
 }
 
+/** Ids per REQ: the relay's default `maxLimit`. */
 const FETCH_BATCH = 500
-const PUSH_WINDOW = 64
+/** Fetches in flight: one being answered while the last one is written. */
+const FETCH_AHEAD = 2
 const MAX_BACKOFF_MS = 30_000
 
 export class Replicator {
@@ -93,11 +96,7 @@ export class Replicator {
   private catchUps: Promise<unknown> = Promise.resolve()
   readonly metrics: ReplicationMetrics
 
-  /** Each service with the filters it shares (its own and its deletions), computed once. */
-  private readonly shared: SharedService[]
-
   constructor(readonly options: ReplicatorOptions) {
-    this.shared = options.services.map((s) => ({ name: s.name, filters: sharedFilters(s) }))
     this.metrics = replicationMetrics(options.registry, () => {
       for (const link of this.links.values()) link.status() // sets each peer's lag
     })
@@ -149,35 +148,23 @@ export class Replicator {
   }
 
   /**
-   * An event this node stored (OK true). From a client or the node itself (`from` null): push
-   * it to the peers of each service that shares it. From a member node: count it, push nothing.
+   * An event this node served: stored from a member connection (counted as received from
+   * that peer, when it is not this node's own catch-up), or delivered live to a member
+   * node's subscription (counted as sent to that peer).
    */
-  onStored(event: NostrEvent, from: ConnectionInfo | null): void {
+  onServed(verb: 'EVENT' | 'LIVE' | string, conn: ConnectionInfo): void {
     if (!this.enabled || this.links.size === 0) return
-    if (from && this.isMemberConnection(from)) {
-      for (const pubkey of from.authed) {
-        if (pubkey !== this.options.nodeKey.pubkey) this.links.get(pubkey)?.received(1)
-      }
-      return
-    }
-    const services = this.shared.filter((s) => matchFilters(s.filters, event))
-    if (services.length === 0 && event.kind !== DELETION_KIND) return
-    // One EVENT frame, serialised once for every peer.
-    let message: string | undefined
-    const frame = () => {
-      message ??= JSON.stringify(['EVENT', event])
-      return message
-    }
-    for (const link of this.links.values()) {
-      if (services.some((s) => link.peer.services.includes(s.name))) link.push(event, frame())
-      else if (event.kind === DELETION_KIND && services.length === 0) {
-        link.push(event, frame(), true)
-      }
+    if ((verb !== 'EVENT' && verb !== 'LIVE') || !this.isMemberConnection(conn)) return
+    for (const pubkey of conn.authed) {
+      if (pubkey === this.options.nodeKey.pubkey) continue
+      const link = this.links.get(pubkey)
+      if (verb === 'LIVE') link?.sentLive(1)
+      else link?.received(1)
     }
   }
 
   /** Events fetched from a peer, into this node's own ingest (checked like any event). */
-  ingest(events: readonly NostrEvent[]): Promise<Array<{ stored: boolean }>> {
+  ingest(events: readonly NostrEvent[]): Promise<Array<{ stored: boolean; refused: boolean }>> {
     return this.options.ingest(events)
   }
 
@@ -208,9 +195,9 @@ export class Replicator {
   }
 }
 
-type Pending = { event: NostrEvent; message: string; at: number }
+type Arrived = { event: unknown; at: number }
 
-/** This node's side of one peer: the connection, the push queue and the catch-up. */
+/** This node's side of one peer: the connection, the live subscription and the catch-up. */
 export class PeerLink {
   private socket: PeerSocket | null = null
   private connecting = false
@@ -218,11 +205,15 @@ export class PeerLink {
   private backoffMs = 1000
   private retry: NodeJS.Timeout | undefined
   private timer: NodeJS.Timeout | undefined
-  private readonly queue: Pending[] = []
-  private readonly inFlight = new Map<string, number>()
+  /** A failed catch-up is tried again soon (with backoff), not only at the next trigger. */
+  private retryCatchUp: NodeJS.Timeout | undefined
+  private failures = 0
+  /** Events the live subscription brought, waiting for this node's ingest (bounded). */
+  private readonly incoming: Arrived[] = []
+  /** When the batch being ingested arrived (its oldest event); null when none is. */
+  private ingestingSince: number | null = null
+  private drainScheduled = false
   private reconciling: Promise<void> | null = null
-  private pumpScheduled = false
-  private stallTimer: NodeJS.Timeout | undefined
   private again = false
   private sent = 0
   private got = 0
@@ -249,8 +240,6 @@ export class PeerLink {
   start(): void {
     void this.connect()
     this.schedule()
-    this.stallTimer = setInterval(() => this.checkStalled(), 1000)
-    this.stallTimer.unref()
   }
 
   update(peer: Peer): void {
@@ -261,10 +250,10 @@ export class PeerLink {
     this.stopped = true
     clearTimeout(this.retry)
     clearTimeout(this.timer)
-    clearInterval(this.stallTimer)
+    clearTimeout(this.retryCatchUp)
     this.socket?.close()
     this.socket = null
-    this.queue.length = 0
+    this.incoming.length = 0
   }
 
   received(n: number): void {
@@ -272,85 +261,62 @@ export class PeerLink {
     this.owner.metrics.received.inc(this.label, n)
   }
 
-  /** Queues an event for the peer (bounded: past the bound the oldest is dropped). */
-  push(event: NostrEvent, message: string, deletionOnly = false): void {
+  sentLive(n: number): void {
+    this.sent += n
+    this.owner.metrics.sent.inc(this.label, n)
+  }
+
+  /** An event of the live subscription: queued (bounded: past it the oldest is dropped). */
+  private arrived(event: unknown): void {
     if (this.stopped) return
-    // A deletion that names no shared kind still goes out if it names events by id: the peer
-    // applies it only to its author's own events, so passing it on costs one check.
-    if (deletionOnly && !event.tags.some((t) => t[0] === 'e')) return
-    this.queue.push({ event, message, at: Date.now() })
-    if (this.queue.length > this.opts.config.replication.pushQueue) {
-      this.queue.shift()
+    this.incoming.push({ event, at: Date.now() })
+    if (this.incoming.length > this.opts.config.replication.liveQueue) {
+      this.incoming.shift()
       this.owner.metrics.dropped.inc(this.label)
-      this.again = true // the catch-up will carry what was dropped
+      this.again = true // the catch-up after this batch carries what was dropped
     }
-    this.schedulePump()
+    this.scheduleDrain()
   }
 
   /**
-   * Pushes run once per turn of the event loop: the events a write batch accepted leave in one
-   * corked socket write per peer, not one system call each.
+   * The events of one turn of the event loop (one socket read brings many) go to the ingest
+   * as one batch: the verifier and the writer take them whole.
    */
-  private schedulePump(): void {
-    if (this.pumpScheduled) return
-    this.pumpScheduled = true
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.ingestingSince !== null) return
+    this.drainScheduled = true
     setImmediate(() => {
-      this.pumpScheduled = false
-      this.pump()
+      this.drainScheduled = false
+      void this.drain()
     })
   }
 
-  private pump(): void {
-    const socket = this.socket
-    if (!socket?.open) return
-    socket.corked(() => this.sendWindow(socket))
-  }
-
-  private sendWindow(socket: PeerSocket): void {
-    while (this.queue.length > 0 && this.inFlight.size < PUSH_WINDOW) {
-      const item = this.queue.shift()!
-      this.inFlight.set(item.event.id, item.at)
+  private async drain(): Promise<void> {
+    if (this.ingestingSince !== null) return
+    while (this.incoming.length > 0 && !this.stopped) {
+      const batch = this.incoming.splice(0, FETCH_BATCH)
+      this.ingestingSince = batch[0]!.at
       try {
-        socket.sendFrame(item.message)
-      } catch {
-        this.inFlight.delete(item.event.id)
-        this.again = true // lost with the connection: the catch-up after reconnecting finds it
-        return
+        const results = await this.owner.ingest(batch.map((a) => a.event as NostrEvent))
+        let ok = 0
+        let refused = 0
+        for (const r of results) {
+          if (r.stored) ok++
+          else if (r.refused) refused++
+        }
+        if (ok > 0) this.received(ok)
+        if (refused > 0) this.owner.metrics.refused.inc(this.label, refused)
+        this.owner.metrics.liveSeconds.set(this.label, (Date.now() - batch[0]!.at) / 1000)
+      } catch (err) {
+        this.opts.log.error({ err, peer: this.peer.pubkey }, 'replication: live ingest failed')
+        this.again = true
+      } finally {
+        this.ingestingSince = null
       }
     }
-  }
-
-  /** The peer's OK for a pushed event. */
-  private acknowledged(id: string, ok: boolean, message: string): void {
-    const at = this.inFlight.get(id)
-    if (at === undefined) return
-    this.inFlight.delete(id)
-    if (ok) {
-      this.sent++
-      this.owner.metrics.sent.inc(this.label)
-      this.owner.metrics.pushSeconds.set(this.label, (Date.now() - at) / 1000)
-    } else {
-      this.owner.metrics.refused.inc(this.label)
-      this.opts.log.debug(
-        { peer: this.peer.pubkey, id, reason: message },
-        'replication: peer refused an event',
-      )
+    if (this.again && !this.stopped && this.reconciling === null) {
+      this.requestReconcile('live queue overflowed')
     }
-    this.schedulePump()
-  }
-
-  /**
-   * A peer that leaves a pushed event unanswered past the timeout is treated as gone: the link
-   * is closed, reconnects with backoff and catches up.
-   */
-  private checkStalled(): void {
-    const socket = this.socket
-    if (!socket?.open || this.inFlight.size === 0) return
-    const oldest = this.inFlight.values().next().value as number
-    if (Date.now() - oldest <= this.timeoutMs) return
-    this.opts.log.warn({ peer: this.peer.pubkey }, 'replication: peer stopped answering pushes')
-    this.lastError = `no OK within ${this.timeoutMs} ms`
-    socket.close()
   }
 
   private async connect(): Promise<void> {
@@ -364,21 +330,27 @@ export class PeerLink {
         return
       }
       this.socket = socket
-      socket.onOk = (id, ok, message) => this.acknowledged(id, ok, message)
       this.backoffMs = 1000
       this.lastError = null
       this.owner.metrics.up.set(this.label, 1)
       socket.onClose = (reason) => {
         this.owner.metrics.up.set(this.label, 0)
-        // What was in flight is lost with the connection; the catch-up after reconnecting finds it.
-        if (this.inFlight.size > 0) this.again = true
-        this.inFlight.clear()
         if (this.stopped) return
         this.lastError = `disconnected: ${reason}`
         this.reconnectLater()
       }
+      // The live subscription first, then the catch-up: what is stored at the peer between
+      // the two arrives live, what was stored before is found by the catch-up.
+      socket.subscribe(
+        peerFilters(this.peer, this.opts.services),
+        (event) => this.arrived(event),
+        (reason) => {
+          this.lastError = `live subscription closed: ${reason}`
+          this.opts.log.warn({ peer: this.peer.pubkey, reason }, 'replication: live closed')
+          socket.close() // reconnects with backoff, subscribes again and catches up
+        },
+      )
       this.opts.log.info({ peer: this.peer.pubkey, url: this.peer.url }, 'replication: connected')
-      this.pump()
       void this.reconcileNow('peer connected')
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err)
@@ -455,14 +427,24 @@ export class PeerLink {
             `more than ${config.replication.negentropyMaxRecords} local events match ${JSON.stringify(filter)}`,
           )
         }
-        const result = await socket.reconcile(
-          filter,
-          local,
-          config.replication.negentropyFrameBytes,
-        )
+        // The fetch starts with the first round's ids, while later rounds are still being
+        // reconciled: a peer that lacks 100,000 events answers them ~1,800 ids a frame.
+        const fetcher = new CatchUpFetch(socket, (events) => this.store(events))
+        let result: Awaited<ReturnType<PeerSocket['reconcile']>>
+        try {
+          result = await socket.reconcile(
+            filter,
+            local,
+            config.replication.negentropyFrameBytes,
+            (id) => fetcher.add(id),
+          )
+        } catch (err) {
+          fetched += await fetcher.finish().catch(() => 0)
+          throw err
+        }
         bytes += result.bytes
         peerLacks += result.have.length
-        fetched += await this.fetchInto(socket, result.need)
+        fetched += await fetcher.finish()
       }
       this.owner.metrics.reconciles.inc({ ...this.label, result: 'ok' })
     } catch (err) {
@@ -476,6 +458,15 @@ export class PeerLink {
     }
     const durationMs = performance.now() - started
     this.last = { at: now(), durationMs, bytes, fetched, peerLacks, error }
+    clearTimeout(this.retryCatchUp)
+    if (error === null) this.failures = 0
+    else if (!this.stopped) {
+      // A peer too busy to answer a fetch in time (its query bound) is asked again shortly.
+      this.failures++
+      const wait = Math.min(60_000, 2000 * 2 ** (this.failures - 1)) * (0.75 + Math.random() / 2)
+      this.retryCatchUp = setTimeout(() => void this.reconcileNow('retry after an error'), wait)
+      this.retryCatchUp.unref()
+    }
     this.owner.metrics.reconcileSeconds.set(this.label, durationMs / 1000)
     this.owner.metrics.reconcileBytes.set(this.label, bytes)
     this.owner.metrics.lastReconcile.set(this.label, now())
@@ -495,33 +486,17 @@ export class PeerLink {
     }
   }
 
-  /**
-   * Fetches the ids from the peer, a batch at a time, into this node's ingest; the next batch
-   * travels while this one is checked and written.
-   */
-  private async fetchInto(socket: PeerSocket, ids: readonly string[]): Promise<number> {
-    const fetchFrom = (i: number) => {
-      const batch = ids.slice(i, i + FETCH_BATCH)
-      const fetching = socket.fetch({ ids: batch, limit: batch.length })
-      fetching.catch(() => {}) // awaited below; a failure is not left unhandled meanwhile
-      return fetching
-    }
-    let stored = 0
-    let next = ids.length > 0 ? fetchFrom(0) : null
-    for (let i = 0; next !== null; i += FETCH_BATCH) {
-      const events = await next
-      next = i + FETCH_BATCH < ids.length ? fetchFrom(i + FETCH_BATCH) : null
-      const results = await this.owner.ingest(events)
-      const ok = results.filter((r) => r.stored).length
-      stored += ok
-      if (ok > 0) this.received(ok)
-    }
-    return stored
+  /** Events fetched by catch-up, into this node's ingest; how many were stored. */
+  private async store(events: readonly NostrEvent[]): Promise<number> {
+    const results = await this.owner.ingest(events)
+    let ok = 0
+    for (const r of results) if (r.stored) ok++
+    if (ok > 0) this.received(ok)
+    return ok
   }
 
   status(): PeerStatus {
-    const pending = [...this.inFlight.values(), ...this.queue.map((q) => q.at)]
-    const oldest = pending.length > 0 ? Math.min(...pending) : null
+    const oldest = this.ingestingSince ?? this.incoming[0]?.at ?? null
     const lagSeconds = oldest === null ? 0 : (Date.now() - oldest) / 1000
     this.owner.metrics.lag.set(this.label, lagSeconds)
     return {
@@ -531,7 +506,7 @@ export class PeerLink {
       services: [...this.peer.services],
       connected: this.socket?.open ?? false,
       lagSeconds,
-      queued: this.queue.length + this.inFlight.size,
+      queued: this.incoming.length,
       eventsSent: this.sent,
       eventsReceived: this.got,
       lastError: this.lastError,
@@ -554,38 +529,38 @@ function replicationMetrics(registry: Registry, collectLag: () => void) {
     }),
     lag: new Gauge({
       name: 'hansa_replication_lag_seconds',
-      help: 'Seconds the oldest event not yet acknowledged by the peer has waited (0: in step)',
+      help: 'Seconds the oldest event received live from the peer has waited to be stored here (0: in step)',
       labelNames: peer,
       registers,
       collect: collectLag,
     }),
-    pushSeconds: new Gauge({
-      name: 'hansa_replication_push_seconds',
-      help: 'From accepting an event to the peer acknowledging it, for the last event pushed',
+    liveSeconds: new Gauge({
+      name: 'hansa_replication_live_seconds',
+      help: 'From a live event arriving from the peer to its batch being stored here, last batch',
       labelNames: peer,
       registers,
     }),
     sent: new Counter({
       name: 'hansa_replication_events_sent_total',
-      help: 'Events a peer accepted from this node (pushed live)',
+      help: 'Events this node sent live to the peer (delivered to its subscription)',
       labelNames: peer,
       registers,
     }),
     received: new Counter({
       name: 'hansa_replication_events_received_total',
-      help: 'Events this node stored from a peer (pushed to it or fetched by catch-up)',
+      help: 'Events this node stored from a peer (live or fetched by catch-up)',
       labelNames: peer,
       registers,
     }),
     refused: new Counter({
       name: 'hansa_replication_events_refused_total',
-      help: 'Events a peer refused (OK false) when this node pushed them',
+      help: 'Events from the peer that this node refused (its checks, as for any event)',
       labelNames: peer,
       registers,
     }),
     dropped: new Counter({
       name: 'hansa_replication_queue_dropped_total',
-      help: 'Events dropped from a full push queue (the next catch-up carries them)',
+      help: 'Live events from the peer dropped from a full queue (the next catch-up carries them)',
       labelNames: peer,
       registers,
     }),
@@ -618,7 +593,7 @@ function replicationMetrics(registry: Registry, collectLag: () => void) {
       for (const metric of [
         m.up,
         m.lag,
-        m.pushSeconds,
+        m.liveSeconds,
         m.sent,
         m.received,
         m.refused,
@@ -632,4 +607,67 @@ function replicationMetrics(registry: Registry, collectLag: () => void) {
     },
   }
   return m
+}
+
+/**
+ * Fetches ids from a peer as a reconciliation finds them, a batch at a time (FETCH_BATCH per
+ * REQ, FETCH_AHEAD requests in flight, so the peer's reads and this node's writes overlap) into
+ * `store`, one batch after the other. `finish` waits for the last and gives how many were
+ * stored; the first failure (a refused or timed-out REQ) fails it.
+ */
+class CatchUpFetch {
+  private readonly pending: string[] = []
+  private readonly inFlight: Array<Promise<NostrEvent[]>> = []
+  private closed = false
+  private stored = 0
+  private failure: unknown = null
+  private draining: Promise<void> | null = null
+
+  constructor(
+    private readonly socket: PeerSocket,
+    private readonly sink: (events: readonly NostrEvent[]) => Promise<number>,
+  ) {}
+
+  add(id: string): void {
+    this.pending.push(id)
+    if (this.pending.length >= FETCH_BATCH) this.fill()
+  }
+
+  async finish(): Promise<number> {
+    this.closed = true
+    this.fill()
+    await this.draining
+    if (this.failure !== null) throw this.failure
+    return this.stored
+  }
+
+  private fill(): void {
+    while (
+      this.failure === null &&
+      this.inFlight.length < FETCH_AHEAD &&
+      (this.pending.length >= FETCH_BATCH || (this.closed && this.pending.length > 0))
+    ) {
+      const batch = this.pending.splice(0, FETCH_BATCH)
+      const fetching = this.socket.fetch({ ids: batch, limit: batch.length })
+      fetching.catch(() => {}) // awaited in drain; a failure is not left unhandled meanwhile
+      this.inFlight.push(fetching)
+    }
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null
+    })
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.length > 0 && this.failure === null) {
+      try {
+        const events = await this.inFlight[0]!
+        this.inFlight.shift()
+        this.fill()
+        this.stored += await this.sink(events)
+      } catch (err) {
+        this.failure = err
+      }
+    }
+    this.inFlight.length = 0
+  }
 }

@@ -218,12 +218,16 @@ export class SqliteReader {
       .get(...parts.flatMap((p) => p.params)) as number
   }
 
-  /** (created_at, id) of every match, for negentropy; null past `max` (one row more is read). */
+  /**
+   * (created_at, id) of every match, for negentropy; null past `max` (one row more is read).
+   * In negentropy's order (the id blob sorts as its hex does), sorted here in this reader's
+   * thread so the node's main thread need not sort them again.
+   */
   syncItems(filter: Filter, options: SyncItemsOptions): SyncItems | null {
     if (filter.search !== undefined) return []
     const where = this.whereClause(filter, options, options.now)
     const rows = this.prepared(
-      `SELECT e.created_at, lower(hex(e.id)) FROM events e WHERE ${where.sql} LIMIT ?`,
+      `SELECT e.created_at, lower(hex(e.id)) FROM events e WHERE ${where.sql} ORDER BY e.created_at, e.id LIMIT ?`,
     )
       .raw()
       .all(...where.params, options.max + 1) as SyncItems
