@@ -70,3 +70,42 @@ describe.skipIf(!pgUrl)('PostgreSQL schema migrations', () => {
     ).rejects.toMatchObject({ code: 'HANSA_STORAGE_UNREACHABLE' })
   })
 })
+
+describe.skipIf(!pgUrl)('PostgreSQL planner statistics', () => {
+  // A store filled by a burst must not be planned as if empty until autovacuum's next round:
+  // the store refreshes the statistics itself once it has grown by 1,000 events.
+  it('analyzes events and tags after a burst of writes', async () => {
+    const db = await freshDatabase()
+    const store = await PostgresStore.open({ url: db.url, live: false })
+    try {
+      const analyzed = async () =>
+        (
+          await store.pool.query(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname IN ('events', 'tags') AND last_analyze IS NOT NULL",
+          )
+        ).rowCount
+      expect(await analyzed()).toBe(0)
+      const batch = Array.from({ length: 1200 }, (_, i) => {
+        const event = {
+          id: i.toString(16).padStart(64, '0'),
+          pubkey: 'a'.repeat(64),
+          created_at: 1_700_000_000 + i,
+          kind: 1,
+          tags: [['t', `x${i % 7}`]],
+          content: '',
+          sig: '0'.repeat(128),
+        }
+        return { event, raw: JSON.stringify(event), receivedAt: 1 }
+      })
+      await store.writeBatch(batch)
+      // ANALYZE runs after the batch, off its path: wait until both tables show it.
+      for (let i = 0; i < 100 && (await analyzed()) !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(await analyzed()).toBe(2)
+    } finally {
+      await store.close()
+      await db.drop()
+    }
+  })
+})

@@ -117,6 +117,10 @@ export class PostgresStore implements EventStore {
   private live: PostgresLive | undefined
   private closed = false
   private onQuery: PostgresStoreOptions['onQuery']
+  /** Events stored since this process last refreshed the planner's statistics (`analyzeSoon`). */
+  private storedSinceAnalyze = 0
+  private rowsAtAnalyze = 0
+  private analyzing: Promise<void> | undefined
 
   /** The pool REQ and COUNT read from: the replica's when `readUrl` is set, else `pool`. */
   readonly readPool: pg.Pool
@@ -188,15 +192,40 @@ export class PostgresStore implements EventStore {
         )
         const outcomes = result.rows[0]!.o.map((status) => ({ status }) as WriteOutcome)
         // never replayed to this process after a break of its LISTEN connection
-        this.live?.noteOwn(
-          batch.filter((_, i) => outcomes[i]?.status === 'stored').map((b) => b.event.id),
-        )
+        const stored = batch.filter((_, i) => outcomes[i]?.status === 'stored')
+        this.live?.noteOwn(stored.map((b) => b.event.id))
+        this.analyzeSoon(stored.length)
         return outcomes
       } catch (error) {
         const code = (error as { code?: string }).code
         if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error
       }
     }
+  }
+
+  /**
+   * Refreshes the planner's statistics of events and tags each time this process has stored
+   * as many events again as it had at the last refresh (at least 1,000: 1k, 2k, 4k, …).
+   * Autovacuum does it too, but only on its next round, a minute later: until then a store
+   * filled by a burst is planned as if empty, and an inbox read (#p with the reader's keys)
+   * took 60 ms instead of 2 on 20,000 events. One at a time, off the write path; a failure is
+   * left to autovacuum.
+   */
+  private analyzeSoon(stored: number): void {
+    this.storedSinceAnalyze += stored
+    const due = Math.max(1000, this.rowsAtAnalyze)
+    if (this.analyzing || this.closed || this.storedSinceAnalyze < due) return
+    const rows = this.rowsAtAnalyze + this.storedSinceAnalyze
+    this.storedSinceAnalyze = 0
+    this.analyzing = this.pool
+      .query('ANALYZE events, tags')
+      .then(() => {
+        this.rowsAtAnalyze = rows
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.analyzing = undefined
+      })
   }
 
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
@@ -325,6 +354,7 @@ export class PostgresStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.analyzing
     await this.live?.stop()
     if (this.readPool !== this.pool) await this.readPool.end()
     await this.pool.end()
