@@ -36,9 +36,11 @@ import { type EvmErrorCode, evmRefusal } from './rails/evm-errors.js'
 import type { SettlementRail } from './rails/rail.js'
 import {
   type PaymentRecord,
-  QUOTE_SECONDS,
   type Quote,
   type SubscriptionView,
+  newQuote,
+  payable,
+  quoteRequest,
   requireConsent,
   subscriptionTermsOf,
 } from './subscriptions.js'
@@ -510,50 +512,21 @@ export class PgSubscriptions {
     request: { service: unknown; periods: unknown; pubkeys?: unknown; consents?: unknown },
   ): Promise<Quote> {
     const t = subscriptionTermsOf(this.terms, request.service)
-    const periods = request.periods
-    if (
-      typeof periods !== 'number' ||
-      !Number.isInteger(periods) ||
-      periods < 1 ||
-      periods > t.maxPeriods
-    ) {
-      throw badRequest(`periods must be a whole number from 1 to ${t.maxPeriods}`)
-    }
-    const extra = request.pubkeys ?? []
-    if (!Array.isArray(extra) || !extra.every((p) => isHex64(p))) {
-      throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
-    }
+    const asked = quoteRequest(t, request)
     const { rows } = await this.pool.query<SubRow>(
       'SELECT * FROM subscriptions WHERE owner = $1 AND service = $2',
       [owner, t.service],
     )
     const covered = rows[0] ? await this.keysOf(rows[0].id) : []
-    const consents = request.consents ?? []
-    if (!Array.isArray(consents)) throw badRequest('consents must be a list of signed events')
     const at = { node: this.nodePubkey, now: this.now() }
-    for (const pubkey of new Set(extra as string[])) {
-      if (pubkey === owner || covered.includes(pubkey)) continue
-      requireConsent(at, owner, t.service, pubkey, consents)
-    }
-    const keys = new Set<string>([owner, ...covered, ...(extra as string[])])
-    if (keys.size > t.maxPubkeys) {
-      throw badRequest(
-        `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
-      )
-    }
-    const now = this.now()
-    const quote: Quote = {
-      id: randomBytes(16).toString('hex'),
+    const quote = newQuote(
+      t,
       owner,
-      service: t.service,
-      periods,
-      amount: BigInt(t.price) * BigInt(periods),
-      unit: t.unit,
-      pubkeys: [...new Set(extra as string[])].filter((p) => p !== owner),
-      createdAt: now,
-      expiresAt: now + QUOTE_SECONDS,
-      paidAt: null,
-    }
+      asked,
+      covered,
+      (pubkey) => requireConsent(at, owner, t.service, pubkey, asked.consents),
+      at.now,
+    )
     await this.pool.query(
       `INSERT INTO quotes (id, owner, service, periods, amount, unit, pubkeys, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -561,11 +534,11 @@ export class PgSubscriptions {
         quote.id,
         owner,
         quote.service,
-        periods,
+        quote.periods,
         quote.amount.toString(),
         quote.unit,
         JSON.stringify(quote.pubkeys),
-        now,
+        quote.createdAt,
         quote.expiresAt,
       ],
     )
@@ -578,29 +551,22 @@ export class PgSubscriptions {
         ? (await this.pool.query<QuoteRow>('SELECT * FROM quotes WHERE id = $1', [id])).rows[0]
         : undefined
     if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
-    if (row.owner !== owner) throw forbidden('this quote was made for another pubkey')
-    if (row.paid_at !== null) {
-      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
-    }
-    if (Number(row.expires_at) <= this.now()) {
-      throw new BillingRequestError(
-        410,
-        'HANSA_QUOTE_EXPIRED',
-        'this quote has expired; ask for a new one with POST /subscriptions',
-      )
-    }
-    return {
-      id: row.id,
-      owner: row.owner,
-      service: row.service,
-      periods: row.periods,
-      amount: BigInt(row.amount),
-      unit: row.unit,
-      pubkeys: JSON.parse(row.pubkeys) as string[],
-      createdAt: Number(row.created_at),
-      expiresAt: Number(row.expires_at),
-      paidAt: null,
-    }
+    return payable(
+      {
+        id: row.id,
+        owner: row.owner,
+        service: row.service,
+        periods: row.periods,
+        amount: BigInt(row.amount),
+        unit: row.unit,
+        pubkeys: JSON.parse(row.pubkeys) as string[],
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+        paidAt: row.paid_at === null ? null : Number(row.paid_at),
+      },
+      owner,
+      this.now(),
+    )
   }
 
   /** subscriptions.ts's applyPayment, inside the payment's transaction. */

@@ -165,55 +165,26 @@ export class Subscriptions {
     request: { service: unknown; periods: unknown; pubkeys?: unknown; consents?: unknown },
   ): Quote {
     const t = this.termsOf(request.service)
-    const periods = request.periods
-    if (
-      typeof periods !== 'number' ||
-      !Number.isInteger(periods) ||
-      periods < 1 ||
-      periods > t.maxPeriods
-    ) {
-      throw badRequest(`periods must be a whole number from 1 to ${t.maxPeriods}`)
-    }
-    const extra = request.pubkeys ?? []
-    if (!Array.isArray(extra) || !extra.every((p) => isHex64(p))) {
-      throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
-    }
+    const asked = quoteRequest(t, request)
     const existing = this.stmt.byOwner.get(owner, t.service) as SubRow | undefined
     const covered = existing ? (this.stmt.keys.all(existing.id) as string[]) : []
-    const consents = request.consents ?? []
-    if (!Array.isArray(consents)) throw badRequest('consents must be a list of signed events')
-    for (const pubkey of new Set(extra as string[])) {
-      if (pubkey === owner || covered.includes(pubkey)) continue
-      this.requireConsent(owner, t.service, pubkey, consents)
-    }
-    const keys = new Set<string>([owner, ...covered, ...(extra as string[])])
-    if (keys.size > t.maxPubkeys) {
-      throw badRequest(
-        `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
-      )
-    }
-    const now = this.now()
-    const quote: Quote = {
-      id: randomBytes(16).toString('hex'),
+    const quote = newQuote(
+      t,
       owner,
-      service: t.service,
-      periods,
-      amount: BigInt(t.price) * BigInt(periods),
-      unit: t.unit,
-      pubkeys: [...new Set(extra as string[])].filter((p) => p !== owner),
-      createdAt: now,
-      expiresAt: now + QUOTE_SECONDS,
-      paidAt: null,
-    }
+      asked,
+      covered,
+      (pubkey) => this.requireConsent(owner, t.service, pubkey, asked.consents),
+      this.now(),
+    )
     this.stmt.insertQuote.run(
       quote.id,
       owner,
       quote.service,
-      periods,
+      quote.periods,
       quote.amount.toString(),
       quote.unit,
       JSON.stringify(quote.pubkeys),
-      now,
+      quote.createdAt,
       quote.expiresAt,
     )
     return quote
@@ -224,29 +195,22 @@ export class Subscriptions {
     const row =
       typeof id === 'string' ? (this.stmt.quote.get(id) as QuoteRow | undefined) : undefined
     if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
-    if (row.owner !== owner) throw forbidden('this quote was made for another pubkey')
-    if (row.paid_at !== null) {
-      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
-    }
-    if (row.expires_at <= this.now()) {
-      throw new BillingRequestError(
-        410,
-        'HANSA_QUOTE_EXPIRED',
-        'this quote has expired; ask for a new one with POST /subscriptions',
-      )
-    }
-    return {
-      id: row.id,
-      owner: row.owner,
-      service: row.service,
-      periods: row.periods,
-      amount: BigInt(row.amount),
-      unit: row.unit,
-      pubkeys: JSON.parse(row.pubkeys) as string[],
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      paidAt: row.paid_at,
-    }
+    return payable(
+      {
+        id: row.id,
+        owner: row.owner,
+        service: row.service,
+        periods: row.periods,
+        amount: BigInt(row.amount),
+        unit: row.unit,
+        pubkeys: JSON.parse(row.pubkeys) as string[],
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        paidAt: row.paid_at,
+      },
+      owner,
+      this.now(),
+    )
   }
 
   /**
@@ -385,6 +349,82 @@ export function subscriptionTermsOf(
     )
   }
   return { ...terms.get(service)!, service }
+}
+
+/** A stored quote as its owner may pay it: a 403, 409 or 410 with the reason otherwise. */
+export function payable(quote: Quote, owner: string, now: number): Quote {
+  if (quote.owner !== owner) throw forbidden('this quote was made for another pubkey')
+  if (quote.paidAt !== null) {
+    throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
+  }
+  if (quote.expiresAt <= now) {
+    throw new BillingRequestError(
+      410,
+      'HANSA_QUOTE_EXPIRED',
+      'this quote has expired; ask for a new one with POST /subscriptions',
+    )
+  }
+  return quote
+}
+
+/** What a quote request asks for, checked: a 400 with the reason otherwise. */
+export function quoteRequest(
+  t: SubscriptionTerms,
+  request: { periods: unknown; pubkeys?: unknown; consents?: unknown },
+): { periods: number; extra: string[]; consents: unknown[] } {
+  const periods = request.periods
+  if (
+    typeof periods !== 'number' ||
+    !Number.isInteger(periods) ||
+    periods < 1 ||
+    periods > t.maxPeriods
+  ) {
+    throw badRequest(`periods must be a whole number from 1 to ${t.maxPeriods}`)
+  }
+  const extra = request.pubkeys ?? []
+  if (!Array.isArray(extra) || !extra.every((p) => isHex64(p))) {
+    throw badRequest('pubkeys must be a list of pubkeys (64 lowercase hex characters)')
+  }
+  const consents = request.consents ?? []
+  if (!Array.isArray(consents)) throw badRequest('consents must be a list of signed events')
+  return { periods, extra: extra as string[], consents }
+}
+
+/**
+ * A new quote for `owner`, whose subscription already covers `covered`: each extra key not
+ * yet covered must have signed its consent (`consent` throws otherwise), and the keys in all
+ * stay within the terms' maximum. Every store keeps quotes by these rules.
+ */
+export function newQuote(
+  t: SubscriptionTerms & { service: string },
+  owner: string,
+  asked: { periods: number; extra: readonly string[] },
+  covered: readonly string[],
+  consent: (pubkey: string) => void,
+  now: number,
+): Quote {
+  for (const pubkey of new Set(asked.extra)) {
+    if (pubkey === owner || covered.includes(pubkey)) continue
+    consent(pubkey)
+  }
+  const keys = new Set<string>([owner, ...covered, ...asked.extra])
+  if (keys.size > t.maxPubkeys) {
+    throw badRequest(
+      `a subscription covers at most ${t.maxPubkeys} pubkeys; this one would cover ${keys.size}`,
+    )
+  }
+  return {
+    id: randomBytes(16).toString('hex'),
+    owner,
+    service: t.service,
+    periods: asked.periods,
+    amount: BigInt(t.price) * BigInt(asked.periods),
+    unit: t.unit,
+    pubkeys: [...new Set(asked.extra)].filter((p) => p !== owner),
+    createdAt: now,
+    expiresAt: now + QUOTE_SECONDS,
+    paidAt: null,
+  }
 }
 
 /**
