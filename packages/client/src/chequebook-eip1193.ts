@@ -13,6 +13,7 @@
 // tokens, gas money — and says what to do (EvmWalletError); a request she rejects in the
 // wallet is HANSA_EVM_REJECTED, naming what was already done.
 import type { Address, Hex } from 'viem'
+import { readChequebook } from './chequebook-read.js'
 import { type Eip1193Provider, type WalletSession, walletSession } from './wallet-session.js'
 
 /** Where a node's chequebook lives: its chain, token and factory (from the node's terms). */
@@ -168,41 +169,13 @@ export function eip1193Chequebooks(
     async status({ place, chequebook, beneficiary }) {
       const w = await session()
       await w.checkChain(place.chainId, 'read the chequebook')
-      const address = w.v.getAddress(chequebook)
-      const read = <T>(functionName: string, args: unknown[] = []) =>
-        w.pub.readContract({
-          address,
-          abi: w.v.Chequebook.abi,
-          functionName,
-          args,
-        } as never) as Promise<T>
-      const [issuer, balance, liquid, totalPaidOut, totalHardDeposit, bounced] = await Promise.all([
-        read<Address>('issuer'),
-        read<bigint>('balance'),
-        read<bigint>('liquidBalance'),
-        read<bigint>('totalPaidOut'),
-        read<bigint>('totalHardDeposit'),
-        read<boolean>('bounced'),
-      ])
-      let node: ChequebookState['node'] = null
-      if (beneficiary) {
-        const b = w.v.getAddress(beneficiary)
-        const [paidOut, available] = await Promise.all([
-          read<bigint>('paidOut', [b]),
-          read<bigint>('liquidBalanceFor', [b]),
-        ])
-        node = { beneficiary: b, paidOut, available }
-      }
-      return {
-        chequebook: address,
-        issuer,
-        balance,
-        liquid,
-        totalPaidOut,
-        totalHardDeposit,
-        bounced,
-        node,
-      }
+      const { forBeneficiary, ...reading } = await readChequebook(
+        w.pub,
+        w.v.Chequebook.abi,
+        w.v.getAddress(chequebook),
+        beneficiary ? w.v.getAddress(beneficiary) : undefined,
+      )
+      return { ...reading, node: forBeneficiary }
     },
   }
 }

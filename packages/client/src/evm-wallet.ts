@@ -11,6 +11,7 @@ import {
   type SubscriptionRequest,
   quoteSubscription,
 } from './billing-api.js'
+import { readChequebook } from './chequebook-read.js'
 import { NodeRequestError, type SecretKeyOrSigner, callNode } from './node-request.js'
 
 const hexKey = (k: Uint8Array): Hex =>
@@ -276,40 +277,13 @@ export class EvmWallet implements EvmPayer {
   /** A chequebook's balance, what is not promised, what it paid out, and whether it bounced. */
   async chequebookStatus(chequebook: string, beneficiary?: string) {
     const { Chequebook, getAddress } = await lib()
-    const address = getAddress(chequebook)
     const { publicClient } = await this.chainClients()
-    const read = <T>(functionName: string, args: unknown[] = []) =>
-      publicClient.readContract({
-        address,
-        abi: Chequebook.abi,
-        functionName,
-        args,
-      } as never) as Promise<T>
-    const [issuer, balance, liquid, totalPaidOut, totalHardDeposit, bounced] = await Promise.all([
-      read<Address>('issuer'),
-      read<bigint>('balance'),
-      read<bigint>('liquidBalance'),
-      read<bigint>('totalPaidOut'),
-      read<bigint>('totalHardDeposit'),
-      read<boolean>('bounced'),
-    ])
-    const forBeneficiary = beneficiary
-      ? {
-          beneficiary: getAddress(beneficiary),
-          paidOut: await read<bigint>('paidOut', [getAddress(beneficiary)]),
-          available: await read<bigint>('liquidBalanceFor', [getAddress(beneficiary)]),
-        }
-      : null
-    return {
-      chequebook: address,
-      issuer,
-      balance,
-      liquid,
-      totalPaidOut,
-      totalHardDeposit,
-      bounced,
-      forBeneficiary,
-    }
+    return readChequebook(
+      publicClient,
+      Chequebook.abi,
+      getAddress(chequebook),
+      beneficiary ? getAddress(beneficiary) : undefined,
+    )
   }
 }
 
