@@ -13,9 +13,11 @@
 // Fan-out: one event at a time published on node A; the time until a subscriber on node B
 // (the other process) receives it, against the same on node A itself.
 import { appendFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
+import { processCpuSeconds } from './cpu.js'
 import { NOTE_WINDOW_SECONDS, buildCorpus, makeKeys } from './event-corpus.js'
 import { runIngest } from './ingest.js'
 import { type SpawnedNode, spawnNode } from './node-process.js'
@@ -35,6 +37,8 @@ const HELP = `postgres-scale: SQLite vs PostgreSQL (1 and 2 node processes); one
   --queries-seconds N   seconds of queries per setup (default 5)
   --fanout N            events timed for cross-process fan-out (default 300)
   --setups LIST         any of sqlite,postgres-1,postgres-2 (default: all three)
+  --profile DIR         run each node with --cpu-prof: a CPU profile of every thread, written
+                        to DIR when the node stops (all phases together)
   --out FILE            also append the JSON line to FILE
   -h, --help            this text
 `
@@ -42,6 +46,45 @@ const HELP = `postgres-scale: SQLite vs PostgreSQL (1 and 2 node processes); one
 const say = (text: string) => process.stderr.write(`postgres-scale: ${text}\n`)
 
 type Setup = 'sqlite' | 'postgres-1' | 'postgres-2'
+
+/** CPU seconds of every process named `postgres` (the server and its backends). */
+function postgresCpuSeconds(): number {
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue
+    } catch {
+      continue
+    }
+    total += processCpuSeconds(Number(entry)) ?? 0
+  }
+  return total
+}
+
+/**
+ * Starts measuring where a phase's CPU goes: the node processes (all threads), the database
+ * server (every `postgres` process on the machine: run on a quiet machine) and this load
+ * generator. The result is milliseconds per 1,000 units of work (events, queries).
+ */
+function cpuMeter(nodes: readonly SpawnedNode[]) {
+  const nodeSeconds = () => nodes.reduce((sum, n) => sum + (processCpuSeconds(n.pid) ?? 0), 0)
+  const ownSeconds = () => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
+  const n0 = nodeSeconds()
+  const p0 = postgresCpuSeconds()
+  const b0 = ownSeconds()
+  return (units: number) => {
+    const per = (seconds: number) => Math.round(((seconds * 1000) / Math.max(1, units)) * 1000)
+    return {
+      nodeMs: per(nodeSeconds() - n0),
+      postgresMs: per(postgresCpuSeconds() - p0),
+      benchMs: per(ownSeconds() - b0),
+    }
+  }
+}
 
 async function createDatabase(serverUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: serverUrl })
@@ -126,6 +169,7 @@ async function main() {
       fanout: { type: 'string', default: '300' },
       setups: { type: 'string', default: 'sqlite,postgres-1,postgres-2' },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -161,23 +205,29 @@ async function main() {
       say(`${setup}: starting ${processes} node process(es)`)
       const nodes: SpawnedNode[] = []
       for (let i = 0; i < processes; i++) {
-        nodes.push(await spawnNode({ env, log: () => {} }))
+        const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
+        nodes.push(await spawnNode({ env, nodeArgs, log: () => {} }))
       }
       try {
         const { sockets, urls } = await connect(nodes, connections)
+        const ingestCpu = cpuMeter(nodes)
         const ingest = await runIngest({
           sockets,
           events: corpus.events,
           rate: 0,
           window: Number(values.window),
         })
-        say(`${setup}: ingest ${ingest.eventsPerSecond} events/s`)
+        const ingestCpuPer1000 = ingestCpu(ingest.accepted)
+        say(
+          `${setup}: ingest ${ingest.eventsPerSecond} events/s, CPU ms per 1,000: ${JSON.stringify(ingestCpuPer1000)}`,
+        )
         const recipientsBySocket = await Promise.all(
           sockets.map(async (s, c) => {
             const mine = keys.recipients.filter((_, r) => r % sockets.length === c)
             return (await authenticate(s, urls[c]!, mine, signer)).accepted
           }),
         )
+        const queryCpu = cpuMeter(nodes)
         const query = await runQueries({
           sockets,
           plan: {
@@ -189,7 +239,10 @@ async function main() {
           seconds: Number(values['queries-seconds']),
           window: 1,
         })
-        say(`${setup}: ${query.queriesPerSecond} queries/s`)
+        const queryCpuPer1000 = queryCpu(query.queries)
+        say(
+          `${setup}: ${query.queriesPerSecond} queries/s, CPU ms per 1,000: ${JSON.stringify(queryCpuPer1000)}`,
+        )
         await Promise.all(sockets.map((s) => s.close()))
         const entry: Record<string, unknown> = {
           processes,
@@ -199,6 +252,7 @@ async function main() {
             refused: ingest.refused,
             unanswered: ingest.unanswered,
             okLatencyMs: ingest.okLatencyMs,
+            cpuMsPer1000: ingestCpuPer1000,
           },
           query: {
             queriesPerSecond: query.queriesPerSecond,
@@ -206,6 +260,7 @@ async function main() {
             byP: query.byP.latencyMs,
             byAuthor: query.byAuthor.latencyMs,
             byKindSince: query.byKindSince.latencyMs,
+            cpuMsPer1000: queryCpuPer1000,
           },
         }
         if (setup === 'postgres-2') {

@@ -17,7 +17,7 @@
 //     matching one filter, under the same rules (expired left out, private kinds only for
 //     their readers), unbounded by `limit` but capped by `max` — a second store implements it
 //     as one index-only SELECT of two columns.
-import type { Filter, NostrEvent } from '@hansa/protocol'
+import { type Filter, type NostrEvent, tagConditions } from '@hansa/protocol/events'
 
 /** What became of one event handed to the writer. */
 export type WriteOutcome =
@@ -44,6 +44,23 @@ export type ReadAccess = {
   readerPubkeys: readonly string[]
   /** Who asks (the relay passes the client's address): queries wait in turn per client. */
   client?: string
+}
+
+/**
+ * The private kinds a filter's matches must be checked for (the reader named in a `p` tag).
+ * None when the filter cannot match them, and none when it asks itself for a `p` tag naming
+ * only this reader's keys (an inbox fetching its mail): every match is then readable, and the
+ * check would read the same tag rows again (a quarter of such a query's time).
+ */
+export function privateKindsToCheck(filter: Filter, access: ReadAccess): number[] {
+  const kinds = access.privateKinds.filter((k) => !filter.kinds || filter.kinds.includes(k))
+  if (kinds.length === 0) return kinds
+  const pValues = tagConditions(filter).find(([letter]) => letter === 'p')?.[1]
+  const onlyTheirs =
+    pValues !== undefined &&
+    pValues.length > 0 &&
+    pValues.every((v) => access.readerPubkeys.includes(v))
+  return onlyTheirs ? [] : kinds
 }
 
 export type QueryOptions = ReadAccess & {

@@ -4,15 +4,26 @@
 // so a filter's SQL text depends only on its shape and prepares once per connection.
 import { createHash } from 'node:crypto'
 import { type Filter, tagConditions } from '@hansa/protocol'
-import type { ReadAccess } from './event-store.js'
+import { type ReadAccess, privateKindsToCheck } from './event-store.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
 export type PgQuery = { name: string; text: string; values: unknown[] }
 
+/** Names already computed: a filter's shape repeats, and hashing its text each time showed. */
+const names = new Map<string, string>()
+const MAX_NAMES = 10_000
+
 /** A prepared statement's name: the same SQL text gets the same name on every connection. */
-const statementName = (text: string): string =>
-  `h${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+function statementName(text: string): string {
+  let name = names.get(text)
+  if (name === undefined) {
+    name = `h${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    if (names.size >= MAX_NAMES) names.clear()
+    names.set(text, name)
+  }
+  return name
+}
 
 const query = (text: string, values: unknown[]): PgQuery => ({
   name: statementName(text),
@@ -54,7 +65,7 @@ function whereClause(
       `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND t.value = ANY(${p.add(storable(values))}::text[]))`,
     )
   }
-  const privateKinds = access.privateKinds.filter((k) => !filter.kinds || filter.kinds.includes(k))
+  const privateKinds = privateKindsToCheck(filter, access)
   if (privateKinds.length > 0) {
     const kinds = p.add(privateKinds)
     if (access.readerPubkeys.length === 0) {

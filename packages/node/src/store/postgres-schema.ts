@@ -248,6 +248,19 @@ const WRITE_BATCH_V2 = WRITE_BATCH_V1.replace('CREATE FUNCTION', 'CREATE OR REPL
   )
   .replace("p_origin || ' ' || p_raw[i]);", "p_origin || ' @' || v_seq || ' ' || p_raw[i]);")
 
+/**
+ * The tag index carries each row's seq, so a read led by a tag (an inbox fetching its mail)
+ * finds its events from the index alone, once VACUUM has marked the pages all-visible
+ * (postgres-store.ts's maintenance does it), instead of visiting a tags page per row: 14 %
+ * of PostgreSQL's time for such a read on 20,000 events. Built before the old one is dropped,
+ * inside the migration's transaction (writes wait for it once, at the upgrade).
+ */
+const TAGS_COVER_V1 = `
+CREATE INDEX tags_name_value_seq ON tags (name, value, created_at DESC) INCLUDE (seq);
+DROP INDEX tags_name_value;
+ALTER INDEX tags_name_value_seq RENAME TO tags_name_value;
+`
+
 /** Every migration this version of Hansa knows, oldest first. Names sort in order. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_events': { up: exec(EVENTS_V1 + WRITE_BATCH_V1) },
@@ -255,6 +268,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_orderbook': { up: exec(ORDERBOOK_V1) },
   '0004_live_seq': { up: exec(WRITE_BATCH_V2) },
   '0005_federation': { up: exec(FEDERATION_V1) },
+  '0006_tags_cover': { up: exec(TAGS_COVER_V1) },
 }
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length

@@ -12,6 +12,7 @@ import {
   type SyncItems,
   type SyncItemsOptions,
   packRawEvents,
+  privateKindsToCheck,
 } from './event-store.js'
 import { createdAtOf, idOf } from './raw-event-fields.js'
 
@@ -72,18 +73,8 @@ export class SqliteReader {
       )
       params.push(letter, ...values)
     }
-    const privateKinds = access.privateKinds.filter(
-      (k) => !filter.kinds || filter.kinds.includes(k),
-    )
-    // A filter that itself asks for a `p` tag naming only this reader's keys (an inbox
-    // fetching its mail) already keeps every match readable: the rule below would check the
-    // same rows of the same table again (a quarter of such a query's time).
-    const pValues = tagConditions(filter).find(([letter]) => letter === 'p')?.[1]
-    const onlyTheirs =
-      pValues !== undefined &&
-      pValues.length > 0 &&
-      pValues.every((v) => access.readerPubkeys.includes(v))
-    if (privateKinds.length > 0 && !onlyTheirs) {
+    const privateKinds = privateKindsToCheck(filter, access)
+    if (privateKinds.length > 0) {
       const kinds = privateKinds.map(() => '?').join(',')
       if (access.readerPubkeys.length === 0) {
         where.push(`e.kind NOT IN (${kinds})`)
