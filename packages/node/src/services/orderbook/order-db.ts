@@ -9,16 +9,9 @@
 // protocol's state machine (order-state.ts) decides, and the UPDATE names the status it read.
 // Two takers racing for one order therefore get exactly one winner, whether their requests
 // interleave in this process or come from several processes sharing the file.
-import {
-  type NostrEvent,
-  type Order,
-  type OrderAction,
-  type OrderState,
-  type OrderStatus,
-  nextOrderState,
-} from '@hansa/protocol'
+import type { NostrEvent, Order, OrderAction, OrderStatus } from '@hansa/protocol'
 import Database from 'better-sqlite3'
-import { OrderbookRequestError, orderNotFound, stateRefused, unconfirmed } from './errors.js'
+import { checkConfirm, decideAction, nextEventCreatedAt, releasedStatus } from './order-rules.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -157,14 +150,6 @@ export const toRobot = (r: RobotRow): Robot => ({
   lastSeen: r.last_seen,
   ordersMade: r.orders_made,
   ordersTaken: r.orders_taken,
-})
-
-export const stateOf = (r: OrderRecord): OrderState => ({
-  status: r.status,
-  side: r.order.side,
-  maker: r.order.maker ?? '',
-  taker: r.taker,
-  expiresAt: r.order.expiresAt,
 })
 
 /**
@@ -342,23 +327,15 @@ export class OrderDb implements OrderStore {
   ): OrderRecord {
     return this.db
       .transaction(() => {
-        const record = this.get(id)
-        if (record === undefined) throw orderNotFound(id)
-        const next = nextOrderState(stateOf(record), action)
-        if (!next.ok) throw stateRefused(next.error)
-        // A taker who sells (a buy order) completes only a trade its maker confirmed: else a
-        // taker could take an order and end it at once, pulling it off the book for good.
-        if (action.type === 'complete' && record.confirmedAt === null) {
-          if (action.by !== record.order.maker) throw unconfirmed()
-        }
+        const { record, next } = decideAction(id, this.get(id), action)
         const agreed = trade?.(record, action.type === 'take' ? this.openTakesOf(action.by) : 0)
         const result = this.stmt.update.run({
           id,
           expected: record.status,
-          status: next.state.status,
-          taker: next.state.taker,
+          status: next.status,
+          taker: next.taker,
           now,
-          event_created_at: Math.max(now, record.eventCreatedAt + 1),
+          event_created_at: nextEventCreatedAt(record, now),
           trade_sats: agreed?.sats ?? null,
           trade_fiat: agreed?.fiat ?? null,
           maker_fee: agreed?.makerFee ?? null,
@@ -382,22 +359,7 @@ export class OrderDb implements OrderStore {
   confirm(id: string, by: string, now: number): OrderRecord {
     return this.db
       .transaction(() => {
-        const record = this.get(id)
-        if (record === undefined) throw orderNotFound(id)
-        if (by !== record.order.maker) {
-          throw new OrderbookRequestError(
-            403,
-            'HANSA_ORDER_NOT_MAKER',
-            "only the maker confirms a take (the taker's amount and price)",
-          )
-        }
-        if (record.status !== 'in-progress') {
-          throw new OrderbookRequestError(
-            409,
-            'HANSA_ORDER_NOT_IN_PROGRESS',
-            `cannot confirm it: the order is ${record.status}`,
-          )
-        }
+        checkConfirm(id, this.get(id), by)
         this.stmt.confirmed.run(now, id)
         return this.get(id)!
       })
@@ -416,9 +378,9 @@ export class OrderDb implements OrderStore {
         if (before === undefined || before.taker === null) return undefined
         const result = this.stmt.released.run({
           id,
-          status: before.order.expiresAt <= now ? 'expired' : 'pending',
+          status: releasedStatus(before, now),
           now,
-          event_created_at: Math.max(now, before.eventCreatedAt + 1),
+          event_created_at: nextEventCreatedAt(before, now),
         })
         if (result.changes !== 1) return undefined
         return { record: this.get(id)!, taker: before.taker }

@@ -4,16 +4,9 @@
 // status it read — two takers racing for one order on two processes get one winner. A take
 // also holds its taker's lock while it counts the orders she holds, so racing takes by one
 // key on several processes cannot pass orderbook.maxOpenTakesPerKey.
-import {
-  type NostrEvent,
-  type Order,
-  type OrderAction,
-  type OrderStatus,
-  nextOrderState,
-} from '@hansa/protocol'
+import type { NostrEvent, Order, OrderAction, OrderStatus } from '@hansa/protocol'
 import type pg from 'pg'
 import { inTransaction } from '../../billing/pg-ledger.js'
-import { OrderbookRequestError, orderNotFound, stateRefused, unconfirmed } from './errors.js'
 import {
   type OrderQuery,
   type OrderRecord,
@@ -22,10 +15,10 @@ import {
   type Robot,
   type RobotRow,
   type Trade,
-  stateOf,
   toRecord,
   toRobot,
 } from './order-db.js'
+import { checkConfirm, decideAction, nextEventCreatedAt, releasedStatus } from './order-rules.js'
 
 type Db = pg.Pool | pg.PoolClient
 
@@ -103,13 +96,7 @@ export class PgOrderDb implements OrderStore {
         ])
         openTakes = await this.openTakesOf(action.by, c)
       }
-      const record = await this.get(id, c, true)
-      if (record === undefined) throw orderNotFound(id)
-      const next = nextOrderState(stateOf(record), action)
-      if (!next.ok) throw stateRefused(next.error)
-      if (action.type === 'complete' && record.confirmedAt === null) {
-        if (action.by !== record.order.maker) throw unconfirmed()
-      }
+      const { record, next } = decideAction(id, await this.get(id, c, true), action)
       const agreed = trade?.(record, openTakes)
       const result = await c.query(
         `UPDATE orders SET status = $3, taker = $4, updated_at = $5,
@@ -120,10 +107,10 @@ export class PgOrderDb implements OrderStore {
         [
           id,
           record.status,
-          next.state.status,
-          next.state.taker,
+          next.status,
+          next.taker,
           now,
-          Math.max(now, record.eventCreatedAt + 1),
+          nextEventCreatedAt(record, now),
           agreed?.sats ?? null,
           agreed?.fiat ?? null,
           agreed?.makerFee ?? null,
@@ -150,22 +137,7 @@ export class PgOrderDb implements OrderStore {
 
   async confirm(id: string, by: string, now: number): Promise<OrderRecord> {
     return inTransaction(this.pool, async (c) => {
-      const record = await this.get(id, c, true)
-      if (record === undefined) throw orderNotFound(id)
-      if (by !== record.order.maker) {
-        throw new OrderbookRequestError(
-          403,
-          'HANSA_ORDER_NOT_MAKER',
-          "only the maker confirms a take (the taker's amount and price)",
-        )
-      }
-      if (record.status !== 'in-progress') {
-        throw new OrderbookRequestError(
-          409,
-          'HANSA_ORDER_NOT_IN_PROGRESS',
-          `cannot confirm it: the order is ${record.status}`,
-        )
-      }
+      checkConfirm(id, await this.get(id, c, true), by)
       await c.query('UPDATE orders SET confirmed_at = coalesce(confirmed_at, $1) WHERE id = $2', [
         now,
         id,
@@ -187,12 +159,7 @@ export class PgOrderDb implements OrderStore {
            trade_fiat = NULL, maker_fee = NULL, taker_fee = NULL, taken_at = NULL,
            confirmed_at = NULL
          WHERE id = $1 AND status = 'in-progress' AND confirmed_at IS NULL`,
-        [
-          id,
-          before.order.expiresAt <= now ? 'expired' : 'pending',
-          now,
-          Math.max(now, before.eventCreatedAt + 1),
-        ],
+        [id, releasedStatus(before, now), now, nextEventCreatedAt(before, now)],
       )
       if (result.rowCount !== 1) return undefined
       return { record: (await this.get(id, c))!, taker: before.taker }
