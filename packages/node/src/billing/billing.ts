@@ -22,7 +22,13 @@ import type { Registry } from 'prom-client'
 import { ConfigError, type NodeConfig } from '../config.js'
 import type { HookName, Hooks, Service } from '../services/service.js'
 import { registerAccessHooks } from './access.js'
-import { type BookTotals, type BookedPayment, Books } from './books.js'
+import {
+  type BookTotals,
+  type BookedPayment,
+  Books,
+  type PaymentInput,
+  devTaxToBook,
+} from './books.js'
 import { ChequeDesk } from './cheques.js'
 import { type BillingDb, openBillingDb } from './db.js'
 import { BillingRequestError, badRequest } from './errors.js'
@@ -304,8 +310,7 @@ export class Billing {
       return
     }
     if (!this.sqlite().db.open) return
-    const due = this.books.totals().devTaxDue
-    const amount = devTax < due ? devTax : due
+    const amount = devTaxToBook(devTax, this.books.totals().devTaxDue, this.books.unit, true)
     if (amount > 0n) this.books.recordDevTaxPaid(amount, `${tx} (cash-out of ${chequebook})`)
   }
 
@@ -429,14 +434,7 @@ export class Billing {
       const { row, booked } = await this.countCheque(() =>
         pgp.desk.commit(peer, verified, 'swap', async (client, rise) => ({
           row: await accounts.credit(client, peer, rise, verified.cumulative),
-          booked: await pgp.books.book(client, {
-            peer,
-            purpose: 'swap',
-            service: null,
-            rail: this.rail.name,
-            reference: verified.digest,
-            amount: rise,
-          }),
+          booked: await pgp.books.book(client, this.swapPayment(peer, verified.digest, rise)),
         })),
       )
       return this.chequeReceipt(verified.cumulative, booked, accounts.committed(row), accounts)
@@ -447,20 +445,25 @@ export class Billing {
     const { account, booked } = await this.countCheque(async () => {
       const staged = desk.commit(peer, verified, 'swap', (rise) => ({
         credit: accounts.stageCredit(peer, rise, verified.cumulative),
-        booked: books.book({
-          peer,
-          purpose: 'swap',
-          service: null,
-          rail: this.rail.name,
-          reference: verified.digest,
-          amount: rise,
-        }),
+        booked: books.book(this.swapPayment(peer, verified.digest, rise)),
       }))
       // The booking committed: only now, in the same turn, does the balance the request path
       // reads move (a booking that failed left it untouched).
       return { account: staged.credit(), booked: staged.booked }
     })
     return this.chequeReceipt(verified.cumulative, booked, account, accounts)
+  }
+
+  /** The books' entry of a cheque's rise on a SWAP account. */
+  private swapPayment(peer: string, digest: string, rise: bigint): PaymentInput {
+    return {
+      peer,
+      purpose: 'swap',
+      service: null,
+      rail: this.rail.name,
+      reference: digest,
+      amount: rise,
+    }
   }
 
   private chequeReceipt(
@@ -646,8 +649,7 @@ export class Billing {
         amount: payment.amount,
       })
       // the rail paid the dev fund with the payment (evm: the router's split)
-      const due = books.totals().devTaxDue
-      const paidTax = payment.devTaxPaid < due ? payment.devTaxPaid : due
+      const paidTax = devTaxToBook(payment.devTaxPaid, books.totals().devTaxDue, books.unit, true)
       if (paidTax > 0n) books.recordDevTaxPaid(paidTax, reference)
       return { record, booked }
     })()
@@ -932,9 +934,10 @@ export class Billing {
       t = (await this.pgp.books.recordDevTaxPaid(BigInt(amount), reference)).totals
     } else {
       const books = this.sqlite().books
-      const due = books.totals().devTaxDue
-      if (BigInt(amount) > due) throw badRequest(`only ${due} ${unit} of dev tax is due`)
-      t = books.recordDevTaxPaid(BigInt(amount), reference)
+      t = books.recordDevTaxPaid(
+        devTaxToBook(BigInt(amount), books.totals().devTaxDue, unit, false),
+        reference,
+      )
     }
     return {
       devTax: t.devTax.toString(),

@@ -8,6 +8,7 @@
 // only if it was credited.
 import { type DevTaxSplit, splitPayment } from '@hansa/protocol'
 import type { BillingDb } from './db.js'
+import { badRequest } from './errors.js'
 
 /** trade-fee: a coordinator's fee on a trade its order book matched (services/orderbook). */
 export type PaymentPurpose = 'swap' | 'subscription' | 'trade-fee'
@@ -45,7 +46,7 @@ export type BookTotals = {
 }
 
 type TotalsRow = {
-  payments: number
+  payments: number | string
   received: string
   income: string
   dev_tax: string
@@ -53,9 +54,10 @@ type TotalsRow = {
   carry: string
 }
 
-type PaymentRow = {
-  id: number
-  at: number
+/** A payments row as either database returns it (PostgreSQL's bigints come as strings). */
+export type PaymentRow = {
+  id: number | string
+  at: number | string
   peer: string
   purpose: PaymentPurpose
   service: string | null
@@ -66,6 +68,111 @@ type PaymentRow = {
   income: string
   dev_tax: string
   rate_bps: number
+}
+
+/** The books' totals before the first payment. */
+const NO_TOTALS: TotalsRow = {
+  payments: 0,
+  received: '0',
+  income: '0',
+  dev_tax: '0',
+  dev_tax_paid: '0',
+  carry: '0',
+}
+
+/**
+ * Splits one credited payment at the coordinator's rate, after the carry of the payment
+ * before it. Returns the split, the payments row's values (in the column order of
+ * PAYMENT_COLUMNS) and the booked payment once its row has an id. Both stores book by it.
+ */
+export function splitBooking(
+  payment: PaymentInput,
+  options: { unit: string; rateBps: number },
+  carry: bigint,
+  at: number,
+): {
+  split: DevTaxSplit
+  values: Array<string | number | null>
+  booked: (id: number) => BookedPayment
+} {
+  const { unit, rateBps } = options
+  const split = splitPayment(payment.amount, rateBps, carry)
+  return {
+    split,
+    values: [
+      at,
+      payment.peer,
+      payment.purpose,
+      payment.service,
+      payment.rail,
+      payment.reference,
+      unit,
+      payment.amount.toString(),
+      split.income.toString(),
+      split.devTax.toString(),
+      rateBps,
+    ],
+    booked: (id) => ({
+      ...payment,
+      id,
+      at,
+      unit,
+      income: split.income,
+      devTax: split.devTax,
+      rateBps,
+    }),
+  }
+}
+
+/** The columns of a payments row, in the order of splitBooking's values. */
+export const PAYMENT_COLUMNS =
+  'at, peer, purpose, service, rail, reference, unit, amount, income, dev_tax, rate_bps'
+
+/** The totals as reported, from the stored row (none yet: all zero). */
+export function totalsOf(
+  row: TotalsRow | undefined,
+  options: { unit: string; rateBps: number },
+): BookTotals {
+  const r = row ?? NO_TOTALS
+  const devTax = BigInt(r.dev_tax)
+  const devTaxPaid = BigInt(r.dev_tax_paid)
+  return {
+    unit: options.unit,
+    rateBps: options.rateBps,
+    payments: Number(r.payments),
+    received: BigInt(r.received),
+    income: BigInt(r.income),
+    devTax,
+    devTaxPaid,
+    devTaxDue: devTax - devTaxPaid,
+    carry: BigInt(r.carry),
+  }
+}
+
+export const paymentOf = (r: PaymentRow): BookedPayment => ({
+  id: Number(r.id),
+  at: Number(r.at),
+  peer: r.peer,
+  purpose: r.purpose,
+  service: r.service,
+  rail: r.rail,
+  reference: r.reference,
+  unit: r.unit,
+  amount: BigInt(r.amount),
+  income: BigInt(r.income),
+  devTax: BigInt(r.dev_tax),
+  rateBps: r.rate_bps,
+})
+
+/**
+ * How much dev tax to book as paid when `due` is due: all of `amount`, refused (400) when it
+ * is more than is due; or, with `capToDue` (the dev fund was paid on chain, whatever the
+ * books say), at most what is due.
+ */
+export function devTaxToBook(amount: bigint, due: bigint, unit: string, capToDue: boolean): bigint {
+  if (capToDue) return amount < due ? amount : due
+  if (amount > due) throw badRequest(`only ${due} ${unit} of dev tax is due`)
+  return amount
 }
 
 export class Books {
@@ -84,8 +191,7 @@ export class Books {
            income = @income, dev_tax = @dev_tax, dev_tax_paid = @dev_tax_paid, carry = @carry`,
       ),
       insert: db.prepare(
-        `INSERT INTO payments (at, peer, purpose, service, rail, reference, unit, amount, income, dev_tax, rate_bps)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       recent: db.prepare('SELECT * FROM payments ORDER BY id DESC LIMIT ?'),
       ofPeer: db.prepare('SELECT * FROM payments WHERE peer = ? ORDER BY id DESC LIMIT ?'),
@@ -104,16 +210,7 @@ export class Books {
   }
 
   private row(): TotalsRow {
-    return (
-      (this.stmt.totals.get(this.options.unit) as TotalsRow | undefined) ?? {
-        payments: 0,
-        received: '0',
-        income: '0',
-        dev_tax: '0',
-        dev_tax_paid: '0',
-        carry: '0',
-      }
-    )
+    return (this.stmt.totals.get(this.options.unit) as TotalsRow | undefined) ?? NO_TOTALS
   }
 
   private save(row: TotalsRow): void {
@@ -122,40 +219,23 @@ export class Books {
 
   /** Books one credited payment. Call inside the transaction that credits it. */
   book(payment: PaymentInput): BookedPayment {
-    const { unit, rateBps } = this.options
     const totals = this.row()
-    const split: DevTaxSplit = splitPayment(payment.amount, rateBps, BigInt(totals.carry))
-    const at = this.options.now()
-    const info = this.stmt.insert.run(
-      at,
-      payment.peer,
-      payment.purpose,
-      payment.service,
-      payment.rail,
-      payment.reference,
-      unit,
-      payment.amount.toString(),
-      split.income.toString(),
-      split.devTax.toString(),
-      rateBps,
+    const { split, values, booked } = splitBooking(
+      payment,
+      this.options,
+      BigInt(totals.carry),
+      this.options.now(),
     )
+    const info = this.stmt.insert.run(...values)
     this.save({
       ...totals,
-      payments: totals.payments + 1,
+      payments: Number(totals.payments) + 1,
       received: (BigInt(totals.received) + payment.amount).toString(),
       income: (BigInt(totals.income) + split.income).toString(),
       dev_tax: (BigInt(totals.dev_tax) + split.devTax).toString(),
       carry: split.carry.toString(),
     })
-    return {
-      ...payment,
-      id: Number(info.lastInsertRowid),
-      at,
-      unit,
-      income: split.income,
-      devTax: split.devTax,
-      rateBps,
-    }
+    return booked(Number(info.lastInsertRowid))
   }
 
   /** Books dev tax passed on to the dev fund (by the coordinator, outside the node). */
@@ -169,20 +249,7 @@ export class Books {
   }
 
   totals(): BookTotals {
-    const r = this.row()
-    const devTax = BigInt(r.dev_tax)
-    const devTaxPaid = BigInt(r.dev_tax_paid)
-    return {
-      unit: this.options.unit,
-      rateBps: this.options.rateBps,
-      payments: r.payments,
-      received: BigInt(r.received),
-      income: BigInt(r.income),
-      devTax,
-      devTaxPaid,
-      devTaxDue: devTax - devTaxPaid,
-      carry: BigInt(r.carry),
-    }
+    return totalsOf(this.stmt.totals.get(this.options.unit) as TotalsRow | undefined, this.options)
   }
 
   /** The latest payments, newest first; of one peer when `peer` is given. */
@@ -190,19 +257,6 @@ export class Books {
     const rows = (
       peer === undefined ? this.stmt.recent.all(limit) : this.stmt.ofPeer.all(peer, limit)
     ) as PaymentRow[]
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      peer: r.peer,
-      purpose: r.purpose,
-      service: r.service,
-      rail: r.rail,
-      reference: r.reference,
-      unit: r.unit,
-      amount: BigInt(r.amount),
-      income: BigInt(r.income),
-      devTax: BigInt(r.dev_tax),
-      rateBps: r.rate_bps,
-    }))
+    return rows.map(paymentOf)
   }
 }

@@ -16,7 +16,6 @@
 import { randomBytes } from 'node:crypto'
 import {
   ChequeError,
-  type DevTaxSplit,
   type SubscriptionTerms,
   checkCheque,
   chequeDigest,
@@ -24,11 +23,21 @@ import {
   chequeShapeError,
   isHex64,
   type SignedCheque,
-  splitPayment,
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type pg from 'pg'
-import type { BookTotals, BookedPayment, PaymentInput, PaymentPurpose } from './books.js'
+import {
+  type BookTotals,
+  type BookedPayment,
+  PAYMENT_COLUMNS,
+  type PaymentInput,
+  type PaymentPurpose,
+  type PaymentRow,
+  devTaxToBook,
+  paymentOf,
+  splitBooking,
+  totalsOf,
+} from './books.js'
 import type { ChequePurpose, VerifiedCheque } from './cheques.js'
 import { BillingRequestError, badRequest, chequeRefused, forbidden, notFound } from './errors.js'
 import { BILLING_CHANNEL } from './pg-schema.js'
@@ -77,36 +86,6 @@ export async function inTransaction<T>(
 export const announce = (db: Db, what: string) =>
   db.query('SELECT pg_notify($1, $2)', [BILLING_CHANNEL, what])
 
-type PaymentRow = {
-  id: string
-  at: string
-  peer: string
-  purpose: PaymentPurpose
-  service: string | null
-  rail: string
-  reference: string
-  unit: string
-  amount: string
-  income: string
-  dev_tax: string
-  rate_bps: number
-}
-
-const paymentOf = (r: PaymentRow): BookedPayment => ({
-  id: Number(r.id),
-  at: Number(r.at),
-  peer: r.peer,
-  purpose: r.purpose,
-  service: r.service,
-  rail: r.rail,
-  reference: r.reference,
-  unit: r.unit,
-  amount: BigInt(r.amount),
-  income: BigInt(r.income),
-  devTax: BigInt(r.dev_tax),
-  rateBps: r.rate_bps,
-})
-
 /** The books (books.ts's rules) on PostgreSQL. */
 export class PgBooks {
   constructor(
@@ -138,47 +117,30 @@ export class PgBooks {
 
   /** Books one credited payment, inside the transaction that credits it. */
   async book(client: pg.PoolClient, payment: PaymentInput): Promise<BookedPayment> {
-    const { unit, rateBps } = this.options
     const totals = await this.locked(client)
-    const split: DevTaxSplit = splitPayment(payment.amount, rateBps, BigInt(totals.carry))
-    const at = this.options.now()
+    const { split, values, booked } = splitBooking(
+      payment,
+      this.options,
+      BigInt(totals.carry),
+      this.options.now(),
+    )
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO payments (at, peer, purpose, service, rail, reference, unit, amount, income, dev_tax, rate_bps)
+      `INSERT INTO payments (${PAYMENT_COLUMNS})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [
-        at,
-        payment.peer,
-        payment.purpose,
-        payment.service,
-        payment.rail,
-        payment.reference,
-        unit,
-        payment.amount.toString(),
-        split.income.toString(),
-        split.devTax.toString(),
-        rateBps,
-      ],
+      values,
     )
     await client.query(
       `UPDATE book_totals SET payments = payments + 1, received = received + $2,
          income = income + $3, dev_tax = dev_tax + $4, carry = $5 WHERE unit = $1`,
       [
-        unit,
+        this.options.unit,
         payment.amount.toString(),
         split.income.toString(),
         split.devTax.toString(),
         split.carry.toString(),
       ],
     )
-    return {
-      ...payment,
-      id: Number(rows[0]!.id),
-      at,
-      unit,
-      income: split.income,
-      devTax: split.devTax,
-      rateBps,
-    }
+    return booked(Number(rows[0]!.id))
   }
 
   /**
@@ -194,10 +156,7 @@ export class PgBooks {
     const run = async (c: pg.PoolClient) => {
       const t = await this.locked(c)
       const due = BigInt(t.dev_tax) - BigInt(t.dev_tax_paid)
-      const booked = capToDue ? (amount < due ? amount : due) : amount
-      if (!capToDue && amount > due) {
-        throw badRequest(`only ${due} ${this.options.unit} of dev tax is due`)
-      }
+      const booked = devTaxToBook(amount, due, this.options.unit, capToDue)
       if (booked > 0n) {
         await c.query(
           'INSERT INTO dev_tax_paid (at, unit, amount, reference) VALUES ($1, $2, $3, $4)',
@@ -223,27 +182,7 @@ export class PgBooks {
       dev_tax_paid: string
       carry: string
     }>('SELECT * FROM book_totals WHERE unit = $1', [this.options.unit])
-    const r = rows[0] ?? {
-      payments: '0',
-      received: '0',
-      income: '0',
-      dev_tax: '0',
-      dev_tax_paid: '0',
-      carry: '0',
-    }
-    const devTax = BigInt(r.dev_tax)
-    const devTaxPaid = BigInt(r.dev_tax_paid)
-    return {
-      unit: this.options.unit,
-      rateBps: this.options.rateBps,
-      payments: Number(r.payments),
-      received: BigInt(r.received),
-      income: BigInt(r.income),
-      devTax,
-      devTaxPaid,
-      devTaxDue: devTax - devTaxPaid,
-      carry: BigInt(r.carry),
-    }
+    return totalsOf(rows[0], this.options)
   }
 
   async byReference(
