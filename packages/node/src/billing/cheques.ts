@@ -32,6 +32,69 @@ export type VerifiedCheque = {
 
 type ChequebookRow = { cumulative: string; last_digest: string }
 
+type Verdict = Extract<Awaited<ReturnType<typeof checkCheque>>, { ok: true }>
+
+/**
+ * The first checks of a cheque, before anything is read from a store: its
+ * shape, and its chequebook's issuer as the rail knows it. Throws BillingRequestError.
+ */
+export async function chequeIssuer(
+  rail: SettlementRail,
+  value: unknown,
+): Promise<{ signed: SignedCheque; chequebook: string; issuer: string }> {
+  const shape = chequeShapeError(value)
+  if (shape !== null) throw chequeRefused(new ChequeError('HANSA_CHEQUE_MALFORMED', shape))
+  const signed = value as SignedCheque
+  const chequebook = signed.chequebook.toLowerCase()
+  const issuer = await rail.chequeIssuer(chequebook)
+  if ('refused' in issuer) {
+    if (issuer.code) throw evmRefusal(issuer.code as EvmErrorCode, issuer.refused)
+    throw chequeRefused(new ChequeError('HANSA_CHEQUE_SIGNER', issuer.refused))
+  }
+  return { signed, chequebook, issuer: issuer.issuer }
+}
+
+/**
+ * checkCheque's verdict as the desk takes it: refused, or — once the rail has found the
+ * chequebook covers it — the cheque to credit.
+ */
+export async function verifiedCheque(
+  rail: SettlementRail,
+  chequebook: string,
+  verdict: Awaited<ReturnType<typeof checkCheque>>,
+): Promise<VerifiedCheque> {
+  if (!verdict.ok) throw chequeRefused(verdict.error)
+  await rail.checkCover?.(chequebook, verdict.cheque.cumulativePayout)
+  return claimOf(verdict, chequebook)
+}
+
+const claimOf = (verdict: Verdict, chequebook: string): VerifiedCheque => ({
+  digest: verdict.digest,
+  chequebook,
+  cheque: verdict.signed,
+  cumulative: verdict.cheque.cumulativePayout,
+  rise: verdict.increment,
+  signer: verdict.signer,
+})
+
+/** A cheque whose digest is already credited. */
+export const chequeReplayed = (cheque: VerifiedCheque) =>
+  chequeRefused(
+    new ChequeError(
+      'HANSA_CHEQUE_REPLAY',
+      `this cheque (cumulative payout ${cheque.cumulative}) was already credited`,
+    ),
+  )
+
+/** A cheque whose payout does not exceed the `last` credited from its chequebook. */
+export const chequeNotIncreasing = (cheque: VerifiedCheque, last: bigint) =>
+  chequeRefused(
+    new ChequeError(
+      'HANSA_CHEQUE_NOT_INCREASING',
+      `cumulative payout ${cheque.cumulative} does not exceed the ${last} already credited from chequebook ${cheque.chequebook.slice(0, 10)}…; cheques are cumulative`,
+    ),
+  )
+
 export class ChequeDesk {
   private readonly stmt
   private readonly settling = new Set<Promise<unknown>>()
@@ -89,32 +152,16 @@ export class ChequeDesk {
    * the chequebook's issuer with her own key. Throws BillingRequestError (HANSA_CHEQUE_*).
    */
   async verify(peer: string, value: unknown): Promise<VerifiedCheque> {
-    const shape = chequeShapeError(value)
-    if (shape !== null) throw chequeRefused(new ChequeError('HANSA_CHEQUE_MALFORMED', shape))
-    const chequebook = (value as SignedCheque).chequebook.toLowerCase()
-    const issuer = await this.rail.chequeIssuer(chequebook)
-    if ('refused' in issuer) {
-      if (issuer.code) throw evmRefusal(issuer.code as EvmErrorCode, issuer.refused)
-      throw chequeRefused(new ChequeError('HANSA_CHEQUE_SIGNER', issuer.refused))
-    }
+    const { chequebook, issuer } = await chequeIssuer(this.rail, value)
     const verdict = await checkCheque(value, {
       beneficiary: this.options.beneficiary,
       chainId: this.options.chainId,
-      issuer: issuer.issuer,
+      issuer,
       issuerPubkey: peer,
       lastCumulativePayout: this.lastCumulative(chequebook),
       isCredited: (digest) => this.stmt.known.get(digest) !== undefined,
     })
-    if (!verdict.ok) throw chequeRefused(verdict.error)
-    await this.rail.checkCover?.(chequebook, verdict.cheque.cumulativePayout)
-    return {
-      digest: verdict.digest,
-      chequebook,
-      cheque: verdict.signed,
-      cumulative: verdict.cheque.cumulativePayout,
-      rise: verdict.increment,
-      signer: verdict.signer,
-    }
+    return verifiedCheque(this.rail, chequebook, verdict)
   }
 
   /**
@@ -129,23 +176,9 @@ export class ChequeDesk {
     credit: (rise: bigint) => T,
   ): T {
     const result = this.db.transaction(() => {
-      if (this.stmt.known.get(cheque.digest) !== undefined) {
-        throw chequeRefused(
-          new ChequeError(
-            'HANSA_CHEQUE_REPLAY',
-            `this cheque (cumulative payout ${cheque.cumulative}) was already credited`,
-          ),
-        )
-      }
+      if (this.stmt.known.get(cheque.digest) !== undefined) throw chequeReplayed(cheque)
       const last = this.lastCumulative(cheque.chequebook)
-      if (cheque.cumulative <= last) {
-        throw chequeRefused(
-          new ChequeError(
-            'HANSA_CHEQUE_NOT_INCREASING',
-            `cumulative payout ${cheque.cumulative} does not exceed the ${last} already credited from chequebook ${cheque.chequebook.slice(0, 10)}…; cheques are cumulative`,
-          ),
-        )
-      }
+      if (cheque.cumulative <= last) throw chequeNotIncreasing(cheque, last)
       const rise = cheque.cumulative - last
       const now = this.options.now()
       this.stmt.insert.run(

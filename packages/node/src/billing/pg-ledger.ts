@@ -15,14 +15,11 @@
 // pg-subscriptions.ts listen).
 import { randomBytes } from 'node:crypto'
 import {
-  ChequeError,
   type SubscriptionTerms,
   checkCheque,
   chequeDigest,
   chequeOf,
-  chequeShapeError,
   isHex64,
-  type SignedCheque,
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type pg from 'pg'
@@ -38,10 +35,16 @@ import {
   splitBooking,
   totalsOf,
 } from './books.js'
-import type { ChequePurpose, VerifiedCheque } from './cheques.js'
-import { BillingRequestError, badRequest, chequeRefused, forbidden, notFound } from './errors.js'
+import {
+  type ChequePurpose,
+  type VerifiedCheque,
+  chequeIssuer,
+  chequeNotIncreasing,
+  chequeReplayed,
+  verifiedCheque,
+} from './cheques.js'
+import { BillingRequestError, badRequest, forbidden, notFound } from './errors.js'
 import { BILLING_CHANNEL } from './pg-schema.js'
-import { type EvmErrorCode, evmRefusal } from './rails/evm-errors.js'
 import type { SettlementRail } from './rails/rail.js'
 import {
   type PaymentRecord,
@@ -261,15 +264,7 @@ export class PgChequeDesk {
 
   /** cheques.ts's verify, with what it knows read from the database first. */
   async verify(peer: string, value: unknown): Promise<VerifiedCheque> {
-    const shape = chequeShapeError(value)
-    if (shape !== null) throw chequeRefused(new ChequeError('HANSA_CHEQUE_MALFORMED', shape))
-    const signed = value as SignedCheque
-    const chequebook = signed.chequebook.toLowerCase()
-    const issuer = await this.rail.chequeIssuer(chequebook)
-    if ('refused' in issuer) {
-      if (issuer.code) throw evmRefusal(issuer.code as EvmErrorCode, issuer.refused)
-      throw chequeRefused(new ChequeError('HANSA_CHEQUE_SIGNER', issuer.refused))
-    }
+    const { signed, chequebook, issuer } = await chequeIssuer(this.rail, value)
     const digest = chequeDigest(chequeOf(signed))
     const [last, known] = await Promise.all([
       this.lastCumulative(chequebook),
@@ -278,21 +273,12 @@ export class PgChequeDesk {
     const verdict = await checkCheque(value, {
       beneficiary: this.options.beneficiary,
       chainId: this.options.chainId,
-      issuer: issuer.issuer,
+      issuer,
       issuerPubkey: peer,
       lastCumulativePayout: last,
       isCredited: (d) => d === digest && known.rowCount !== 0,
     })
-    if (!verdict.ok) throw chequeRefused(verdict.error)
-    await this.rail.checkCover?.(chequebook, verdict.cheque.cumulativePayout)
-    return {
-      digest: verdict.digest,
-      chequebook,
-      cheque: verdict.signed,
-      cumulative: verdict.cheque.cumulativePayout,
-      rise: verdict.increment,
-      signer: verdict.signer,
-    }
+    return verifiedCheque(this.rail, chequebook, verdict)
   }
 
   /**
@@ -310,22 +296,9 @@ export class PgChequeDesk {
         `hansa-chequebook:${cheque.chequebook}`,
       ])
       const known = await client.query('SELECT 1 FROM cheques WHERE digest = $1', [cheque.digest])
-      if (known.rowCount !== 0) {
-        throw chequeRefused(
-          new ChequeError(
-            'HANSA_CHEQUE_REPLAY',
-            `this cheque (cumulative payout ${cheque.cumulative}) was already credited`,
-          ),
-        )
-      }
+      if (known.rowCount !== 0) throw chequeReplayed(cheque)
       const last = await this.lastCumulative(cheque.chequebook, client)
-      const notIncreasing = () =>
-        chequeRefused(
-          new ChequeError(
-            'HANSA_CHEQUE_NOT_INCREASING',
-            `cumulative payout ${cheque.cumulative} does not exceed the ${last} already credited from chequebook ${cheque.chequebook.slice(0, 10)}…; cheques are cumulative`,
-          ),
-        )
+      const notIncreasing = () => chequeNotIncreasing(cheque, last)
       if (cheque.cumulative <= last) throw notIncreasing()
       const rise = cheque.cumulative - last
       const now = this.options.now()
