@@ -14,13 +14,7 @@
 // Every change a process's caches depend on is announced with NOTIFY (pg-swap-accounts.ts,
 // pg-subscriptions.ts listen).
 import { randomBytes } from 'node:crypto'
-import {
-  type SubscriptionTerms,
-  checkCheque,
-  chequeDigest,
-  chequeOf,
-  isHex64,
-} from '@hansa/protocol'
+import { type SubscriptionTerms, checkCheque, chequeDigest, chequeOf } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type pg from 'pg'
 import {
@@ -43,18 +37,29 @@ import {
   chequeReplayed,
   verifiedCheque,
 } from './cheques.js'
-import { BillingRequestError, badRequest, forbidden, notFound } from './errors.js'
+import { BillingRequestError } from './errors.js'
 import { BILLING_CHANNEL } from './pg-schema.js'
 import type { SettlementRail } from './rails/rail.js'
 import {
   type PaymentRecord,
   type Quote,
   type SubscriptionView,
+  type QuoteRow,
+  addableKey,
+  checkKeyCount,
+  checkPaymentAmount,
+  checkRemovable,
+  extendedExpiry,
   newQuote,
+  ownedSubscription,
   payable,
+  quotePaid,
   quoteRequest,
+  quoteValues,
   requireConsent,
+  storedQuote,
   subscriptionTermsOf,
+  subscriptionView,
 } from './subscriptions.js'
 
 export type Db = pg.Pool | pg.PoolClient
@@ -355,18 +360,6 @@ export class PgChequeDesk {
   }
 }
 
-type QuoteRow = {
-  id: string
-  owner: string
-  service: string
-  periods: number
-  amount: string
-  unit: string
-  pubkeys: string
-  created_at: string
-  expires_at: string
-  paid_at: string | null
-}
 type SubRow = { id: string; owner: string; service: string; expires_at: string; created_at: string }
 
 /** Subscriptions (subscriptions.ts's rules) on PostgreSQL; access is cached per process. */
@@ -442,17 +435,7 @@ export class PgSubscriptions {
     await this.pool.query(
       `INSERT INTO quotes (id, owner, service, periods, amount, unit, pubkeys, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        quote.id,
-        owner,
-        quote.service,
-        quote.periods,
-        quote.amount.toString(),
-        quote.unit,
-        JSON.stringify(quote.pubkeys),
-        quote.createdAt,
-        quote.expiresAt,
-      ],
+      quoteValues(quote),
     )
     return quote
   }
@@ -462,23 +445,7 @@ export class PgSubscriptions {
       typeof id === 'string'
         ? (await this.pool.query<QuoteRow>('SELECT * FROM quotes WHERE id = $1', [id])).rows[0]
         : undefined
-    if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
-    return payable(
-      {
-        id: row.id,
-        owner: row.owner,
-        service: row.service,
-        periods: row.periods,
-        amount: BigInt(row.amount),
-        unit: row.unit,
-        pubkeys: JSON.parse(row.pubkeys) as string[],
-        createdAt: Number(row.created_at),
-        expiresAt: Number(row.expires_at),
-        paidAt: row.paid_at === null ? null : Number(row.paid_at),
-      },
-      owner,
-      this.now(),
-    )
+    return payable(storedQuote(row), owner, this.now())
   }
 
   /** subscriptions.ts's applyPayment, inside the payment's transaction. */
@@ -489,21 +456,13 @@ export class PgSubscriptions {
     rail: string,
     reference: string,
   ): Promise<PaymentRecord> {
-    if (amount !== quote.amount) {
-      throw new BillingRequestError(
-        402,
-        'HANSA_PAYMENT_AMOUNT',
-        `the payment is ${amount} ${quote.unit}; the quote asks for exactly ${quote.amount}`,
-      )
-    }
+    checkPaymentAmount(quote, amount)
     const now = this.now()
     const marked = await client.query(
       'UPDATE quotes SET paid_at = $1 WHERE id = $2 AND paid_at IS NULL',
       [now, quote.id],
     )
-    if (marked.rowCount === 0) {
-      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
-    }
+    if (marked.rowCount === 0) throw quotePaid()
     const t = subscriptionTermsOf(this.terms, quote.service)
     await client.query(
       `INSERT INTO subscriptions (id, owner, service, expires_at, created_at)
@@ -517,7 +476,7 @@ export class PgSubscriptions {
       )
     ).rows[0]!
     const before = Number(sub.expires_at)
-    const after = Math.max(now, before) + quote.periods * t.periodSeconds
+    const after = extendedExpiry(now, before, quote.periods, t)
     await client.query('UPDATE subscriptions SET expires_at = $1 WHERE id = $2', [after, sub.id])
     for (const pk of [quote.owner, ...quote.pubkeys]) {
       await client.query(
@@ -561,15 +520,7 @@ export class PgSubscriptions {
   }
 
   private async viewOf(r: SubRow, db: Db = this.pool): Promise<SubscriptionView> {
-    return {
-      id: r.id,
-      service: r.service,
-      owner: r.owner,
-      pubkeys: await this.keysOf(r.id, db),
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-      active: Number(r.expires_at) > this.now(),
-    }
+    return subscriptionView(r, await this.keysOf(r.id, db), this.now())
   }
 
   async view(id: string, db: Db = this.pool): Promise<SubscriptionView | undefined> {
@@ -599,29 +550,17 @@ export class PgSubscriptions {
     pubkey: unknown,
     consent?: unknown,
   ): Promise<SubscriptionView> {
-    const sub = await this.view(id)
-    if (!sub) throw notFound('no such subscription')
-    if (sub.owner !== by) throw forbidden('only the owner changes a subscription')
-    if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
-    if (!sub.pubkeys.includes(pubkey)) {
-      requireConsent(
-        { node: this.nodePubkey, now: this.now() },
-        sub.owner,
-        sub.service,
-        pubkey,
-        consent === undefined ? [] : [consent],
-      )
-    }
-    const max = subscriptionTermsOf(this.terms, sub.service).maxPubkeys
+    const sub = ownedSubscription(await this.view(id), by)
+    const key = addableKey({ node: this.nodePubkey, now: this.now() }, sub, pubkey, consent)
+    const t = subscriptionTermsOf(this.terms, sub.service)
     await inTransaction(this.pool, async (client) => {
       // counted under the subscription's lock: two processes adding keys cannot pass the cap
       await client.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE', [id])
-      const keys = new Set([...(await this.keysOf(id, client)), pubkey])
-      if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
+      checkKeyCount(new Set([...(await this.keysOf(id, client)), key]).size, t)
       await client.query(
         `INSERT INTO subscription_keys (subscription, pubkey, added_at) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING`,
-        [id, pubkey, this.now()],
+        [id, key, this.now()],
       )
       await announce(client, 'subs')
     })
@@ -630,13 +569,7 @@ export class PgSubscriptions {
   }
 
   async removePubkey(id: string, by: string, pubkey: string): Promise<SubscriptionView> {
-    const sub = await this.view(id)
-    if (!sub) throw notFound('no such subscription')
-    if (by !== sub.owner && by !== pubkey) {
-      throw forbidden('only the owner removes keys from a subscription (a key may remove itself)')
-    }
-    if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
-    if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
+    checkRemovable(await this.view(id), by, pubkey)
     await inTransaction(this.pool, async (client) => {
       await client.query('DELETE FROM subscription_keys WHERE subscription = $1 AND pubkey = $2', [
         id,

@@ -59,12 +59,13 @@ export type PaymentRecord = {
   expiresAfter: number
 }
 
-type QuoteRow = Omit<Quote, 'amount' | 'pubkeys' | 'createdAt' | 'expiresAt' | 'paidAt'> & {
+/** A quotes row as either database returns it (PostgreSQL's bigints come as strings). */
+export type QuoteRow = Omit<Quote, 'amount' | 'pubkeys' | 'createdAt' | 'expiresAt' | 'paidAt'> & {
   amount: string
   pubkeys: string
-  created_at: number
-  expires_at: number
-  paid_at: number | null
+  created_at: number | string
+  expires_at: number | string
+  paid_at: number | string | null
 }
 type SubRow = { id: string; owner: string; service: string; expires_at: number; created_at: number }
 
@@ -176,17 +177,7 @@ export class Subscriptions {
       (pubkey) => this.requireConsent(owner, t.service, pubkey, asked.consents),
       this.now(),
     )
-    this.stmt.insertQuote.run(
-      quote.id,
-      owner,
-      quote.service,
-      quote.periods,
-      quote.amount.toString(),
-      quote.unit,
-      JSON.stringify(quote.pubkeys),
-      quote.createdAt,
-      quote.expiresAt,
-    )
+    this.stmt.insertQuote.run(...quoteValues(quote))
     return quote
   }
 
@@ -194,23 +185,7 @@ export class Subscriptions {
   payableQuote(id: unknown, owner: string): Quote {
     const row =
       typeof id === 'string' ? (this.stmt.quote.get(id) as QuoteRow | undefined) : undefined
-    if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
-    return payable(
-      {
-        id: row.id,
-        owner: row.owner,
-        service: row.service,
-        periods: row.periods,
-        amount: BigInt(row.amount),
-        unit: row.unit,
-        pubkeys: JSON.parse(row.pubkeys) as string[],
-        createdAt: row.created_at,
-        expiresAt: row.expires_at,
-        paidAt: row.paid_at,
-      },
-      owner,
-      this.now(),
-    )
+    return payable(storedQuote(row), owner, this.now())
   }
 
   /**
@@ -219,17 +194,9 @@ export class Subscriptions {
    * Renewal extends from the later of now and the current expiry.
    */
   applyPayment(quote: Quote, amount: bigint, rail: string, reference: string): PaymentRecord {
-    if (amount !== quote.amount) {
-      throw new BillingRequestError(
-        402,
-        'HANSA_PAYMENT_AMOUNT',
-        `the payment is ${amount} ${quote.unit}; the quote asks for exactly ${quote.amount}`,
-      )
-    }
+    checkPaymentAmount(quote, amount)
     const now = this.now()
-    if (this.stmt.markPaid.run(now, quote.id).changes === 0) {
-      throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
-    }
+    if (this.stmt.markPaid.run(now, quote.id).changes === 0) throw quotePaid()
     const t = this.termsOf(quote.service)
     let sub = this.stmt.byOwner.get(quote.owner, quote.service) as SubRow | undefined
     if (!sub) {
@@ -243,7 +210,7 @@ export class Subscriptions {
       this.stmt.insertSub.run(sub.id, sub.owner, sub.service, now, now)
     }
     const before = sub.expires_at
-    const after = Math.max(now, before) + quote.periods * t.periodSeconds
+    const after = extendedExpiry(now, before, quote.periods, t)
     this.stmt.extend.run(after, sub.id)
     for (const pk of [quote.owner, ...quote.pubkeys]) this.stmt.addKey.run(sub.id, pk, now)
     this.stmt.insertPayment.run(
@@ -269,15 +236,7 @@ export class Subscriptions {
   view(id: string): SubscriptionView | undefined {
     const r = this.stmt.byId.get(id) as SubRow | undefined
     if (!r) return undefined
-    return {
-      id: r.id,
-      service: r.service,
-      owner: r.owner,
-      pubkeys: this.stmt.keys.all(r.id) as string[],
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      active: r.expires_at > this.now(),
-    }
+    return subscriptionView(r, this.stmt.keys.all(r.id) as string[], this.now())
   }
 
   /** The subscriptions that cover `pubkey` (as owner or as an added key). */
@@ -291,28 +250,17 @@ export class Subscriptions {
 
   /** The owner adds one of her keys to her subscription, with that key's signed consent. */
   addPubkey(id: string, by: string, pubkey: unknown, consent?: unknown): SubscriptionView {
-    const sub = this.owned(id, by)
-    if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
-    if (!sub.pubkeys.includes(pubkey)) {
-      this.requireConsent(sub.owner, sub.service, pubkey, consent === undefined ? [] : [consent])
-    }
-    const keys = new Set([...sub.pubkeys, pubkey])
-    const max = this.termsOf(sub.service).maxPubkeys
-    if (keys.size > max) throw badRequest(`a subscription covers at most ${max} pubkeys`)
-    this.stmt.addKey.run(id, pubkey, this.now())
+    const sub = ownedSubscription(this.view(id), by)
+    const key = addableKey({ node: this.nodePubkey, now: this.now() }, sub, pubkey, consent)
+    checkKeyCount(new Set([...sub.pubkeys, key]).size, this.termsOf(sub.service))
+    this.stmt.addKey.run(id, key, this.now())
     this.reloadAccess()
     return this.view(id)!
   }
 
   /** The owner removes a key (not her own); a key may also remove itself. */
   removePubkey(id: string, by: string, pubkey: string): SubscriptionView {
-    const sub = this.view(id)
-    if (!sub) throw notFound('no such subscription')
-    if (by !== sub.owner && by !== pubkey) {
-      throw forbidden('only the owner removes keys from a subscription (a key may remove itself)')
-    }
-    if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
-    if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
+    checkRemovable(this.view(id), by, pubkey)
     this.db.transaction(() => this.stmt.removeKey.run(id, pubkey))()
     this.reloadAccess()
     return this.view(id)!
@@ -325,13 +273,6 @@ export class Subscriptions {
     consents: readonly unknown[],
   ): void {
     requireConsent({ node: this.nodePubkey, now: this.now() }, owner, service, pubkey, consents)
-  }
-
-  private owned(id: string, by: string): SubscriptionView {
-    const sub = this.view(id)
-    if (!sub) throw notFound('no such subscription')
-    if (sub.owner !== by) throw forbidden('only the owner changes a subscription')
-    return sub
   }
 }
 
@@ -354,9 +295,7 @@ export function subscriptionTermsOf(
 /** A stored quote as its owner may pay it: a 403, 409 or 410 with the reason otherwise. */
 export function payable(quote: Quote, owner: string, now: number): Quote {
   if (quote.owner !== owner) throw forbidden('this quote was made for another pubkey')
-  if (quote.paidAt !== null) {
-    throw new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
-  }
+  if (quote.paidAt !== null) throw quotePaid()
   if (quote.expiresAt <= now) {
     throw new BillingRequestError(
       410,
@@ -462,4 +401,120 @@ export function requireConsent(
       `the consent of ${short} has a bad signature`,
     )
   }
+}
+
+/** The values of a quotes row, in the column order both stores insert them. */
+export const quoteValues = (q: Quote): Array<string | number> => [
+  q.id,
+  q.owner,
+  q.service,
+  q.periods,
+  q.amount.toString(),
+  q.unit,
+  JSON.stringify(q.pubkeys),
+  q.createdAt,
+  q.expiresAt,
+]
+
+/** A quote as stored; undefined (no such id) is a 404. */
+export function storedQuote(row: QuoteRow | undefined): Quote {
+  if (!row) throw notFound('no such quote; ask for one with POST /subscriptions')
+  return {
+    id: row.id,
+    owner: row.owner,
+    service: row.service,
+    periods: row.periods,
+    amount: BigInt(row.amount),
+    unit: row.unit,
+    pubkeys: JSON.parse(row.pubkeys) as string[],
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    paidAt: row.paid_at === null ? null : Number(row.paid_at),
+  }
+}
+
+export const quotePaid = () =>
+  new BillingRequestError(409, 'HANSA_QUOTE_PAID', 'this quote is already paid')
+
+/** A payment pays a quote only with exactly the quoted amount (a 402 otherwise). */
+export function checkPaymentAmount(quote: Quote, amount: bigint): void {
+  if (amount !== quote.amount) {
+    throw new BillingRequestError(
+      402,
+      'HANSA_PAYMENT_AMOUNT',
+      `the payment is ${amount} ${quote.unit}; the quote asks for exactly ${quote.amount}`,
+    )
+  }
+}
+
+/** A renewal extends from the later of now and the current expiry. */
+export const extendedExpiry = (
+  now: number,
+  before: number,
+  periods: number,
+  t: SubscriptionTerms,
+): number => Math.max(now, before) + periods * t.periodSeconds
+
+export function subscriptionView(
+  r: {
+    id: string
+    owner: string
+    service: string
+    expires_at: number | string
+    created_at: number | string
+  },
+  pubkeys: string[],
+  now: number,
+): SubscriptionView {
+  return {
+    id: r.id,
+    service: r.service,
+    owner: r.owner,
+    pubkeys,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    active: Number(r.expires_at) > now,
+  }
+}
+
+/** The subscription, when `by` owns it: a 404 or 403 otherwise. */
+export function ownedSubscription(sub: SubscriptionView | undefined, by: string): SubscriptionView {
+  if (!sub) throw notFound('no such subscription')
+  if (sub.owner !== by) throw forbidden('only the owner changes a subscription')
+  return sub
+}
+
+/** A key the owner may add to `sub`: well formed, and with its signed consent when new. */
+export function addableKey(
+  at: { node: string; now: number },
+  sub: SubscriptionView,
+  pubkey: unknown,
+  consent: unknown,
+): string {
+  if (!isHex64(pubkey)) throw badRequest('pubkey must be 64 lowercase hex characters')
+  if (!sub.pubkeys.includes(pubkey)) {
+    requireConsent(at, sub.owner, sub.service, pubkey, consent === undefined ? [] : [consent])
+  }
+  return pubkey
+}
+
+/** A subscription covers at most the terms' maxPubkeys keys. */
+export function checkKeyCount(keys: number, t: SubscriptionTerms): void {
+  if (keys > t.maxPubkeys) {
+    throw badRequest(`a subscription covers at most ${t.maxPubkeys} pubkeys`)
+  }
+}
+
+/** `by` may take `pubkey` off `sub`: the owner (not her own key), or the key itself. */
+export function checkRemovable(
+  sub: SubscriptionView | undefined,
+  by: string,
+  pubkey: string,
+): void {
+  if (!sub) throw notFound('no such subscription')
+  if (by !== sub.owner && by !== pubkey) {
+    throw forbidden('only the owner removes keys from a subscription (a key may remove itself)')
+  }
+  if (pubkey === sub.owner) throw badRequest("the owner's own key stays on her subscription")
+  if (!sub.pubkeys.includes(pubkey)) throw notFound('that pubkey is not on this subscription')
 }
