@@ -18,14 +18,19 @@ import {
   admit,
   basePrice,
   bounds,
-  credit,
   priceOf,
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type pg from 'pg'
-import { BillingRequestError } from './errors.js'
 import { announce, inTransaction } from './pg-ledger.js'
 import type { OutOfBoundsEvent, PeerAccount } from './swap-accounts.js'
+import {
+  creditedAccount,
+  logBoundsChange,
+  noteRefusal,
+  reversedAccount,
+  storedAccount,
+} from './swap-rules.js'
 
 export type SwapRow = {
   peer: string
@@ -48,18 +53,7 @@ type Base = {
 }
 type Delta = { amount: bigint; requests: number }
 
-const accountOf = (r: SwapRow): Base => ({
-  account: {
-    balance: BigInt(r.balance),
-    charged: BigInt(r.charged),
-    paid: BigInt(r.paid),
-    cumulativePayout: BigInt(r.cumulative),
-  },
-  requests: Number(r.requests),
-  bounds: r.out_of_bounds as Bounds,
-  updatedAt: Number(r.updated_at),
-  version: BigInt(r.version),
-})
+const accountOf = (r: SwapRow): Base => ({ ...storedAccount(r), version: BigInt(r.version) })
 
 const EMPTY_BASE: Base = {
   account: EMPTY_ACCOUNT,
@@ -153,18 +147,7 @@ export class PgSwapAccounts {
   admit(peer: string, kind: SwapRequest['kind']): Admission {
     const known = this.base.has(peer) || this.pending.has(peer) || this.inflight.has(peer)
     const decision = admit(this.get(peer), basePrice(this.policy.prices, kind), this.policy)
-    if (!decision.serve && known && !this.refusing.has(peer)) {
-      this.refusing.add(peer)
-      this.options.log.warn(
-        {
-          peer,
-          balance: decision.balance.toString(),
-          unit: this.options.unit,
-          disconnectThreshold: decision.disconnectThreshold.toString(),
-        },
-        'swap: peer out of bounds: refusing its requests until it pays',
-      )
-    }
+    noteRefusal(this.refusing, peer, known, decision, this.options.log, this.options.unit)
     return decision
   }
 
@@ -257,27 +240,12 @@ export class PgSwapAccounts {
     this.base.set(r.peer, next)
     if (!log || (before?.bounds ?? 'within') === next.bounds) return
     if (next.bounds === 'within') this.refusing.delete(r.peer)
-    const { log: logger, unit } = this.options
-    const fields = {
+    logBoundsChange(this.options.log, this.options.unit, this.policy, {
       peer: r.peer,
-      balance: next.account.balance.toString(),
-      unit,
-      disconnectThreshold: this.policy.disconnectThreshold.toString(),
-      mode: this.policy.mode,
-    }
-    if (next.bounds === 'debt') {
-      logger.warn(
-        fields,
-        this.policy.mode === 'soft'
-          ? 'swap: peer out of bounds (owes more than the disconnect threshold; soft mode: still served)'
-          : 'swap: peer out of bounds (owes more than the disconnect threshold; refused until it pays)',
-      )
-    } else if (next.bounds === 'credit') {
-      logger.warn(
-        fields,
-        'swap: peer out of bounds (paid more than the disconnect threshold ahead)',
-      )
-    } else logger.info({ ...fields, was: before?.bounds }, 'swap: peer back within bounds')
+      balance: next.account.balance,
+      was: before?.bounds,
+      now: next.bounds,
+    })
     this.options.onBounds?.({ peer: r.peer, direction: next.bounds, balance: next.account.balance })
   }
 
@@ -292,6 +260,30 @@ export class PgSwapAccounts {
     amount: bigint,
     cumulativePayout: bigint,
   ): Promise<SwapRow> {
+    const before = await this.locked(client, peer)
+    const account = creditedAccount(
+      before.account,
+      amount,
+      cumulativePayout,
+      this.options.maxAhead,
+      this.options.unit,
+    )
+    return this.write(client, peer, account)
+  }
+
+  /** Takes back `amount` of what was credited (a bounced cheque), or gives it back when negative. */
+  async reverseCredit(peer: string, amount: bigint): Promise<PeerAccount> {
+    const row = await inTransaction(this.pool, async (client) => {
+      const before = await this.locked(client, peer)
+      const account = reversedAccount(before.account, amount)
+      return this.write(client, peer, account)
+    })
+    this.committed(row)
+    return this.get(peer)
+  }
+
+  /** The peer's account (created empty if need be), locked until the transaction ends. */
+  private async locked(client: pg.PoolClient, peer: string): Promise<Base> {
     await client.query('INSERT INTO swap_accounts (peer) VALUES ($1) ON CONFLICT DO NOTHING', [
       peer,
     ])
@@ -299,40 +291,7 @@ export class PgSwapAccounts {
       'SELECT * FROM swap_accounts WHERE peer = $1 FOR UPDATE',
       [peer],
     )
-    const before = accountOf(rows[0]!)
-    const account = { ...credit(before.account, amount), cumulativePayout }
-    const cap = this.options.maxAhead
-    if (cap !== undefined && -account.balance > cap) {
-      const owed = before.account.balance
-      throw new BillingRequestError(
-        400,
-        'HANSA_CHEQUE_AHEAD',
-        `this cheque would put you ${-account.balance} ${this.options.unit} ahead; this node takes at most ${cap} ${this.options.unit} ahead on the ledger rail (you owe ${owed}): sign a cumulative payout at most ${cumulativePayout - amount + owed + cap}`,
-      )
-    }
-    return this.write(client, peer, account)
-  }
-
-  /** Takes back `amount` of what was credited (a bounced cheque), or gives it back when negative. */
-  async reverseCredit(peer: string, amount: bigint): Promise<PeerAccount> {
-    const row = await inTransaction(this.pool, async (client) => {
-      await client.query('INSERT INTO swap_accounts (peer) VALUES ($1) ON CONFLICT DO NOTHING', [
-        peer,
-      ])
-      const { rows } = await client.query<SwapRow>(
-        'SELECT * FROM swap_accounts WHERE peer = $1 FOR UPDATE',
-        [peer],
-      )
-      const before = accountOf(rows[0]!)
-      const account = {
-        ...before.account,
-        balance: before.account.balance + amount,
-        paid: before.account.paid - amount,
-      }
-      return this.write(client, peer, account)
-    })
-    this.committed(row)
-    return this.get(peer)
+    return accountOf(rows[0]!)
   }
 
   private async write(client: pg.PoolClient, peer: string, account: SwapAccount) {

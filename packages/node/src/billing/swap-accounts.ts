@@ -21,7 +21,13 @@ import {
 } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type { BillingDb } from './db.js'
-import { BillingRequestError } from './errors.js'
+import {
+  creditedAccount,
+  logBoundsChange,
+  noteRefusal,
+  reversedAccount,
+  storedAccount,
+} from './swap-rules.js'
 
 export type PeerAccount = SwapAccount & {
   peer: string
@@ -78,19 +84,7 @@ export class SwapAccounts {
            updated_at = @updated_at`,
       ),
     }
-    for (const r of this.stmt.all.all() as Row[]) {
-      this.entries.set(r.peer, {
-        account: {
-          balance: BigInt(r.balance),
-          charged: BigInt(r.charged),
-          paid: BigInt(r.paid),
-          cumulativePayout: BigInt(r.cumulative),
-        },
-        requests: r.requests,
-        bounds: r.out_of_bounds as Bounds,
-        updatedAt: r.updated_at,
-      })
-    }
+    for (const r of this.stmt.all.all() as Row[]) this.entries.set(r.peer, storedAccount(r))
   }
 
   /** Writes changed accounts every `seconds` (and at close). */
@@ -119,18 +113,8 @@ export class SwapAccounts {
       basePrice(this.policy.prices, kind),
       this.policy,
     )
-    if (!decision.serve && e && !this.refusing.has(peer)) {
-      this.refusing.add(peer) // logged once per streak; a credited cheque ends it
-      this.options.log.warn(
-        {
-          peer,
-          balance: decision.balance.toString(),
-          unit: this.options.unit,
-          disconnectThreshold: decision.disconnectThreshold.toString(),
-        },
-        'swap: peer out of bounds: refusing its requests until it pays',
-      )
-    }
+    // logged once per streak; a credited cheque ends it
+    noteRefusal(this.refusing, peer, e !== undefined, decision, this.options.log, this.options.unit)
     return decision
   }
 
@@ -163,16 +147,13 @@ export class SwapAccounts {
    */
   stageCredit(peer: string, amount: bigint, cumulativePayout: bigint): () => PeerAccount {
     const before = this.entries.get(peer)
-    const account = { ...credit(before?.account ?? EMPTY_ACCOUNT, amount), cumulativePayout }
-    const cap = this.options.maxAhead
-    if (cap !== undefined && -account.balance > cap) {
-      const owed = before?.account.balance ?? 0n
-      throw new BillingRequestError(
-        400,
-        'HANSA_CHEQUE_AHEAD',
-        `this cheque would put you ${-account.balance} ${this.options.unit} ahead; this node takes at most ${cap} ${this.options.unit} ahead on the ledger rail (you owe ${owed}): sign a cumulative payout at most ${cumulativePayout - amount + owed + cap}`,
-      )
-    }
+    const account = creditedAccount(
+      before?.account ?? EMPTY_ACCOUNT,
+      amount,
+      cumulativePayout,
+      this.options.maxAhead,
+      this.options.unit,
+    )
     const requests = before?.requests ?? 0
     const updatedAt = this.options.now()
     this.save(peer, { account, requests, bounds: bounds(account, this.policy), updatedAt })
@@ -192,11 +173,7 @@ export class SwapAccounts {
    */
   reverseCredit(peer: string, amount: bigint): PeerAccount {
     const e = this.entry(peer)
-    const account = {
-      ...e.account,
-      balance: e.account.balance + amount,
-      paid: e.account.paid - amount,
-    }
+    const account = reversedAccount(e.account, amount)
     // Written first: the balance in memory moves only once the debt is on disk.
     this.save(peer, { ...e, account, bounds: bounds(account, this.policy) })
     e.account = account
@@ -252,24 +229,12 @@ export class SwapAccounts {
     if (now === e.bounds) return
     const before = e.bounds
     e.bounds = now
-    const { log, unit } = this.options
-    const fields = {
+    logBoundsChange(this.options.log, this.options.unit, this.policy, {
       peer,
-      balance: e.account.balance.toString(),
-      unit,
-      disconnectThreshold: this.policy.disconnectThreshold.toString(),
-      mode: this.policy.mode,
-    }
-    if (now === 'debt') {
-      log.warn(
-        fields,
-        this.policy.mode === 'soft'
-          ? 'swap: peer out of bounds (owes more than the disconnect threshold; soft mode: still served)'
-          : 'swap: peer out of bounds (owes more than the disconnect threshold; refused until it pays)',
-      )
-    } else if (now === 'credit') {
-      log.warn(fields, 'swap: peer out of bounds (paid more than the disconnect threshold ahead)')
-    } else log.info({ ...fields, was: before }, 'swap: peer back within bounds')
+      balance: e.account.balance,
+      was: before,
+      now,
+    })
     this.options.onBounds?.({ peer, direction: now, balance: e.account.balance })
   }
 
