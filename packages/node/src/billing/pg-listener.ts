@@ -5,6 +5,7 @@
 // with a growing delay and everything kept is read again, so a missed notification costs at
 // most a refusal or an admission until then — the balances themselves are the database's.
 import type pg from 'pg'
+import { reconnectWithBackoff } from '../store/pg-reconnect.js'
 import { BILLING_CHANNEL } from './pg-schema.js'
 
 export type BillingChanges = {
@@ -18,7 +19,6 @@ export type BillingChanges = {
 export class BillingListener {
   private client: pg.Client | undefined
   private stopped = false
-  private delay = 100
 
   private constructor(
     private readonly url: string,
@@ -48,24 +48,18 @@ export class BillingListener {
     await client.connect()
     await client.query(`LISTEN ${BILLING_CHANNEL}`)
     this.client = client
-    this.delay = 100
   }
 
   private reconnect(broken: pg.Client): void {
     if (this.client !== broken || this.stopped) return
     this.client = undefined
     broken.end().catch(() => {})
-    const retry = () => {
-      if (this.stopped) return
-      this.connect().then(
-        () => this.changes.onReconnect(),
-        () => {
-          this.delay = Math.min(this.delay * 2, 10_000)
-          setTimeout(retry, this.delay).unref()
-        },
-      )
-    }
-    setTimeout(retry, this.delay).unref()
+    reconnectWithBackoff({
+      delay: 100,
+      stopped: () => this.stopped,
+      connect: () => this.connect(),
+      onConnected: () => this.changes.onReconnect(),
+    })
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@
 // events sent while the connection was down are gone, as they would be for a client offline.
 import type { NostrEvent } from '@hansa/protocol'
 import type pg from 'pg'
+import { reconnectWithBackoff } from './pg-reconnect.js'
 import { LIVE_CHANNEL } from './postgres-schema.js'
 
 export type LiveListener = (event: NostrEvent, raw: string) => void
@@ -60,7 +61,6 @@ export class PostgresLive {
   private chain: Promise<void> = Promise.resolve()
   private queued = 0
   private stopped = false
-  private reconnectDelay: number
   private readonly counts = {
     received: 0,
     fetched: 0,
@@ -73,9 +73,7 @@ export class PostgresLive {
   private lastSeq: bigint | undefined
   private readonly seen = new RecentIds(REMEMBERED)
 
-  private constructor(private readonly options: LiveOptions) {
-    this.reconnectDelay = options.reconnectDelayMs ?? 100
-  }
+  private constructor(private readonly options: LiveOptions) {}
 
   static async start(options: LiveOptions): Promise<PostgresLive> {
     const live = new PostgresLive(options)
@@ -127,7 +125,6 @@ export class PostgresLive {
       throw error
     }
     this.client = client
-    this.reconnectDelay = this.options.reconnectDelayMs ?? 100
     listening()
   }
 
@@ -155,15 +152,14 @@ export class PostgresLive {
     if (this.client !== broken || this.stopped) return
     this.client = undefined
     broken.end().catch(() => {})
-    const retry = () => {
-      if (this.stopped) return
-      this.counts.reconnects++
-      this.connect(true).catch(() => {
-        this.reconnectDelay = Math.min(this.reconnectDelay * 2, 10_000)
-        setTimeout(retry, this.reconnectDelay).unref()
-      })
-    }
-    setTimeout(retry, this.reconnectDelay).unref()
+    reconnectWithBackoff({
+      delay: this.options.reconnectDelayMs ?? 100,
+      stopped: () => this.stopped,
+      connect: () => {
+        this.counts.reconnects++
+        return this.connect(true)
+      },
+    })
   }
 
   private onNotification(payload: string): void {
