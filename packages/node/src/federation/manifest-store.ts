@@ -43,6 +43,36 @@ export type StoredProposal = {
   signatures: ManifestSignature[]
 }
 
+/** A proposals row as either database returns it (PostgreSQL's bigints come as strings). */
+export type ProposalRow = {
+  hash: string
+  version: number
+  manifest: string
+  proposer: string | null
+  received_at: number | string
+}
+
+export const proposalOf = (r: ProposalRow, signatures: ManifestSignature[]): StoredProposal => ({
+  hash: r.hash,
+  version: r.version,
+  manifest: JSON.parse(r.manifest) as Manifest,
+  proposer: r.proposer,
+  receivedAt: Number(r.received_at),
+  signatures,
+})
+
+/**
+ * The versions an adoption replaces the chain from and up to (its first and last entry);
+ * undefined when there is nothing to adopt. Proposals up to `head` are superseded.
+ */
+export function adoptedVersions(
+  entries: readonly { signed: SignedManifest }[],
+): { first: number; head: number } | undefined {
+  const first = entries[0]?.signed.manifest.version
+  if (first === undefined) return undefined
+  return { first, head: entries[entries.length - 1]!.signed.manifest.version }
+}
+
 /**
  * What the federation service keeps: federation.sqlite (ManifestStore), or, on a node whose
  * events are in PostgreSQL, that database (PgManifestStore, shared by the node's processes).
@@ -112,8 +142,9 @@ export class ManifestStore implements FederationStore {
     entries: readonly { signed: SignedManifest; hash: string }[],
     now: number,
   ): void {
-    const first = entries[0]?.signed.manifest.version
-    if (first === undefined) return
+    const adopted = adoptedVersions(entries)
+    if (adopted === undefined) return
+    const { first, head } = adopted
     this.db.transaction(() => {
       this.db
         .prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
@@ -125,7 +156,6 @@ export class ManifestStore implements FederationStore {
       for (const { signed, hash } of entries) {
         insert.run(signed.manifest.version, hash, JSON.stringify(signed), now)
       }
-      const head = entries[entries.length - 1]!.signed.manifest.version
       this.db.prepare('DELETE FROM proposals WHERE version <= ?').run(head)
     })()
   }
@@ -135,24 +165,11 @@ export class ManifestStore implements FederationStore {
       .prepare(
         'SELECT hash, version, manifest, proposer, received_at FROM proposals ORDER BY version, received_at',
       )
-      .all() as {
-      hash: string
-      version: number
-      manifest: string
-      proposer: string | null
-      received_at: number
-    }[]
+      .all() as ProposalRow[]
     const sigs = this.db.prepare(
       'SELECT pubkey, sig FROM proposal_signatures WHERE hash = ? ORDER BY rowid',
     )
-    return rows.map((r) => ({
-      hash: r.hash,
-      version: r.version,
-      manifest: JSON.parse(r.manifest) as Manifest,
-      proposer: r.proposer,
-      receivedAt: r.received_at,
-      signatures: sigs.all(r.hash) as ManifestSignature[],
-    }))
+    return rows.map((r) => proposalOf(r, sigs.all(r.hash) as ManifestSignature[]))
   }
 
   addProposal(p: Omit<StoredProposal, 'signatures'>): void {

@@ -5,11 +5,17 @@
 // at a time, `flush` waits for them), and announced with NOTIFY, on which the other processes
 // read the tables again (`reload`) — the node then offers the reloaded chain to its follower,
 // which verifies it like any other before adopting it (node.ts).
-import type { Manifest, ManifestSignature, SignedManifest } from '@hansa/protocol'
+import type { ManifestSignature, SignedManifest } from '@hansa/protocol'
 import type { Logger } from 'pino'
 import type pg from 'pg'
 import { announce, inTransaction } from '../billing/pg-ledger.js'
-import type { FederationStore, StoredProposal } from './manifest-store.js'
+import {
+  type FederationStore,
+  type ProposalRow,
+  type StoredProposal,
+  adoptedVersions,
+  proposalOf,
+} from './manifest-store.js'
 
 type Mirror = {
   meta: Map<string, string>
@@ -24,13 +30,7 @@ async function read(pool: pg.Pool): Promise<Mirror> {
   const chain = await pool.query<{ signed: string }>(
     'SELECT signed FROM federation_chain ORDER BY version',
   )
-  const proposals = await pool.query<{
-    hash: string
-    version: number
-    manifest: string
-    proposer: string | null
-    received_at: string
-  }>(
+  const proposals = await pool.query<ProposalRow>(
     'SELECT hash, version, manifest, proposer, received_at FROM federation_proposals ORDER BY version, received_at, hash',
   )
   const sigs = await pool.query<{ hash: string; pubkey: string; sig: string }>(
@@ -39,16 +39,14 @@ async function read(pool: pg.Pool): Promise<Mirror> {
   return {
     meta: new Map(meta.rows.map((r) => [r.key, r.value])),
     chain: chain.rows.map((r) => JSON.parse(r.signed) as SignedManifest),
-    proposals: proposals.rows.map((r) => ({
-      hash: r.hash,
-      version: r.version,
-      manifest: JSON.parse(r.manifest) as Manifest,
-      proposer: r.proposer,
-      receivedAt: Number(r.received_at),
-      signatures: sigs.rows
-        .filter((s) => s.hash === r.hash)
-        .map((s) => ({ pubkey: s.pubkey, sig: s.sig }) as ManifestSignature),
-    })),
+    proposals: proposals.rows.map((r) =>
+      proposalOf(
+        r,
+        sigs.rows
+          .filter((s) => s.hash === r.hash)
+          .map((s) => ({ pubkey: s.pubkey, sig: s.sig }) as ManifestSignature),
+      ),
+    ),
   }
 }
 
@@ -115,14 +113,14 @@ export class PgManifestStore implements FederationStore {
     entries: readonly { signed: SignedManifest; hash: string }[],
     now: number,
   ): void {
-    const first = entries[0]?.signed.manifest.version
-    if (first === undefined) return
+    const adopted = adoptedVersions(entries)
+    if (adopted === undefined) return
+    const { first, head } = adopted
     if (!this.mirror.meta.has('federation_id')) this.mirror.meta.set('federation_id', federationId)
     this.mirror.chain = [
       ...this.mirror.chain.filter((s) => s.manifest.version < first),
       ...entries.map((e) => e.signed),
     ]
-    const head = entries[entries.length - 1]!.signed.manifest.version
     this.mirror.proposals = this.mirror.proposals.filter((p) => p.version > head)
     this.write('adopt', async (c) => {
       await c.query(
