@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import type { BillingDb } from './db.js'
 import { chequeRefused } from './errors.js'
 import { type EvmErrorCode, evmRefusal } from './rails/evm-errors.js'
-import type { SettlementRail } from './rails/rail.js'
+import type { SettleOutcome, SettlementRail } from './rails/rail.js'
 
 export type ChequePurpose = 'swap' | 'subscription'
 
@@ -95,16 +95,46 @@ export const chequeNotIncreasing = (cheque: VerifiedCheque, last: bigint) =>
     ),
   )
 
+/**
+ * Cheques handed to the rail after their credit committed (ledger: kept; hard mode: cashed),
+ * until the rail's outcome is recorded. A desk drains them before its database closes.
+ */
+export class Settlements {
+  private readonly pending = new Set<Promise<unknown>>()
+
+  constructor(
+    private readonly rail: SettlementRail,
+    private readonly log: Logger,
+  ) {}
+
+  /** Hands a credited cheque to the rail; `record` writes the outcome. */
+  settle(cheque: VerifiedCheque, rise: bigint, record: (outcome: SettleOutcome) => unknown): void {
+    const settling = this.rail
+      .settle(cheque.cheque, rise)
+      .then(record, (err) =>
+        this.log.error({ err, digest: cheque.digest }, 'billing: settling a cheque failed'),
+      )
+    this.pending.add(settling)
+    settling.finally(() => this.pending.delete(settling))
+  }
+
+  /** Waits for every cheque handed to the rail. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending])
+  }
+}
+
 export class ChequeDesk {
   private readonly stmt
-  private readonly settling = new Set<Promise<unknown>>()
+  private readonly settlements: Settlements
 
   constructor(
     private readonly db: BillingDb,
     private readonly rail: SettlementRail,
     private readonly options: { beneficiary: string; chainId: number; now: () => number },
-    private readonly log: Logger,
+    log: Logger,
   ) {
+    this.settlements = new Settlements(rail, log)
     this.stmt = {
       chequebook: db.prepare(
         'SELECT cumulative, last_digest FROM chequebooks WHERE chequebook = ?',
@@ -200,27 +230,22 @@ export class ChequeDesk {
       )
       return { rise, value: credit(rise) }
     })()
-    const settling = this.rail.settle(cheque.cheque, result.rise).then(
-      (outcome) => {
-        if (!this.db.open) return
-        // A status flag, not money: written without an fsync (a crash leaves it 'pending',
-        // which a cashing rail checks again on chain).
-        this.db.pragma('synchronous = NORMAL')
-        try {
-          this.stmt.settled.run(outcome.status, cheque.digest)
-        } finally {
-          this.db.pragma('synchronous = FULL')
-        }
-      },
-      (err) => this.log.error({ err, digest: cheque.digest }, 'billing: settling a cheque failed'),
-    )
-    this.settling.add(settling)
-    settling.finally(() => this.settling.delete(settling))
+    this.settlements.settle(cheque, result.rise, (outcome) => {
+      if (!this.db.open) return
+      // A status flag, not money: written without an fsync (a crash leaves it 'pending',
+      // which a cashing rail checks again on chain).
+      this.db.pragma('synchronous = NORMAL')
+      try {
+        this.stmt.settled.run(outcome.status, cheque.digest)
+      } finally {
+        this.db.pragma('synchronous = FULL')
+      }
+    })
     return result.value
   }
 
   /** Waits for cheques handed to the rail (before the database closes). */
-  async drain(): Promise<void> {
-    while (this.settling.size > 0) await Promise.allSettled([...this.settling])
+  drain(): Promise<void> {
+    return this.settlements.drain()
   }
 }

@@ -31,6 +31,7 @@ import {
 } from './books.js'
 import {
   type ChequePurpose,
+  Settlements,
   type VerifiedCheque,
   chequeIssuer,
   chequeNotIncreasing,
@@ -220,15 +221,17 @@ export class PgBooks {
 
 /** The cheque desk (cheques.ts's checks) on PostgreSQL. */
 export class PgChequeDesk {
-  private readonly settling = new Set<Promise<unknown>>()
+  private readonly settlements: Settlements
   private closed = false
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly rail: SettlementRail,
     private readonly options: { beneficiary: string; chainId: number; now: () => number },
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.settlements = new Settlements(rail, log)
+  }
 
   get beneficiary(): string {
     return this.options.beneficiary
@@ -339,23 +342,18 @@ export class PgChequeDesk {
       )
       return { rise, value: await credit(client, rise) }
     })
-    const settling = this.rail.settle(cheque.cheque, result.rise).then(
-      async (outcome) => {
-        if (this.closed) return
-        await this.pool.query('UPDATE cheques SET settled = $1 WHERE digest = $2', [
-          outcome.status,
-          cheque.digest,
-        ])
-      },
-      (err) => this.log.error({ err, digest: cheque.digest }, 'billing: settling a cheque failed'),
-    )
-    this.settling.add(settling)
-    settling.finally(() => this.settling.delete(settling))
+    this.settlements.settle(cheque, result.rise, async (outcome) => {
+      if (this.closed) return
+      await this.pool.query('UPDATE cheques SET settled = $1 WHERE digest = $2', [
+        outcome.status,
+        cheque.digest,
+      ])
+    })
     return result.value
   }
 
   async drain(): Promise<void> {
-    while (this.settling.size > 0) await Promise.allSettled([...this.settling])
+    await this.settlements.drain()
     this.closed = true
   }
 }
