@@ -121,6 +121,20 @@ export type OrderQuery = {
   limit: number
 }
 
+/** The columns a listing filters on, each with the value the query asks for. */
+export function listFilters(query: OrderQuery): Array<[column: string, value: string]> {
+  const out: Array<[string, string]> = []
+  for (const [column, value] of [
+    ['status', query.status],
+    ['currency', query.currency],
+    ['side', query.side],
+    ['maker', query.maker],
+  ] as const) {
+    if (value !== undefined) out.push([column, value])
+  }
+  return out
+}
+
 export const toRecord = (r: OrderRow): OrderRecord => ({
   order: JSON.parse(r.order_json) as Order,
   status: r.status,
@@ -441,18 +455,9 @@ export class OrderDb implements OrderStore {
   }
 
   list(query: OrderQuery): OrderRecord[] {
-    const where: string[] = []
-    const params: unknown[] = []
-    for (const [column, value] of [
-      ['status', query.status],
-      ['currency', query.currency],
-      ['side', query.side],
-      ['maker', query.maker],
-    ] as const) {
-      if (value === undefined) continue
-      where.push(`${column} = ?`)
-      params.push(value)
-    }
+    const filters = listFilters(query)
+    const where = filters.map(([column]) => `${column} = ?`)
+    const params = filters.map(([, value]) => value)
     const sql = `SELECT * FROM orders ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id LIMIT ?`
     return (this.db.prepare(sql).all(...params, query.limit) as OrderRow[]).map(toRecord)

@@ -15,6 +15,7 @@ import {
   type Robot,
   type RobotRow,
   type Trade,
+  listFilters,
   toRecord,
   toRobot,
 } from './order-db.js'
@@ -248,18 +249,9 @@ export class PgOrderDb implements OrderStore {
   }
 
   async list(query: OrderQuery): Promise<OrderRecord[]> {
-    const where: string[] = []
-    const params: unknown[] = []
-    for (const [column, value] of [
-      ['status', query.status],
-      ['currency', query.currency],
-      ['side', query.side],
-      ['maker', query.maker],
-    ] as const) {
-      if (value === undefined) continue
-      params.push(value)
-      where.push(`${column} = $${params.length}`)
-    }
+    const filters = listFilters(query)
+    const where = filters.map(([column], i) => `${column} = $${i + 1}`)
+    const params: unknown[] = filters.map(([, value]) => value)
     params.push(query.limit)
     const { rows } = await this.pool.query(
       `SELECT * FROM orders ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
