@@ -77,6 +77,24 @@ const claimOf = (verdict: Verdict, chequebook: string): VerifiedCheque => ({
   signer: verdict.signer,
 })
 
+/** The values of a cheques row, in the column order both desks insert them (settled: pending). */
+export const chequeValues = (
+  cheque: VerifiedCheque,
+  peer: string,
+  rise: bigint,
+  purpose: ChequePurpose,
+  now: number,
+): Array<string | number> => [
+  cheque.digest,
+  cheque.chequebook,
+  peer,
+  cheque.cumulative.toString(),
+  rise.toString(),
+  purpose,
+  JSON.stringify(cheque.cheque),
+  now,
+]
+
 /** A cheque whose digest is already credited. */
 export const chequeReplayed = (cheque: VerifiedCheque) =>
   chequeRefused(
@@ -211,16 +229,7 @@ export class ChequeDesk {
       if (cheque.cumulative <= last) throw chequeNotIncreasing(cheque, last)
       const rise = cheque.cumulative - last
       const now = this.options.now()
-      this.stmt.insert.run(
-        cheque.digest,
-        cheque.chequebook,
-        peer,
-        cheque.cumulative.toString(),
-        rise.toString(),
-        purpose,
-        JSON.stringify(cheque.cheque),
-        now,
-      )
+      this.stmt.insert.run(...chequeValues(cheque, peer, rise, purpose, now))
       this.stmt.saveChequebook.run(
         cheque.chequebook,
         cheque.signer.address,

@@ -35,6 +35,7 @@ import {
   type VerifiedCheque,
   chequeIssuer,
   chequeNotIncreasing,
+  chequeValues,
   chequeReplayed,
   verifiedCheque,
 } from './cheques.js'
@@ -329,16 +330,7 @@ export class PgChequeDesk {
       await client.query(
         `INSERT INTO cheques (digest, chequebook, peer, cumulative, increment, purpose, cheque, received_at, settled)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')`,
-        [
-          cheque.digest,
-          cheque.chequebook,
-          peer,
-          cheque.cumulative.toString(),
-          rise.toString(),
-          purpose,
-          JSON.stringify(cheque.cheque),
-          now,
-        ],
+        chequeValues(cheque, peer, rise, purpose, now),
       )
       return { rise, value: await credit(client, rise) }
     })

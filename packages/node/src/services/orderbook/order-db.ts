@@ -135,6 +135,15 @@ export function listFilters(query: OrderQuery): Array<[column: string, value: st
   return out
 }
 
+/** Orders counted by status, before any is counted. */
+export const noOrders = (): Record<OrderStatus, number> => ({
+  pending: 0,
+  'in-progress': 0,
+  success: 0,
+  canceled: 0,
+  expired: 0,
+})
+
 export const toRecord = (r: OrderRow): OrderRecord => ({
   order: JSON.parse(r.order_json) as Order,
   status: r.status,
@@ -464,13 +473,7 @@ export class OrderDb implements OrderStore {
   }
 
   counts(): Record<OrderStatus, number> {
-    const out: Record<OrderStatus, number> = {
-      pending: 0,
-      'in-progress': 0,
-      success: 0,
-      canceled: 0,
-      expired: 0,
-    }
+    const out = noOrders()
     for (const r of this.stmt.counts.all() as Array<{ status: OrderStatus; n: number }>) {
       out[r.status] = r.n
     }

@@ -16,6 +16,7 @@ import {
   type RobotRow,
   type Trade,
   listFilters,
+  noOrders,
   toRecord,
   toRobot,
 } from './order-db.js'
@@ -262,13 +263,7 @@ export class PgOrderDb implements OrderStore {
   }
 
   async counts(): Promise<Record<OrderStatus, number>> {
-    const out: Record<OrderStatus, number> = {
-      pending: 0,
-      'in-progress': 0,
-      success: 0,
-      canceled: 0,
-      expired: 0,
-    }
+    const out = noOrders()
     const { rows } = await this.pool.query<{ status: OrderStatus; n: string }>(
       'SELECT status, count(*) AS n FROM orders GROUP BY status',
     )
