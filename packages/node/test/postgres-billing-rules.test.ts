@@ -1,18 +1,21 @@
 // The SQLite and PostgreSQL billing stores run one set of rules (books.ts, subscriptions.ts):
 // the same steps against both — payments booked and split, subscriptions quoted, paid and
-// their keys added and removed — give the same answers, refusals included (code, status,
+// their keys added and removed, SWAP accounts charged, credited and a credit reversed — give the same answers, refusals included (code, status,
 // message), with the ones the rules give pinned here.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signSubscriptionConsent } from '@hansa/client'
-import type { SubscriptionTerms } from '@hansa/protocol'
+import type { SubscriptionTerms, SwapPolicy } from '@hansa/protocol'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import pg from 'pg'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Books, devTaxToBook } from '../src/billing/books.js'
 import { openBillingDb } from '../src/billing/db.js'
 import { PgBooks, PgSubscriptions, inTransaction } from '../src/billing/pg-ledger.js'
+import { PgSwapAccounts } from '../src/billing/pg-swap-accounts.js'
+import { SwapAccounts } from '../src/billing/swap-accounts.js'
 import { Subscriptions } from '../src/billing/subscriptions.js'
 import { migrateDatabase } from '../src/store/postgres-schema.js'
 import { freshDatabase, pgUrl } from './pg-test-db.js'
@@ -215,6 +218,84 @@ describe.skipIf(!pgUrl)('PostgreSQL: billing stores that follow the SQLite ones'
       [expect.objectContaining({ owner, pubkeys: sorted(owner, tablet), active: true })],
       { active: true, expiresAt: now + 2 * 86_400 },
       { active: false, expiredAt: null },
+    ])
+  })
+
+  it('charge, credit, cap and reverse SWAP accounts alike, and keep them across a restart', async () => {
+    const sqlite = openBillingDb(join(dir, 'swap.sqlite'))
+    const policy: SwapPolicy = {
+      prices: { query: 10n, event: 10n, kilobyte: 0n },
+      paymentThreshold: 50n,
+      disconnectThreshold: 100n,
+      mode: 'hard',
+    }
+    let clock = now
+    const logged: Record<string, string[]> = { sqlite: [], postgres: [] }
+    const options = (name: string) => ({
+      unit: 'msat',
+      now: () => clock,
+      maxAhead: 40n,
+      log: pino(
+        { level: 'info' },
+        { write: (line: string) => logged[name]!.push(JSON.parse(line).msg) },
+      ),
+    })
+    const peer = 'b'.repeat(64)
+    const query = { kind: 'query' as const, bytes: 0 }
+    const stores = {
+      sqlite: new SwapAccounts(sqlite, policy, options('sqlite')),
+      postgres: new PgSwapAccounts(pool, policy, options('postgres')),
+    }
+    const credit = (name: keyof typeof stores, amount: bigint, cumulative: bigint) =>
+      name === 'sqlite'
+        ? sqlite.transaction(() => stores.sqlite.stageCredit(peer, amount, cumulative))()()
+        : inTransaction(pool, (c) => stores.postgres.credit(c, peer, amount, cumulative)).then(
+            (row) => stores.postgres.committed(row),
+          )
+    const seen: Record<string, unknown[]> = { sqlite: [], postgres: [] }
+    for (const name of ['sqlite', 'postgres'] as const) {
+      const store = stores[name]
+      const results = seen[name]!
+      clock = now
+      for (let i = 0; i < 12; i++) store.charge(peer, query)
+      if (name === 'postgres') await stores.postgres.flush()
+      for (let i = 0; i < 3; i++) results.push(await outcome(() => store.admit(peer, 'query')))
+      clock = now + 10
+      results.push(await outcome(() => credit(name, 30n, 30n)))
+      results.push(await outcome(() => credit(name, 200n, 230n)))
+      clock = now + 20
+      results.push(await outcome(() => store.reverseCredit(peer, 25n)))
+    }
+    sqlite.close()
+    // read back from the database, as after a restart
+    const again = new SwapAccounts(
+      openBillingDb(join(dir, 'swap.sqlite')),
+      policy,
+      options('sqlite'),
+    )
+    const pgAgain = new PgSwapAccounts(pool, policy, options('postgres'))
+    await pgAgain.load()
+    seen.sqlite!.push(await outcome(() => again.get(peer)))
+    seen.postgres!.push(await outcome(() => pgAgain.get(peer)))
+    again.close()
+    expect(seen.postgres).toEqual(seen.sqlite)
+    expect(logged.postgres).toEqual(logged.sqlite)
+    expect(seen.sqlite!.slice(3)).toEqual([
+      expect.objectContaining({ balance: '90', paid: '30', bounds: 'within', updatedAt: now + 10 }),
+      {
+        code: 'HANSA_CHEQUE_AHEAD',
+        status: 400,
+        message:
+          'this cheque would put you 110 msat ahead; this node takes at most 40 msat ahead on the ledger rail (you owe 90): sign a cumulative payout at most 160',
+      },
+      expect.objectContaining({ balance: '115', paid: '5', bounds: 'debt', updatedAt: now + 20 }),
+      expect.objectContaining({ balance: '115', paid: '5', bounds: 'debt', updatedAt: now + 20 }),
+    ])
+    expect(logged.sqlite).toEqual([
+      'swap: peer out of bounds (owes more than the disconnect threshold; refused until it pays)',
+      'swap: peer out of bounds: refusing its requests until it pays',
+      'swap: peer back within bounds',
+      'swap: peer out of bounds (owes more than the disconnect threshold; refused until it pays)',
     ])
   })
 })

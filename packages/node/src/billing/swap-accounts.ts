@@ -175,7 +175,9 @@ export class SwapAccounts {
     const e = this.entry(peer)
     const account = reversedAccount(e.account, amount)
     // Written first: the balance in memory moves only once the debt is on disk.
-    this.save(peer, { ...e, account, bounds: bounds(account, this.policy) })
+    // With the time of the change: touch() dates it in memory, and the flush skips it.
+    const updatedAt = this.options.now()
+    this.save(peer, { ...e, account, bounds: bounds(account, this.policy), updatedAt })
     e.account = account
     this.touch(peer, e)
     this.dirty.delete(peer)
