@@ -1,11 +1,13 @@
-// Test helpers: a real node on a free loopback port in a temporary data folder, and a raw
-// WebSocket client that reads the relay's answers in order (for bad input no library sends).
+// Test helpers: a real node on a free loopback port in a temporary data folder, a raw
+// WebSocket client that reads the relay's answers in order (for bad input no library sends),
+// and the order the order-book tests put on a book.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
+import type { Order } from '@hansa/protocol'
 import WebSocket from 'ws'
 import {
   type Clock,
@@ -88,6 +90,24 @@ export async function startNodeProcess(
   })
   return { child, url }
 }
+
+/** A pending sell order (100 000 sats for 50 EUR by SEPA) of `maker`, open from `now` for an hour. */
+export const sellOrder = (id: string, maker: string, now: number): Order => ({
+  id,
+  side: 'sell',
+  currency: 'EUR',
+  status: 'pending',
+  amount: 100_000,
+  fiatAmount: [50],
+  paymentMethods: ['SEPA'],
+  premium: 0,
+  network: 'regtest',
+  layer: 'lightning',
+  expiresAt: now + 3600,
+  expiration: now + 7200,
+  platform: ['hansa'],
+  maker,
+})
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })

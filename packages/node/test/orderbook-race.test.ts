@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { OrderDb } from '@hansa/node'
-import type { Order } from '@hansa/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
+import { sellOrder } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hansa-race-'))
 const now = 1_800_000_000
@@ -22,22 +22,7 @@ describe('taking an order across connections', () => {
     const db = new OrderDb(path, 'normal')
     const ids: string[] = []
     for (let i = 0; i < 200; i++) {
-      const order: Order = {
-        id: `order-${i}`,
-        side: 'sell',
-        currency: 'EUR',
-        status: 'pending',
-        amount: 100_000,
-        fiatAmount: [50],
-        paymentMethods: ['SEPA'],
-        premium: 0,
-        network: 'regtest',
-        layer: 'lightning',
-        expiresAt: now + 3600,
-        expiration: now + 7200,
-        platform: ['hansa'],
-        maker: hex('a'),
-      }
+      const order = sellOrder(`order-${i}`, hex('a'), now)
       db.insert(order, now)
       ids.push(order.id)
     }

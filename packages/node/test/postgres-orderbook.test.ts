@@ -13,27 +13,13 @@ import { PgBooks, inTransaction } from '../src/billing/pg-ledger.js'
 import { OrderDb, type OrderStore } from '../src/services/orderbook/order-db.js'
 import { PgOrderDb } from '../src/services/orderbook/pg-order-db.js'
 import { migrateDatabase } from '../src/store/postgres-schema.js'
+import { sellOrder } from './helpers.js'
 import { freshDatabase, pgUrl } from './pg-test-db.js'
 
 const now = 1_800_000_000
 const hex = (c: string) => c.repeat(64)
 
-const order = (i: number): Order => ({
-  id: `order-${i}`,
-  side: 'sell',
-  currency: 'EUR',
-  status: 'pending',
-  amount: 100_000,
-  fiatAmount: [50],
-  paymentMethods: ['SEPA'],
-  premium: 0,
-  network: 'regtest',
-  layer: 'lightning',
-  expiresAt: now + 3600,
-  expiration: now + 7200,
-  platform: ['hansa'],
-  maker: hex('a'),
-})
+const order = (i: number): Order => sellOrder(`order-${i}`, hex('a'), now)
 
 const trade = { sats: 100_000, fiat: 50, makerFee: 100, takerFee: 200 }
 
