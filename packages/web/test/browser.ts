@@ -2,7 +2,7 @@
 // flags that keep it off the network (on a closed network its background services would
 // otherwise hold connections open), and where the screenshots go.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import * as nip44 from 'nostr-tools/nip44'
@@ -36,6 +36,21 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export const httpOf = (ws: string) => ws.replace(/^ws/, 'http')
+
+/** The pid of the devnet's node process with this data folder (its command line names it). */
+export function pidOf(dataDir: string): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      const at = args.indexOf('--data-dir')
+      if (args.includes('start') && at >= 0 && args[at + 1] === dataDir) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null
+}
 
 async function freePort(): Promise<number> {
   return new Promise((done, fail) => {

@@ -23,6 +23,7 @@ import {
   SHOTS,
   type WalletState,
   browserMissing,
+  httpOf,
   injectSigner,
   injectWallet,
   launchChromium,
@@ -46,7 +47,7 @@ type Books = {
   }
 }
 
-const http = (ws: string) => ws.replace(/^ws/, 'http')
+const _http = (ws: string) => ws.replace(/^ws/, 'http')
 const hexKey = (k: Uint8Array): Hex => `0x${bytesToHex(k)}`
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000) {
@@ -97,7 +98,7 @@ describe.skipIf(browserMissing)(
       await injectWallet(context, info.chain.rpcUrl, wallet)
       const p = await context.newPage()
       p.on('pageerror', (e) => console.error('page error:', e.message))
-      await p.goto(`${http(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
+      await p.goto(`${httpOf(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
       await p.getByTestId('create-key-user').click()
       await p.getByTestId('join').click()
       for (const n of info.nodes) await p.getByTestId(`node-${n.url}`).waitFor({ timeout: 30_000 })
@@ -186,7 +187,7 @@ describe.skipIf(browserMissing)(
       await p.getByTestId('pay').click()
       await p.getByTestId('pay-done').waitFor({ timeout: 30_000 })
       await p.getByTestId('pay-close').click()
-      await p.goto(`${http(node('node-1').url)}/app/#inbox`)
+      await p.goto(`${httpOf(node('node-1').url)}/app/#inbox`)
       await p.getByText(`Live on ${node2}`).waitFor({ timeout: 30_000 })
       const nodeKey = readKeyFile(join(node('node-2').dataDir, 'node.key')).secretKey
       const credited = async () => (await getBilling(node2, nodeKey)) as unknown as Books
@@ -223,7 +224,7 @@ describe.skipIf(browserMissing)(
       expect(await read('totalPaidOut')).toBe(BigInt(mine.cashed))
 
       // The panel shows what the node cashed.
-      await p.goto(`${http(node('node-1').url)}/app/#nodes`)
+      await p.goto(`${httpOf(node('node-1').url)}/app/#nodes`)
       await p.getByTestId(`subscribe-${node2}`).click({ timeout: 30_000 })
       await p
         .getByTestId('chequebook-node')
@@ -242,7 +243,7 @@ describe.skipIf(browserMissing)(
       }
       await injectWallet(signerContext, info.chain.rpcUrl, wallet)
       const p = await signerContext.newPage()
-      await p.goto(`${http(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
+      await p.goto(`${httpOf(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
       await p.getByTestId('use-nip07-user').click()
       await p.getByTestId('signer-user').waitFor()
       await p.getByTestId('join').click()

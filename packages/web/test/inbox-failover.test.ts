@@ -3,7 +3,7 @@
 // does), a user whose mail lives on two nodes reads it live in the page; the node serving her
 // is killed (SIGKILL) mid-session; the page says it lost it and moved to the other, and mail
 // sent afterwards still arrives live.
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,24 +12,7 @@ import { createHansaClient } from '@hansa/client'
 import { generateSecretKey } from 'nostr-tools/pure'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SHOTS, browserMissing, launchChromium } from './browser.js'
-
-const http = (ws: string) => ws.replace(/^ws/, 'http')
-
-/** The pid of the devnet's node process with this data folder (its command line names it). */
-function pidOf(dataDir: string): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      const at = args.indexOf('--data-dir')
-      if (args.includes('start') && at >= 0 && args[at + 1] === dataDir) return Number(entry)
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null
-}
+import { SHOTS, browserMissing, httpOf, launchChromium, pidOf } from './browser.js'
 
 describe.skipIf(browserMissing)('the inbox fails over in the browser when a node dies', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-web-failover-'))
@@ -53,7 +36,7 @@ describe.skipIf(browserMissing)('the inbox fails over in the browser when a node
     const [first, second, origin] = devnet.info.nodes
     page = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage()
     page.on('pageerror', (e) => console.error('page error:', e.message))
-    await page.goto(`${http(origin!.url)}/app/#nodes?invite=${devnet.info.inviteCode}`)
+    await page.goto(`${httpOf(origin!.url)}/app/#nodes?invite=${devnet.info.inviteCode}`)
     await page.getByTestId('create-key-user').click()
     await page.getByTestId('join').click()
     const me = (await page.getByTestId('pubkey-user').getAttribute('title'))!
@@ -64,7 +47,7 @@ describe.skipIf(browserMissing)('the inbox fails over in the browser when a node
       await page.getByTestId('pay-done').waitFor({ timeout: 30_000 })
       await page.getByTestId('pay-close').click()
     }
-    await page.goto(`${http(origin!.url)}/app/#inbox`)
+    await page.goto(`${httpOf(origin!.url)}/app/#inbox`)
     await page.getByText(`Live on ${first!.url}`).waitFor({ timeout: 30_000 })
 
     const sender = createHansaClient({ secretKey: generateSecretKey(), discv5: { enabled: false } })

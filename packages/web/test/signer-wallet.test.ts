@@ -24,6 +24,7 @@ import {
   SHOTS,
   type WalletState,
   browserMissing,
+  httpOf,
   injectSigner,
   injectWallet,
   launchChromium,
@@ -37,8 +38,6 @@ type DevnetInfo = {
   coordinators: { alias: string; pubkey: string }[]
   chain: { chainId: number; rpcUrl: string; users: { name: string; keyFile: string }[] }
 }
-
-const http = (ws: string) => ws.replace(/^ws/, 'http')
 
 describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum wallet', () => {
   const root = mkdtempSync(join(tmpdir(), 'hansa-web-signer-'))
@@ -84,7 +83,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
   }
 
   async function openApp(p: Page) {
-    await p.goto(`${http(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
+    await p.goto(`${httpOf(node('node-1').url)}/app/#nodes?invite=${info.inviteCode}`)
   }
 
   async function waitForNodes(p: Page) {
@@ -150,7 +149,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await p.getByTestId('pay-close').click()
 
     // The node lets her in: her inbox there, live, takes and serves her mail.
-    await p.goto(`${http(node('node-1').url)}/app/#inbox`)
+    await p.goto(`${httpOf(node('node-1').url)}/app/#inbox`)
     await p.getByText(`Live on ${node3}`).waitFor({ timeout: 30_000 })
     await p.getByTestId('mail-to').fill(me)
     await p.getByTestId('mail-body').fill('A note to myself, sealed by my signer.')
@@ -163,7 +162,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await shot(p, 'inbox-nip07')
 
     // An order, signed by the signer too (one key at every coordinator, and the card says so).
-    await p.goto(`${http(node('node-1').url)}/app/#orders`)
+    await p.goto(`${httpOf(node('node-1').url)}/app/#orders`)
     await p.getByTestId('make-order').click()
     await p.getByTestId('order-notice').waitFor({ timeout: 30_000 })
 
@@ -190,7 +189,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
 
     // With her wallet on the devnet's chain the directory reads the on-chain registry: every
     // node listed, the anchored head the manifest's own.
-    await p.goto(`${http(node('node-1').url)}/app/#nodes`)
+    await p.goto(`${httpOf(node('node-1').url)}/app/#nodes`)
     await waitForNodes(p)
     for (const n of info.nodes) {
       await p
@@ -207,7 +206,7 @@ describe.skipIf(browserMissing)('keys outside the page: NIP-07 and an Ethereum w
     await p.getByTestId('join').click()
     await waitForNodes(p)
     const main = (await p.getByTestId('pubkey-user').getAttribute('title'))!
-    await p.goto(`${http(node('node-1').url)}/app/#orders`)
+    await p.goto(`${httpOf(node('node-1').url)}/app/#orders`)
     for (const alias of ['hanseatic', 'lubeck']) {
       await p.getByTestId(`book-coordinator-${alias}`).waitFor({ timeout: 30_000 })
       await p.getByTestId('make-coordinator').selectOption(alias)

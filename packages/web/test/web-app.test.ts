@@ -6,37 +6,28 @@
 // adopted by the nodes; a coordinator sees the income from those payments. Each screen is
 // saved to docs/screenshots/ (the README shows them). Skipped where no Chromium is installed.
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EventTemplate, finalizeEvent, getPublicKey } from 'nostr-tools/pure'
 import { hexToBytes } from '@hansa/protocol'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SHOTS, browserMissing, launchChromium, spawnDevnet, stopDevnet } from './browser.js'
+import {
+  SHOTS,
+  browserMissing,
+  httpOf,
+  launchChromium,
+  pidOf,
+  spawnDevnet,
+  stopDevnet,
+} from './browser.js'
 
 type DevnetInfo = {
   dataDir: string
   inviteCode: string
   nodes: { name: string; coordinator: string; url: string; dataDir: string }[]
   guardians: { name: string; dir: string }[]
-}
-
-const http = (ws: string) => ws.replace(/^ws/, 'http')
-
-/** The pid of the devnet's node process with this data folder (its command line names it). */
-function pidOf(dataDir: string): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      const at = args.indexOf('--data-dir')
-      if (args.includes('start') && at >= 0 && args[at + 1] === dataDir) return Number(entry)
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null
 }
 
 describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
@@ -81,7 +72,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
   const node = (i: number) => info.nodes[i]!
 
   async function joinAsUser(page: Page): Promise<string> {
-    await page.goto(`${http(node(0).url)}/app/#nodes?invite=${info.inviteCode}`)
+    await page.goto(`${httpOf(node(0).url)}/app/#nodes?invite=${info.inviteCode}`)
     await page.getByTestId('create-key-user').click()
     await page.getByTestId('join').click()
     for (const n of info.nodes) {
@@ -130,7 +121,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
       `directory first render with every node checked, 5 reloads: ${firstRender.join(', ')} ms (median ${firstRender[2]} ms)`,
     )
     const phone = await open(390, 844)
-    await phone.goto(`${http(node(2).url)}/app/#nodes`)
+    await phone.goto(`${httpOf(node(2).url)}/app/#nodes`)
     await phone.getByTestId('join-this-node').click()
     await phone.getByTestId(`node-${node(0).url}`).waitFor({ timeout: 30_000 })
     await shot(phone, 'directory-phone')
@@ -144,11 +135,11 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     bobKey = await joinAsUser(bob)
     await subscribe(bob, node(2).url)
     await bob.getByTestId('pay-close').click()
-    await bob.goto(`${http(node(0).url)}/app/#inbox`)
+    await bob.goto(`${httpOf(node(0).url)}/app/#inbox`)
     await expect(bob.getByTestId('inbox-status')).toBeDefined()
     await bob.getByText(/Live on/).waitFor({ timeout: 20_000 })
 
-    await alice.goto(`${http(node(0).url)}/app/#inbox`)
+    await alice.goto(`${httpOf(node(0).url)}/app/#inbox`)
     await alice.getByTestId('mail-to').fill(bobKey)
     await alice.getByTestId('mail-body').fill('Hello Bob, the Hanse sends its regards.')
     await alice.getByTestId('mail-send').click()
@@ -159,14 +150,14 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
   }, 90_000)
 
   it('a maker makes an order that a taker in another context takes', async () => {
-    await alice.goto(`${http(node(0).url)}/app/#orders`)
+    await alice.goto(`${httpOf(node(0).url)}/app/#orders`)
     await alice.getByTestId('book-coordinator-hanseatic').waitFor({ timeout: 20_000 })
     await alice.getByTestId('make-fiat').fill('120')
     await alice.getByTestId('make-sats').fill('180000')
     await alice.getByTestId('make-methods').fill('SEPA, Revolut')
     await alice.getByTestId('make-order').click()
     await alice.getByText(/is in hanseatic’s book/).waitFor({ timeout: 20_000 })
-    await bob.goto(`${http(node(0).url)}/app/#orders`)
+    await bob.goto(`${httpOf(node(0).url)}/app/#orders`)
     const take = bob.locator('[data-testid^="take-"]').first()
     await take.waitFor({ timeout: 20_000 })
     await shot(bob, 'orders')
@@ -194,7 +185,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     const keyOf = (name: string) =>
       readFileSync(join(info.guardians.find((g) => g.name === name)!.dir, 'guardian.key'), 'utf8')
     const ana = await open()
-    await ana.goto(`${http(node(0).url)}/app/#guardian`)
+    await ana.goto(`${httpOf(node(0).url)}/app/#guardian`)
     await ana.getByTestId('import-key-guardian').fill(keyOf('ana'))
     await ana.getByTestId('import-key-button-guardian').click()
     await ana.getByTestId('guardian-load').click()
@@ -206,7 +197,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     await ana.getByText(/Proposed version 2/).waitFor({ timeout: 20_000 })
 
     const bo = await open()
-    await bo.goto(`${http(node(1).url)}/app/#guardian`)
+    await bo.goto(`${httpOf(node(1).url)}/app/#guardian`)
     await bo.getByTestId('import-key-guardian').fill(keyOf('bo'))
     await bo.getByTestId('import-key-button-guardian').click()
     await bo.getByTestId('guardian-load').click()
@@ -222,7 +213,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     for (const n of info.nodes) {
       const until = Date.now() + 20_000
       for (;;) {
-        const f = (await (await fetch(`${http(n.url)}/federation`)).json()) as {
+        const f = (await (await fetch(`${httpOf(n.url)}/federation`)).json()) as {
           version: number
           head: { manifest: { name: string } }
         }
@@ -235,7 +226,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
 
   it('a coordinator sees the income from those payments', async () => {
     const page = await open()
-    await page.goto(`${http(node(0).url)}/app/#coordinator`)
+    await page.goto(`${httpOf(node(0).url)}/app/#coordinator`)
     const nodeKey = readFileSync(join(node(0).dataDir, 'node.key'), 'utf8')
     await page.getByTestId('import-key-coordinator').fill(nodeKey)
     await page.getByTestId('import-key-button-coordinator').click()
@@ -268,7 +259,7 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
       }
     }, key.pubkey)
     const page = await context.newPage()
-    await page.goto(`${http(node(0).url)}/app/#coordinator`)
+    await page.goto(`${httpOf(node(0).url)}/app/#coordinator`)
     await page.getByTestId('coordinator-load-nip07').click()
     await page.getByTestId('income').waitFor({ timeout: 20_000 })
     expect(
@@ -284,14 +275,14 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
       expect(pid).not.toBeNull()
       process.kill(pid!, 'SIGSTOP') // lubeck's only node freezes: it accepts, never answers
       try {
-        await alice.goto(`${http(node(0).url)}/app/#nodes`)
+        await alice.goto(`${httpOf(node(0).url)}/app/#nodes`)
         const row = alice.getByTestId(`node-${node(2).url}`)
         await row.getByText(/stale · last seen \d+ (s|min) ago/).waitFor({ timeout: 30_000 })
         await expect(alice.getByTestId('coordinator-lubeck').textContent()).resolves.toMatch(
           /offline/,
         )
         await shot(alice, 'directory-stale')
-        await alice.goto(`${http(node(0).url)}/app/#orders`)
+        await alice.goto(`${httpOf(node(0).url)}/app/#orders`)
         await alice
           .getByTestId('book-coordinator-lubeck')
           .getByText(/not answering · last seen \d+ (s|min) ago/)
