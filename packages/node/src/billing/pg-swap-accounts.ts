@@ -314,8 +314,7 @@ export class PgSwapAccounts {
   /** A credit's transaction committed: the request path sees the new balance now. */
   committed(row: SwapRow): PeerAccount {
     this.see(row, true)
-    if (this.get(row.peer).balance <= this.policy.disconnectThreshold)
-      this.refusing.delete(row.peer)
+    this.refusing.delete(row.peer) // a credited cheque ends a refusal streak, as on SQLite
     return this.get(row.peer)
   }
 

@@ -45,7 +45,8 @@ export const storedAccount = (r: StoredAccountRow): StoredAccount => ({
 
 /**
  * Logs a refused peer once per streak: `refusing` holds the peers refused since their streak
- * began (each store ends a streak when the peer pays). `known`: the peer has an account.
+ * began; both stores end a streak when a cheque of the peer's is credited, so a peer that
+ * pays but stays past the threshold is logged once more. `known`: the peer has an account.
  */
 export function noteRefusal(
   refusing: Set<string>,
