@@ -105,7 +105,7 @@ export class Subscriptions {
       removeKey: db.prepare('DELETE FROM subscription_keys WHERE subscription = ? AND pubkey = ?'),
       ofPubkey: db.prepare(
         `SELECT s.* FROM subscriptions s JOIN subscription_keys k ON k.subscription = s.id
-         WHERE k.pubkey = ? ORDER BY s.created_at`,
+         WHERE k.pubkey = ? ORDER BY s.created_at, s.id`,
       ),
       accessRows: db.prepare(
         `SELECT k.pubkey, s.service, max(s.expires_at) AS expires_at FROM subscription_keys k
@@ -115,7 +115,7 @@ export class Subscriptions {
         `INSERT INTO subscription_payments (subscription, quote, periods, amount, rail, reference, expires_before, expires_after, paid_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at'),
+      all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at, id'),
     }
     this.reloadAccess()
   }

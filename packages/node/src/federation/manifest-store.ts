@@ -163,7 +163,7 @@ export class ManifestStore implements FederationStore {
   proposals(): StoredProposal[] {
     const rows = this.db
       .prepare(
-        'SELECT hash, version, manifest, proposer, received_at FROM proposals ORDER BY version, received_at',
+        'SELECT hash, version, manifest, proposer, received_at FROM proposals ORDER BY version, received_at, hash',
       )
       .all() as ProposalRow[]
     const sigs = this.db.prepare(

@@ -150,7 +150,12 @@ export class PgManifestStore implements FederationStore {
   addProposal(p: Omit<StoredProposal, 'signatures'>): void {
     if (!this.mirror.proposals.some((x) => x.hash === p.hash)) {
       this.mirror.proposals.push({ ...p, signatures: [] })
-      this.mirror.proposals.sort((a, b) => a.version - b.version || a.receivedAt - b.receivedAt)
+      this.mirror.proposals.sort(
+        (a, b) =>
+          a.version - b.version ||
+          a.receivedAt - b.receivedAt ||
+          (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0),
+      )
     }
     this.write('proposal', async (c) => {
       await c.query(
