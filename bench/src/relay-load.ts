@@ -62,6 +62,8 @@ const HELP = `relay-load: load generator for a Hansa node; prints one JSON line 
   --queries-seconds N   query phase: duration (default 10)
   --query-window N      query phase: REQs outstanding per connection (default 1)
   --limit N             query phase: the filters' limit (default 100)
+  --no-auth             query phase: do not authenticate (NIP-42), so no inbox (#p) reads:
+                        the same mix a relay without NIP-42 gets, for side-by-side figures
   --authors N           note authors (default 200)
   --recipients N        gift-wrap recipients (default 100)
   --sign-threads N      threads signing the corpus (default: one per core)
@@ -92,6 +94,8 @@ type Options = {
   latencySeconds: number
   queriesSeconds: number
   queryWindow: number
+  /** Query without NIP-42 AUTH: by author and by kinds+since only. */
+  noAuth: boolean
   limit: number
   authors: number
   recipients: number
@@ -125,6 +129,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'queries-seconds': { type: 'string', default: '10' },
       'query-window': { type: 'string', default: '1' },
       limit: { type: 'string', default: '100' },
+      'no-auth': { type: 'boolean', default: false },
       authors: { type: 'string', default: '200' },
       recipients: { type: 'string', default: '100' },
       'sign-threads': { type: 'string', default: String(cpus().length) },
@@ -172,6 +177,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     latencySeconds: num('latency-seconds', 0.1),
     queriesSeconds: num('queries-seconds', 0.1),
     queryWindow: Math.floor(num('query-window', 1)),
+    noAuth: values['no-auth'],
     limit: Math.floor(num('limit', 1)),
     authors: Math.floor(num('authors', 1)),
     recipients: Math.floor(num('recipients', 1)),
@@ -552,7 +558,9 @@ export async function main(argv: string[]): Promise<number> {
 
     // ---- queries ---------------------------------------------------------------------------
     if (has('query')) {
-      const auth = await authenticateAll(sockets, url, keys.recipients, signer)
+      const auth = o.noAuth
+        ? { recipientsBySocket: sockets.map(() => []), errors: [] }
+        : await authenticateAll(sockets, url, keys.recipients, signer)
       const authed = auth.recipientsBySocket.reduce((a, r) => a + r.length, 0)
       say(
         `query: authenticated as ${authed}/${keys.recipients.length} recipients; ${o.queriesSeconds} s of queries`,
