@@ -1,7 +1,18 @@
 // NIP-01 filters as PostgreSQL queries: one query per filter, newest first, ties broken by
 // the lowest id (NIP-01), the private-kind rule inside the WHERE clause, as the SQLite
 // reader does (sqlite-reader.ts). List conditions bind one array parameter (`= ANY($n)`),
-// so a filter's SQL text depends only on its shape and prepares once per connection.
+// or one value (`= $n`) when the list holds one, so a filter's SQL text depends only on its
+// shape and prepares once per connection.
+//
+// Planning a read anew at each execution was half of PostgreSQL's time for it. A REQ whose
+// only list is one author, one kind or one tag value is marked `fixedPlan`: whatever the
+// value, the walk down that value's index, newest first, stopping at the limit, is the plan
+// for it, so postgres-store.ts runs it on sessions that plan each statement once and keep the
+// plan (FIXED_PLAN_SESSION). Those sessions also refuse full sorts and bitmap scans: a plan
+// made without the value's statistics must never read all of a prolific author's events to
+// sort them (a kept plan did exactly that before they were refused). Other shapes are
+// planned for their values: a rare kind among common ones needs another index than the
+// common ones alone, and one id is best found by its own index and a sort of one row.
 import { createHash } from 'node:crypto'
 import { type Filter, tagConditions } from '@hansa/protocol'
 import { type ReadAccess, privateKindsToCheck } from './event-store.js'
@@ -9,6 +20,14 @@ import { type ReadAccess, privateKindsToCheck } from './event-store.js'
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
 export type PgQuery = { name: string; text: string; values: unknown[] }
+
+/**
+ * The settings of the sessions that run `fixedPlan` reads (a connection's startup options):
+ * plan once and keep it, and never a full sort or a bitmap scan, so the kept plan is the
+ * ordered walk down the one value's index.
+ */
+export const FIXED_PLAN_SESSION =
+  '-c plan_cache_mode=force_generic_plan -c enable_sort=off -c enable_bitmapscan=off'
 
 /** Names already computed: a filter's shape repeats, and hashing its text each time showed. */
 const names = new Map<string, string>()
@@ -37,9 +56,19 @@ const storable = (values: readonly string[]): string[] =>
 
 class Params {
   readonly values: unknown[] = []
+  /** The lists bound so far (tags' included), and whether each held exactly one value. */
+  lists = 0
+  singleValued = true
   add(value: unknown): string {
     this.values.push(value)
     return `$${this.values.length}`
+  }
+  /** `column = $n` for a list of one value, else `column = ANY($n::type[])`. */
+  oneOf(column: string, values: readonly unknown[], type: string): string {
+    this.lists++
+    if (values.length === 1) return `${column} = ${this.add(values[0])}`
+    this.singleValued = false
+    return `${column} = ANY(${this.add(values)}::${type}[])`
   }
 }
 
@@ -55,14 +84,14 @@ function whereClause(
   driveByTag: boolean,
 ): string {
   const where = [`(e.expiration IS NULL OR e.expiration > ${p.add(now)})`]
-  if (filter.ids) where.push(`e.id = ANY(${p.add(filter.ids.map(hex))}::bytea[])`)
-  if (filter.authors) where.push(`e.pubkey = ANY(${p.add(filter.authors.map(hex))}::bytea[])`)
-  if (filter.kinds) where.push(`e.kind = ANY(${p.add(filter.kinds)}::integer[])`)
+  if (filter.ids) where.push(p.oneOf('e.id', filter.ids.map(hex), 'bytea'))
+  if (filter.authors) where.push(p.oneOf('e.pubkey', filter.authors.map(hex), 'bytea'))
+  if (filter.kinds) where.push(p.oneOf('e.kind', filter.kinds, 'integer'))
   if (filter.since !== undefined) where.push(`e.created_at >= ${p.add(filter.since)}`)
   if (filter.until !== undefined) where.push(`e.created_at <= ${p.add(filter.until)}`)
   for (const [letter, values] of tagConditions(filter).slice(driveByTag ? 1 : 0)) {
     where.push(
-      `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND t.value = ANY(${p.add(storable(values))}::text[]))`,
+      `EXISTS (SELECT 1 FROM tags t WHERE t.seq = e.seq AND t.name = ${p.add(letter)} AND ${p.oneOf('t.value', storable(values), 'text')})`,
     )
   }
   const privateKinds = privateKindsToCheck(filter, access)
@@ -89,22 +118,23 @@ export function filterQuery(
   access: ReadAccess,
   now: number,
   limit: number,
-): PgQuery & { byTag: boolean } {
+): PgQuery & { byTag: boolean; fixedPlan: boolean } {
   const tag = tagConditions(filter)[0]
   const p = new Params()
+  const fixedPlan = () => p.lists === 1 && p.singleValued && !filter.ids
   if (tag && !filter.ids && !filter.authors) {
     const name = p.add(tag[0])
-    const values = p.add(storable(tag[1]))
+    const value = p.oneOf('t.value', storable(tag[1]), 'text')
     const where = whereClause(filter, access, now, p, true)
     const text = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
-      WHERE t.name = ${name} AND t.value = ANY(${values}::text[]) AND ${where}
+      WHERE t.name = ${name} AND ${value} AND ${where}
       ORDER BY t.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
-    return { ...query(text, p.values), byTag: true }
+    return { ...query(text, p.values), byTag: true, fixedPlan: fixedPlan() }
   }
   const where = whereClause(filter, access, now, p, false)
   const text = `SELECT e.seq, e.raw FROM events e WHERE ${where}
     ORDER BY e.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
-  return { ...query(text, p.values), byTag: false }
+  return { ...query(text, p.values), byTag: false, fixedPlan: fixedPlan() }
 }
 
 /** NIP-45: how many distinct events match any of the filters. */

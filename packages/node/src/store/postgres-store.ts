@@ -26,7 +26,7 @@ import type {
   WriteOutcome,
 } from './event-store.js'
 import { packRawEvents, utf8Bytes } from './event-store.js'
-import { countQuery, filterQuery, syncQuery } from './postgres-query.js'
+import { FIXED_PLAN_SESSION, countQuery, filterQuery, syncQuery } from './postgres-query.js'
 import { type LiveListener, PostgresLive } from './postgres-live.js'
 import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-schema.js'
 
@@ -75,11 +75,29 @@ const lockKey = (text: string): string =>
 
 /** The replica's pool: read-only, same size and timeout; its schema is the primary's. */
 async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
+  return readPool(options, 'hansa-read')
+}
+
+/**
+ * The pool for reads marked `fixedPlan` (postgres-query.ts): on the replica when there is
+ * one, its sessions set as FIXED_PLAN_SESSION says. Like every pg pool it opens connections
+ * only as reads need them, up to the same size.
+ */
+async function fixedPlanPool(options: PostgresStoreOptions): Promise<pg.Pool> {
+  return readPool(options, 'hansa-read-fixed', FIXED_PLAN_SESSION)
+}
+
+async function readPool(
+  options: PostgresStoreOptions,
+  name: string,
+  sessionOptions?: string,
+): Promise<pg.Pool> {
   const { default: pgModule } = await import('pg')
   const pool = new pgModule.Pool({
-    connectionString: options.readUrl,
+    connectionString: options.readUrl ?? options.url,
     max: options.poolSize ?? 10,
-    application_name: 'hansa-read',
+    application_name: name,
+    ...(sessionOptions ? { options: sessionOptions } : {}),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   })
   pool.on('error', () => {})
@@ -131,6 +149,8 @@ export class PostgresStore implements EventStore {
     readonly pool: pg.Pool,
     options: PostgresStoreOptions,
     readPool: pg.Pool | undefined,
+    /** Where REQs marked `fixedPlan` read (postgres-query.ts): plans kept per statement. */
+    readonly fixedPlanPool: pg.Pool,
   ) {
     this.onQuery = options.onQuery
     this.readPool = readPool ?? pool
@@ -147,6 +167,7 @@ export class PostgresStore implements EventStore {
       pool,
       options,
       options.readUrl ? await replicaPool(options) : undefined,
+      await fixedPlanPool(options),
     )
     if (options.live !== false) {
       store.live = await PostgresLive.start({
@@ -241,8 +262,9 @@ export class PostgresStore implements EventStore {
     // until `limit` distinct events are found or the rows run out (bounded: fetch doubles).
     for (;;) {
       const q = filterQuery(filter, options, options.now, fetch)
+      const pool = q.fixedPlan ? this.fixedPlanPool : this.readPool
       const result = await this.timed('query', () =>
-        this.readPool.query<[string, string]>({ ...q, rowMode: 'array' }),
+        pool.query<[string, string]>({ ...q, rowMode: 'array' }),
       )
       const events: string[] = []
       // The bound is counted as the SQLite reader counts it (UTF-16 units, close enough to
@@ -376,6 +398,7 @@ export class PostgresStore implements EventStore {
     await this.analyzing
     await this.live?.stop()
     if (this.readPool !== this.pool) await this.readPool.end()
+    await this.fixedPlanPool.end()
     await this.pool.end()
   }
 }
