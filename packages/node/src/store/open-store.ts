@@ -56,16 +56,24 @@ export function registerStoreMetrics(store: EventStore, registry: Registry): voi
     registers: [registry],
   })
   store.observeQueries((op, seconds) => queryTime.observe({ op }, seconds))
-  const pool = store.pool
+  // main: writes and the rest of the node's state (and reads without a replica); replica:
+  // storage.readUrl's; fixed-plan: the one-value reads whose plans are kept (postgres-query.ts).
+  const pools = [
+    ['main', store.pool],
+    ...(store.readPool !== store.pool ? [['replica', store.readPool] as const] : []),
+    ['fixed-plan', store.fixedPlanPool],
+  ] as const
   new Gauge({
     name: 'hansa_pg_pool_connections',
-    help: 'PostgreSQL pool connections, by state (total, idle, waiting: requests queued for one)',
-    labelNames: ['state'] as const,
+    help: 'PostgreSQL pool connections, by state (total, idle, waiting: requests queued for one) and pool (main, replica, fixed-plan)',
+    labelNames: ['state', 'pool'] as const,
     registers: [registry],
     collect() {
-      this.set({ state: 'total' }, pool.totalCount)
-      this.set({ state: 'idle' }, pool.idleCount)
-      this.set({ state: 'waiting' }, pool.waitingCount)
+      for (const [name, pool] of pools) {
+        this.set({ state: 'total', pool: name }, pool.totalCount)
+        this.set({ state: 'idle', pool: name }, pool.idleCount)
+        this.set({ state: 'waiting', pool: name }, pool.waitingCount)
+      }
     },
   })
   new Gauge({

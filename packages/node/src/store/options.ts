@@ -29,7 +29,8 @@ export const storageOptions = option.section({
       'PostgreSQL read replica for REQ and COUNT (optional; empty: storage.url). Writes and live fan-out stay on storage.url.',
   }),
   poolSize: option.integer(10, {
-    description: 'PostgreSQL connections each node process opens (plus one for LISTEN).',
+    description:
+      "The most connections in each of a node process's PostgreSQL pools (main, kept-plan reads, replica), plus one for LISTEN.",
     min: 1,
   }),
   statementTimeoutMs: option.integer(10000, {

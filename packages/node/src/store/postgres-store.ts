@@ -32,7 +32,7 @@ import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-
 
 export type PostgresStoreOptions = {
   url: string
-  /** Connections in the pool (queries, writes and the rest of the node's state). */
+  /** The most connections in each pool (main: writes and the rest of the state; reads). */
   poolSize?: number
   /**
    * A read replica for REQ and COUNT (optional). Writes, deletions and the live feed stay on
