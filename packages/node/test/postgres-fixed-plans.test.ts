@@ -85,13 +85,27 @@ describe.skipIf(!pgUrl)('PostgreSQL: plans kept for one-value reads', () => {
   beforeAll(async () => {
     db = await freshDatabase()
     store = await PostgresStore.open({ url: db.url, live: false })
-    session = new pg.Client({ connectionString: db.url, options: FIXED_PLAN_SESSION })
+    session = new pg.Client({ connectionString: db.url })
     await session.connect()
+    await session.query(FIXED_PLAN_SESSION)
   })
   afterAll(async () => {
     await session?.end()
     await store?.close()
     await db?.drop()
+  })
+
+  it("sets each of the store's kept-plan connections before its first read", async () => {
+    const clients = await Promise.all([1, 2].map(() => store.fixedPlanPool.connect()))
+    for (const client of clients) {
+      const { rows } = await client.query(
+        "SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_sort') AS sort, current_setting('enable_bitmapscan') AS bitmap",
+      )
+      expect(rows[0]).toEqual({ mode: 'force_generic_plan', sort: 'off', bitmap: 'off' })
+      client.release()
+    }
+    const { rows } = await store.readPool.query("SELECT current_setting('plan_cache_mode') AS mode")
+    expect(rows[0]).toEqual({ mode: 'auto' })
   })
 
   it('keeps the index walk even when planned on an empty table', async () => {

@@ -22,12 +22,12 @@ const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 export type PgQuery = { name: string; text: string; values: unknown[] }
 
 /**
- * The settings of the sessions that run `fixedPlan` reads (a connection's startup options):
- * plan once and keep it, and never a full sort or a bitmap scan, so the kept plan is the
- * ordered walk down the one value's index.
+ * The settings of the sessions that run `fixedPlan` reads, set as each connection opens: plan
+ * once and keep it, and never a full sort or a bitmap scan, so the kept plan is the ordered
+ * walk down the one value's index. One statement, so they apply together or not at all.
  */
 export const FIXED_PLAN_SESSION =
-  '-c plan_cache_mode=force_generic_plan -c enable_sort=off -c enable_bitmapscan=off'
+  'SET plan_cache_mode = force_generic_plan; SET enable_sort = off; SET enable_bitmapscan = off'
 
 /** Names already computed: a filter's shape repeats, and hashing its text each time showed. */
 const names = new Map<string, string>()

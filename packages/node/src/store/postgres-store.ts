@@ -80,24 +80,26 @@ async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
 
 /**
  * The pool for reads marked `fixedPlan` (postgres-query.ts): on the replica when there is
- * one, its sessions set as FIXED_PLAN_SESSION says. Like every pg pool it opens connections
- * only as reads need them, up to the same size.
+ * one, each connection set as FIXED_PLAN_SESSION says before its first read (pg runs a
+ * connection's queries in order, and `connect` fires before the pool hands it out). SET, not
+ * startup options, so PgBouncer in session mode passes it on. Should the SET fail, that
+ * connection's reads are planned per execution, as on the other pools: slower, still right.
+ * Like every pg pool it opens connections only as reads need them, up to the same size.
  */
 async function fixedPlanPool(options: PostgresStoreOptions): Promise<pg.Pool> {
-  return readPool(options, 'hansa-read-fixed', FIXED_PLAN_SESSION)
+  const pool = await readPool(options, 'hansa-read-fixed')
+  pool.on('connect', (client) => {
+    client.query(FIXED_PLAN_SESSION).catch(() => {})
+  })
+  return pool
 }
 
-async function readPool(
-  options: PostgresStoreOptions,
-  name: string,
-  sessionOptions?: string,
-): Promise<pg.Pool> {
+async function readPool(options: PostgresStoreOptions, name: string): Promise<pg.Pool> {
   const { default: pgModule } = await import('pg')
   const pool = new pgModule.Pool({
     connectionString: options.readUrl ?? options.url,
     max: options.poolSize ?? 10,
     application_name: name,
-    ...(sessionOptions ? { options: sessionOptions } : {}),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   })
   pool.on('error', () => {})
