@@ -109,9 +109,10 @@ function whereClause(
 }
 
 /**
- * The query for a filter, reading `limit` rows. Led by a tag, a row comes once per matching
- * tag, so the caller de-duplicates by seq (the first column) and reads again with a larger
- * limit when duplicates left it short.
+ * The query for a filter, reading `limit` rows of the events' JSON. Led by a tag, a row comes
+ * once per matching tag, so such a query also reads each row's seq (the second column), for the
+ * caller to de-duplicate by, and to read again with a larger limit when duplicates left it
+ * short. Other queries leave seq out: PostgreSQL writes it and node-postgres parses it per row.
  */
 export function filterQuery(
   filter: Filter,
@@ -126,13 +127,13 @@ export function filterQuery(
     const name = p.add(tag[0])
     const value = p.oneOf('t.value', storable(tag[1]), 'text')
     const where = whereClause(filter, access, now, p, true)
-    const text = `SELECT e.seq, e.raw FROM tags t JOIN events e ON e.seq = t.seq
+    const text = `SELECT e.raw, e.seq FROM tags t JOIN events e ON e.seq = t.seq
       WHERE t.name = ${name} AND ${value} AND ${where}
       ORDER BY t.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
     return { ...query(text, p.values), byTag: true, fixedPlan: fixedPlan() }
   }
   const where = whereClause(filter, access, now, p, false)
-  const text = `SELECT e.seq, e.raw FROM events e WHERE ${where}
+  const text = `SELECT e.raw FROM events e WHERE ${where}
     ORDER BY e.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
   return { ...query(text, p.values), byTag: false, fixedPlan: fixedPlan() }
 }

@@ -266,17 +266,17 @@ export class PostgresStore implements EventStore {
       const q = filterQuery(filter, options, options.now, fetch)
       const pool = q.fixedPlan ? this.fixedPlanPool : this.readPool
       const result = await this.timed('query', () =>
-        pool.query<[string, string]>({ ...q, rowMode: 'array' }),
+        pool.query<[string, string?]>({ ...q, rowMode: 'array' }),
       )
       const events: string[] = []
       // The bound is counted as the SQLite reader counts it (UTF-16 units, close enough to
       // bytes), so both stores stop at the same event.
       let read = 0
       const seen = q.byTag ? new Set<string>() : undefined
-      for (const [seq, raw] of result.rows) {
+      for (const [raw, seq] of result.rows) {
         if (seen) {
-          if (seen.has(seq)) continue
-          seen.add(seq)
+          if (seen.has(seq!)) continue
+          seen.add(seq!)
         }
         if (events.length === limit || read >= maxBytes) break
         events.push(raw)
