@@ -73,11 +73,6 @@ const lockKey = (text: string): string =>
     BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 16)}`),
   ).toString()
 
-/** The replica's pool: read-only, same size and timeout; its schema is the primary's. */
-async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
-  return readPool(options, 'hansa-read')
-}
-
 /**
  * The pool for reads marked `fixedPlan` (postgres-query.ts): on the replica when there is
  * one, each connection set as FIXED_PLAN_SESSION says before its first read (pg runs a
@@ -87,14 +82,15 @@ async function replicaPool(options: PostgresStoreOptions): Promise<pg.Pool> {
  * Like every pg pool it opens connections only as reads need them, up to the same size.
  */
 async function fixedPlanPool(options: PostgresStoreOptions): Promise<pg.Pool> {
-  const pool = await readPool(options, 'hansa-read-fixed')
+  const pool = await openReadPool(options, 'hansa-read-fixed')
   pool.on('connect', (client) => {
     client.query(FIXED_PLAN_SESSION).catch(() => {})
   })
   return pool
 }
 
-async function readPool(options: PostgresStoreOptions, name: string): Promise<pg.Pool> {
+/** A read pool, on the replica when there is one: same size and timeout as the main pool. */
+async function openReadPool(options: PostgresStoreOptions, name: string): Promise<pg.Pool> {
   const { default: pgModule } = await import('pg')
   const pool = new pgModule.Pool({
     connectionString: options.readUrl ?? options.url,
@@ -168,7 +164,7 @@ export class PostgresStore implements EventStore {
     const store = new PostgresStore(
       pool,
       options,
-      options.readUrl ? await replicaPool(options) : undefined,
+      options.readUrl ? await openReadPool(options, 'hansa-read') : undefined,
       await fixedPlanPool(options),
     )
     if (options.live !== false) {
