@@ -1,13 +1,14 @@
-// The raw query path (queryRaw → RawEvents → ready-made WebSocket frames) must answer exactly
-// what the string path (query → relayEventMessage) answers: the same events, in the same
-// order, byte for byte, in whole frames that respect the step size.
+// The raw query path (queryRaw → RawEvents → ready-made WebSocket frames) and the framed
+// string path (query → frameEventStrings, PostgreSQL's) must answer exactly what the message
+// path (query → relayEventMessage) answers: the same events, in the same order, byte for
+// byte, in whole frames that respect the step size.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { type Filter, type NostrEvent, relayEventMessage, serializeEvent } from '@hansa/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { frameStoredEvents } from '../src/relay/stored-frames.js'
+import { frameEventStrings, frameStoredEvents } from '../src/relay/stored-frames.js'
 import { packRawEvents, rawEventsView } from '../src/store/event-store.js'
 import { SqliteStore } from '@hansa/node'
 import { removeDir } from './helpers.js'
@@ -90,6 +91,30 @@ describe('stored events as raw JSON frames', () => {
     )
   })
 
+  it('frames any strings, ASCII or not, as relayEventMessage and EOSE, in whole-frame steps', () => {
+    const text = fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' }))
+    fc.assert(
+      fc.property(
+        fc.array(text, { maxLength: 12 }),
+        fc.string({ maxLength: 8 }),
+        fc.integer({ min: 1, max: 400 }),
+        (events, subId, step) => {
+          const frames = frameEventStrings(subId, events, step)
+          expect(frames.count).toBe(events.length)
+          expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
+          expect(frames.steps.flatMap((s) => readFrames(s))).toEqual([
+            ...events.map((e) => relayEventMessage(subId, e)),
+            JSON.stringify(['EOSE', subId]),
+          ])
+          for (const s of frames.steps) {
+            if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
   it('answers what query answers, framed as relayEventMessage and EOSE, in whole-frame steps', async () => {
     const access = { privateKinds: [1059], now: 1_800_000_000, limit: 500 }
     const filters: fc.Arbitrary<Filter> = fc.record(
@@ -125,6 +150,13 @@ describe('stored events as raw JSON frames', () => {
           for (const s of frames.steps) {
             if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
           }
+          // Framed from the strings: the same bytes, cut at the same places.
+          const fromStrings = frameEventStrings('sub "1"', expected.events, step)
+          expect(fromStrings.steps.map((s) => Buffer.from(s))).toEqual(
+            frames.steps.map((s) => Buffer.from(s)),
+          )
+          expect(fromStrings.ids()).toEqual(frames.ids())
+          expect(fromStrings.bytes).toBe(frames.bytes)
         },
       ),
       { numRuns: 60 },

@@ -22,7 +22,7 @@ import type { QueryOutcome, QueryRequest } from './messages.js'
 import type { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refuse } from './refusal.js'
 import type { StageContext } from './stage-context.js'
-import { type StoredFrames, frameStoredEvents } from './stored-frames.js'
+import { type StoredFrames, frameEventStrings, frameStoredEvents } from './stored-frames.js'
 import { compileFilter } from './subscription-index.js'
 
 /** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
@@ -194,9 +194,11 @@ export class Query {
     }
     this.fanOut.add(conn, sub)
     const single = filters.length === 1 ? filters[0]! : undefined
-    // One filter, a store that keeps raw JSON, a socket that takes ready frames: the stored
-    // bytes go out as they are (stored-frames.ts). Otherwise a string per event.
-    const framed = single !== undefined && store.queryRaw !== undefined && conn.canWriteFrames()
+    // A socket that takes ready frames gets the results framed in one buffer (stored-frames.ts):
+    // as the store's own bytes for one filter when the store keeps them (queryRaw), else
+    // framed from the events' strings. Otherwise (permessage-deflate) a message per event.
+    const framed = conn.canWriteFrames()
+    const stepBytes = limits.maxSendBufferBytes / 4
     let results: QueryResult | undefined
     let frames: StoredFrames | undefined
     try {
@@ -207,11 +209,11 @@ export class Query {
           ...options,
           limit: Math.min(single.limit ?? limits.defaultLimit, limits.maxLimit),
         }
-        if (framed) {
-          const raw = await store.queryRaw!(single, one)
-          frames = frameStoredEvents(subId, raw, limits.maxSendBufferBytes / 4)
+        if (framed && store.queryRaw !== undefined) {
+          frames = frameStoredEvents(subId, await store.queryRaw(single, one), stepBytes)
         } else results = await store.query(single, one)
       } else results = await this.queryMany(filters, options)
+      if (framed && results) frames = frameEventStrings(subId, results.events, stepBytes)
       stop()
     } catch (err) {
       stop()

@@ -1,13 +1,17 @@
-// A REQ's stored results as ready-made WebSocket frames: each stored event's JSON bytes,
-// straight from the store (RawEvents), wrapped as `["EVENT",<sub id>,<event>]` in a text
-// frame, then EOSE — all in one buffer, cut into steps at frame boundaries so the relay can
-// send them within its send-buffer bound. No string is made per event and no frame is built
-// by `ws`: one copy of the bytes, one socket write per step.
+// A REQ's stored results as ready-made WebSocket frames: each stored event's JSON, wrapped as
+// `["EVENT",<sub id>,<event>]` in a text frame, then EOSE — all in one buffer, cut into steps
+// at frame boundaries so the relay can send them within its send-buffer bound. No message
+// string is made per event and no frame is built by `ws`: one copy of each event's bytes,
+// one socket write per step. The events come as a store's bytes (RawEvents, from a reader
+// thread) or as the strings a store's client library gave (PostgreSQL's rows).
 //
 // Server-to-client frames are not masked (RFC 6455 §5.1): FIN + text opcode, the payload
 // length in 7, 7+16 or 7+64 bits, then the payload.
 import { eoseMessage } from '@hansa/protocol'
 import { type RawEvents, rawEventsView } from '../store/event-store.js'
+
+/** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
+const ID_AT = 7
 
 const headerLength = (payload: number): number => (payload < 126 ? 2 : payload < 65536 ? 4 : 10)
 
@@ -43,15 +47,68 @@ export type StoredFrames = {
   ids(): string[]
 }
 
-/** Frames a REQ's stored events and its EOSE, cut into steps of about `stepBytes`. */
+/** The events to frame, however a store handed them over. */
+type FrameSource = {
+  count: number
+  /** The i-th event's JSON length in bytes. */
+  length(i: number): number
+  /** Writes the i-th event's JSON at `at`. */
+  write(i: number, out: Buffer, at: number): void
+  ids(): string[]
+}
+
+/** Frames a REQ's stored events, given as one RawEvents buffer, and its EOSE. */
 export function frameStoredEvents(subId: string, raw: RawEvents, stepBytes: number): StoredFrames {
   const events = rawEventsView(raw)
+  return frameEvents(subId, stepBytes, {
+    count: events.count,
+    length: (i) => events.end(i) - events.start(i),
+    write: (i, out, at) => out.set(raw.subarray(events.start(i), events.end(i)), at),
+    ids: () => {
+      const ids: string[] = []
+      for (let i = 0; i < events.count; i++) {
+        const s = events.start(i) + ID_AT
+        ids.push(Buffer.from(raw.buffer, raw.byteOffset + s, 64).toString('latin1'))
+      }
+      return ids
+    },
+  })
+}
+
+/**
+ * Frames a REQ's stored events, given as strings, and its EOSE. An event whose UTF-8 length
+ * equals its length in UTF-16 units is ASCII (any other character takes more bytes than
+ * units), and is copied as Latin-1: a plain copy, where encoding it as UTF-8 cost PostgreSQL's
+ * framed answers a third more time (a microbenchmark of 75 events, 30 against 46-51 µs).
+ */
+export function frameEventStrings(
+  subId: string,
+  events: readonly string[],
+  stepBytes: number,
+): StoredFrames {
+  const lengths = events.map((e) => Buffer.byteLength(e))
+  return frameEvents(subId, stepBytes, {
+    count: events.length,
+    length: (i) => lengths[i]!,
+    write: (i, out, at) => {
+      const e = events[i]!
+      out.write(e, at, lengths[i] === e.length ? 'latin1' : 'utf8')
+    },
+    ids: () => events.map((e) => e.slice(ID_AT, ID_AT + 64)),
+  })
+}
+
+/** Frames the events and EOSE into one buffer, cut into steps of about `stepBytes`. */
+function frameEvents(subId: string, stepBytes: number, events: FrameSource): StoredFrames {
   const prefix = Buffer.from(`["EVENT",${JSON.stringify(subId)},`)
   const eose = Buffer.from(eoseMessage(subId))
   let size = headerLength(eose.length) + eose.length
+  let bytes = 0
   for (let i = 0; i < events.count; i++) {
-    const payload = prefix.length + (events.end(i) - events.start(i)) + 1
+    const length = events.length(i)
+    const payload = prefix.length + length + 1
     size += headerLength(payload) + payload
+    bytes += length
   }
   const out = Buffer.allocUnsafe(size)
   const steps: Uint8Array[] = []
@@ -66,30 +123,16 @@ export function frameStoredEvents(subId: string, raw: RawEvents, stepBytes: numb
     at = fill(writeHeader(out, at, payloadLength))
   }
   for (let i = 0; i < events.count; i++) {
-    const start = events.start(i)
-    const end = events.end(i)
-    frame(prefix.length + (end - start) + 1, (p) => {
+    const length = events.length(i)
+    frame(prefix.length + length + 1, (p) => {
       p += prefix.copy(out, p)
-      out.set(raw.subarray(start, end), p)
-      p += end - start
+      events.write(i, out, p)
+      p += length
       out[p] = 0x5d // ]
       return p + 1
     })
   }
   frame(eose.length, (p) => p + eose.copy(out, p))
   steps.push(out.subarray(stepStart, at))
-  return {
-    steps,
-    count: events.count,
-    bytes: events.bytes,
-    ids: () => {
-      const ids: string[] = []
-      // Stored events begin `{"id":"<64 hex>"` (serializeEvent's order).
-      for (let i = 0; i < events.count; i++) {
-        const s = events.start(i) + 7
-        ids.push(Buffer.from(raw.buffer, raw.byteOffset + s, 64).toString('latin1'))
-      }
-      return ids
-    },
-  }
+  return { steps, count: events.count, bytes, ids: events.ids }
 }

@@ -18,14 +18,13 @@ import type {
   EventStore,
   QueryOptions,
   QueryResult,
-  RawEvents,
   ReadAccess,
   StoredEventInput,
   SyncItems,
   SyncItemsOptions,
   WriteOutcome,
 } from './event-store.js'
-import { packRawEvents, utf8Bytes } from './event-store.js'
+import { utf8Bytes } from './event-store.js'
 import { FIXED_PLAN_SESSION, countQuery, filterQuery, syncQuery } from './postgres-query.js'
 import { type LiveListener, PostgresLive } from './postgres-live.js'
 import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-schema.js'
@@ -250,6 +249,13 @@ export class PostgresStore implements EventStore {
       })
   }
 
+  /**
+   * One filter's events. There is no queryRaw here: node-postgres decodes every field to a
+   * string, and the relay frames those strings directly (stored-frames.ts), which costs less
+   * than packing them into bytes first. Joining the rows into one field in SQL (string_agg,
+   * with a running byte sum for the bound) cost PostgreSQL more than it saved here: 1.6–2.3×
+   * its CPU per query.
+   */
   async query(filter: Filter, options: QueryOptions): Promise<QueryResult> {
     if (filter.search !== undefined) return { events: [], bytes: 0 } // NIP-50 is not offered.
     const limit = Math.min(filter.limit ?? options.limit, options.limit)
@@ -283,17 +289,6 @@ export class PostgresStore implements EventStore {
       }
       fetch *= 2
     }
-  }
-
-  /**
-   * One filter's answer as the stored bytes (event-store.ts's RawEvents), for the relay to
-   * frame as they are. The rows still come as strings (node-postgres decodes every field);
-   * packing them once costs less than a message string per event in the relay. Joining them
-   * into one field in SQL (string_agg with a running byte sum for the bound) cost PostgreSQL
-   * more than it saved here: 1.6–2.3× its CPU per query.
-   */
-  async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
-    return packRawEvents((await this.query(filter, options)).events)
   }
 
   async count(filters: readonly Filter[], options: ReadAccess & { now: number }): Promise<number> {
