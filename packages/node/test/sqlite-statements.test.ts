@@ -1,0 +1,129 @@
+// The SQLite reader's statements are prepared once and kept: a statement SQLite must plan
+// again at each run (a bound `LIMIT ?` makes it do so, since the plan is made for the value)
+// costs a reader a parse and a plan per query. Its reads bind LIMIT as `+?`; this checks they
+// all do, and that each plan is the plan SQLite makes when it sees the value, on a store with
+// skew (a prolific author, a rare kind, a full inbox, replaceable and expiring events).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Filter, type NostrEvent, serializeEvent } from '@hansa/protocol'
+import type Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SqliteStore } from '@hansa/node'
+import { removeDir } from './helpers.js'
+
+const hex = (n: number, len = 64) => n.toString(16).padStart(len, '0')
+const PROLIFIC = hex(0xa1)
+const READER = hex(0xb2)
+const OTHERS = Array.from({ length: 40 }, (_, i) => hex(0xc000 + i))
+const T0 = 1_700_000_000
+
+function makeEvents(): NostrEvent[] {
+  const events: NostrEvent[] = []
+  const add = (pubkey: string, kind: number, tags: string[][], at: number) =>
+    events.push({
+      id: hex(events.length + 1),
+      pubkey,
+      created_at: at,
+      kind,
+      tags,
+      content: `event ${events.length}`,
+      sig: hex(events.length + 1, 128),
+    })
+  for (let i = 0; i < 1500; i++) add(PROLIFIC, 1, [['t', i % 2 ? 'a' : 'b']], T0 + i)
+  for (let i = 0; i < 600; i++) add(OTHERS[i % 40]!, 1059, [['p', READER]], T0 + i * 2)
+  for (let i = 0; i < 400; i++) add(OTHERS[i % 40]!, 7, [['e', hex(i % 5)]], T0 + i)
+  for (let i = 0; i < 40; i++) add(OTHERS[i]!, 0, [], T0 + i)
+  add(PROLIFIC, 0, [], T0 + 5)
+  add(PROLIFIC, 30023, [['d', 'post']], T0 + 7)
+  for (let i = 0; i < 3; i++) add(OTHERS[i]!, 9735, [], T0 + i)
+  for (let i = 0; i < 50; i++)
+    add(OTHERS[i % 40]!, 1, [['expiration', String(T0 + 10_000)]], T0 + i)
+  return events
+}
+
+const FILTERS: Filter[] = [
+  { '#p': [READER], kinds: [1059], limit: 100 },
+  { '#p': [READER], limit: 1 },
+  { '#p': [READER, PROLIFIC], limit: 100 },
+  { authors: [PROLIFIC], limit: 100 },
+  { authors: [PROLIFIC], limit: 500 },
+  { authors: [PROLIFIC, OTHERS[0]!], limit: 10 },
+  { authors: [PROLIFIC], kinds: [0], limit: 1 },
+  { authors: [PROLIFIC], kinds: [30023], '#d': ['post'], limit: 1 },
+  { authors: OTHERS.slice(0, 5), kinds: [0, 3], limit: 10 },
+  { kinds: [1], since: T0 + 1000, limit: 100 },
+  { kinds: [9735], limit: 100 },
+  { kinds: [1, 9735], limit: 100 },
+  { kinds: [7], '#e': [hex(1)], limit: 100 },
+  { '#t': ['a', 'b'], limit: 20 },
+  { ids: [hex(3), hex(4)], limit: 2 },
+  { since: T0 + 100, until: T0 + 200, limit: 50 },
+  { limit: 100 },
+]
+
+describe('SQLite reader statements', () => {
+  let dir: string
+  let store: SqliteStore
+  /** Each statement the reader prepared, with the arguments of its first run. */
+  const runs = new Map<string, unknown[]>()
+  let db: Database.Database
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hansa-statements-'))
+    store = new SqliteStore({
+      path: join(dir, 'events.sqlite'),
+      synchronous: 'normal',
+      writerThread: false,
+      readerThreads: 0,
+    })
+    const events = makeEvents()
+    await store.writeBatch(events.map((e) => ({ event: e, raw: serializeEvent(e), receivedAt: 1 })))
+    db = (store as unknown as { db: Database.Database }).db
+    const prepare = db.prepare.bind(db)
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql)
+      for (const method of ['all', 'iterate', 'get'] as const) {
+        const run = statement[method].bind(statement) as (...args: unknown[]) => unknown
+        ;(statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          if (!runs.has(sql)) runs.set(sql, args)
+          return run(...args)
+        }
+      }
+      return statement
+    }) as typeof db.prepare
+    const options = {
+      privateKinds: [1059],
+      readerPubkeys: [READER],
+      now: T0 + 5_000,
+      limit: 500,
+      maxBytes: 10_000_000,
+    }
+    for (const filter of FILTERS) {
+      await store.query(filter, options)
+      await store.syncItems(filter, { ...options, max: 1000 })
+    }
+  })
+
+  afterAll(async () => {
+    await store.close()
+    removeDir(dir)
+  })
+
+  const reads = () => [...runs].filter(([sql]) => /\bLIMIT\b/.test(sql))
+
+  it('binds every LIMIT as +?, so no run plans the statement again', () => {
+    expect(reads().length).toBeGreaterThanOrEqual(8)
+    for (const [sql] of reads()) expect(sql).not.toMatch(/LIMIT\s+\?/)
+  })
+
+  it('keeps the plan SQLite makes for the bound value', () => {
+    const plan = (sql: string, args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>)
+        .map((row) => row.detail)
+        .join(' | ')
+    for (const [sql, args] of reads()) {
+      expect(plan(sql, args), sql).toBe(plan(sql.replace(/LIMIT \+\?/g, 'LIMIT ?'), args))
+    }
+  })
+})
