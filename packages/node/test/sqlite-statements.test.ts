@@ -67,7 +67,16 @@ describe('SQLite reader statements', () => {
   let store: SqliteStore
   /** Each statement the reader prepared, with the arguments of its first run. */
   const runs = new Map<string, unknown[]>()
+  /** Every statement run, in order, with its arguments. */
+  const log: Array<[string, unknown[]]> = []
   let db: Database.Database
+  const options = {
+    privateKinds: [1059],
+    readerPubkeys: [READER],
+    now: T0 + 5_000,
+    limit: 500,
+    maxBytes: 10_000_000,
+  }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hansa-statements-'))
@@ -86,19 +95,14 @@ describe('SQLite reader statements', () => {
       for (const method of ['all', 'iterate', 'get'] as const) {
         const run = statement[method].bind(statement) as (...args: unknown[]) => unknown
         ;(statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          if (sql.startsWith('EXPLAIN')) return run(...args) // the test's own
           if (!runs.has(sql)) runs.set(sql, args)
+          log.push([sql, args])
           return run(...args)
         }
       }
       return statement
     }) as typeof db.prepare
-    const options = {
-      privateKinds: [1059],
-      readerPubkeys: [READER],
-      now: T0 + 5_000,
-      limit: 500,
-      maxBytes: 10_000_000,
-    }
     for (const filter of FILTERS) {
       await store.query(filter, options)
       await store.syncItems(filter, { ...options, max: 1000 })
@@ -115,6 +119,28 @@ describe('SQLite reader statements', () => {
   it('binds every LIMIT as +?, so no run plans the statement again', () => {
     expect(reads().length).toBeGreaterThanOrEqual(8)
     for (const [sql] of reads()) expect(sql).not.toMatch(/LIMIT\s+\?/)
+  })
+
+  it("leads with the authors' index when a filter names authors and kinds", async () => {
+    const plan = (sql: string, args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>)
+        .map((row) => row.detail)
+        .join(' | ')
+    // A kind's index would walk every event of that kind to find a quiet author's.
+    const quiet = OTHERS[39]!
+    for (const filter of [
+      { authors: [quiet], kinds: [1], limit: 10 },
+      { authors: [quiet, PROLIFIC], kinds: [1059], limit: 10 },
+      { authors: [PROLIFIC], kinds: [0], limit: 1 },
+    ]) {
+      log.length = 0
+      const answer = await store.query(filter, options)
+      expect(answer.events.length).toBeLessThanOrEqual(filter.limit)
+      expect(log.length).toBeGreaterThan(0)
+      for (const [sql, args] of log.splice(0)) {
+        expect(plan(sql, args)).toMatch(/USING INDEX events_pubkey_created_id/)
+      }
+    }
   })
 
   it('keeps the plan SQLite makes for the bound value', () => {

@@ -67,7 +67,12 @@ export class SqliteReader {
     }
     if (filter.ids) inList('e.id', filter.ids.map(hex))
     if (filter.authors) inList('e.pubkey', filter.authors.map(hex))
-    if (filter.kinds) inList('e.kind', filter.kinds)
+    // With authors, their index leads: SQLite, which has no statistics here, took the kind's
+    // index for `authors` + `kinds` and walked every event of that kind, newest first, until it
+    // found the author's — a REQ for the notes of someone who wrote none lately read all of
+    // the relay's notes. `+` keeps the kind index out of it; the walk is then the author's own
+    // events at most.
+    if (filter.kinds) inList(filter.authors ? '+e.kind' : 'e.kind', filter.kinds)
     if (filter.since !== undefined) {
       where.push('e.created_at >= ?')
       params.push(filter.since)
