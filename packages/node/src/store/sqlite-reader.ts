@@ -5,7 +5,7 @@
 // the writer commits.
 import type Database from 'better-sqlite3'
 // The events entry: this module runs in the store's reader threads, which load no more.
-import { type Filter, tagConditions } from '@hansa/protocol/events'
+import { type Filter, kindClass, tagConditions } from '@hansa/protocol/events'
 import {
   type QueryOptions,
   type ReadAccess,
@@ -15,10 +15,12 @@ import {
   privateKindsToCheck,
 } from './event-store.js'
 import { createdAtOf, idOf } from './raw-event-fields.js'
+import { REPLACEABLE_KINDS } from './sqlite-schema.js'
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex')
 
-type SqlPart = { sql: string; params: unknown[] }
+/** A WHERE clause, its parameters, and the events index the read must use, if any. */
+type SqlPart = { sql: string; params: unknown[]; index?: string }
 
 export type CountOptions = ReadAccess & { now: number }
 
@@ -30,6 +32,12 @@ export type CountOptions = ReadAccess & { now: number }
  * read at run time only; the plans are the same (sqlite-statements.test.ts compares them).
  */
 const LIMIT = 'LIMIT +?'
+
+/** A kind of which a store keeps one event per author (and d tag): NIP-01's replaceable and addressable. */
+const storedOnce = (kind: number): boolean => {
+  const c = kindClass(kind)
+  return c === 'replaceable' || c === 'addressable'
+}
 
 export class SqliteReader {
   private readonly statements = new Map<string, Database.Statement>()
@@ -61,6 +69,14 @@ export class SqliteReader {
   ): SqlPart {
     const where: string[] = ['(e.expiration IS NULL OR e.expiration > ?)']
     const params: unknown[] = [now]
+    // Kinds kept once per author (a profile, a follow list, an article), asked of given
+    // authors, are read from events_replaceable, (pubkey, kind, d_tag): one seek per author and
+    // kind. SQLite uses a partial index only where the query names its WHERE word for word,
+    // and chose the kind's index over it (no sort needed) — so it is named, and required.
+    // The named WHERE comes before `kind = ?`: SQLite stops at the first term that implies it,
+    // and comparing `kind = ?` to the index's `kind = 0` would tie the plan to the value bound.
+    const storedOnceRead = !!filter.authors && !!filter.kinds?.every(storedOnce)
+    if (storedOnceRead) where.push(REPLACEABLE_KINDS)
     const inList = (column: string, values: readonly unknown[]) => {
       where.push(`${column} IN (${values.map(() => '?').join(',')})`)
       params.push(...values)
@@ -72,7 +88,9 @@ export class SqliteReader {
     // found the author's — a REQ for the notes of someone who wrote none lately read all of
     // the relay's notes. `+` keeps the kind index out of it; the walk is then the author's own
     // events at most.
-    if (filter.kinds) inList(filter.authors ? '+e.kind' : 'e.kind', filter.kinds)
+    if (filter.kinds) {
+      inList(filter.authors && !storedOnceRead ? '+e.kind' : 'e.kind', filter.kinds)
+    }
     if (filter.since !== undefined) {
       where.push('e.created_at >= ?')
       params.push(filter.since)
@@ -101,7 +119,11 @@ export class SqliteReader {
         params.push(...privateKinds, ...access.readerPubkeys)
       }
     }
-    return { sql: where.join(' AND '), params }
+    return {
+      sql: where.join(' AND '),
+      params,
+      ...(storedOnceRead ? { index: 'events_replaceable' } : {}),
+    }
   }
 
   query(filter: Filter, options: QueryOptions): string[] {
@@ -164,7 +186,8 @@ export class SqliteReader {
       }
     }
     const where = this.whereClause(filter, options, options.now)
-    const sql = `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC ${LIMIT}`
+    const from = where.index ? `events e INDEXED BY ${where.index}` : 'events e'
+    const sql = `SELECT e.raw FROM ${from} WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC ${LIMIT}`
     const out: string[] = []
     let bytes = 0
     for (const raw of this.read(sql, [...where.params, limit], limit, maxBytes)) {
