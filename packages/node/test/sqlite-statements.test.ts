@@ -6,7 +6,14 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Filter, type NostrEvent, matchFilter, serializeEvent } from '@hansa/protocol'
+import fc from 'fast-check'
+import {
+  type Filter,
+  type NostrEvent,
+  kindClass,
+  matchFilter,
+  serializeEvent,
+} from '@hansa/protocol'
 import type Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SqliteStore } from '@hansa/node'
@@ -159,5 +166,105 @@ describe('SQLite reader statements', () => {
     for (const [sql, args] of reads()) {
       expect(plan(sql, args), sql).toBe(plan(sql.replace(/LIMIT \+\?/g, 'LIMIT ?'), args))
     }
+  })
+})
+
+/** The events a store keeps of these: the newest per author, kind (and d tag) of a kind kept once. */
+function survivors(events: readonly NostrEvent[]): NostrEvent[] {
+  const kept = new Map<string, NostrEvent>()
+  for (const e of events) {
+    const c = kindClass(e.kind)
+    const d = e.tags.find((t) => t[0] === 'd')?.[1] ?? ''
+    const key =
+      c === 'replaceable'
+        ? `${e.pubkey}:${e.kind}`
+        : c === 'addressable'
+          ? `${e.pubkey}:${e.kind}:${d}`
+          : e.id
+    const old = kept.get(key)
+    // NIP-01: the newer stays; on equal created_at, the lower id.
+    if (
+      !old ||
+      e.created_at > old.created_at ||
+      (e.created_at === old.created_at && e.id < old.id)
+    ) {
+      kept.set(key, e)
+    }
+  }
+  return [...kept.values()]
+}
+
+describe('SQLite reads of authors and kinds, against matchFilter', () => {
+  let dir: string
+  let store: SqliteStore
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hansa-authors-kinds-'))
+    store = new SqliteStore({
+      path: join(dir, 'events.sqlite'),
+      synchronous: 'normal',
+      writerThread: false,
+      readerThreads: 0,
+    })
+  })
+  afterAll(async () => {
+    await store.close()
+    removeDir(dir)
+  })
+
+  it('answers what matchFilter allows, newest first, whatever the index', async () => {
+    const authors = [PROLIFIC, OTHERS[0]!, OTHERS[1]!]
+    const kinds = [0, 1, 3, 7, 10002, 30023]
+    const event = fc.record({
+      id: fc.integer({ min: 1, max: 1_000_000 }).map((n) => hex(n)),
+      pubkey: fc.constantFrom(...authors),
+      kind: fc.constantFrom(...kinds),
+      created_at: fc.integer({ min: T0, max: T0 + 6 }),
+      d: fc.constantFrom('a', 'b'),
+    })
+    const filter = fc.record(
+      {
+        authors: fc.subarray(authors),
+        kinds: fc.subarray(kinds),
+        since: fc.integer({ min: T0, max: T0 + 6 }),
+        limit: fc.integer({ min: 0, max: 8 }),
+      },
+      { requiredKeys: ['authors', 'kinds'] },
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(event, { selector: (e) => e.id, maxLength: 40 }),
+        fc.array(filter, { minLength: 1, maxLength: 5 }),
+        async (drawn, filters) => {
+          ;(store as unknown as { db: Database.Database }).db.exec(
+            'DELETE FROM events; DELETE FROM tags;',
+          )
+          const events = drawn.map(
+            ({ d, ...e }): NostrEvent => ({
+              ...e,
+              tags: e.kind === 30023 ? [['d', d]] : [],
+              content: '',
+              sig: '0'.repeat(128),
+            }),
+          )
+          await store.writeBatch(
+            events.map((e) => ({ event: e, raw: serializeEvent(e), receivedAt: 1 })),
+          )
+          const kept = survivors(events)
+          const options = { privateKinds: [], readerPubkeys: [], now: T0, limit: 10 }
+          for (const f of filters) {
+            const limit = Math.min(f.limit ?? options.limit, options.limit)
+            const expected = kept
+              .filter((e) => matchFilter(f, e))
+              .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))
+            const got = (await store.query(f, options)).events.map(
+              (raw) => (JSON.parse(raw) as NostrEvent).id,
+            )
+            expect(got, JSON.stringify(f)).toEqual(expected.slice(0, limit).map((e) => e.id))
+            expect(await store.count([f], options)).toBe(expected.length)
+          }
+        },
+      ),
+      { numRuns: 80 },
+    )
   })
 })

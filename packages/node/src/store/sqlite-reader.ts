@@ -75,7 +75,9 @@ export class SqliteReader {
     // and chose the kind's index over it (no sort needed) — so it is named, and required.
     // The named WHERE comes before `kind = ?`: SQLite stops at the first term that implies it,
     // and comparing `kind = ?` to the index's `kind = 0` would tie the plan to the value bound.
-    const storedOnceRead = !!filter.authors && !!filter.kinds?.every(storedOnce)
+    // (An empty list matches nothing, and SQLite then finds no way to use the index at all.)
+    const storedOnceRead =
+      !!filter.authors?.length && !!filter.kinds?.length && filter.kinds.every(storedOnce)
     if (storedOnceRead) where.push(REPLACEABLE_KINDS)
     const inList = (column: string, values: readonly unknown[]) => {
       where.push(`${column} IN (${values.map(() => '?').join(',')})`)
