@@ -49,6 +49,18 @@ function makeEvents(): NostrEvent[] {
   return events
 }
 
+/** A store whose reads run on this thread, so the test sees its connection's statements. */
+function openStore(prefix: string): { dir: string; store: SqliteStore } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const store = new SqliteStore({
+    path: join(dir, 'events.sqlite'),
+    synchronous: 'normal',
+    writerThread: false,
+    readerThreads: 0,
+  })
+  return { dir, store }
+}
+
 const FILTERS: Filter[] = [
   { '#p': [READER], kinds: [1059], limit: 100 },
   { '#p': [READER], limit: 1 },
@@ -87,13 +99,7 @@ describe('SQLite reader statements', () => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hansa-statements-'))
-    store = new SqliteStore({
-      path: join(dir, 'events.sqlite'),
-      synchronous: 'normal',
-      writerThread: false,
-      readerThreads: 0,
-    })
+    ;({ dir, store } = openStore('hansa-statements-'))
     await store.writeBatch(events.map((e) => ({ event: e, raw: serializeEvent(e), receivedAt: 1 })))
     db = (store as unknown as { db: Database.Database }).db
     const prepare = db.prepare.bind(db)
@@ -198,13 +204,7 @@ describe('SQLite reads of authors and kinds, against matchFilter', () => {
   let dir: string
   let store: SqliteStore
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hansa-authors-kinds-'))
-    store = new SqliteStore({
-      path: join(dir, 'events.sqlite'),
-      synchronous: 'normal',
-      writerThread: false,
-      readerThreads: 0,
-    })
+    ;({ dir, store } = openStore('hansa-authors-kinds-'))
   })
   afterAll(async () => {
     await store.close()
