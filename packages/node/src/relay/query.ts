@@ -22,11 +22,13 @@ import type { QueryOutcome, QueryRequest } from './messages.js'
 import type { TokenBucket } from './rate-limiter.js'
 import { type Refusal, refuse } from './refusal.js'
 import type { StageContext } from './stage-context.js'
-import { type StoredFrames, frameEventStrings, frameStoredEvents } from './stored-frames.js'
+import {
+  type StoredFrames,
+  eventIdOf,
+  frameEventStrings,
+  frameStoredEvents,
+} from './stored-frames.js'
 import { compileFilter } from './subscription-index.js'
-
-/** The id of a stored event: serializeEvent puts `{"id":"<64 hex>"` first. */
-const eventIdOf = (raw: string): string => raw.slice(7, 71)
 
 /** How long a REQ's stored results wait for a client to read before its subscription closes. */
 const DRAIN_WAIT_MS = 10_000
