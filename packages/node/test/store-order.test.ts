@@ -13,7 +13,7 @@ import type { Filter, NostrEvent } from '@hansa/protocol'
 import fc from 'fast-check'
 import { matchFilter } from 'nostr-tools/filter'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rawEventsView } from '../src/store/event-store.js'
+import { readEventFrames } from '../src/relay/stored-frames.js'
 import { createdAtOf, idOf } from '../src/store/raw-event-fields.js'
 import { removeDir } from './helpers.js'
 import { freshDatabase, pgUrl } from './pg-test-db.js'
@@ -90,14 +90,8 @@ const backends: Backend[] = [
   },
 ]
 
-/** The ids in a store's answer as stored bytes (queryRaw), in order. */
-function rawIds(raw: Uint8Array): string[] {
-  const view = rawEventsView(raw)
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  return Array.from({ length: view.count }, (_, i) =>
-    idOf(text.toString('utf8', view.start(i), view.end(i))),
-  )
-}
+/** The ids in a store's framed answer (queryFrames), in order. */
+const framedIds = (frames: Uint8Array): string[] => readEventFrames(frames, 's').ids()
 
 for (const backend of backends)
   describe.skipIf(backend.name === 'PostgreSQL' && !pgUrl)(
@@ -148,9 +142,15 @@ for (const backend of backends)
                 (raw) => (JSON.parse(raw) as NostrEvent).id,
               )
               expect(got, JSON.stringify({ filter, maxBytes })).toEqual(expected)
-              // The answer as stored bytes (a one-filter REQ) is the same answer.
-              if (store.queryRaw)
-                expect(rawIds(await store.queryRaw(filter, options))).toEqual(expected)
+              // The answer framed by the store (a one-filter REQ) is the same answer.
+              if (store.queryFrames) {
+                const framed = await store.queryFrames(filter, {
+                  ...options,
+                  subId: 's',
+                  stepBytes: 16_384,
+                })
+                expect(framedIds(framed)).toEqual(expected)
+              }
             }
           }),
           { numRuns: 150 },

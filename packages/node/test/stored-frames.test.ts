@@ -1,15 +1,14 @@
-// The raw query path (queryRaw → RawEvents → ready-made WebSocket frames) and the framed
-// string path (query → frameEventStrings, PostgreSQL's) must answer exactly what the message
-// path (query → relayEventMessage) answers: the same events, in the same order, byte for
-// byte, in whole frames that respect the step size.
+// The framed query path (queryFrames: frames built on a reader thread) and the framed string
+// path (query → frameEventStrings, PostgreSQL's) must answer exactly what the message path
+// (query → relayEventMessage) answers: the same events, in the same order, byte for byte, in
+// whole frames that respect the step size.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { type Filter, type NostrEvent, relayEventMessage, serializeEvent } from '@hansa/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { frameEventStrings, frameStoredEvents } from '../src/relay/stored-frames.js'
-import { packRawEvents, rawEventsView } from '../src/store/event-store.js'
+import { frameEventStrings, packEventFrames, readEventFrames } from '../src/relay/stored-frames.js'
 import { SqliteStore } from '@hansa/node'
 import { removeDir } from './helpers.js'
 
@@ -77,18 +76,42 @@ describe('stored events as raw JSON frames', () => {
     removeDir(dir)
   })
 
-  it('packs and reads back any rows', () => {
+  it('packs frames into a buffer of their own, which says how many events and bytes it holds', () => {
+    const text = fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' }))
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 10 }), (rows) => {
-        const packed = packRawEvents(rows)
-        const view = rawEventsView(packed)
-        expect(view.count).toBe(rows.length)
-        rows.forEach((r, i) => {
-          expect(Buffer.from(packed.subarray(view.start(i), view.end(i))).toString()).toBe(r)
-        })
-      }),
-      { numRuns: 40 },
+      fc.property(
+        fc.array(text, { maxLength: 12 }),
+        fc.string({ maxLength: 8 }),
+        fc.integer({ min: 1, max: 400 }),
+        (events, subId, step) => {
+          const packed = packEventFrames(subId, events, step)
+          // Its own ArrayBuffer, all of it: a reader thread transfers it (never a pool slice).
+          expect(packed.byteOffset).toBe(0)
+          expect(packed.buffer.byteLength).toBe(packed.byteLength)
+          const frames = readEventFrames(packed, subId)
+          expect(frames.count).toBe(events.length)
+          expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
+          // The steps are the frames, back to back, to the buffer's end.
+          const tail = frames.steps.reduce((n, s) => n + s.length, 0)
+          expect(frames.steps.at(-1)!.byteOffset + frames.steps.at(-1)!.length).toBe(
+            packed.byteLength,
+          )
+          expect(Buffer.concat(frames.steps)).toEqual(
+            Buffer.from(packed.subarray(packed.byteLength - tail)),
+          )
+        },
+      ),
+      { numRuns: 200 },
     )
+  })
+
+  it('reads the ids of stored events back from their frames, at every frame length', () => {
+    // Content lengths that give 7-bit, 16-bit and 64-bit frame lengths.
+    const sized = events
+      .slice(0, 5)
+      .map((e, i) => serializeEvent({ ...e, content: 'x'.repeat([0, 10, 200, 70_000, 40][i]!) }))
+    const frames = readEventFrames(packEventFrames('a "sub"', sized, 1_000), 'a "sub"')
+    expect(frames.ids()).toEqual(sized.map((e) => e.slice(7, 71)))
   })
 
   it('frames any strings, ASCII or not, as relayEventMessage and EOSE, in whole-frame steps', () => {
@@ -137,8 +160,12 @@ describe('stored events as raw JSON frames', () => {
         async (filter, readerPubkeys, step) => {
           const options = { ...access, readerPubkeys, maxBytes: 60_000 }
           const expected = await store.query(filter, options)
-          const raw = await store.queryRaw(filter, options)
-          const frames = frameStoredEvents('sub "1"', raw, step)
+          const packed = await store.queryFrames(filter, {
+            ...options,
+            subId: 'sub "1"',
+            stepBytes: step,
+          })
+          const frames = readEventFrames(packed, 'sub "1"')
           expect(frames.count).toBe(expected.events.length)
           expect(frames.bytes).toBe(expected.bytes)
           expect(frames.ids()).toEqual(expected.events.map((e) => e.slice(7, 71)))
@@ -150,7 +177,7 @@ describe('stored events as raw JSON frames', () => {
           for (const s of frames.steps) {
             if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
           }
-          // Framed from the strings: the same bytes, cut at the same places.
+          // Framed on the event loop from query's strings: the same bytes, cut at the same places.
           const fromStrings = frameEventStrings('sub "1"', expected.events, step)
           expect(fromStrings.steps.map((s) => Buffer.from(s))).toEqual(
             frames.steps.map((s) => Buffer.from(s)),

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest'
 const EXPORTS = [
   'HansaError',
   'dTagOf',
+  'eoseMessage',
   'eventIdPreimage',
   'eventJsonForms',
   'eventShapeError',
@@ -64,6 +65,8 @@ describe('@hansa/protocol/events', () => {
       'events.js',
       'filter.js',
       'hex.js',
+      // NIP-01's messages, for EOSE: a reader thread frames a REQ's whole answer.
+      'relay-message.js',
     ])
   })
 })

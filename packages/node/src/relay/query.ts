@@ -4,8 +4,8 @@
 // queries are read a few at a time. A REQ's subscription goes live (fan-out.ts) before the
 // store is read, so an event committed during the read waits in its backlog and follows EOSE:
 // none is lost or sent twice. Stored results go out in steps within the send-buffer bound —
-// as the store's own bytes in ready frames where it can (stored-frames.ts), else a string per
-// event.
+// as ready frames where the socket takes them (stored-frames.ts: built by the store's reader
+// thread where it can), else a string per event.
 import {
   type Filter,
   HansaError,
@@ -26,7 +26,7 @@ import {
   type StoredFrames,
   eventIdOf,
   frameEventStrings,
-  frameStoredEvents,
+  readEventFrames,
 } from './stored-frames.js'
 import { compileFilter } from './subscription-index.js'
 
@@ -197,8 +197,8 @@ export class Query {
     this.fanOut.add(conn, sub)
     const single = filters.length === 1 ? filters[0]! : undefined
     // A socket that takes ready frames gets the results framed in one buffer (stored-frames.ts):
-    // as the store's own bytes for one filter when the store keeps them (queryRaw), else
-    // framed from the events' strings. Otherwise (permessage-deflate) a message per event.
+    // by the store where its rows are read, for one filter, when it can (queryFrames), else
+    // framed here from the events' strings. Otherwise (permessage-deflate) a message per event.
     const framed = conn.canWriteFrames()
     const stepBytes = limits.maxSendBufferBytes / 4
     let results: QueryResult | undefined
@@ -211,8 +211,9 @@ export class Query {
           ...options,
           limit: Math.min(single.limit ?? limits.defaultLimit, limits.maxLimit),
         }
-        if (framed && store.queryRaw !== undefined) {
-          frames = frameStoredEvents(subId, await store.queryRaw(single, one), stepBytes)
+        if (framed && store.queryFrames !== undefined) {
+          const packed = await store.queryFrames(single, { ...one, subId, stepBytes })
+          frames = readEventFrames(packed, subId)
         } else results = await store.query(single, one)
       } else results = await this.queryMany(filters, options)
       if (framed && results) frames = frameEventStrings(subId, results.events, stepBytes)

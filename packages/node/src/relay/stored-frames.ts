@@ -2,13 +2,20 @@
 // `["EVENT",<sub id>,<event>]` in a text frame, then EOSE — all in one buffer, cut into steps
 // at frame boundaries so the relay can send them within its send-buffer bound. No message
 // string is made per event and no frame is built by `ws`: one copy of each event's bytes,
-// one socket write per step. The events come as a store's bytes (RawEvents, from a reader
-// thread) or as the strings a store's client library gave (PostgreSQL's rows).
+// one socket write per step.
+//
+// The frames are built where the rows are read: on a SQLite reader thread, which hands the
+// whole buffer over (a transfer, not a copy), so the event loop only writes it out; or on the
+// event loop from the strings PostgreSQL's client gave. An EventFrames buffer carries its own
+// step cuts, so the relay needs nothing else from the thread that built it:
+//
+//   count (u32 LE), the events' JSON bytes (u32 LE), steps (u32 LE), each step's end (u32 LE,
+//   counted from the first frame), then the frames.
 //
 // Server-to-client frames are not masked (RFC 6455 §5.1): FIN + text opcode, the payload
 // length in 7, 7+16 or 7+64 bits, then the payload.
-import { eoseMessage } from '@hansa/protocol'
-import { type RawEvents, rawEventsView } from '../store/event-store.js'
+// The events entry: this module also runs in the store's reader threads, which load no more.
+import { eoseMessage } from '@hansa/protocol/events'
 
 /** Where a stored event's id starts: serializeEvent puts `{"id":"<64 hex>"` first. */
 const ID_AT = 7
@@ -40,6 +47,9 @@ function writeHeader(out: Uint8Array, at: number, payload: number): number {
   return at + 10
 }
 
+/** A REQ's framed answer in one buffer with its own ArrayBuffer (layout above). */
+export type EventFrames = Uint8Array
+
 export type StoredFrames = {
   /** Consecutive runs of whole frames, each under the step size (or one frame if larger). */
   steps: Uint8Array[]
@@ -50,92 +60,103 @@ export type StoredFrames = {
   ids(): string[]
 }
 
-/** The events to frame, however a store handed them over. */
-type FrameSource = {
-  count: number
-  /** The i-th event's JSON length in bytes. */
-  length(i: number): number
-  /** Writes the i-th event's JSON at `at`. */
-  write(i: number, out: Buffer, at: number): void
-  ids(): string[]
+/**
+ * Frames a REQ's stored events and its EOSE into one EventFrames buffer, cut into steps of
+ * about `stepBytes`. An event whose UTF-8 length equals its length in UTF-16 units is ASCII
+ * (any other character takes more bytes than units), and is copied as Latin-1: a plain copy,
+ * where encoding it as UTF-8 cost framed answers half as much again (a microbenchmark of 75
+ * events, 29-31 against 45-54 µs). The buffer is sized exactly before anything is written,
+ * and not zeroed: each byte of it is written once.
+ */
+export function packEventFrames(
+  subId: string,
+  events: readonly string[],
+  stepBytes: number,
+): EventFrames {
+  const prefix = Buffer.from(`["EVENT",${JSON.stringify(subId)},`)
+  const eose = Buffer.from(eoseMessage(subId))
+  const lengths = new Array<number>(events.length)
+  const stepEnds: number[] = []
+  let stepStart = 0
+  let size = 0
+  let bytes = 0
+  const add = (payload: number) => {
+    const frame = headerLength(payload) + payload
+    if (size > stepStart && size + frame - stepStart > stepBytes) {
+      stepEnds.push(size)
+      stepStart = size
+    }
+    size += frame
+  }
+  for (let i = 0; i < events.length; i++) {
+    const length = Buffer.byteLength(events[i]!)
+    lengths[i] = length
+    bytes += length
+    add(prefix.length + length + 1)
+  }
+  add(eose.length)
+  stepEnds.push(size)
+
+  const head = 12 + 4 * stepEnds.length
+  const out = Buffer.allocUnsafeSlow(head + size)
+  out.writeUInt32LE(events.length, 0)
+  out.writeUInt32LE(bytes, 4)
+  out.writeUInt32LE(stepEnds.length, 8)
+  for (let s = 0; s < stepEnds.length; s++) out.writeUInt32LE(stepEnds[s]!, 12 + 4 * s)
+  let at = head
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!
+    const length = lengths[i]!
+    at = writeHeader(out, at, prefix.length + length + 1)
+    at += prefix.copy(out, at)
+    at += out.write(e, at, length === e.length ? 'latin1' : 'utf8')
+    out[at++] = 0x5d // ]
+  }
+  at = writeHeader(out, at, eose.length)
+  eose.copy(out, at)
+  return new Uint8Array(out.buffer, 0, head + size)
 }
 
-/** Frames a REQ's stored events, given as one RawEvents buffer, and its EOSE. */
-export function frameStoredEvents(subId: string, raw: RawEvents, stepBytes: number): StoredFrames {
-  const events = rawEventsView(raw)
-  return frameEvents(subId, stepBytes, {
-    count: events.count,
-    length: (i) => events.end(i) - events.start(i),
-    write: (i, out, at) => out.set(raw.subarray(events.start(i), events.end(i)), at),
+/** Reads an EventFrames buffer: its steps as views into it, and what it holds. */
+export function readEventFrames(packed: EventFrames, subId: string): StoredFrames {
+  const b = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
+  const count = b.readUInt32LE(0)
+  const stepCount = b.readUInt32LE(8)
+  const head = 12 + 4 * stepCount
+  const steps: Uint8Array[] = []
+  let from = head
+  for (let s = 0; s < stepCount; s++) {
+    const to = head + b.readUInt32LE(12 + 4 * s)
+    steps.push(b.subarray(from, to))
+    from = to
+  }
+  return {
+    steps,
+    count,
+    bytes: b.readUInt32LE(4),
     ids: () => {
+      // Each event's frame: its header, the `["EVENT",<sub id>,` prefix, then its JSON.
+      const prefix = Buffer.byteLength(`["EVENT",${JSON.stringify(subId)},`)
       const ids: string[] = []
-      for (let i = 0; i < events.count; i++) {
-        const s = events.start(i) + ID_AT
-        ids.push(Buffer.from(raw.buffer, raw.byteOffset + s, 64).toString('latin1'))
+      let at = head
+      for (let i = 0; i < count; i++) {
+        const short = b[at + 1]!
+        const payload =
+          short < 126 ? short : short === 126 ? b.readUInt16BE(at + 2) : b.readUInt32BE(at + 6)
+        const start = at + headerLength(payload)
+        ids.push(b.toString('latin1', start + prefix + ID_AT, start + prefix + ID_AT + 64))
+        at = start + payload
       }
       return ids
     },
-  })
+  }
 }
 
-/**
- * Frames a REQ's stored events, given as strings, and its EOSE. An event whose UTF-8 length
- * equals its length in UTF-16 units is ASCII (any other character takes more bytes than
- * units), and is copied as Latin-1: a plain copy, where encoding it as UTF-8 cost PostgreSQL's
- * framed answers half as much again (a microbenchmark of 75 events, 29-31 against 45-54 µs).
- */
+/** Frames a REQ's stored events, given as strings, and its EOSE (on the event loop). */
 export function frameEventStrings(
   subId: string,
   events: readonly string[],
   stepBytes: number,
 ): StoredFrames {
-  const lengths = events.map((e) => Buffer.byteLength(e))
-  return frameEvents(subId, stepBytes, {
-    count: events.length,
-    length: (i) => lengths[i]!,
-    write: (i, out, at) => {
-      const e = events[i]!
-      out.write(e, at, lengths[i] === e.length ? 'latin1' : 'utf8')
-    },
-    ids: () => events.map(eventIdOf),
-  })
-}
-
-/** Frames the events and EOSE into one buffer, cut into steps of about `stepBytes`. */
-function frameEvents(subId: string, stepBytes: number, events: FrameSource): StoredFrames {
-  const prefix = Buffer.from(`["EVENT",${JSON.stringify(subId)},`)
-  const eose = Buffer.from(eoseMessage(subId))
-  let size = headerLength(eose.length) + eose.length
-  let bytes = 0
-  for (let i = 0; i < events.count; i++) {
-    const length = events.length(i)
-    const payload = prefix.length + length + 1
-    size += headerLength(payload) + payload
-    bytes += length
-  }
-  const out = Buffer.allocUnsafe(size)
-  const steps: Uint8Array[] = []
-  let stepStart = 0
-  let at = 0
-  const frame = (payloadLength: number, fill: (at: number) => number) => {
-    const frameLength = headerLength(payloadLength) + payloadLength
-    if (at > stepStart && at + frameLength - stepStart > stepBytes) {
-      steps.push(out.subarray(stepStart, at))
-      stepStart = at
-    }
-    at = fill(writeHeader(out, at, payloadLength))
-  }
-  for (let i = 0; i < events.count; i++) {
-    const length = events.length(i)
-    frame(prefix.length + length + 1, (p) => {
-      p += prefix.copy(out, p)
-      events.write(i, out, p)
-      p += length
-      out[p] = 0x5d // ]
-      return p + 1
-    })
-  }
-  frame(eose.length, (p) => p + eose.copy(out, p))
-  steps.push(out.subarray(stepStart, at))
-  return { steps, count: events.count, bytes, ids: events.ids }
+  return readEventFrames(packEventFrames(subId, events, stepBytes), subId)
 }

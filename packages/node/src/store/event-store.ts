@@ -18,6 +18,7 @@
 //     their readers), unbounded by `limit` but capped by `max` — a second store implements it
 //     as one index-only SELECT of two columns.
 import { type Filter, type NostrEvent, tagConditions } from '@hansa/protocol/events'
+import type { EventFrames } from '../relay/stored-frames.js'
 
 /** What became of one event handed to the writer. */
 export type WriteOutcome =
@@ -92,64 +93,6 @@ export class StoreTimeoutError extends Error {
  */
 export type QueryResult = { events: string[]; bytes: number }
 
-/**
- * Stored events as their UTF-8 JSON bytes, in one buffer a reader thread can hand over whole
- * (one copy or a transfer, not a string per event): `count` (u32, little-endian), `count` end
- * offsets (u32 LE, counted from the start of the JSON area), then the events' JSON back to
- * back, newest first. The relay frames these bytes as they are, without decoding them.
- */
-export type RawEvents = Uint8Array
-
-/** Grown as needed and kept: events are encoded here before their exact-size copy. */
-let scratch = Buffer.allocUnsafe(64 * 1024)
-
-/**
- * Packs serialised events into a RawEvents buffer. They are encoded into a reused scratch
- * buffer and copied once into an ArrayBuffer of their exact size, which a reader thread can
- * then move to the relay: one allocation outside the JavaScript heap per query, not one per
- * event (a Buffer per row made the collector run far more often).
- */
-export function packRawEvents(events: readonly string[]): RawEvents {
-  const head = 4 + 4 * events.length
-  let room = head
-  for (const e of events) room += e.length * 3
-  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, scratch.length * 2))
-  const headView = new DataView(scratch.buffer, scratch.byteOffset, head)
-  headView.setUint32(0, events.length, true)
-  let at = head
-  for (let i = 0; i < events.length; i++) {
-    at += scratch.write(events[i]!, at, 'utf8')
-    headView.setUint32(4 + 4 * i, at - head, true)
-  }
-  // Its own ArrayBuffer (never a slice of Buffer's pool), so it can be transferred.
-  const out = new Uint8Array(new ArrayBuffer(at))
-  out.set(scratch.subarray(0, at))
-  return out
-}
-
-/** Reads a RawEvents buffer: how many events, and where each one's JSON starts and ends. */
-export function rawEventsView(raw: RawEvents): {
-  count: number
-  /** Offset of the JSON area in `raw`. */
-  head: number
-  /** Bytes of JSON in all. */
-  bytes: number
-  start(i: number): number
-  end(i: number): number
-} {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-  const count = view.getUint32(0, true)
-  const head = 4 + 4 * count
-  const end = (i: number) => head + view.getUint32(4 + 4 * i, true)
-  return {
-    count,
-    head,
-    bytes: raw.byteLength - head,
-    start: (i) => (i === 0 ? head : end(i - 1)),
-    end,
-  }
-}
-
 export const utf8Bytes = (events: readonly string[]): number => {
   let bytes = 0
   for (const raw of events) bytes += Buffer.byteLength(raw)
@@ -161,6 +104,9 @@ export const utf8Bytes = (events: readonly string[]): number => {
  * any order; `null` when more than `max` events match (the caller refuses such a query).
  */
 export type SyncItems = Array<[createdAt: number, id: string]>
+
+/** A framed read: the subscription the frames name, and the step size they are cut at. */
+export type FramesOptions = QueryOptions & { subId: string; stepBytes: number }
 
 export type SyncItemsOptions = ReadAccess & { now: number; max: number }
 
@@ -189,12 +135,13 @@ export interface EventStore {
    */
   syncItems(filter: Filter, options: SyncItemsOptions): Promise<SyncItems | null>
   /**
-   * Optional, for speed: the same events as `query`, as their stored JSON bytes in one
-   * RawEvents buffer. The relay answers a one-filter REQ with it when a store has it: the
-   * bytes go to the socket as they are (one write per step, no string per event). A
-   * backend without it is served through `query`, with the same results.
+   * Optional, for speed: the same events as `query`, already framed for the WebSocket as
+   * `["EVENT",<subId>,…]` and EOSE (stored-frames.ts), built where the rows are read. The
+   * relay answers a one-filter REQ with it when a store has it: the buffer goes to the socket
+   * as it is, a step at a time. A backend without it is served through `query`, with the
+   * same results.
    */
-  queryRaw?(filter: Filter, options: QueryOptions): Promise<RawEvents>
+  queryFrames?(filter: Filter, options: FramesOptions): Promise<EventFrames>
   /** The distinct events matching any of the filters (one NIP-45 COUNT), each counted once. */
   count(filters: readonly Filter[], options: ReadAccess & { now: number }): Promise<number>
   /** Deletes events past their NIP-40 expiration; returns how many. */

@@ -250,7 +250,7 @@ export class PostgresStore implements EventStore {
   }
 
   /**
-   * One filter's events. There is no queryRaw here: node-postgres decodes every field to a
+   * One filter's events. There is no queryFrames here: node-postgres decodes every field to a
    * string, and the relay frames those strings directly (stored-frames.ts), which costs less
    * than packing them into bytes first. Joining the rows into one field in SQL (string_agg,
    * with a running byte sum for the bound) cost PostgreSQL more than it saved here: 1.6–2.3×

@@ -2,14 +2,19 @@
 // relay's thread only parses, routes and sends.
 import { workerData } from 'node:worker_threads'
 import type { Filter } from '@hansa/protocol/events'
-import { type QueryOptions, type SyncItemsOptions, utf8Bytes } from './event-store.js'
+import {
+  type FramesOptions,
+  type QueryOptions,
+  type SyncItemsOptions,
+  utf8Bytes,
+} from './event-store.js'
 import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type CountOptions, SqliteReader } from './sqlite-reader.js'
 import { serveRequests } from '../worker-pool.js'
 
 export type ReaderRequest =
   | { id: number; op: 'query'; filter: Filter; options: QueryOptions }
-  | { id: number; op: 'queryRaw'; filter: Filter; options: QueryOptions }
+  | { id: number; op: 'queryFrames'; filter: Filter; options: FramesOptions }
   | { id: number; op: 'count'; filters: Filter[]; options: CountOptions }
   | { id: number; op: 'syncItems'; filter: Filter; options: SyncItemsOptions }
   | { id: number; op: 'close' }
@@ -24,8 +29,8 @@ serveRequests<ReaderRequest>((request) => {
       const events = reader.query(request.filter, request.options)
       return { events, bytes: utf8Bytes(events) }
     }
-    case 'queryRaw':
-      return reader.queryRaw(request.filter, request.options)
+    case 'queryFrames':
+      return reader.queryFrames(request.filter, request.options)
     case 'count':
       return reader.count(request.filters, request.options)
     case 'syncItems':

@@ -6,12 +6,13 @@
 import type Database from 'better-sqlite3'
 // The events entry: this module runs in the store's reader threads, which load no more.
 import { type Filter, kindClass, tagConditions } from '@hansa/protocol/events'
+import { type EventFrames, packEventFrames } from '../relay/stored-frames.js'
 import {
+  type FramesOptions,
   type QueryOptions,
   type ReadAccess,
   type SyncItems,
   type SyncItemsOptions,
-  packRawEvents,
   privateKindsToCheck,
 } from './event-store.js'
 import { createdAtOf, idOf } from './raw-event-fields.js'
@@ -229,11 +230,12 @@ export class SqliteReader {
   }
 
   /**
-   * The same events as `query` (the same rows, the same byte bound), as their UTF-8 bytes in
-   * one RawEvents buffer (event-store.ts), so the relay frames them without a string each.
+   * The same events as `query` (the same rows, the same byte bound), framed for the relay's
+   * socket (stored-frames.ts). On a reader thread this spares the event loop a copy of every
+   * answer: it only writes the buffer out.
    */
-  queryRaw(filter: Filter, options: QueryOptions): Uint8Array {
-    return packRawEvents(this.query(filter, options))
+  queryFrames(filter: Filter, options: FramesOptions): EventFrames {
+    return packEventFrames(options.subId, this.query(filter, options), options.stepBytes)
   }
 
   /** NIP-45: the distinct events matching any of the filters, each counted once. */

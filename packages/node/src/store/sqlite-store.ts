@@ -7,11 +7,12 @@
 // in sqlite-reader.ts and sqlite-writer.ts.
 import type Database from 'better-sqlite3'
 import type { Filter } from '@hansa/protocol'
+import type { EventFrames } from '../relay/stored-frames.js'
 import {
   type EventStore,
+  type FramesOptions,
   type QueryOptions,
   type QueryResult,
-  type RawEvents,
   type StoredEventInput,
   type SyncItems,
   type SyncItemsOptions,
@@ -95,14 +96,14 @@ export class SqliteStore implements EventStore {
     return { events, bytes: utf8Bytes(events) }
   }
 
-  async queryRaw(filter: Filter, options: QueryOptions): Promise<RawEvents> {
+  async queryFrames(filter: Filter, options: FramesOptions): Promise<EventFrames> {
     if (this.readQueue) {
       return (await this.readQueue.request(
-        { op: 'queryRaw', filter, options },
+        { op: 'queryFrames', filter, options },
         options.client,
-      )) as RawEvents
+      )) as EventFrames
     }
-    return this.reader.queryRaw(filter, options)
+    return this.reader.queryFrames(filter, options)
   }
 
   async count(filters: readonly Filter[], options: CountOptions): Promise<number> {
