@@ -58,6 +58,15 @@ function readFrames(bytes: Uint8Array): string[] {
   return out
 }
 
+/** Events as strings (ASCII or not), a subscription id and a step size, as the relay frames them. */
+const framingCases = [
+  fc.array(fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' })), {
+    maxLength: 12,
+  }),
+  fc.string({ maxLength: 8 }),
+  fc.integer({ min: 1, max: 400 }),
+] as const
+
 describe('stored events as raw JSON frames', () => {
   let dir: string
   let store: SqliteStore
@@ -77,30 +86,24 @@ describe('stored events as raw JSON frames', () => {
   })
 
   it('packs frames into a buffer of their own, which says how many events and bytes it holds', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' }))
     fc.assert(
-      fc.property(
-        fc.array(text, { maxLength: 12 }),
-        fc.string({ maxLength: 8 }),
-        fc.integer({ min: 1, max: 400 }),
-        (events, subId, step) => {
-          const packed = packEventFrames(subId, events, step)
-          // Its own ArrayBuffer, all of it: a reader thread transfers it (never a pool slice).
-          expect(packed.byteOffset).toBe(0)
-          expect(packed.buffer.byteLength).toBe(packed.byteLength)
-          const frames = readEventFrames(packed, subId)
-          expect(frames.count).toBe(events.length)
-          expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
-          // The steps are the frames, back to back, to the buffer's end.
-          const tail = frames.steps.reduce((n, s) => n + s.length, 0)
-          expect(frames.steps.at(-1)!.byteOffset + frames.steps.at(-1)!.length).toBe(
-            packed.byteLength,
-          )
-          expect(Buffer.concat(frames.steps)).toEqual(
-            Buffer.from(packed.subarray(packed.byteLength - tail)),
-          )
-        },
-      ),
+      fc.property(...framingCases, (events, subId, step) => {
+        const packed = packEventFrames(subId, events, step)
+        // Its own ArrayBuffer, all of it: a reader thread transfers it (never a pool slice).
+        expect(packed.byteOffset).toBe(0)
+        expect(packed.buffer.byteLength).toBe(packed.byteLength)
+        const frames = readEventFrames(packed, subId)
+        expect(frames.count).toBe(events.length)
+        expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
+        // The steps are the frames, back to back, to the buffer's end.
+        const tail = frames.steps.reduce((n, s) => n + s.length, 0)
+        expect(frames.steps.at(-1)!.byteOffset + frames.steps.at(-1)!.length).toBe(
+          packed.byteLength,
+        )
+        expect(Buffer.concat(frames.steps)).toEqual(
+          Buffer.from(packed.subarray(packed.byteLength - tail)),
+        )
+      }),
       { numRuns: 200 },
     )
   })
@@ -115,25 +118,19 @@ describe('stored events as raw JSON frames', () => {
   })
 
   it('frames any strings, ASCII or not, as relayEventMessage and EOSE, in whole-frame steps', () => {
-    const text = fc.oneof(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' }))
     fc.assert(
-      fc.property(
-        fc.array(text, { maxLength: 12 }),
-        fc.string({ maxLength: 8 }),
-        fc.integer({ min: 1, max: 400 }),
-        (events, subId, step) => {
-          const frames = frameEventStrings(subId, events, step)
-          expect(frames.count).toBe(events.length)
-          expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
-          expect(frames.steps.flatMap((s) => readFrames(s))).toEqual([
-            ...events.map((e) => relayEventMessage(subId, e)),
-            JSON.stringify(['EOSE', subId]),
-          ])
-          for (const s of frames.steps) {
-            if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
-          }
-        },
-      ),
+      fc.property(...framingCases, (events, subId, step) => {
+        const frames = frameEventStrings(subId, events, step)
+        expect(frames.count).toBe(events.length)
+        expect(frames.bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(e), 0))
+        expect(frames.steps.flatMap((s) => readFrames(s))).toEqual([
+          ...events.map((e) => relayEventMessage(subId, e)),
+          JSON.stringify(['EOSE', subId]),
+        ])
+        for (const s of frames.steps) {
+          if (readFrames(s).length > 1) expect(s.length).toBeLessThanOrEqual(step)
+        }
+      }),
       { numRuns: 200 },
     )
   })
