@@ -3,10 +3,13 @@
 // SIGHUP reloads the configuration.
 import { type HansaNode, startNode } from '@hansa/node'
 import pino from 'pino'
+import { setHeapGrowth } from './heap-growth.js'
 import { type NodeFlags, nodeConfigFromFlags } from './node-config.js'
 
 export default async function nodeStart(opts: NodeFlags): Promise<void> {
   const config = nodeConfigFromFlags(opts)
+  // Before any worker thread exists, so every heap of the process grows alike.
+  setHeapGrowth()
   const log = process.stdout.isTTY
     ? pino({
         level: config.logLevel,
