@@ -8,8 +8,8 @@
 // room over ~31 MB live — less than its young generation, which makes it start marking again
 // as soon as a full collection ends: 90–130 full collections in 10 s of queries, 24–33 µs per
 // query on each of four helper threads, 450–560 instead of ~380 ms of CPU per 1,000 queries.
-// With the factor fixed at 2.5 (room 1.5 × live), 0 of 9 runs fell into it (README,
-// Performance). The cost is memory: the event loop's heap may reach 2.5 × its live size
+// With the factor fixed at 2.5 (room 1.5 × live), none of twelve runs fell into it: four
+// traced, then eight of the relay benchmark at 362–392 ms (README, Performance). The cost is memory: the event loop's heap may reach 2.5 × its live size
 // between collections.
 import { setFlagsFromString } from 'node:v8'
 
