@@ -96,16 +96,22 @@ describe.skipIf(!pgUrl)('PostgreSQL: plans kept for one-value reads', () => {
   })
 
   it("sets each of the store's kept-plan connections before its first read", async () => {
-    const clients = await Promise.all([1, 2].map(() => store.fixedPlanPool.connect()))
-    for (const client of clients) {
-      const { rows } = await client.query(
-        "SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_sort') AS sort, current_setting('enable_bitmapscan') AS bitmap",
-      )
-      expect(rows[0]).toEqual({ mode: 'force_generic_plan', sort: 'off', bitmap: 'off' })
-      client.release()
+    const settings: pg.QueryArrayConfig = {
+      text: "SELECT pg_backend_pid(), current_setting('plan_cache_mode'), current_setting('enable_sort'), current_setting('enable_bitmapscan')",
+      rowMode: 'array',
     }
-    const { rows } = await store.readPool.query("SELECT current_setting('plan_cache_mode') AS mode")
-    expect(rows[0]).toEqual({ mode: 'auto' })
+    // A read in each of two turns: the second finds the first connection busy and opens another.
+    const first = store.fixedPlanReads.query(settings)
+    await new Promise((resolve) => setImmediate(resolve))
+    const rows = (await Promise.all([first, store.fixedPlanReads.query(settings)])).map(
+      (r) => r.rows[0]!,
+    )
+    expect(new Set(rows.map(([pid]) => pid)).size).toBe(2)
+    for (const [, ...values] of rows) expect(values).toEqual(['force_generic_plan', 'off', 'off'])
+    const { rows: read } = await store.readPool.query(
+      "SELECT current_setting('plan_cache_mode') AS mode",
+    )
+    expect(read[0]).toEqual({ mode: 'auto' })
   })
 
   it('keeps the index walk even when planned on an empty table', async () => {
@@ -138,7 +144,7 @@ describe.skipIf(!pgUrl)('PostgreSQL: plans kept for one-value reads', () => {
     // One-value reads go through the sessions that keep plans; a two-author read does not.
     const used: string[] = []
     for (const [name, pool] of [
-      ['fixed', store.fixedPlanPool],
+      ['fixed', store.fixedPlanReads],
       ['read', store.readPool],
     ] as const) {
       const query = pool.query.bind(pool) as (...args: unknown[]) => unknown

@@ -61,11 +61,11 @@ export function registerStoreMetrics(store: EventStore, registry: Registry): voi
   const pools = [
     ['main', store.pool],
     ...(store.readPool !== store.pool ? [['replica', store.readPool] as const] : []),
-    ['fixed-plan', store.fixedPlanPool],
+    ['fixed-plan', store.fixedPlanReads],
   ] as const
   new Gauge({
     name: 'hansa_pg_pool_connections',
-    help: 'PostgreSQL pool connections, by state (total, idle, waiting: requests queued for one) and pool (main, replica, fixed-plan)',
+    help: 'PostgreSQL pool connections, by state (total, idle, waiting: requests queued for one; for fixed-plan, whose connections are pipelined, reads sent and not yet answered) and pool (main, replica, fixed-plan)',
     labelNames: ['state', 'pool'] as const,
     registers: [registry],
     collect() {

@@ -26,6 +26,7 @@ import type {
 } from './event-store.js'
 import { utf8Bytes } from './event-store.js'
 import { FIXED_PLAN_SESSION, countQuery, filterQuery, syncQuery } from './postgres-query.js'
+import { PipelinedReads } from './pipelined-reads.js'
 import { type LiveListener, PostgresLive } from './postgres-live.js'
 import { LIVE_CHANNEL, NOTIFY_PAYLOAD_LIMIT, migrateDatabase } from './postgres-schema.js'
 
@@ -73,19 +74,28 @@ const lockKey = (text: string): string =>
   ).toString()
 
 /**
- * The pool for reads marked `fixedPlan` (postgres-query.ts): on the replica when there is
- * one, each connection set as FIXED_PLAN_SESSION says before its first read (pg runs a
- * connection's queries in order, and `connect` fires before the pool hands it out). SET, not
- * startup options, so PgBouncer in session mode passes it on. Should the SET fail, that
- * connection's reads are planned per execution, as on the other pools: slower, still right.
- * Like every pg pool it opens connections only as reads need them, up to the same size.
+ * How many pipelined connections carry the reads marked `fixedPlan`. One process's event loop
+ * answers some thousands of REQs a second, and one backend serves about as many of these
+ * reads: the second connection takes the turns that come while the first is busy.
  */
-async function fixedPlanPool(options: PostgresStoreOptions): Promise<pg.Pool> {
-  const pool = await openReadPool(options, 'hansa-read-fixed')
-  pool.on('connect', (client) => {
-    client.query(FIXED_PLAN_SESSION).catch(() => {})
+const FIXED_PLAN_CONNECTIONS = 2
+
+/**
+ * The connections for reads marked `fixedPlan` (postgres-query.ts), pipelined
+ * (pipelined-reads.ts): on the replica when there is one, each set as FIXED_PLAN_SESSION says
+ * before its first read. SET, not startup options, so PgBouncer in session mode passes it on.
+ * Should the SET fail, that connection's reads are planned per execution, as on the pools:
+ * slower, still right.
+ */
+async function fixedPlanReads(options: PostgresStoreOptions): Promise<PipelinedReads> {
+  const { default: pgModule } = await import('pg')
+  return new PipelinedReads(pgModule, {
+    connectionString: options.readUrl ?? options.url,
+    size: Math.min(FIXED_PLAN_CONNECTIONS, options.poolSize ?? FIXED_PLAN_CONNECTIONS),
+    applicationName: 'hansa-read-fixed',
+    setup: FIXED_PLAN_SESSION,
+    ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
   })
-  return pool
 }
 
 /** A read pool, on the replica when there is one: same size and timeout as the main pool. */
@@ -146,8 +156,8 @@ export class PostgresStore implements EventStore {
     readonly pool: pg.Pool,
     options: PostgresStoreOptions,
     readPool: pg.Pool | undefined,
-    /** Where REQs marked `fixedPlan` read (postgres-query.ts): plans kept per statement. */
-    readonly fixedPlanPool: pg.Pool,
+    /** Where REQs marked `fixedPlan` read (postgres-query.ts): plans kept, pipelined. */
+    readonly fixedPlanReads: PipelinedReads,
   ) {
     this.onQuery = options.onQuery
     this.readPool = readPool ?? pool
@@ -164,7 +174,7 @@ export class PostgresStore implements EventStore {
       pool,
       options,
       options.readUrl ? await openReadPool(options, 'hansa-read') : undefined,
-      await fixedPlanPool(options),
+      await fixedPlanReads(options),
     )
     if (options.live !== false) {
       store.live = await PostgresLive.start({
@@ -266,9 +276,11 @@ export class PostgresStore implements EventStore {
     // until `limit` distinct events are found or the rows run out (bounded: fetch doubles).
     for (;;) {
       const q = filterQuery(filter, options, options.now, fetch)
-      const pool = q.fixedPlan ? this.fixedPlanPool : this.readPool
+      const config = { ...q, rowMode: 'array' as const }
       const result = await this.timed('query', () =>
-        pool.query<[string, string?]>({ ...q, rowMode: 'array' }),
+        q.fixedPlan
+          ? this.fixedPlanReads.query<[string, string?]>(config)
+          : this.readPool.query<[string, string?]>(config),
       )
       const events: string[] = []
       // The bound is counted as the SQLite reader counts it (UTF-16 units, close enough to
@@ -391,7 +403,7 @@ export class PostgresStore implements EventStore {
     await this.analyzing
     await this.live?.stop()
     if (this.readPool !== this.pool) await this.readPool.end()
-    await this.fixedPlanPool.end()
+    await this.fixedPlanReads.end()
     await this.pool.end()
   }
 }
