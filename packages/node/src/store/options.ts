@@ -30,7 +30,7 @@ export const storageOptions = option.section({
   }),
   poolSize: option.integer(10, {
     description:
-      "The most connections in each of a node process's PostgreSQL pools (main, kept-plan reads, replica), plus one for LISTEN.",
+      "The most connections in each of a node process's PostgreSQL pools (main, and the replica's), plus one for LISTEN and up to two (pipelined) for kept-plan reads.",
     min: 1,
   }),
   statementTimeoutMs: option.integer(10000, {
