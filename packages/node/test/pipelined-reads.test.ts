@@ -1,7 +1,8 @@
 // Reads on pipelined connections (pipelined-reads.ts), against a real PostgreSQL server: a
 // turn's reads leave in one write on one connection and come back in order; a second
 // connection opens only while the first is busy; a failed read fails alone; a broken
-// connection fails what was outstanding on it and is replaced; a closed set refuses reads.
+// connection fails what was outstanding on it and is replaced; reads that find every
+// connection stalled go to the fallback; a closed set refuses reads.
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PipelinedReads } from '../src/store/pipelined-reads.js'
@@ -22,11 +23,13 @@ const whoAnswers = (n: number): pg.QueryArrayConfig => ({
 describe.skipIf(!pgUrl)('PipelinedReads', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>
   let reads: PipelinedReads | undefined
+  let fallback: pg.Pool
   const open = (options: Partial<ConstructorParameters<typeof PipelinedReads>[1]> = {}) => {
     reads = new PipelinedReads(pg, {
       connectionString: db.url,
       size: 2,
       applicationName: 'pipelined-test',
+      fallback: (config) => fallback.query(config),
       ...options,
     })
     return reads
@@ -34,12 +37,14 @@ describe.skipIf(!pgUrl)('PipelinedReads', () => {
 
   beforeAll(async () => {
     db = await freshDatabase()
+    fallback = new pg.Pool({ connectionString: db.url, application_name: 'fallback' })
   })
   afterEach(async () => {
     await reads?.end()
     reads = undefined
   })
   afterAll(async () => {
+    await fallback?.end()
     await db?.drop()
   })
 
@@ -113,6 +118,21 @@ describe.skipIf(!pgUrl)('PipelinedReads', () => {
     expect(n).toBe(7)
     expect(pidAfter).not.toBe(pid)
     expect(set.totalCount).toBe(1)
+  })
+
+  it('sends reads to the fallback while every connection is stalled, and back once not', async () => {
+    const set = open({ size: 1, stallMs: 20 })
+    const [[pid]] = (await set.query<[number]>(whoAnswers(0))).rows
+    const slow = set.query({ text: 'SELECT pg_sleep(0.5)', rowMode: 'array' })
+    // Past stallMs the connection takes no new turn.
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    const [[, n, from]] = (await set.query<[number, number, string]>(whoAnswers(1))).rows
+    expect([n, from]).toEqual([1, 'fallback'])
+    expect(set.waitingCount).toBe(1)
+    await slow
+    const [[pidAfter, , fromAfter]] = (await set.query<[number, number, string]>(whoAnswers(2)))
+      .rows
+    expect([pidAfter, fromAfter]).toEqual([pid, 'pipelined-test'])
   })
 
   it('refuses reads once ended', async () => {

@@ -13,7 +13,11 @@
 //
 // Only short reads belong here, since a slow one holds up those queued behind it on its
 // connection: the store sends the reads whose plan is the walk down one value's index to the
-// limit (postgres-query.ts).
+// limit (postgres-query.ts). Even such a walk can be long (an author with millions of events
+// that the reader may not see), so a connection whose oldest read has waited `stallMs` takes
+// no new turn, and when every connection is stalled the reads go to `fallback` (the store's
+// pool): a few slow reads can delay those already queued behind them, never all that follow.
+import { performance } from 'node:perf_hooks'
 import type pg from 'pg'
 
 export type PipelinedReadsOptions = {
@@ -24,12 +28,20 @@ export type PipelinedReadsOptions = {
   statementTimeoutMs?: number
   /** Sent on each connection before its first read: session settings. A failure is ignored. */
   setup?: string
+  /** A connection whose oldest outstanding read is older than this takes no new turn (200). */
+  stallMs?: number
+  /** Where reads go while every connection is stalled. */
+  fallback: <R extends unknown[]>(config: pg.QueryArrayConfig) => Promise<pg.QueryArrayResult<R>>
 }
+
+const STALL_MS = 200
 
 type Connection = {
   client: pg.Client
   /** Reads sent (or queued in the client) and not yet answered. */
   outstanding: number
+  /** When each outstanding read was sent, oldest first: a pipeline answers in order. */
+  sentAt: number[]
   /** Connected, so its socket may be corked: before that, pg writes the start-up itself. */
   ready: boolean
   broken: boolean
@@ -37,8 +49,8 @@ type Connection = {
 
 export class PipelinedReads {
   private connections: Connection[] = []
-  /** The connection this turn's reads go to, until setImmediate uncorks it. */
-  private turn: Connection | undefined
+  /** The connection this turn's reads go to (null: the fallback), until setImmediate. */
+  private turn: Connection | null | undefined
   private ended = false
 
   constructor(
@@ -49,10 +61,13 @@ export class PipelinedReads {
   /** One read; its rows as arrays (the only shape the store reads here). */
   query<R extends unknown[]>(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult<R>> {
     if (this.ended) return Promise.reject(new Error('the store is closed'))
-    const connection = this.turn ?? this.startTurn()
+    const connection = this.turn === undefined ? this.startTurn() : this.turn
+    if (connection === null) return this.options.fallback<R>(config)
     connection.outstanding++
+    connection.sentAt.push(performance.now())
     const settled = () => {
       connection.outstanding--
+      connection.sentAt.shift()
     }
     const result = connection.client.query<R>(config)
     result.then(settled, settled)
@@ -79,16 +94,20 @@ export class PipelinedReads {
     await Promise.all(open.map((c) => c.client.end().catch(() => {})))
   }
 
-  private startTurn(): Connection {
+  private startTurn(): Connection | null {
     this.connections = this.connections.filter((c) => !c.broken)
+    const stalledBefore = performance.now() - (this.options.stallMs ?? STALL_MS)
     let chosen: Connection | undefined
-    for (const c of this.connections) if (!chosen || c.outstanding < chosen.outstanding) chosen = c
-    if (!chosen || (chosen.outstanding > 0 && this.connections.length < this.options.size)) {
-      chosen = this.open()
+    for (const c of this.connections) {
+      if (c.outstanding > 0 && c.sentAt[0]! < stalledBefore) continue
+      if (!chosen || c.outstanding < chosen.outstanding) chosen = c
     }
-    const turn = chosen
+    if (!chosen || chosen.outstanding > 0) {
+      if (this.connections.length < this.options.size) chosen = this.open()
+    }
+    const turn = chosen ?? null
     this.turn = turn
-    const stream = turn.ready ? turn.client.connection.stream : undefined
+    const stream = turn?.ready ? turn.client.connection.stream : undefined
     stream?.cork()
     setImmediate(() => {
       this.turn = undefined
@@ -105,7 +124,13 @@ export class PipelinedReads {
       application_name: applicationName,
       ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
     })
-    const connection: Connection = { client, outstanding: 0, ready: false, broken: false }
+    const connection: Connection = {
+      client,
+      outstanding: 0,
+      sentAt: [],
+      ready: false,
+      broken: false,
+    }
     const broken = () => {
       connection.broken = true
     }

@@ -85,11 +85,16 @@ const FIXED_PLAN_CONNECTIONS = 2
  * (pipelined-reads.ts): on the replica when there is one, each set as FIXED_PLAN_SESSION says
  * before its first read. SET, not startup options, so PgBouncer in session mode passes it on.
  * Should the SET fail, that connection's reads are planned per execution, as on the pools:
- * slower, still right.
+ * slower, still right. Reads that find both connections stalled go to the read pool.
  */
-async function fixedPlanReads(options: PostgresStoreOptions): Promise<PipelinedReads> {
+async function fixedPlanReads(
+  options: PostgresStoreOptions,
+  readPool: pg.Pool,
+): Promise<PipelinedReads> {
   const { default: pgModule } = await import('pg')
   return new PipelinedReads(pgModule, {
+    // While both connections are held up by slow reads, the others are planned per execution.
+    fallback: (config) => readPool.query(config),
     connectionString: options.readUrl ?? options.url,
     size: Math.min(FIXED_PLAN_CONNECTIONS, options.poolSize ?? FIXED_PLAN_CONNECTIONS),
     applicationName: 'hansa-read-fixed',
@@ -170,11 +175,12 @@ export class PostgresStore implements EventStore {
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = await openPool(options)
+    const readPool = options.readUrl ? await openReadPool(options, 'hansa-read') : undefined
     const store = new PostgresStore(
       pool,
       options,
-      options.readUrl ? await openReadPool(options, 'hansa-read') : undefined,
-      await fixedPlanReads(options),
+      readPool,
+      await fixedPlanReads(options, readPool ?? pool),
     )
     if (options.live !== false) {
       store.live = await PostgresLive.start({
