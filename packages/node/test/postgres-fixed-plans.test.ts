@@ -9,7 +9,7 @@ import { matchFilter } from '@hansa/protocol'
 import { PostgresStore } from '@hansa/node'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FIXED_PLAN_SESSION, filterQuery } from '../src/store/postgres-query.js'
+import { FIXED_PLAN_SESSION, type ReadBound, filterQuery } from '../src/store/postgres-query.js'
 import { freshDatabase, pgUrl } from './pg-test-db.js'
 
 const hex = (label: string) => createHash('sha256').update(label).digest('hex')
@@ -61,9 +61,17 @@ describe.skipIf(!pgUrl)('PostgreSQL: plans kept for one-value reads', () => {
     { filter: { '#e': [POPULAR] }, index: 'tags_name_value' },
   ]
 
-  /** The plan a session set as FIXED_PLAN_SESSION keeps for a filter's statement. */
-  async function keptPlan(filter: Filter, statement: string): Promise<PlanNode[]> {
-    const q = filterQuery(filter, access, NOW, 100)
+  /**
+   * The plan a session set as FIXED_PLAN_SESSION keeps for a filter's statement: by default
+   * with the byte bound the relay gives every REQ (limits.maxResultBytes) kept by the server
+   * (no largest event given, so the window is always there), or without one.
+   */
+  async function keptPlan(
+    filter: Filter,
+    statement: string,
+    bound: ReadBound = { maxBytes: 16 * 1024 * 1024 },
+  ): Promise<PlanNode[]> {
+    const q = filterQuery(filter, access, NOW, 100, bound)
     expect(q.fixedPlan).toBe(true)
     await session.query(`PREPARE ${statement} AS ${q.text}`)
     const args = q.values.map(literal)
@@ -115,8 +123,10 @@ describe.skipIf(!pgUrl)('PostgreSQL: plans kept for one-value reads', () => {
   })
 
   it('keeps the index walk even when planned on an empty table', async () => {
-    for (const [i, c] of cases.entries())
+    for (const [i, c] of cases.entries()) {
       expectIndexWalk(await keptPlan(c.filter, `empty${i}`), c.index)
+      expectIndexWalk(await keptPlan(c.filter, `unbounded${i}`, {}), c.index)
+    }
   })
 
   it('keeps the index walk on skewed data, and answers as plans made for the values do', async () => {

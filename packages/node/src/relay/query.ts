@@ -205,7 +205,8 @@ export class Query {
     let frames: StoredFrames | undefined
     try {
       const maxBytes = Math.floor(limits.maxResultBytes / filters.length)
-      const options = { ...access, limit: limits.maxLimit, now, maxBytes }
+      const maxEventBytes = limits.maxMessageBytes
+      const options = { ...access, limit: limits.maxLimit, now, maxBytes, maxEventBytes }
       if (single !== undefined) {
         const one = {
           ...options,

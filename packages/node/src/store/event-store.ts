@@ -69,6 +69,11 @@ export type QueryOptions = ReadAccess & {
   now: number
   /** Stop reading once the events read reach this many bytes (the relay's memory bound). */
   maxBytes?: number
+  /**
+   * The largest event the reader expects stored (the relay's largest message): a backend may
+   * skip work that keeps `maxBytes` when `limit` such events cannot reach it.
+   */
+  maxEventBytes?: number
 }
 
 /** The store refuses a query at once: too many are waiting (a backend's bounded queue). */

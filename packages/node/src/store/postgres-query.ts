@@ -108,35 +108,79 @@ function whereClause(
   return where.join(' AND ')
 }
 
+/** What bounds one read besides its limit (ReadOptions' `maxBytes` and `maxEventBytes`). */
+export type ReadBound = { maxBytes?: number; maxEventBytes?: number }
+
 /**
- * The query for a filter, reading `limit` rows of the events' JSON. Led by a tag, a row comes
- * once per matching tag, so such a query also reads each row's seq (the second column), for the
- * caller to de-duplicate by, and to read again with a larger limit when duplicates left it
- * short. Other queries leave seq out: PostgreSQL writes it and node-postgres parses it per row.
+ * The query for a filter, reading `limit` rows of the events' JSON, newest first.
+ *
+ * With a finite `maxBytes` (the relay gives every REQ one) the server also stops sending once
+ * the rows' bytes reach a bound: a running sum in a window over the same order, which the
+ * index walk feeds row by row. Without it every row up to the limit came into the node's heap
+ * before the relay's bound cut the answer. The caller counts the bound exactly, in UTF-16
+ * units as the SQLite reader does, and a UTF-16 unit is at most 3 UTF-8 bytes, so the
+ * server's bound is 3 × maxBytes of `octet_length` (read from the value's header:
+ * `char_length` walks every byte). Whenever the server's bound ends a read, the caller's has
+ * been reached before it. The window costs PostgreSQL a tenth of a short read, so it is left
+ * out where it can never cut: when `limit` events of `maxEventBytes` (the largest message the
+ * relay takes) stay within the server's bound — a REQ of the default limit of 100.
+ *
+ * Led by a tag with several values, an event tagged with two of them comes once per value
+ * (with one value, once: the tags table holds each of an event's tags once). Bounded, the
+ * repeats (adjacent in this order) are dropped by the server before the limit, so a hostile
+ * event with a thousand matching tags is sent once and the limit counts events. Unbounded
+ * (the store's own tools), such a query reads each row's seq (`repeats`), for the caller to
+ * de-duplicate by, and to read again with a larger limit when duplicates left it short.
+ * Other queries leave seq out: PostgreSQL writes it and node-postgres parses it per row.
  */
 export function filterQuery(
   filter: Filter,
   access: ReadAccess,
   now: number,
   limit: number,
-): PgQuery & { byTag: boolean; fixedPlan: boolean } {
+  bound: ReadBound = {},
+): PgQuery & { repeats: boolean; fixedPlan: boolean } {
   const tag = tagConditions(filter)[0]
   const p = new Params()
-  const fixedPlan = () => p.lists === 1 && p.singleValued && !filter.ids
+  const maxBytes = bound.maxBytes ?? Number.POSITIVE_INFINITY
+  const serverBound = maxBytes * UTF8_BYTES_PER_UNIT
+  const bounded = Number.isFinite(maxBytes)
+  const windowed =
+    bounded && limit * (bound.maxEventBytes ?? Number.POSITIVE_INFINITY) > serverBound
+  let rows: string
+  let order = 'e.created_at DESC, e.id ASC'
+  let repeats = false
   if (tag && !filter.ids && !filter.authors) {
     const name = p.add(tag[0])
-    const value = p.oneOf('t.value', storable(tag[1]), 'text')
+    const values = storable(tag[1])
+    const value = p.oneOf('t.value', values, 'text')
     const where = whereClause(filter, access, now, p, true)
-    const text = `SELECT e.raw, e.seq FROM tags t JOIN events e ON e.seq = t.seq
-      WHERE t.name = ${name} AND ${value} AND ${where}
-      ORDER BY t.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
-    return { ...query(text, p.values), byTag: true, fixedPlan: fixedPlan() }
+    const tagOrder = 't.created_at DESC, e.id ASC'
+    rows = `tags t JOIN events e ON e.seq = t.seq WHERE t.name = ${name} AND ${value} AND ${where}`
+    if (values.length > 1 && bounded) {
+      rows = `(SELECT e.raw, t.created_at, e.id, lag(e.seq) OVER (ORDER BY ${tagOrder}) = e.seq
+        AS repeat FROM ${rows}) e WHERE e.repeat IS NOT TRUE`
+    } else {
+      order = tagOrder
+      repeats = values.length > 1
+    }
+  } else {
+    rows = `events e WHERE ${whereClause(filter, access, now, p, false)}`
   }
-  const where = whereClause(filter, access, now, p, false)
-  const text = `SELECT e.raw FROM events e WHERE ${where}
-    ORDER BY e.created_at DESC, e.id ASC LIMIT ${p.add(limit)}`
-  return { ...query(text, p.values), byTag: false, fixedPlan: fixedPlan() }
+  const take = `ORDER BY ${order} LIMIT ${p.add(limit)}`
+  const text = repeats
+    ? `SELECT e.raw, e.seq FROM ${rows} ${take}`
+    : windowed
+      ? `SELECT raw FROM (SELECT e.raw, octet_length(e.raw) AS own, sum(octet_length(e.raw))
+        OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS upto FROM ${rows} ${take}) r
+        WHERE upto - own < ${p.add(serverBound)}`
+      : `SELECT e.raw FROM ${rows} ${take}`
+  const fixedPlan = p.lists === 1 && p.singleValued && !filter.ids
+  return { ...query(text, p.values), repeats, fixedPlan }
 }
+
+/** UTF-8 bytes in one UTF-16 unit, at most (U+0800–U+FFFF; a pair of surrogates takes 4). */
+const UTF8_BYTES_PER_UNIT = 3
 
 /** NIP-45: how many distinct events match any of the filters. */
 export function countQuery(filters: readonly Filter[], access: ReadAccess, now: number): PgQuery {

@@ -278,31 +278,36 @@ export class PostgresStore implements EventStore {
     if (limit <= 0) return { events: [], bytes: 0 }
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     let fetch = limit
-    // Led by a tag, an event tagged with two matching values comes back twice: read more
-    // until `limit` distinct events are found or the rows run out (bounded: fetch doubles).
+    // Unbounded and led by several values of a tag, an event tagged with two of them comes
+    // back twice: read more until `limit` distinct events are found or the rows run out (fetch
+    // doubles). Bounded, the server sends each event once, and stops at its byte bound where
+    // that can matter (postgres-query.ts).
     for (;;) {
-      const q = filterQuery(filter, options, options.now, fetch)
+      const q = filterQuery(filter, options, options.now, fetch, options)
       const config = { ...q, rowMode: 'array' as const }
       const result = await this.timed('query', () =>
         q.fixedPlan
-          ? this.fixedPlanReads.query<[string, string?]>(config)
-          : this.readPool.query<[string, string?]>(config),
+          ? this.fixedPlanReads.query<string[]>(config)
+          : this.readPool.query<string[]>(config),
       )
+      const rows = result.rows
       const events: string[] = []
       // The bound is counted as the SQLite reader counts it (UTF-16 units, close enough to
       // bytes), so both stores stop at the same event.
       let read = 0
-      const seen = q.byTag ? new Set<string>() : undefined
-      for (const [raw, seq] of result.rows) {
+      const seen = q.repeats ? new Set<string>() : undefined
+      for (const row of rows) {
+        const raw = row[0]!
         if (seen) {
-          if (seen.has(seq!)) continue
-          seen.add(seq!)
+          const seq = row[1]!
+          if (seen.has(seq)) continue
+          seen.add(seq)
         }
         if (events.length === limit || read >= maxBytes) break
         events.push(raw)
         read += raw.length
       }
-      if (events.length === limit || read >= maxBytes || result.rows.length < fetch) {
+      if (events.length === limit || read >= maxBytes || rows.length < fetch) {
         return { events, bytes: utf8Bytes(events) }
       }
       fetch *= 2
