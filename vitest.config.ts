@@ -8,6 +8,10 @@ export default defineConfig({
     // One throw-away PostgreSQL server for the PostgreSQL tests (skipped, with one line, without it).
     globalSetup: ['packages/node/test/pg-global-setup.ts'],
     pool: 'forks',
+    // Test files share their worker's module cache instead of importing every package again:
+    // collecting the 103 files took 131 s of a 755 s run on a 2-core machine, 16 s without
+    // isolation (614 s in all). No test mocks modules or changes globals, so none can leak.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
