@@ -5,6 +5,9 @@ import { type Synchronous, openDatabase } from './sqlite-schema.js'
 import { type WriteItem, SqliteWriter } from './sqlite-writer.js'
 import { serveRequests } from '../worker-pool.js'
 
+/** The writer connection's page cache, in KiB. */
+const WRITER_CACHE_KIB = 8192
+
 export type WriterRequest =
   | { id: number; op: 'write'; items: WriteItem[] }
   | { id: number; op: 'pruneExpired'; now: number }
@@ -13,6 +16,12 @@ export type WriterRequest =
 
 const { path, synchronous } = workerData as { path: string; synchronous: Synchronous }
 const db = openDatabase(path, synchronous)
+// The writer keeps a page cache of 8 MiB, not the readers' 64: each commit ends by walking
+// half the cache's hash table (SQLite's pcache1Truncate, from pager_end_transaction), and a
+// larger cache also keeps faulting in fresh memory. In-process, 30,000 events from the corpus:
+// 123 against 97 µs of CPU an event in commits of 12, 78 against 70 in commits of 100. Pages
+// it evicts come back from the memory map, not the disk.
+db.pragma(`cache_size = -${WRITER_CACHE_KIB}`)
 const writer = new SqliteWriter(db)
 
 serveRequests<WriterRequest>((request) => {
