@@ -7,39 +7,14 @@
 //
 // Events are unsigned (the stores do not verify): half notes with an optional reply tag, half
 // gift-wrap-shaped events with one `p` tag, as the relay-load corpus is.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PostgresStore, SqliteStore, type StoredEventInput } from '@hansa/node'
-import type { NostrEvent } from '@hansa/protocol'
 import pg from 'pg'
 import { startPgServer } from './pg-server.js'
-
-const hex = (n: number) => randomBytes(n).toString('hex')
-const RECIPIENTS = Array.from({ length: 100 }, () => hex(32))
-const AUTHORS = Array.from({ length: 200 }, () => hex(32))
-
-function makeEvents(count: number, now: number): StoredEventInput[] {
-  return Array.from({ length: count }, (_, i) => {
-    const wrap = i % 2 === 1
-    const event: NostrEvent = {
-      id: hex(32),
-      pubkey: wrap ? hex(32) : AUTHORS[i % AUTHORS.length]!,
-      created_at: now - (i % 3600),
-      kind: wrap ? 1059 : 1,
-      tags: wrap
-        ? [['p', RECIPIENTS[i % RECIPIENTS.length]!]]
-        : i % 3 === 0
-          ? [['e', hex(32)]]
-          : [],
-      content: 'x'.repeat(wrap ? 1200 : 150),
-      sig: hex(64),
-    }
-    return { event, raw: JSON.stringify(event), receivedAt: now }
-  })
-}
+import { AUTHORS, RECIPIENTS, makeEvents } from './store-events.js'
 
 type Side = { name: 'sqlite' | 'postgres'; store: SqliteStore | PostgresStore }
 

@@ -18,9 +18,9 @@ const { path, synchronous } = workerData as { path: string; synchronous: Synchro
 const db = openDatabase(path, synchronous)
 // The writer keeps a page cache of 8 MiB, not the readers' 64: each commit ends by walking
 // half the cache's hash table (SQLite's pcache1Truncate, from pager_end_transaction), and a
-// larger cache also keeps faulting in fresh memory. In-process, 30,000 events from the corpus:
-// 123 against 97 µs of CPU an event in commits of 12, 78 against 70 in commits of 100. Pages
-// it evicts come back from the memory map, not the disk.
+// larger cache also keeps faulting in fresh memory. −10 % node CPU per event in the relay
+// bench; bench/dist/writer-cache.js measures the writer alone. Pages it evicts come back from
+// the memory map, not the disk.
 db.pragma(`cache_size = -${WRITER_CACHE_KIB}`)
 const writer = new SqliteWriter(db)
 
