@@ -30,7 +30,11 @@ export async function createNodeParts(
   try {
     const verifier =
       given.verifier ??
-      (await VerifyPool.create({ threads: config.verify.threads, backend: config.verify.backend }))
+      (await VerifyPool.create({
+        threads: config.verify.threads,
+        backend: config.verify.backend,
+        inlineBatch: config.verify.inlineBatch,
+      }))
     return { store, verifier, clock, log }
   } catch (error) {
     if (!given.store) await store.close()

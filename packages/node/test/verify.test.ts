@@ -250,6 +250,62 @@ describe.each([
   })
 })
 
+describe('VerifyPool with workers: small turns on the calling thread', () => {
+  it('checks a turn of at most inlineBatch events itself and sends larger turns to the workers, with the same verdicts', async () => {
+    const inlineBatch = 16
+    const pool = await VerifyPool.create({ threads: 2, backend: 'auto', maxBatch: 64, inlineBatch })
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.array(fc.tuple(fc.nat(signed.length - 1), fc.constantFrom(...VARIANTS)), {
+              minLength: 1,
+              maxLength: 40,
+            }),
+            { minLength: 1, maxLength: 6 },
+          ),
+          async (turns) => {
+            const before = pool.counts
+            let small = 0
+            let large = 0
+            const results: Promise<CheckResult>[] = []
+            const expected: CheckResult[] = []
+            for (const turn of turns) {
+              for (const [i, v] of turn) {
+                const other = signed[(i + 1) % signed.length] as Signed
+                results.push(pool.check(variant(signed[i] as Signed, v, other)))
+                expected.push(verdict[v])
+              }
+              if (turn.length <= inlineBatch) small += turn.length
+              else large += turn.length
+              await new Promise((r) => setImmediate(r)) // the turn is flushed
+            }
+            expect(await Promise.all(results)).toEqual(expected)
+            const after = pool.counts
+            expect(after.inline - before.inline).toBe(small)
+            expect(after.workers - before.workers).toBe(large)
+          },
+        ),
+        { numRuns: 40 },
+      )
+      expect(pool.pending).toBe(0)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('sends every turn to the workers with inlineBatch 0', async () => {
+    const pool = await VerifyPool.create({ threads: 1, backend: 'auto', inlineBatch: 0 })
+    try {
+      const results = await Promise.all(signed.slice(0, 3).map((c) => pool.check(c)))
+      expect(results).toEqual(['ok', 'ok', 'ok'])
+      expect(pool.counts).toEqual({ inline: 0, workers: 3 })
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
 describe('VerifyPool failures', () => {
   it('rejects the checks of a worker that dies, replaces it, and keeps working', async () => {
     const pool = await VerifyPool.create({ threads: 2, backend: 'auto', maxBatch: 32 })

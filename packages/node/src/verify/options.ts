@@ -8,6 +8,11 @@ export const verifyOptions = option.section({
     min: 0,
     defaultText: 'number of CPU cores',
   }),
+  inlineBatch: option.integer(16, {
+    description:
+      'A turn of the event loop with at most this many events to check is checked on the main thread: waking a worker for a few checks costs more than the checks. 0 sends every check to the workers.',
+    min: 0,
+  }),
   backend: option.choice(
     [lit('auto'), lit('native'), lit('wasm'), lit('noble')],
     'auto',
