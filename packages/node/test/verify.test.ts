@@ -252,8 +252,14 @@ describe.each([
 
 describe('VerifyPool with workers: small turns on the calling thread', () => {
   it('checks a turn of at most inlineBatch events itself and sends larger turns to the workers, with the same verdicts', async () => {
-    const inlineBatch = 16
-    const pool = await VerifyPool.create({ threads: 2, backend: 'auto', maxBatch: 64, inlineBatch })
+    const pool = await VerifyPool.create({
+      threads: 2,
+      backend: 'auto',
+      maxBatch: 64,
+      inlineBatch: 16,
+    })
+    // Only the native verifier checks on the calling thread; without it every turn goes out.
+    const inlineBatch = pool.backend === 'native' ? 16 : 0
     try {
       await fc.assert(
         fc.asyncProperty(
@@ -289,6 +295,17 @@ describe('VerifyPool with workers: small turns on the calling thread', () => {
         { numRuns: 40 },
       )
       expect(pool.pending).toBe(0)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('sends every turn to the workers with the WASM verifier, whose checks take milliseconds', async () => {
+    const pool = await VerifyPool.create({ threads: 1, backend: 'wasm', inlineBatch: 16 })
+    try {
+      const results = await Promise.all(signed.slice(0, 3).map((c) => pool.check(c)))
+      expect(results).toEqual(['ok', 'ok', 'ok'])
+      expect(pool.counts).toEqual({ inline: 0, workers: 3 })
     } finally {
       await pool.close()
     }

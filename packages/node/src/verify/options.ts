@@ -10,7 +10,7 @@ export const verifyOptions = option.section({
   }),
   inlineBatch: option.integer(16, {
     description:
-      'A turn of the event loop with at most this many events to check is checked on the main thread: waking a worker for a few checks costs more than the checks. 0 sends every check to the workers.',
+      'With the native verifier, a turn of the event loop with at most this many events to check is checked on the main thread: waking a worker for a few checks costs more than the checks. 0 sends every check to the workers.',
     min: 0,
   }),
   backend: option.choice(

@@ -15,7 +15,7 @@
 // every check is rejected with VerifyPoolDeadError.
 //
 // A turn with few checks (at most `inlineBatch`) is verified on the calling thread even when
-// there are workers: a worker asleep between events must be woken, and its reply wakes the
+// there are workers, if the verifier is the native one: a worker asleep between events must be woken, and its reply wakes the
 // event loop again, and on a virtual machine checking a few events here costs less CPU than
 // those two wake-ups (relay bench at 3,400 events/s, six alternating pairs: −13 % of the
 // node's CPU per event).
@@ -44,8 +44,9 @@ export type VerifyPoolOptions = {
   /** Most checks in one message to a worker (default 256). */
   maxBatch?: number
   /**
-   * A turn with at most this many checks is verified on the calling thread, not posted to a
-   * worker (default 16; 0 posts every turn to the workers). Ignored with threads: 0.
+   * With the native verifier, a turn with at most this many checks is verified on the calling
+   * thread, not posted to a worker (default 16; 0 posts every turn to the workers). Ignored
+   * with threads: 0, and with the slower WASM and JS verifiers.
    */
   inlineBatch?: number
 }
@@ -142,8 +143,13 @@ export class VerifyPool implements Verifier {
     let inline: SchnorrVerifier | null = null
     try {
       backends = await pool.ready
-      // The same backend as the workers, for the small turns checked on this thread.
-      if ((opts.inlineBatch ?? 16) > 0) inline = await loadVerifier(opts.backend)
+      // The same backend as the workers, for the small turns checked on this thread: only
+      // the native one, at ~50 µs a check. WASM takes ~370 µs and the JS verifier ~2.5 ms, so
+      // 16 of them would hold the event loop for milliseconds; with those the workers check.
+      if ((opts.inlineBatch ?? 16) > 0) {
+        const verifier = await loadVerifier(opts.backend)
+        if (verifier.name === 'native') inline = verifier
+      }
     } catch (error) {
       await pool.close()
       throw error
