@@ -300,19 +300,11 @@ describe('VerifyPool with workers: small turns on the calling thread', () => {
     }
   })
 
-  it('sends every turn to the workers with the WASM verifier, whose checks take milliseconds', async () => {
-    const pool = await VerifyPool.create({ threads: 1, backend: 'wasm', inlineBatch: 16 })
-    try {
-      const results = await Promise.all(signed.slice(0, 3).map((c) => pool.check(c)))
-      expect(results).toEqual(['ok', 'ok', 'ok'])
-      expect(pool.counts).toEqual({ inline: 0, workers: 3 })
-    } finally {
-      await pool.close()
-    }
-  })
-
-  it('sends every turn to the workers with inlineBatch 0', async () => {
-    const pool = await VerifyPool.create({ threads: 1, backend: 'auto', inlineBatch: 0 })
+  it.each([
+    { why: 'the WASM verifier, whose checks take milliseconds', backend: 'wasm', inlineBatch: 16 },
+    { why: 'inlineBatch 0', backend: 'auto', inlineBatch: 0 },
+  ] as const)('sends every turn to the workers with $why', async ({ backend, inlineBatch }) => {
+    const pool = await VerifyPool.create({ threads: 1, backend, inlineBatch })
     try {
       const results = await Promise.all(signed.slice(0, 3).map((c) => pool.check(c)))
       expect(results).toEqual(['ok', 'ok', 'ok'])
