@@ -14,12 +14,12 @@
 // replaced, unless it died before it was ready three times in a row; when no worker is left
 // every check is rejected with VerifyPoolDeadError.
 //
-// A turn with few checks (at most `inlineBatch`) is verified on the calling thread even when
-// there are workers, if the verifier is the native one: a worker asleep between events must be woken, and its reply wakes the
-// event loop again, and on a virtual machine checking a few events here costs less CPU than
-// those two wake-ups (relay bench at 3,400 events/s, six alternating pairs: −13 % of the
-// node's CPU per event).
-// A busy relay's turns carry many checks, and those still go to the workers.
+// With the native verifier, a turn with few checks (at most `inlineBatch`) is verified on the
+// calling thread even when there are workers: a worker asleep between events must be woken,
+// and its reply wakes the event loop again, and on a virtual machine checking a few events here
+// costs less CPU than those two wake-ups (relay bench at 3,400 events/s, six alternating
+// pairs: −13 % of the node's CPU per event). A busy relay's turns carry many checks, and
+// those still go to the workers.
 //
 // threads: 0 verifies every check on the calling thread, in the same batches: for tests, tiny
 // deployments and the CLI. Idle workers are unref'd, so a forgotten pool never keeps a process
@@ -51,7 +51,7 @@ export type VerifyPoolOptions = {
   inlineBatch?: number
 }
 
-/** How many checks went where since the pool started: for tests and metrics. */
+/** How many checks went where since the pool started (the tests read it). */
 export type VerifyPoolCounts = { inline: number; workers: number }
 
 export class VerifyPoolClosedError extends HansaError {
