@@ -1,6 +1,7 @@
 // The verify stage's options: how many worker threads check signatures, and with which backend.
 import { cpus } from 'node:os'
 import { lit, option } from '../config/option.js'
+import { DEFAULT_INLINE_BATCH } from './verify-pool.js'
 
 export const verifyOptions = option.section({
   threads: option.integer(Math.max(1, cpus().length), {
@@ -8,7 +9,7 @@ export const verifyOptions = option.section({
     min: 0,
     defaultText: 'number of CPU cores',
   }),
-  inlineBatch: option.integer(16, {
+  inlineBatch: option.integer(DEFAULT_INLINE_BATCH, {
     description:
       'With the native verifier, a turn of the event loop with at most this many events to check is checked on the main thread: waking a worker for a few checks costs more than the checks. 0 sends every check to the workers.',
     min: 0,

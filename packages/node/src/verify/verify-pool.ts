@@ -51,6 +51,9 @@ export type VerifyPoolOptions = {
   inlineBatch?: number
 }
 
+/** Checks in one turn that the native verifier does on the calling thread, by default. */
+export const DEFAULT_INLINE_BATCH = 16
+
 /** How many checks went where since the pool started (the tests read it). */
 export type VerifyPoolCounts = { inline: number; workers: number }
 
@@ -107,7 +110,9 @@ export class VerifyPool implements Verifier {
   ) {
     this.threads = opts.threads
     this.maxBatch = Math.max(1, opts.maxBatch ?? 256)
-    this.inlineBatch = pool ? Math.max(0, opts.inlineBatch ?? 16) : Number.POSITIVE_INFINITY
+    this.inlineBatch = pool
+      ? Math.max(0, opts.inlineBatch ?? DEFAULT_INLINE_BATCH)
+      : Number.POSITIVE_INFINITY
     this.backend = backend
     this.inline = inline
     this.pool = pool
@@ -146,7 +151,7 @@ export class VerifyPool implements Verifier {
       // The same backend as the workers, for the small turns checked on this thread: only
       // the native one, at ~50 µs a check. WASM takes ~370 µs and the JS verifier ~2.5 ms, so
       // 16 of them would hold the event loop for milliseconds; with those the workers check.
-      if ((opts.inlineBatch ?? 16) > 0) {
+      if ((opts.inlineBatch ?? DEFAULT_INLINE_BATCH) > 0) {
         const verifier = await loadVerifier(opts.backend)
         if (verifier.name === 'native') inline = verifier
       }
