@@ -190,6 +190,9 @@ export class WorkerPool {
       if (reply.type === 'ready') {
         slot.ready = true
         this.startupDeaths = 0
+        // Idle from here on: a starting worker stays ref'd, or a process with nothing else to
+        // do would exit while it waits for `ready` (node's exit code 13).
+        if (slot.load === 0 && this.options.unrefIdle) worker.unref()
         readyResolve(reply.info)
         return
       }
@@ -210,8 +213,6 @@ export class WorkerPool {
       if (!slot.ready) readyReject(slot.lastError ?? new Error(`worker exited with code ${code}`))
       this.onExit(slot, code)
     })
-    // After the listeners: adding one refs the worker again.
-    if (this.options.unrefIdle) worker.unref()
     return { slot, ready }
   }
 
