@@ -20,6 +20,7 @@
 //
 //   npm run -s bench:discovery -- [--nodes 10] [--runs 10] [--kills 3] [--inbox 5]
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
@@ -86,9 +87,23 @@ const runCold = (inviteCode: string) =>
   )
 
 async function main() {
+  // Each kill needs an inbox node to take over, and the frozen-node run after them two more.
+  if (KILLS > INBOX - 2) {
+    throw new Error(
+      `--kills ${KILLS} needs --inbox ${KILLS + 2} or more (and as many --nodes); got --inbox ${INBOX}`,
+    )
+  }
   say(`starting ${NODES} nodes…`)
+  // Each node's one-time setup token: a standalone node adopts a genesis chain only from
+  // whoever presents it (docs/security.md), as the ceremony's draft does.
+  const setupTokens = Array.from(
+    { length: NODES },
+    () => `hst_${randomBytes(18).toString('base64url')}`,
+  )
   const nodes: SpawnedNode[] = await Promise.all(
-    Array.from({ length: NODES }, () => spawnNode({ log: () => {} })),
+    setupTokens.map((token) =>
+      spawnNode({ log: () => {}, env: { HANSA_FEDERATION_SETUP_TOKEN: token } }),
+    ),
   )
   const alive = new Set(nodes)
   let stopWatch = () => {}
@@ -137,13 +152,18 @@ async function main() {
       { manifest: genesis, signatures: guardians.map((g) => signManifest(genesis, g)) },
     ]
     await Promise.all(
-      nodes.map((n) =>
-        fetch(`${n.httpUrl}/federation/chain`, {
+      nodes.map(async (n, i) => {
+        const response = await fetch(`${n.httpUrl}/federation/chain`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', 'hansa-setup-token': setupTokens[i]! },
           body: JSON.stringify(chain),
-        }),
-      ),
+        })
+        if (!response.ok) {
+          throw new Error(
+            `${n.httpUrl} refused the genesis: ${response.status} ${await response.text()}`,
+          )
+        }
+      }),
     )
     const inviteCode = encodeInviteCode({
       federationId: federationIdOf(genesis),
