@@ -22,7 +22,6 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import {
   type HansaClient,
   type WatchStatus,
@@ -38,15 +37,14 @@ import {
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { type SpawnedNode, spawnNode } from './node-process.js'
 import { summarize } from './percentiles.js'
+import { benchArgs } from './bench-args.js'
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '10' },
-    runs: { type: 'string', default: '10' },
-    kills: { type: 'string', default: '3' },
-    inbox: { type: 'string', default: '5' },
-    'cold-child': { type: 'string' },
-  },
+const values = benchArgs(import.meta.url, {
+  nodes: { type: 'string', default: '10' },
+  runs: { type: 'string', default: '10' },
+  kills: { type: 'string', default: '3' },
+  inbox: { type: 'string', default: '5' },
+  'cold-child': { type: 'string' },
 })
 const NODES = Number(values.nodes)
 const RUNS = Number(values.runs)

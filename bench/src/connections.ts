@@ -15,27 +15,18 @@
 //
 //   node bench/dist/connections.js [--idle 10000] [--active 1000] [--seconds 20] [--every 1]
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure'
 import WebSocket from 'ws'
 import { spawnNode } from './node-process.js'
 import { summarize } from './percentiles.js'
+import { benchArgs } from './bench-args.js'
 
-const { values: args } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h', default: false },
-    idle: { type: 'string', default: '10000' },
-    active: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '20' },
-    every: { type: 'string', default: '1' },
-  },
+const args = benchArgs(import.meta.url, {
+  idle: { type: 'string', default: '10000' },
+  active: { type: 'string', default: '1000' },
+  seconds: { type: 'string', default: '20' },
+  every: { type: 'string', default: '1' },
 })
-if (args.help) {
-  process.stdout.write(
-    'usage: node bench/dist/connections.js [--idle 10000] [--active 1000] [--seconds 20] [--every 1]\n(what it measures: the comment at the top of bench/src/connections.ts)\n',
-  )
-  process.exit(0)
-}
 const idleCount = Number(args.idle)
 const activeCount = Number(args.active)
 const seconds = Number(args.seconds)

@@ -8,17 +8,15 @@
 //
 //   node bench/dist/fuzz.js [--seconds 60] [--connections 4] [--seed N]
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import fc from 'fast-check'
 import { frame, httpCase, routesOf, runFrames, runHttpCase } from './fuzz-cases.js'
 import { spawnNode } from './node-process.js'
+import { benchArgs } from './bench-args.js'
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '60' },
-    connections: { type: 'string', default: '4' },
-    seed: { type: 'string' },
-  },
+const args = benchArgs(import.meta.url, {
+  seconds: { type: 'string', default: '60' },
+  connections: { type: 'string', default: '4' },
+  seed: { type: 'string' },
 })
 const seconds = Number(args.seconds)
 const seed = args.seed === undefined ? Date.now() % 2 ** 31 : Number(args.seed)

@@ -14,28 +14,19 @@
 //   node bench/dist/hostile.js [--seconds 30] [--connections 100] [--record]
 import { appendFileSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { parseArgs } from 'node:util'
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { Worker } from 'node:worker_threads'
 import WebSocket from 'ws'
 import { spawnNode } from './node-process.js'
 import { summarize } from './percentiles.js'
+import { benchArgs } from './bench-args.js'
 
-const { values: args } = parseArgs({
-  options: {
-    help: { type: 'boolean', short: 'h', default: false },
-    seconds: { type: 'string', default: '30' },
-    connections: { type: 'string', default: '100' },
-    record: { type: 'boolean', default: false },
-    groups: { type: 'string', default: 'non-reader,tag-flood,sub-reuse,count-scan' },
-  },
+const args = benchArgs(import.meta.url, {
+  seconds: { type: 'string', default: '30' },
+  connections: { type: 'string', default: '100' },
+  record: { type: 'boolean', default: false },
+  groups: { type: 'string', default: 'non-reader,tag-flood,sub-reuse,count-scan' },
 })
-if (args.help) {
-  process.stdout.write(
-    'usage: node bench/dist/hostile.js [--seconds 30] [--connections 100] [--groups non-reader,tag-flood,sub-reuse,count-scan] [--record]\n(what it measures: the comment at the top of bench/src/hostile.ts)\n',
-  )
-  process.exit(0)
-}
 const seconds = Number(args.seconds)
 const hostileCount = Number(args.connections)
 const say = (line: string) => process.stderr.write(`hostile | ${line}\n`)

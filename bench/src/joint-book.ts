@@ -10,20 +10,18 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { type Server, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { type BookCoordinator, OrderBookError, createOrderBook } from '@hansa/client'
 import { type HansaNode, resolveConfig, startNode } from '@hansa/node'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import pino from 'pino'
+import { benchArgs } from './bench-args.js'
 
-const { values } = parseArgs({
-  options: {
-    orders: { type: 'string', default: '200' },
-    coordinators: { type: 'string', default: '2' },
-    runs: { type: 'string', default: '10' },
-    takers: { type: 'string', default: '8' },
-    race: { type: 'string', default: '20' },
-  },
+const values = benchArgs(import.meta.url, {
+  orders: { type: 'string', default: '200' },
+  coordinators: { type: 'string', default: '2' },
+  runs: { type: 'string', default: '10' },
+  takers: { type: 'string', default: '8' },
+  race: { type: 'string', default: '20' },
 })
 const orders = Number(values.orders)
 const runs = Number(values.runs)

@@ -6,14 +6,12 @@
 //
 //   npm run build && node bench/dist/negentropy-wire.js [--events 100000] [--missing 1]
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { NegentropyResponder, nip77 } from '@hansa/node'
+import { benchArgs } from './bench-args.js'
 
-const { values: args } = parseArgs({
-  options: {
-    events: { type: 'string', default: '100000' },
-    missing: { type: 'string', default: '1' },
-  },
+const args = benchArgs(import.meta.url, {
+  events: { type: 'string', default: '100000' },
+  missing: { type: 'string', default: '1' },
 })
 const N = Number(args.events)
 const MISSING = Number(args.missing)

@@ -15,7 +15,6 @@
 import { appendFileSync } from 'node:fs'
 import { readFileSync, readdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { processCpuSeconds } from './cpu.js'
 import { NOTE_WINDOW_SECONDS, buildCorpus, makeKeys } from './event-corpus.js'
@@ -26,6 +25,7 @@ import { startPgServer } from './pg-server.js'
 import { authenticate, runQueries } from './query.js'
 import { type Signer, loadSigner } from './signer.js'
 import { RelaySocket, openSockets } from './ws-client.js'
+import { benchArgs } from './bench-args.js'
 
 const HELP = `postgres-scale: SQLite vs PostgreSQL (1 and 2 node processes); one JSON line on stdout.
 
@@ -159,8 +159,9 @@ async function fanOutLatency(from: string, to: string, signer: Signer, count: nu
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
+  const values = benchArgs(
+    import.meta.url,
+    {
       'pg-url': { type: 'string' },
       events: { type: 'string', default: '20000' },
       connections: { type: 'string', default: '8' },
@@ -170,13 +171,9 @@ async function main() {
       setups: { type: 'string', default: 'sqlite,postgres-1,postgres-2' },
       out: { type: 'string' },
       profile: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  })
-  if (values.help) {
-    process.stdout.write(HELP)
-    return
-  }
+    HELP,
+  )
   const events = Number(values.events)
   const connections = Number(values.connections)
   const setups = values.setups!.split(',') as Setup[]

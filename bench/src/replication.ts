@@ -22,7 +22,6 @@ import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
 import { PeerSocket, createKeyFile } from '@hansa/node'
 import { type Manifest, signManifest } from '@hansa/protocol'
 import { processCpuSeconds } from './cpu.js'
@@ -33,30 +32,29 @@ import { Samples, round3 } from './percentiles.js'
 import { loadSigner } from './signer.js'
 import WebSocket from 'ws'
 import { RelaySocket, openSockets } from './ws-client.js'
+import { benchArgs } from './bench-args.js'
 
-const { values: args } = parseArgs({
-  options: {
-    diff: { type: 'string', default: '100000' },
-    'propagation-events': { type: 'string', default: '300' },
-    'propagation-rate': { type: 'string', default: '30' },
-    'ingest-events': { type: 'string', default: '10000' },
-    /**
-     * Events a second offered in the overhead rounds (0: as fast as the node acknowledges).
-     * A fixed rate both nodes keep up with compares like with like: flat out, the node with
-     * peers on the same machine gets smaller batches (its load generator shares a core with
-     * them) and each event costs more for that alone.
-     */
-    'ingest-rate': { type: 'string', default: '1000' },
-    out: { type: 'string' },
-    /** A folder: each member node writes a V8 CPU profile there (`node --cpu-prof`). */
-    'cpu-prof': { type: 'string' },
-    /**
-     * The overhead rounds with the node under test (node-1, or the standalone node) on core 0
-     * and everything else (its two peers, the load generator) on core 1 (`taskset`), so its CPU
-     * per event is not inflated by the peers' work on the same core. `--pin false` to share.
-     */
-    pin: { type: 'string', default: 'true' },
-  },
+const args = benchArgs(import.meta.url, {
+  diff: { type: 'string', default: '100000' },
+  'propagation-events': { type: 'string', default: '300' },
+  'propagation-rate': { type: 'string', default: '30' },
+  'ingest-events': { type: 'string', default: '10000' },
+  /**
+   * Events a second offered in the overhead rounds (0: as fast as the node acknowledges).
+   * A fixed rate both nodes keep up with compares like with like: flat out, the node with
+   * peers on the same machine gets smaller batches (its load generator shares a core with
+   * them) and each event costs more for that alone.
+   */
+  'ingest-rate': { type: 'string', default: '1000' },
+  out: { type: 'string' },
+  /** A folder: each member node writes a V8 CPU profile there (`node --cpu-prof`). */
+  'cpu-prof': { type: 'string' },
+  /**
+   * The overhead rounds with the node under test (node-1, or the standalone node) on core 0
+   * and everything else (its two peers, the load generator) on core 1 (`taskset`), so its CPU
+   * per event is not inflated by the peers' work on the same core. `--pin false` to share.
+   */
+  pin: { type: 'string', default: 'true' },
 })
 const DIFF = Number(args.diff)
 const PROPAGATION = Number(args['propagation-events'])

@@ -18,7 +18,6 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { parseArgs } from 'node:util'
 import { EvmWallet, sendCheque, subscribeOnChain } from '@hansa/client'
 import {
   Chequebook,
@@ -36,6 +35,7 @@ import { ethereumAddress, generateSecretKey, nostrPublicKey, signCheque } from '
 import pino from 'pino'
 import { type Address, type Hex, decodeFunctionData, getAddress } from 'viem'
 import { signTypedData } from 'viem/accounts'
+import { benchArgs } from './bench-args.js'
 
 const HELP = `settlement: gas, payment-to-access time and cheque verification on a local anvil.
 
@@ -48,8 +48,9 @@ const HELP = `settlement: gas, payment-to-access time and cheque verification on
   --out FILE     also append the JSON line to FILE
   -h, --help     this text
 `
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  import.meta.url,
+  {
     payments: { type: 'string', default: '10' },
     cashouts: { type: 'string', default: '10' },
     cheques: { type: 'string', default: '200' },
@@ -57,13 +58,9 @@ const { values } = parseArgs({
     guardians: { type: 'string', default: '3' },
     nodes: { type: 'string', default: '10' },
     out: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-})
-if (values.help) {
-  process.stderr.write(HELP)
-  process.exit(0)
-}
+  HELP,
+)
 const log = (line: string) => process.stderr.write(`settlement: ${line}\n`)
 const hex = (k: Uint8Array): Hex => `0x${Buffer.from(k).toString('hex')}`
 const median = (xs: number[]) => {

@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { PostgresStore, SqliteStore, type StoredEventInput } from '@hansa/node'
 import pg from 'pg'
 import { startPgServer } from './pg-server.js'
 import { AUTHORS, RECIPIENTS, makeEvents } from './store-events.js'
+import { benchArgs } from './bench-args.js'
 
 type Side = { name: 'sqlite' | 'postgres'; store: SqliteStore | PostgresStore }
 
@@ -47,14 +47,12 @@ const median = (xs: number[]) => {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      'pg-url': { type: 'string' },
-      rounds: { type: 'string', default: '4' },
-      events: { type: 'string', default: '10000' },
-      batch: { type: 'string', default: '500' },
-      queries: { type: 'string', default: '600' },
-    },
+  const values = benchArgs(import.meta.url, {
+    'pg-url': { type: 'string' },
+    rounds: { type: 'string', default: '4' },
+    events: { type: 'string', default: '10000' },
+    batch: { type: 'string', default: '500' },
+    queries: { type: 'string', default: '600' },
   })
   const rounds = Number(values.rounds)
   const batch = Number(values.batch)

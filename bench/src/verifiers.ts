@@ -17,7 +17,6 @@
 import { createHash } from 'node:crypto'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { parseArgs } from 'node:util'
 import { schnorr } from '@noble/curves/secp256k1.js'
 import {
   type EventCheck,
@@ -26,22 +25,12 @@ import {
   VerifyPool,
   loadVerifier,
 } from '../../packages/node/dist/verify/index.js'
+import { benchArgs } from './bench-args.js'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '1.2' },
-    events: { type: 'string', default: '1000' },
-    help: { type: 'boolean', default: false },
-  },
+const values = benchArgs(import.meta.url, {
+  seconds: { type: 'string', default: '1.2' },
+  events: { type: 'string', default: '1000' },
 })
-if (values.help) {
-  process.stderr.write(
-    'verifiers: BIP-340 verify throughput per backend and through VerifyPool; one JSON line.\n' +
-      '  --seconds N   time per measurement (default 1.2)\n' +
-      '  --events N    distinct signed events in the corpus (default 1000)\n',
-  )
-  process.exit(0)
-}
 const seconds = Number(values.seconds)
 const corpusSize = Number(values.events)
 const log = (line: string) => process.stderr.write(`verifiers: ${line}\n`)

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { SqliteStore } from '@hansa/node'
 import { makeEvents } from './store-events.js'
+import { benchArgs } from './bench-args.js'
 
 const list = (text: string) => text.split(',').map(Number)
 
@@ -38,14 +38,12 @@ async function round(cacheKib: number, batch: number, prefill: number, count: nu
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      'cache-kib': { type: 'string', default: '65536,8192' },
-      batches: { type: 'string', default: '12,100' },
-      rounds: { type: 'string', default: '4' },
-      prefill: { type: 'string', default: '20000' },
-      events: { type: 'string', default: '10000' },
-    },
+  const values = benchArgs(import.meta.url, {
+    'cache-kib': { type: 'string', default: '65536,8192' },
+    batches: { type: 'string', default: '12,100' },
+    rounds: { type: 'string', default: '4' },
+    prefill: { type: 'string', default: '20000' },
+    events: { type: 'string', default: '10000' },
   })
   const caches = list(values['cache-kib'])
   const batches = list(values.batches)

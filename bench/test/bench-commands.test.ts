@@ -2,6 +2,7 @@
 // finish by itself with code 0 and print its one JSON line. Two of them had stopped working
 // unnoticed (a pool that let its process exit while it waited; a genesis that a node refused),
 // since nothing else runs them. What they measure is not judged here, only that they measure.
+// And a benchmark's `--help` (bench-args.ts): its usage from its header, not a stack trace.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -40,4 +41,14 @@ describe('benchmark commands', () => {
     expect(result.failover.killedServingNodeMs.count).toBe(1)
     expect(result.failover.frozenServingNodeMs).toBeGreaterThan(0)
   }, 180_000)
+
+  it('a benchmark answers --help with its usage and options, and a wrong option in one line', async () => {
+    const help = await run(process.execPath, [script('writer-cache'), '--help'])
+    expect(help.stdout).toMatch(/^writer-cache: the SQLite writer's CPU per event/)
+    expect(help.stdout).toContain('--batches VALUE')
+    expect(help.stdout).toContain('default 12,100')
+    const wrong = await run(process.execPath, [script('writer-cache'), '--bogus']).catch((e) => e)
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toBe("writer-cache: Unknown option '--bogus' (--help lists the options)\n")
+  })
 })
