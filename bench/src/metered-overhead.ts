@@ -435,6 +435,13 @@ async function main(argv: string[]): Promise<number> {
   })
   const free = summary('free')
   const metered = summary('metered')
+  // A run too short for any payer to pay measures metering without its cheques: say so.
+  const warnings = of('metered')
+    .filter((r) => r.billing?.chequesSent === 0)
+    .map(
+      (_, i) =>
+        `metered run ${i + 1} sent no cheque: no payer's debt came within --early ${o.early} % of --payment-threshold ${o.paymentThreshold} msat; more --events or a lower threshold put the cheques' cost in the figures`,
+    )
   const output = {
     bench: 'metered-overhead',
     version: 1,
@@ -463,6 +470,7 @@ async function main(argv: string[]): Promise<number> {
         metered.nodeMainThreadMicrosecondsPerQuery,
       ),
     },
+    warnings,
     runs,
   }
   const line = JSON.stringify(output)
@@ -475,6 +483,7 @@ async function main(argv: string[]): Promise<number> {
     (r) => Object.keys(r.ingest.refused).length > 0 || Object.keys(r.query.refused).length > 0,
   )
   if (refusedAny) say('some requests were refused: see runs[].ingest.refused / query.refused')
+  for (const warning of warnings) say(`warning: ${warning}`)
   return 0
 }
 
