@@ -437,10 +437,10 @@ async function main(argv: string[]): Promise<number> {
   const metered = summary('metered')
   // A run too short for any payer to pay measures metering without its cheques: say so.
   const warnings = of('metered')
-    .filter((r) => r.billing?.chequesSent === 0)
+    .flatMap((r, i) => (r.billing?.chequesSent === 0 ? [i + 1] : []))
     .map(
-      (_, i) =>
-        `metered run ${i + 1} sent no cheque: no payer's debt came within --early ${o.early} % of --payment-threshold ${o.paymentThreshold} msat; more --events or a lower threshold put the cheques' cost in the figures`,
+      (n) =>
+        `metered run ${n} sent no cheque: no payer's debt came within --early ${o.early} % of --payment-threshold ${o.paymentThreshold} msat; more --events or a lower threshold put the cheques' cost in the figures`,
     )
   const output = {
     bench: 'metered-overhead',
