@@ -203,7 +203,17 @@ const progress = (what: string) => (done: number, total: number) =>
 type PhaseRun<T> = T & {
   cpu: CpuUse
   /** The node's CPU ms per 1,000 units of the phase's work (acknowledged events, queries). */
-  cpuPer1000?: { per: string; nodeMs: number; nodeMainThreadMs?: number }
+  cpuPer1000?: {
+    per: string
+    /** All threads, from /proc/<pid>/stat: only when the node's pid is known. */
+    nodeMs?: number
+    nodeMainThreadMs?: number
+    /**
+     * The same by the node's threads, from its /metrics (hansa_thread_cpu_seconds_total):
+     * with --url too, where the node runs on Linux.
+     */
+    byThread?: Record<string, number>
+  }
   profiles?: string[]
   nodeSide?: NodeSideFigures
 }
@@ -234,7 +244,28 @@ async function timed<T>(
   if (per) out.cpuPer1000 = { per: units.per, ...per }
   if (profiles.length > 0) out.profiles = profiles
   if (!('error' in before) && !('error' in after)) out.nodeSide = nodeSideFigures(before, after)
+  const byThread = perThousand(out.nodeSide?.threadCpuMs, units.of(result))
+  if (byThread) out.cpuPer1000 = { per: units.per, ...out.cpuPer1000, byThread }
   return out
+}
+
+/** CPU ms by thread per 1,000 units of work, to a tenth of a ms. */
+function perThousand(
+  ms: Record<string, number> | undefined,
+  units: number,
+): Record<string, number> | undefined {
+  if (!ms || units <= 0) return undefined
+  const out: Record<string, number> = {}
+  for (const [thread, v] of Object.entries(ms)) out[thread] = Math.round((v / units) * 10000) / 10
+  return out
+}
+
+/** "148 (event-loop 30, verify 52, …)": the node's CPU per 1,000 units, for a progress line. */
+function cpuLine(per: PhaseRun<object>['cpuPer1000']): string {
+  const threads = Object.entries(per?.byThread ?? {})
+    .map(([thread, ms]) => `${thread} ${ms}`)
+    .join(', ')
+  return `${per?.nodeMs ?? '?'}${threads ? ` (${threads})` : ''}`
 }
 
 /** Notes what makes a phase's figures doubtful: a busy machine, old events, lost answers. */
@@ -492,7 +523,7 @@ export async function main(argv: string[]): Promise<number> {
       if (has('ingest')) output.ingest = ingest
       checkPhase(label, ingest, warnings)
       say(
-        `${label}: ${ingest.eventsPerSecond} events/s acknowledged, OK p50 ${ingest.okLatencyMs.p50} ms p99 ${ingest.okLatencyMs.p99} ms, node ${ingest.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000`,
+        `${label}: ${ingest.eventsPerSecond} events/s acknowledged, OK p50 ${ingest.okLatencyMs.p50} ms p99 ${ingest.okLatencyMs.p99} ms, node ${cpuLine(ingest.cpuPer1000)} CPU ms per 1,000`,
       )
       await sleep(1000)
     }
@@ -516,7 +547,7 @@ export async function main(argv: string[]): Promise<number> {
       output[`latency@${o.latencyRate}`] = latency
       checkPhase('latency', latency, warnings)
       say(
-        `latency: OK p50 ${latency.okLatencyMs.p50} ms p99 ${latency.okLatencyMs.p99} ms at ${latency.sentPerSecond}/s sent, node ${latency.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000`,
+        `latency: OK p50 ${latency.okLatencyMs.p50} ms p99 ${latency.okLatencyMs.p99} ms at ${latency.sentPerSecond}/s sent, node ${cpuLine(latency.cpuPer1000)} CPU ms per 1,000`,
       )
       await sleep(1000)
     }
@@ -587,7 +618,7 @@ export async function main(argv: string[]): Promise<number> {
       output.query = q
       checkPhase('query', query, warnings)
       say(
-        `query: ${query.queriesPerSecond} queries/s, ${query.eventsPerSecond} events/s to EOSE, node ${query.cpuPer1000?.nodeMs ?? '?'} CPU ms per 1,000 queries`,
+        `query: ${query.queriesPerSecond} queries/s, ${query.eventsPerSecond} events/s to EOSE, node ${cpuLine(query.cpuPer1000)} CPU ms per 1,000 queries`,
       )
     }
   } catch (err) {

@@ -7,12 +7,15 @@ import { join } from 'node:path'
 
 export const SECONDS_PER_YEAR = 365.25 * 86400
 
-/** Unlabelled samples of a Prometheus text exposition, by metric name. */
+/**
+ * The samples of a Prometheus text exposition, by metric name with its labels as the node
+ * wrote them: `hansa_stored_events`, `hansa_thread_cpu_seconds_total{thread="verify"}`.
+ */
 export function parsePrometheus(text: string): Map<string, number> {
   const out = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\S+)/.exec(line)
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)/.exec(line)
     if (m) out.set(m[1]!, Number(m[2]))
   }
   return out
@@ -59,7 +62,14 @@ export type NodeSideFigures = {
   okMeanMs?: number
   /** Store time of a REQ (the query alone, not sending its results). */
   queryMeanMs?: number
+  /**
+   * The node's CPU milliseconds by thread (`hansa_thread_cpu_seconds_total`: event-loop,
+   * verify, store-writer, store-reader, other), all of its process; Linux nodes only.
+   */
+  threadCpuMs?: Record<string, number>
 }
+
+const THREAD_CPU = /^hansa_thread_cpu_seconds_total\{thread="([^"]+)"\}$/
 
 export function nodeSideFigures(
   before: Map<string, number>,
@@ -80,6 +90,12 @@ export function nodeSideFigures(
   const queries = d('hansa_query_duration_seconds_count')
   if (queries > 0)
     out.queryMeanMs = Math.round((d('hansa_query_duration_seconds_sum') / queries) * 1e6) / 1e3
+  for (const key of after.keys()) {
+    const thread = THREAD_CPU.exec(key)?.[1]
+    if (thread === undefined) continue
+    out.threadCpuMs ??= {}
+    out.threadCpuMs[thread] = Math.round(d(key) * 1000)
+  }
   return out
 }
 

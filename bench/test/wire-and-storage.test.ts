@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { cpuPer1000, parseProcStat, parseSystemStat } from '../dist/cpu.js'
 import { parseBanner } from '../dist/node-process.js'
 import { queryFilter } from '../dist/query.js'
-import { formatBytes, growthPerYear, httpUrlOf, parsePrometheus } from '../dist/storage.js'
+import {
+  formatBytes,
+  growthPerYear,
+  httpUrlOf,
+  nodeSideFigures,
+  parsePrometheus,
+} from '../dist/storage.js'
 import { classifyFrame, reasonPrefix } from '../dist/ws-client.js'
 
 const frame = (m: unknown) =>
@@ -46,13 +52,30 @@ describe('queryFilter', () => {
 })
 
 describe('storage figures', () => {
-  it('reads unlabelled gauges from /metrics', () => {
+  it('reads samples from /metrics, a labelled one under its labels', () => {
     const m = parsePrometheus(
       '# HELP x\nhansa_stored_bytes 4096\nhansa_stored_events 3\nfoo{a="b"} 1\n',
     )
     expect(m.get('hansa_stored_bytes')).toBe(4096)
     expect(m.get('hansa_stored_events')).toBe(3)
     expect(m.has('foo')).toBe(false)
+    expect(m.get('foo{a="b"}')).toBe(1)
+  })
+  it("takes the node's CPU by thread over a phase from two readings", () => {
+    const read = (loop: number, verify: number) =>
+      parsePrometheus(
+        `hansa_thread_cpu_seconds_total{thread="event-loop"} ${loop}\n` +
+          `hansa_thread_cpu_seconds_total{thread="verify"} ${verify}\nhansa_stored_events 1\n`,
+      )
+    expect(nodeSideFigures(read(1.5, 0.25), read(2.75, 1.01)).threadCpuMs).toEqual({
+      'event-loop': 1250,
+      verify: 760,
+    })
+    expect(nodeSideFigures(read(1, 1), read(1, 1)).threadCpuMs).toEqual({
+      'event-loop': 0,
+      verify: 0,
+    })
+    expect(nodeSideFigures(new Map(), new Map()).threadCpuMs).toBeUndefined()
   })
   it('turns bytes per event into a year of growth', () => {
     expect(growthPerYear(1000, 1)).toBe(31_557_600_000)

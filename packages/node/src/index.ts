@@ -7,6 +7,7 @@ export {
 } from './node.js'
 export { createNodeParts, type NodeParts } from './node-parts.js'
 export { WorkerPool, type WorkerPoolOptions, serveRequests } from './worker-pool.js'
+export { parseStatSeconds, threadCpuSeconds } from './thread-cpu.js'
 export { type Clock, systemClock, ManualClock, clockFrom } from './clock.js'
 export type { Verifier } from './verify/event-verifier.js'
 export { option, lit, optionSpecs, type OptionDocs } from './config/option.js'

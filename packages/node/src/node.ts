@@ -51,6 +51,7 @@ import { PostgresStore } from './store/postgres-store.js'
 import { PgManifestStore } from './federation/pg-manifest-store.js'
 import { BillingListener } from './billing/pg-listener.js'
 import { registerStoreMetrics, storageHealth } from './store/open-store.js'
+import { registerThreadCpuMetric } from './thread-cpu.js'
 import type { Verifier } from './verify/event-verifier.js'
 
 export type HansaNode = {
@@ -167,6 +168,7 @@ export async function startNode(
     if (key.created) log.info({ pubkey: key.pubkey }, 'created a new node key')
     const metrics = createMetrics()
     registerStoreMetrics(store, metrics.registry)
+    registerThreadCpuMetric(metrics.registry)
     if (config.storage.backend === 'postgres') {
       // Shared through PostgreSQL: events, live fan-out, billing, the order book, the federation.
       log.info(

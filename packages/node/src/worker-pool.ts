@@ -13,10 +13,14 @@
 // answer through `serveRequests`, which says `ready` once the worker has set itself up.
 // Each stage keeps its own error codes through the factories in its options.
 import { Worker, parentPort } from 'node:worker_threads'
+import { forgetThread, nameThread, ownThreadId } from './thread-cpu.js'
 
-/** What a worker posts: `ready` once, then one reply per request. */
+/**
+ * What a worker posts: `ready` once (with its kernel thread id, so its CPU time is counted
+ * under the pool's name: thread-cpu.ts), then one reply per request.
+ */
 export type PoolReply =
-  | { type: 'ready'; info: unknown }
+  | { type: 'ready'; info: unknown; tid?: number | undefined }
   | { type: 'reply'; id: number; ok: true; result: unknown }
   | { type: 'reply'; id: number; ok: false; error: string }
 
@@ -24,7 +28,7 @@ export type WorkerPoolOptions = {
   script: URL
   workerData: unknown
   size: number
-  /** Thread name (shown in profiles and crash reports). */
+  /** Thread name (shown in profiles and crash reports, and in hansa_thread_cpu_seconds_total). */
   name: string
   /** Unref workers with nothing in hand, so an idle pool never keeps a process alive. */
   unrefIdle?: boolean
@@ -189,6 +193,11 @@ export class WorkerPool {
     worker.on('message', (reply: PoolReply) => {
       if (reply.type === 'ready') {
         slot.ready = true
+        const tid = reply.tid
+        if (tid !== undefined) {
+          nameThread(tid, this.options.name)
+          worker.once('exit', () => forgetThread(tid))
+        }
         this.startupDeaths = 0
         // Idle from here on: a starting worker stays ref'd, or a process with nothing else to
         // do would exit while it waits for `ready` (node's exit code 13).
@@ -277,5 +286,5 @@ export function serveRequests<R extends { id: number }>(
     }
     port.postMessage(reply)
   })
-  port.postMessage({ type: 'ready', info } satisfies PoolReply)
+  port.postMessage({ type: 'ready', info, tid: ownThreadId() } satisfies PoolReply)
 }

@@ -59,6 +59,7 @@ const EXPORTS = [
   'option',
   'optionSpecs',
   'orderbookService',
+  'parseStatSeconds',
   'postgresSource',
   'readConfigFile',
   'readKeyFile',
@@ -74,6 +75,7 @@ const EXPORTS = [
   'startNode',
   'storageStats',
   'systemClock',
+  'threadCpuSeconds',
   'tradingTermsFromConfig',
 ]
 
