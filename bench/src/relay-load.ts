@@ -210,9 +210,11 @@ type PhaseRun<T> = T & {
     nodeMainThreadMs?: number
     /**
      * The same by the node's threads, from its /metrics (hansa_thread_cpu_seconds_total):
-     * with --url too, where the node runs on Linux.
+     * with --url too, where the node runs on Linux; `byThreadSystem` is the part of each
+     * spent in the kernel.
      */
     byThread?: Record<string, number>
+    byThreadSystem?: Record<string, number>
   }
   profiles?: string[]
   nodeSide?: NodeSideFigures
@@ -245,7 +247,10 @@ async function timed<T>(
   if (profiles.length > 0) out.profiles = profiles
   if (!('error' in before) && !('error' in after)) out.nodeSide = nodeSideFigures(before, after)
   const byThread = perThousand(out.nodeSide?.threadCpuMs, units.of(result))
-  if (byThread) out.cpuPer1000 = { per: units.per, ...out.cpuPer1000, byThread }
+  const byThreadSystem = perThousand(out.nodeSide?.threadSystemCpuMs, units.of(result))
+  if (byThread && byThreadSystem) {
+    out.cpuPer1000 = { per: units.per, ...out.cpuPer1000, byThread, byThreadSystem }
+  }
   return out
 }
 
@@ -260,10 +265,15 @@ function perThousand(
   return out
 }
 
-/** "148 (event-loop 30, verify 52, …)": the node's CPU per 1,000 units, for a progress line. */
+/**
+ * "148 (event-loop 30 of which kernel 9, verify 52 of which kernel 1, …)": the node's CPU per
+ * 1,000 units, for a progress line.
+ */
 function cpuLine(per: PhaseRun<object>['cpuPer1000']): string {
   const threads = Object.entries(per?.byThread ?? {})
-    .map(([thread, ms]) => `${thread} ${ms}`)
+    .map(
+      ([thread, ms]) => `${thread} ${ms} of which kernel ${per?.byThreadSystem?.[thread] ?? '?'}`,
+    )
     .join(', ')
   return `${per?.nodeMs ?? '?'}${threads ? ` (${threads})` : ''}`
 }

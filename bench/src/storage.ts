@@ -64,12 +64,14 @@ export type NodeSideFigures = {
   queryMeanMs?: number
   /**
    * The node's CPU milliseconds by thread (`hansa_thread_cpu_seconds_total`: event-loop,
-   * verify, store-writer, store-reader, other), all of its process; Linux nodes only.
+   * verify, store-writer, store-reader, other), all of its process, and the part of each
+   * spent in the kernel (system time: system calls, page faults); Linux nodes only.
    */
   threadCpuMs?: Record<string, number>
+  threadSystemCpuMs?: Record<string, number>
 }
 
-const THREAD_CPU = /^hansa_thread_cpu_seconds_total\{thread="([^"]+)"\}$/
+const THREAD_CPU = /^hansa_thread_cpu_seconds_total\{thread="([^"]+)",mode="(user|system)"\}$/
 
 export function nodeSideFigures(
   before: Map<string, number>,
@@ -90,11 +92,19 @@ export function nodeSideFigures(
   const queries = d('hansa_query_duration_seconds_count')
   if (queries > 0)
     out.queryMeanMs = Math.round((d('hansa_query_duration_seconds_sum') / queries) * 1e6) / 1e3
+  const all: Record<string, number> = {}
+  const system: Record<string, number> = {}
   for (const key of after.keys()) {
-    const thread = THREAD_CPU.exec(key)?.[1]
-    if (thread === undefined) continue
-    out.threadCpuMs ??= {}
-    out.threadCpuMs[thread] = Math.round(d(key) * 1000)
+    const [, thread, mode] = THREAD_CPU.exec(key) ?? []
+    if (thread === undefined || mode === undefined) continue
+    all[thread] = (all[thread] ?? 0) + d(key) * 1000
+    if (mode === 'system') system[thread] = d(key) * 1000
+  }
+  const rounded = (ms: Record<string, number>) =>
+    Object.fromEntries(Object.entries(ms).map(([thread, v]) => [thread, Math.round(v)]))
+  if (Object.keys(all).length > 0) {
+    out.threadCpuMs = rounded(all)
+    out.threadSystemCpuMs = rounded(system)
   }
   return out
 }

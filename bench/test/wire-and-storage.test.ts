@@ -62,16 +62,18 @@ describe('storage figures', () => {
     expect(m.get('foo{a="b"}')).toBe(1)
   })
   it("takes the node's CPU by thread over a phase from two readings", () => {
-    const read = (loop: number, verify: number) =>
+    const read = (loop: number, loopSystem: number, verify: number) =>
       parsePrometheus(
-        `hansa_thread_cpu_seconds_total{thread="event-loop"} ${loop}\n` +
-          `hansa_thread_cpu_seconds_total{thread="verify"} ${verify}\nhansa_stored_events 1\n`,
+        `hansa_thread_cpu_seconds_total{thread="event-loop",mode="user"} ${loop}\n` +
+          `hansa_thread_cpu_seconds_total{thread="event-loop",mode="system"} ${loopSystem}\n` +
+          `hansa_thread_cpu_seconds_total{thread="verify",mode="user"} ${verify}\n` +
+          `hansa_thread_cpu_seconds_total{thread="verify",mode="system"} 0.5\n` +
+          'hansa_stored_events 1\n',
       )
-    expect(nodeSideFigures(read(1.5, 0.25), read(2.75, 1.01)).threadCpuMs).toEqual({
-      'event-loop': 1250,
-      verify: 760,
-    })
-    expect(nodeSideFigures(read(1, 1), read(1, 1)).threadCpuMs).toEqual({
+    const phase = nodeSideFigures(read(1.5, 0.5, 0.25), read(2.75, 0.6, 1.01))
+    expect(phase.threadCpuMs).toEqual({ 'event-loop': 1350, verify: 760 })
+    expect(phase.threadSystemCpuMs).toEqual({ 'event-loop': 100, verify: 0 })
+    expect(nodeSideFigures(read(1, 1, 1), read(1, 1, 1)).threadCpuMs).toEqual({
       'event-loop': 0,
       verify: 0,
     })

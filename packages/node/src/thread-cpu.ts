@@ -16,6 +16,9 @@ const CLOCK_TICKS = 100
 export const EVENT_LOOP_THREAD = 'event-loop'
 export const OTHER_THREADS = 'other'
 
+/** User and system (kernel) CPU seconds of a thread, by the names /metrics gives them. */
+export type CpuSeconds = { user: number; system: number }
+
 /** Pool threads by kernel thread id, registered by WorkerPool once each says it is ready. */
 const named = new Map<number, string>()
 
@@ -24,8 +27,8 @@ const named = new Map<number, string>()
  * a thread's time stays counted after it ends (read at the scrape before, so at most one
  * scrape's worth of an exiting thread's time is missed).
  */
-const exited = new Map<string, number>()
-const lastSeen = new Map<number, { name: string; seconds: number }>()
+const exited = new Map<string, CpuSeconds>()
+const lastSeen = new Map<number, { name: string; cpu: CpuSeconds }>()
 
 /** The kernel's id of the calling thread (Linux), or undefined. */
 export function ownThreadId(): number | undefined {
@@ -48,58 +51,66 @@ export function forgetThread(tid: number): void {
   named.delete(tid)
 }
 
-/** User + system CPU seconds from the text of a /proc stat file. */
-export function parseStatSeconds(text: string): number {
+/** User and system CPU seconds from the text of a /proc stat file. */
+export function parseStatSeconds(text: string): CpuSeconds {
   // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS }
+}
+
+const add = (totals: Map<string, CpuSeconds>, name: string, cpu: CpuSeconds) => {
+  const t = totals.get(name)
+  totals.set(name, { user: (t?.user ?? 0) + cpu.user, system: (t?.system ?? 0) + cpu.system })
 }
 
 /** CPU seconds by thread name since the process started; undefined without /proc. */
-export function threadCpuSeconds(): Map<string, number> | undefined {
+export function threadCpuSeconds(): Map<string, CpuSeconds> | undefined {
   let tids: string[]
   try {
     tids = readdirSync('/proc/self/task')
   } catch {
     return undefined
   }
-  const totals = new Map<string, number>(exited)
+  const totals = new Map<string, CpuSeconds>(exited)
   const live = new Set<number>()
   for (const entry of tids) {
     const tid = Number(entry)
-    let seconds: number
+    let cpu: CpuSeconds
     try {
-      seconds = parseStatSeconds(readFileSync(`/proc/self/task/${entry}/stat`, 'utf8'))
+      cpu = parseStatSeconds(readFileSync(`/proc/self/task/${entry}/stat`, 'utf8'))
     } catch {
       continue // it ended between the listing and the read
     }
     const name = tid === process.pid ? EVENT_LOOP_THREAD : (named.get(tid) ?? OTHER_THREADS)
-    totals.set(name, (totals.get(name) ?? 0) + seconds)
-    lastSeen.set(tid, { name, seconds })
+    add(totals, name, cpu)
+    lastSeen.set(tid, { name, cpu })
     live.add(tid)
   }
   for (const [tid, last] of lastSeen) {
     if (live.has(tid)) continue
-    exited.set(last.name, (exited.get(last.name) ?? 0) + last.seconds)
-    totals.set(last.name, (totals.get(last.name) ?? 0) + last.seconds)
+    add(exited, last.name, last.cpu)
+    add(totals, last.name, last.cpu)
     lastSeen.delete(tid)
     named.delete(tid)
   }
   return totals
 }
 
-/** `hansa_thread_cpu_seconds_total{thread}`, read at each scrape. */
+/** `hansa_thread_cpu_seconds_total{thread, mode}`, read at each scrape. */
 export function registerThreadCpuMetric(registry: Registry): void {
   new Counter({
     name: 'hansa_thread_cpu_seconds_total',
-    help: "CPU seconds of this process's threads, by thread: event-loop, verify, store-writer, store-reader, other (V8 and libuv helpers)",
-    labelNames: ['thread'] as const,
+    help: "CPU seconds of this process's threads, by thread (event-loop, verify, store-writer, store-reader, other: V8 and libuv helpers) and mode (user, or system: in the kernel)",
+    labelNames: ['thread', 'mode'] as const,
     registers: [registry],
     collect() {
       const totals = threadCpuSeconds()
       if (!totals) return
       this.reset()
-      for (const [thread, seconds] of totals) this.inc({ thread }, seconds)
+      for (const [thread, cpu] of totals) {
+        this.inc({ thread, mode: 'user' }, cpu.user)
+        this.inc({ thread, mode: 'system' }, cpu.system)
+      }
     },
   })
 }

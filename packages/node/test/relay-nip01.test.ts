@@ -244,7 +244,9 @@ describe('NIP-01 relay with nostr-tools', () => {
     expect(text).toMatch(/hansa_query_duration_seconds_bucket/)
     expect(text).toMatch(/hansa_connections [1-9]/)
     // The event loop has run this whole file; the store's threads are named by their pool.
-    expect(text).toMatch(/hansa_thread_cpu_seconds_total\{thread="event-loop"\} (0\.[1-9]|[1-9])/)
-    expect(text).toMatch(/hansa_thread_cpu_seconds_total\{thread="store-writer"\} \d/)
+    expect(text).toMatch(
+      /hansa_thread_cpu_seconds_total\{thread="event-loop",mode="user"\} (0\.[1-9]|[1-9])/,
+    )
+    expect(text).toMatch(/hansa_thread_cpu_seconds_total\{thread="store-writer",mode="system"\} \d/)
   })
 })
