@@ -1,7 +1,7 @@
 // Attacks on a running node's operations surface. A stranger scrapes /metrics to learn who the
 // node's paying users are and what they owe (the per-peer series are for the coordinator's
-// bearer token only); scrapes at any rate cost no table scan (the event count is a running
-// count, exact through inserts and deletions); behind a reverse proxy, X-Forwarded-For is
+// bearer token only); scrapes cost no table scan (the event count is a running count, exact
+// through inserts and deletions), and one address gets at most 10 a second; behind a reverse proxy, X-Forwarded-For is
 // believed only from `trustedProxies`, so a client cannot forge its way to a fresh budget,
 // while clients behind a trusted proxy are limited each on its own; IPv6 clients are limited
 // per /64, so rotating through one's prefix buys nothing.
@@ -164,6 +164,29 @@ describe('per-address limits behind a reverse proxy', () => {
     // The forwarded chain is walked from the right past trusted hops only: a client cannot
     // prepend an address of its choice to escape its budget.
     expect(await sync(proxied, '192.0.2.1, 203.0.113.7')).toBe(429)
+  })
+
+  it('refuses a client that loops on /metrics past its budget, and no one else', async () => {
+    const scrapeAs = (forwardedFor: string) =>
+      fetch(`${proxied.httpUrl}/metrics`, { headers: { 'x-forwarded-for': forwardedFor } })
+    // 20 in a burst, then 10 a second: 40 scrapes in a row cannot all be served.
+    const started = performance.now()
+    const statuses: number[] = []
+    let refusal: { error: { code: string; message: string } } | undefined
+    for (let i = 0; i < 40; i++) {
+      const response = await scrapeAs('203.0.113.50')
+      statuses.push(response.status)
+      if (response.status === 429) refusal ??= await response.json()
+      else await response.text()
+    }
+    const seconds = (performance.now() - started) / 1000
+    const served = statuses.filter((s) => s === 200).length
+    expect(statuses.slice(0, 20)).toEqual(new Array(20).fill(200))
+    expect(served).toBeLessThanOrEqual(20 + Math.ceil(seconds * 10))
+    expect(statuses).toContain(429)
+    expect(refusal?.error.code).toBe('HANSA_RATE_LIMITED')
+    expect(refusal?.error.message).toMatch(/^rate-limited: /)
+    expect((await scrapeAs('203.0.113.51')).status).toBe(200)
   })
 
   it('limits IPv6 clients per /64', async () => {

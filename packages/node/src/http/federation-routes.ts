@@ -10,7 +10,7 @@ import { MANIFEST_FORMAT } from '@hansa/protocol'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FederationRequestError } from '../federation/errors.js'
 import { SETUP_TOKEN_HEADER, type SetupToken } from '../federation/setup-token.js'
-import { TokenBucket } from '../relay/rate-limiter.js'
+import { AddressBuckets } from '../relay/rate-limiter.js'
 import type { SignatureVerifier } from '../federation/chain-follower.js'
 import type { Federation } from '../federation/federation-service.js'
 import type { ManifestSync } from '../federation/manifest-sync.js'
@@ -101,19 +101,10 @@ export async function federationRoutes(
       options.setupToken?.matches(tokenOf(request)) ?? false
 
     const perMinute = options.offersPerMinute ?? 30
-    const buckets = new Map<string, TokenBucket>()
+    const buckets = new AddressBuckets(perMinute / 60, Math.max(1, Math.ceil(perMinute / 3)))
     const limit = (request: FastifyRequest) => {
-      const now = Date.now()
-      if (buckets.size > 10_000) {
-        for (const [ip, b] of buckets) if (b.idle(now)) buckets.delete(ip)
-      }
-      const key = limitKey(request.ip) // behind trustedProxies, the client's; IPv6 per /64
-      let bucket = buckets.get(key)
-      if (!bucket) {
-        bucket = new TokenBucket(perMinute / 60, Math.max(1, Math.ceil(perMinute / 3)), now)
-        buckets.set(key, bucket)
-      }
-      if (!bucket.take(now)) {
+      // request.ip: behind trustedProxies, the client's; limitKey: IPv6 per /64
+      if (!buckets.take(limitKey(request.ip), Date.now())) {
         throw new FederationRequestError(
           'HANSA_RATE_LIMITED',
           429,

@@ -3,8 +3,16 @@
 // peer's URL. Those are the coordinator's business, so /metrics shows them only to a scrape
 // with the configured bearer token (`metricsToken`); anyone else gets the other series —
 // totals, rates, latencies. A wrong token is refused (401), so a misconfigured scraper is seen.
+//
+// A scrape renders every series and reads /proc and the store (about 3 ms of CPU), so one
+// address may scrape at most SCRAPES_PER_SECOND times a second (429 beyond): Prometheus
+// scrapes every 15 s or so, and a stranger who loops on /metrics gets no more of the node.
 import { timingSafeEqual } from 'node:crypto'
 import { HansaError } from '@hansa/protocol'
+
+/** Scrapes one address may make a second, and in a burst. */
+export const SCRAPES_PER_SECOND = 10
+export const SCRAPE_BURST = 20
 
 /** Labels that name a peer (a key, a URL); a series carrying one is for the token only. */
 export const PEER_LABELS = ['peer'] as const
@@ -57,6 +65,16 @@ class MetricsTokenError extends HansaError {
     super(
       'HANSA_METRICS_TOKEN',
       'this bearer token does not open /metrics (scrape without Authorization for the totals)',
+    )
+  }
+}
+
+export class MetricsRateLimitedError extends HansaError {
+  override name = 'MetricsRateLimitedError'
+  constructor() {
+    super(
+      'HANSA_RATE_LIMITED',
+      `rate-limited: at most ${SCRAPES_PER_SECOND} /metrics scrapes a second from one address`,
     )
   }
 }

@@ -8,10 +8,17 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
+import { AddressBuckets } from '../relay/rate-limiter.js'
 import type { Relay } from '../relay/relay.js'
 import { clientAddressOf, limitKey } from './client-address.js'
 import { hansaErrorHandler } from './error-handler.js'
-import { scrapeSeesPeers, withoutPeerSeries } from './metrics-access.js'
+import {
+  MetricsRateLimitedError,
+  SCRAPES_PER_SECOND,
+  SCRAPE_BURST,
+  scrapeSeesPeers,
+  withoutPeerSeries,
+} from './metrics-access.js'
 import { SOFTWARE_VERSION } from './relay-info.js'
 
 export type HttpServerOptions = {
@@ -124,6 +131,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
   )
 
+  const scrapes = new AddressBuckets(SCRAPES_PER_SECOND, SCRAPE_BURST)
   app.get(
     '/metrics',
     {
@@ -133,6 +141,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       },
     },
     async (request, reply) => {
+      if (!scrapes.take(limitKey(request.ip), Date.now())) throw new MetricsRateLimitedError()
       const peers = scrapeSeesPeers(request.headers.authorization, options.metricsToken ?? '')
       await options.beforeMetrics?.()
       reply.type(options.metrics.contentType)

@@ -31,3 +31,31 @@ export class TokenBucket {
     return this.rate <= 0 || this.tokens + ((now - this.last) / 1000) * this.rate >= this.burst
   }
 }
+
+/**
+ * One TokenBucket per client address (an http/client-address.ts limitKey) for an HTTP route:
+ * a stranger who repeats a request costs the node a bounded amount of work. Full buckets are
+ * forgotten once more than 10,000 addresses are held, so a crowd of addresses does not grow
+ * the map for ever.
+ */
+export class AddressBuckets {
+  private readonly buckets = new Map<string, TokenBucket>()
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Takes a token from `address`'s bucket if it has one. `now` in milliseconds. */
+  take(address: string, now: number): boolean {
+    if (this.buckets.size > 10_000) {
+      for (const [key, bucket] of this.buckets) if (bucket.idle(now)) this.buckets.delete(key)
+    }
+    let bucket = this.buckets.get(address)
+    if (!bucket) {
+      bucket = new TokenBucket(this.rate, this.burst, now)
+      this.buckets.set(address, bucket)
+    }
+    return bucket.take(now)
+  }
+}
