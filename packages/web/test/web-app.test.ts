@@ -236,6 +236,11 @@ describe.skipIf(browserMissing)('the web app against hansa devnet', () => {
     const income = Number((await page.getByTestId('income').textContent())!.split(' ')[0])
     expect(income).toBeGreaterThanOrEqual(24000)
     await expect(page.getByTestId('payments').textContent()).resolves.toMatch(/subscription/)
+    // Where the node's CPU went since it started: the event loop and the store's writer at least.
+    const cpu = (await page.getByTestId('thread-cpu').textContent())!
+    expect(cpu).toMatch(/event-loop \d+ %/)
+    expect(cpu).toMatch(/store-writer \d+ %/)
+    expect(cpu).toMatch(/^\d+\.\d s: /)
     await shot(page, 'coordinator')
   }, 60_000)
 
