@@ -107,9 +107,11 @@ export function registerThreadCpuMetric(registry: Registry): void {
       const totals = threadCpuSeconds()
       if (!totals) return
       this.reset()
+      // Whole clock ticks: sums of several threads' seconds would otherwise print as 0.22999…
+      const ticks = (seconds: number) => Math.round(seconds * CLOCK_TICKS) / CLOCK_TICKS
       for (const [thread, cpu] of totals) {
-        this.inc({ thread, mode: 'user' }, cpu.user)
-        this.inc({ thread, mode: 'system' }, cpu.system)
+        this.inc({ thread, mode: 'user' }, ticks(cpu.user))
+        this.inc({ thread, mode: 'system' }, ticks(cpu.system))
       }
     },
   })

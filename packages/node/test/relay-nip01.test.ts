@@ -248,5 +248,9 @@ describe('NIP-01 relay with nostr-tools', () => {
       /hansa_thread_cpu_seconds_total\{thread="event-loop",mode="user"\} (0\.[1-9]|[1-9])/,
     )
     expect(text).toMatch(/hansa_thread_cpu_seconds_total\{thread="store-writer",mode="system"\} \d/)
+    // In whole ticks of the kernel's clock (10 ms), not float noise such as 0.22999999999999998.
+    for (const [, seconds] of text.matchAll(/^hansa_thread_cpu_seconds_total\{[^}]*\} (\S+)$/gm)) {
+      expect(seconds).toMatch(/^\d+(\.\d{1,2})?$/)
+    }
   })
 })
